@@ -1,0 +1,3 @@
+"""secaudit: information-security compliance auditor for school networks."""
+
+__version__ = "0.1.0"

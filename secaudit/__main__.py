@@ -1,0 +1,3 @@
+from secaudit.cli import main
+
+main()

@@ -1,0 +1,131 @@
+"""A check is a pure function `(snapshot, params, env) -> Outcome(s)` plus metadata kept as data.
+
+Metadata lives in a YAML file beside the module that defines the checks
+(`checks/accounts.py` -> `checks/accounts.yaml`): severity, bilingual title,
+remediation and messages, default parameters, the facts it needs.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from secaudit.agent.config import AgentConfig
+from secaudit.facts.model import Snapshot
+
+Status = Literal["pass", "warn", "fail", "unknown", "not_applicable", "error"]
+STATUSES: tuple[Status, ...] = ("pass", "warn", "fail", "unknown", "not_applicable", "error")
+# Worst first: a requirement takes the worst status of its checks.
+RANK: dict[str, int] = {"fail": 5, "error": 4, "unknown": 3, "warn": 2, "pass": 1, "not_applicable": 0}
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+Text = dict[str, str]
+
+
+def worst(statuses: list[str]) -> str:
+    return max(statuses, key=RANK.__getitem__) if statuses else "not_applicable"
+
+
+@dataclass
+class Outcome:
+    status: Status
+    key: str  # message key in the check's metadata
+    args: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Env:
+    """What a check may know besides the snapshot: the effective role, the evaluation time, the config."""
+
+    role: str
+    now: datetime
+    config: AgentConfig
+    family: str = "linux"
+
+
+@dataclass(frozen=True)
+class CheckMeta:
+    id: str
+    severity: str
+    title: Text
+    remediation: Text
+    messages: dict[str, Text]
+    params: dict[str, Any]
+    needs: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()  # empty: every role
+    live_only: bool = False  # needs a live system (sockets, processes)
+    timeout: float = 5.0
+
+
+CheckFn = Callable[[Snapshot, dict[str, Any], Env], "Outcome | list[Outcome]"]
+
+
+@dataclass(frozen=True)
+class Check:
+    meta: CheckMeta
+    fn: CheckFn
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+class MetadataError(Exception):
+    pass
+
+
+def _text(where: str, value: Any) -> Text:
+    if not isinstance(value, dict) or not isinstance(value.get("vi"), str) or not isinstance(value.get("en"), str):
+        raise MetadataError(f"{where}: needs 'vi' and 'en' strings")
+    return {"vi": value["vi"], "en": value["en"]}
+
+
+@cache
+def _metadata_file(path: str) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as fh:
+        data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    if not isinstance(data, dict):
+        raise MetadataError(f"{path}: not a mapping")
+    return data
+
+
+def _meta_from(check_id: str, raw: Any, where: str) -> CheckMeta:
+    if not isinstance(raw, dict):
+        raise MetadataError(f"{where}: no metadata for {check_id}")
+    severity = raw.get("severity")
+    if severity not in SEVERITIES:
+        raise MetadataError(f"{where}: {check_id}.severity must be one of {SEVERITIES}")
+    messages = raw.get("messages") or {}
+    return CheckMeta(
+        id=check_id,
+        severity=severity,
+        title=_text(f"{where}: {check_id}.title", raw.get("title")),
+        remediation=_text(f"{where}: {check_id}.remediation", raw.get("remediation")),
+        messages={k: _text(f"{where}: {check_id}.messages.{k}", v) for k, v in messages.items()},
+        params=dict(raw.get("params") or {}),
+        needs=tuple(raw.get("needs") or ()),
+        roles=tuple(raw.get("roles") or ()),
+        live_only=bool(raw.get("live_only", False)),
+        timeout=float(raw.get("timeout", 5.0)),
+    )
+
+
+def check(check_id: str) -> Callable[[CheckFn], CheckFn]:
+    """Register `fn` under `check_id`, with the metadata from the YAML file beside its module."""
+
+    def register(fn: CheckFn) -> CheckFn:
+        module_file = getattr(sys.modules[fn.__module__], "__file__", None) or ""
+        meta_path = str(Path(module_file).with_suffix(".yaml"))
+        meta = _meta_from(check_id, _metadata_file(meta_path).get(check_id), meta_path)
+        if check_id in REGISTRY:
+            raise MetadataError(f"check {check_id} registered twice")
+        REGISTRY[check_id] = Check(meta, fn)
+        return fn
+
+    return register

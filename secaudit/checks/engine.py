@@ -1,0 +1,121 @@
+"""Run the checks a playbook needs against a snapshot. One check failing never stops the others."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from secaudit.agent.config import AgentConfig
+from secaudit.checks import load_checks
+from secaudit.checks.base import Check, Env, Outcome
+from secaudit.facts.model import Snapshot
+from secaudit.i18n import REASON, STATUS, both, render
+from secaudit.i18n.messages import MESSAGES
+from secaudit.playbook import Playbook
+
+
+@dataclass
+class Result:
+    check_id: str
+    status: str
+    message: dict[str, str]
+    evidence: dict[str, Any]
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def effective_role(snapshot: Snapshot, config: AgentConfig) -> str:
+    if config.role != "auto":
+        return config.role
+    guessed = snapshot.table("host").get("role")
+    return guessed if guessed in ("server", "workstation", "lab") else "workstation"
+
+
+def _reason(code: str, detail: str) -> dict[str, str]:
+    template = REASON.get(code, REASON["error"])
+    return both(template, {"detail": detail})
+
+
+def _precondition(chk: Check, snapshot: Snapshot, env: Env) -> Result | None:
+    meta = chk.meta
+    if meta.roles and env.role not in meta.roles:
+        role = {lang: MESSAGES[f"role.{env.role}"][lang] for lang in ("vi", "en")}
+        msg = {lang: render(MESSAGES["check.role_na"][lang], {"role": role[lang]}) for lang in ("vi", "en")}
+        return Result(meta.id, "not_applicable", msg, {"role": env.role})
+    if meta.live_only and snapshot.mode == "root":
+        return Result(meta.id, "not_applicable", both(MESSAGES["check.live_na"]), {"mode": snapshot.mode})
+    for key in meta.needs:
+        why = snapshot.why_unknown(key)
+        if why is None:
+            continue
+        status = "not_applicable" if why["code"] == "not_applicable" else "unknown"
+        reason = _reason(why["code"], why["detail"])
+        template = MESSAGES["check.not_applicable" if status == "not_applicable" else "check.unknown"]
+        msg = {lang: render(template[lang], {"reason": reason[lang]}) for lang in ("vi", "en")}
+        return Result(meta.id, status, msg, {"fact": key, "reason_code": why["code"], "detail": why["detail"]})
+    return None
+
+
+def _to_result(chk: Check, outcome: Outcome) -> Result:
+    template = chk.meta.messages.get(outcome.key)
+    if template is None:
+        template = {"vi": STATUS[outcome.status]["vi"], "en": STATUS[outcome.status]["en"]}
+    return Result(chk.meta.id, outcome.status, both(template, outcome.args), outcome.evidence)
+
+
+def _merge(outcomes: list[Outcome]) -> Outcome:
+    """Several outcomes from one check become one finding: worst status, messages joined."""
+    if len(outcomes) == 1:
+        return outcomes[0]
+    from secaudit.checks.base import worst
+
+    status = worst([o.status for o in outcomes])
+    first = next(o for o in outcomes if o.status == status)
+    return Outcome(first.status, first.key, first.args, {"items": [o.evidence for o in outcomes]})
+
+
+def params_for(chk: Check, playbook: Playbook, config: AgentConfig) -> dict[str, Any]:
+    params = dict(chk.meta.params)
+    params.update(playbook.params.get(chk.meta.id, {}))
+    params.update(config.params.get(chk.meta.id, {}))
+    return params
+
+
+def run_checks(snapshot: Snapshot, check_ids: list[str], playbook: Playbook, config: AgentConfig,
+               family: str = "linux") -> dict[str, Result]:
+    registry = load_checks()
+    try:
+        now = parse_time(snapshot.collected_at)
+    except ValueError:
+        now = datetime.now(UTC)
+    env = Env(role=effective_role(snapshot, config), now=now, config=config, family=family)
+    results: dict[str, Result] = {}
+    pending: dict[str, tuple[Future[Any], float]] = {}
+    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="checks")
+    for cid in check_ids:
+        chk = registry[cid]
+        early = _precondition(chk, snapshot, env)
+        if early is not None:
+            results[cid] = early
+            continue
+        pending[cid] = (pool.submit(chk.fn, snapshot, params_for(chk, playbook, config), env), time.monotonic())
+    for cid, (fut, started) in pending.items():
+        chk = registry[cid]
+        try:
+            out = fut.result(timeout=max(0.0, chk.meta.timeout - (time.monotonic() - started)))
+            outcomes = out if isinstance(out, list) else [out]
+            results[cid] = _to_result(chk, _merge(outcomes)) if outcomes else Result(
+                cid, "not_applicable", both(MESSAGES["check.not_applicable"], {"reason": "-"}), {})
+        except FutureTimeout:
+            results[cid] = Result(cid, "error", both(MESSAGES["check.timeout"], {"seconds": chk.meta.timeout}), {})
+        except Exception as exc:  # a bug or unexpected input: report it, carry on
+            results[cid] = Result(cid, "error", both(MESSAGES["check.error"],
+                                                     {"error": f"{type(exc).__name__}: {exc}"}), {})
+    pool.shutdown(wait=False, cancel_futures=True)
+    return results

@@ -1,0 +1,263 @@
+"""Command line: `secaudit audit`, `facts`, `evaluate`, `playbooks`. Errors are one sentence, exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from secaudit import __version__
+from secaudit.errors import SecauditError
+from secaudit.i18n import LANGS, default_lang, t
+
+EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+lang_option = click.option("--lang", type=click.Choice(LANGS), default=None,
+                           help="Ngôn ngữ / language: vi (mặc định) hoặc en.")
+
+
+def _lang(value: str | None) -> str:
+    return value or default_lang()
+
+
+def _write(path: str, text: str, lang: str) -> None:
+    try:
+        target = Path(path)
+        if target.parent and not target.parent.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SecauditError(t("error.write", "vi", path=path, error=exc.strerror),
+                            t("error.write", "en", path=path, error=exc.strerror)) from exc
+
+
+def _transport(root: str | None, replay: str | None) -> Any:
+    if root and replay:
+        raise click.UsageError("--root and --replay cannot be used together.")
+    if replay:
+        from secaudit.transport.replay import ReplayTransport
+
+        return ReplayTransport.load(replay)
+    if root:
+        from secaudit.transport.local import RootTransport
+        from secaudit.transport.base import FactUnavailable
+
+        try:
+            return RootTransport(root)
+        except FactUnavailable:
+            raise SecauditError(f"Thư mục gốc {root} không tồn tại.", f"Root directory {root} does not exist.") from None
+    from secaudit.transport.local import LocalTransport
+
+    return LocalTransport()
+
+
+def _emit(report: dict[str, Any], fmt: str, output: str | None, lang: str, verbose: bool) -> int:
+    from secaudit.report import terminal
+
+    if fmt == "json":
+        text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+        if output:
+            _write(output, text, lang)
+            terminal.render(report, lang, verbose=verbose)
+            click.echo(t("report.written", lang, path=output))
+        else:
+            click.echo(text, nl=False)
+    elif output:
+        import io
+
+        buf = io.StringIO()
+        terminal.render(report, lang, file=buf, verbose=verbose)
+        _write(output, buf.getvalue(), lang)
+        click.echo(t("report.written", lang, path=output))
+    else:
+        terminal.render(report, lang, verbose=verbose)
+    return EXIT_FAIL if report["summary"]["fail"] else EXIT_OK
+
+
+def _report(snapshot: Any, playbook_ref: str | None, config: Any) -> dict[str, Any]:
+    from secaudit import playbook as pb
+    from secaudit.agent.state import next_sequence
+    from secaudit.report.builder import build
+
+    playbook = pb.load(playbook_ref or config.playbook)
+    agent_id, sequence = next_sequence(config)
+    return build(snapshot, playbook, config, agent_id, sequence)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="secaudit")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+def cli(debug: bool) -> None:
+    """secaudit: kiểm tra tuân thủ an toàn thông tin cho trường học / security compliance auditor."""
+    if debug:
+        os.environ["SECAUDIT_DEBUG"] = "1"
+
+
+common = [
+    click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+                 help="Agent config (TOML)."),
+    click.option("--root", type=click.Path(file_okay=False), default=None,
+                 help="Audit a mounted filesystem instead of this machine."),
+    click.option("--replay", type=click.Path(dir_okay=False), default=None,
+                 help="Replay a recorded system (secaudit.recording/v1 JSON)."),
+]
+
+
+def _common(fn: Any) -> Any:
+    for option in reversed(common):
+        fn = option(fn)
+    return fn
+
+
+@cli.command()
+@_common
+@click.option("--playbook", default=None, help="Playbook id or path (default from config: dong-nai-2026).")
+@lang_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("-o", "--output", default=None, help="Write the report here.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list passing checks.")
+def audit(config_path: str | None, root: str | None, replay: str | None, playbook: str | None,
+          lang: str | None, fmt: str, output: str | None, verbose: bool) -> None:
+    """Kiểm tra máy này theo kế hoạch / audit this machine against a plan."""
+    from secaudit.agent.config import load_config
+    from secaudit.facts import collect
+
+    lg = _lang(lang)
+    config = load_config(config_path)
+    from secaudit import playbook as pb
+
+    pb.load(playbook or config.playbook)  # fail fast on a bad playbook, before collecting
+    snapshot = collect(_transport(root, replay), config)
+    sys.exit(_emit(_report(snapshot, playbook, config), fmt, output, lg, verbose))
+
+
+@cli.command()
+@_common
+@click.option("-o", "--output", default="-", help="Snapshot file (default: standard output).")
+@lang_option
+def facts(config_path: str | None, root: str | None, replay: str | None, output: str, lang: str | None) -> None:
+    """Thu thập dữ kiện (không đánh giá) / collect facts only."""
+    from secaudit.agent.config import load_config
+    from secaudit.facts import collect
+
+    config = load_config(config_path)
+    snapshot = collect(_transport(root, replay), config)
+    text = json.dumps(snapshot.to_dict(), ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+    if output == "-":
+        click.echo(text, nl=False)
+    else:
+        _write(output, text, _lang(lang))
+        click.echo(t("facts.written", _lang(lang), path=output), err=True)
+
+
+@cli.command()
+@click.option("--facts", "facts_path", required=True, type=click.Path(dir_okay=False),
+              help="Snapshot from `secaudit facts`.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--playbook", default=None)
+@lang_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("-o", "--output", default=None)
+@click.option("-v", "--verbose", is_flag=True)
+def evaluate(facts_path: str, config_path: str | None, playbook: str | None, lang: str | None,
+             fmt: str, output: str | None, verbose: bool) -> None:
+    """Đánh giá một ảnh chụp dữ kiện / evaluate a recorded snapshot."""
+    from secaudit.agent.config import load_config
+    from secaudit.facts.model import Snapshot
+
+    config = load_config(config_path)
+    snapshot = Snapshot.load(facts_path)
+    snapshot.mode = "replay"
+    sys.exit(_emit(_report(snapshot, playbook, config), fmt, output, _lang(lang), verbose))
+
+
+@cli.group()
+def playbooks() -> None:
+    """Bộ yêu cầu theo kế hoạch / plan playbooks."""
+
+
+@playbooks.command("list")
+@lang_option
+def playbooks_list(lang: str | None) -> None:
+    from secaudit import playbook as pb
+
+    lg = _lang(lang)
+    for path in pb.list_shipped():
+        book = pb.load(path)
+        due = ", ".join(book.cadence.get("due", []))
+        click.echo(f"{book.id:<24} {book.version:<8} {book.title[lg]}" + (f"  [{due}]" if due else ""))
+
+
+@playbooks.command("show")
+@click.argument("ref")
+@lang_option
+def playbooks_show(ref: str, lang: str | None) -> None:
+    from secaudit import playbook as pb
+    from secaudit.checks import REGISTRY
+
+    lg = _lang(lang)
+    book = pb.load(ref)
+    click.echo(f"{book.title[lg]} ({book.id} {book.version})")
+    if book.document:
+        click.echo("  " + " · ".join(f"{k}: {v}" for k, v in book.document.items()))
+    if book.cadence:
+        text = book.cadence.get("text", {}).get(lg, "")
+        click.echo(f"{t('cadence', lg)}: {book.cadence['kind']} {', '.join(book.cadence.get('due', []))} {text}")
+    for clause in book.clauses:
+        click.echo(f"\n{clause.clause}: {clause.text[lg]}")
+        for rid in clause.requirements:
+            req = book.requirements[rid]
+            click.echo(f"  {rid} {req.title[lg]}")
+            for cid in req.checks:
+                click.echo(f"      {cid}: {REGISTRY[cid].meta.title[lg]}")
+
+
+@playbooks.command("validate")
+@click.argument("path", type=click.Path())
+@lang_option
+def playbooks_validate(path: str, lang: str | None) -> None:
+    from secaudit import playbook as pb
+
+    book = pb.load(path if Path(path).exists() else path)
+    click.echo(t("playbooks.valid", _lang(lang), path=path, n=len(book.evaluated_requirements())))
+
+
+def _lang_from_argv(argv: list[str]) -> str:
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in LANGS:
+            return argv[i + 1]
+        if arg.startswith("--lang=") and arg[7:] in LANGS:
+            return arg[7:]
+    return default_lang()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    lang = _lang_from_argv(args)
+    debug = "--debug" in args or bool(os.environ.get("SECAUDIT_DEBUG"))
+    try:
+        cli.main(args=args, prog_name="secaudit", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR)
+    except SecauditError as exc:
+        if debug:
+            raise
+        click.echo(exc.text(lang), err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        click.echo(t("error.internal", lang, error=f"{type(exc).__name__}: {exc}"), err=True)
+        sys.exit(EXIT_ERROR)

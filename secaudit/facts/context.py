@@ -1,0 +1,68 @@
+"""What a fact collector gets: the transport, the agent config, and a place to put rows."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from secaudit.agent.config import AgentConfig
+from secaudit.facts.model import Snapshot
+from secaudit.transport.base import FactUnavailable, Transport
+
+T = TypeVar("T")
+
+
+class FactContext:
+    def __init__(self, transport: Transport, config: AgentConfig, snapshot: Snapshot, now: float) -> None:
+        self.transport = transport
+        self.config = config
+        self.snapshot = snapshot
+        self.now = now  # unix time of collection, so that every collector agrees
+        self._lock = threading.RLock()
+        self._memo: dict[str, Any] = {}
+        self._memo_locks: dict[str, threading.Lock] = {}
+
+    # -- writing -----------------------------------------------------------------
+    def put(self, table: str, value: Any) -> None:
+        with self._lock:
+            self.snapshot.tables[table] = value
+
+    def unknown(self, key: str, code: str, detail: str) -> None:
+        with self._lock:
+            self.snapshot.unknown.setdefault(key, {"code": code, "detail": detail})
+
+    def unknown_from(self, key: str, exc: FactUnavailable) -> None:
+        self.unknown(key, exc.code, exc.detail)
+
+    # -- reading helpers -----------------------------------------------------------
+    def read_text(self, path: str, unknown_key: str | None = None) -> str | None:
+        """File text, or None. When `unknown_key` is given, a failure other than
+        'not found' is recorded as unknown under that key."""
+        try:
+            return self.transport.read_text(path)
+        except FactUnavailable as exc:
+            if unknown_key and exc.code != "not_found":
+                self.unknown_from(unknown_key, exc)
+            return None
+
+    def list_dir(self, path: str) -> list[str]:
+        try:
+            return self.transport.list_dir(path)
+        except FactUnavailable:
+            return []
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """Compute a shared intermediate once (e.g. the parsed passwd file) across collectors."""
+        with self._lock:
+            if key in self._memo:
+                return self._memo[key]  # type: ignore[no-any-return]
+            lock = self._memo_locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._lock:
+                if key in self._memo:
+                    return self._memo[key]  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                self._memo[key] = value
+            return value

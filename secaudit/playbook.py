@@ -1,0 +1,308 @@
+"""Playbooks: one YAML file per plan, extending a shared baseline. Validated on load; every
+error names the file, the line and the field."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from secaudit.errors import PlaybookError
+from secaudit.resources import shipped_dir
+
+SCHEMA = "secaudit.playbook/v1"
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_REQ_ID = re.compile(r"^[A-Z][A-Z0-9-]*$")
+_DUE = re.compile(r"^(\d{4}-)?\d{2}-\d{2}$")
+CADENCE_KINDS = ("annual", "quarterly", "monthly", "school_year", "dates")
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass
+class Requirement:
+    id: str
+    title: dict[str, str]
+    basis: str
+    checks: list[str]
+    clauses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Clause:
+    clause: str
+    text: dict[str, str]
+    requirements: list[str]
+
+
+@dataclass
+class Playbook:
+    id: str
+    version: str
+    title: dict[str, str]
+    path: str
+    sha256: str
+    rule_pack: str = ""
+    document: dict[str, str] = field(default_factory=dict)
+    cadence: dict[str, Any] = field(default_factory=dict)
+    clauses: list[Clause] = field(default_factory=list)
+    requirements: dict[str, Requirement] = field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def evaluated_requirements(self) -> list[Requirement]:
+        """The requirements this plan demands, in the order its clauses first cite them."""
+        if not self.clauses:
+            return list(self.requirements.values())
+        seen: dict[str, Requirement] = {}
+        for clause in self.clauses:
+            for rid in clause.requirements:
+                req = self.requirements[rid]
+                if rid not in seen:
+                    seen[rid] = Requirement(req.id, req.title, req.basis, req.checks, [])
+                seen[rid].clauses.append(clause.clause)
+        return list(seen.values())
+
+
+# -- YAML with line numbers ---------------------------------------------------------------------
+
+
+class _Doc:
+    """Plain values plus the line of every field path, for error messages."""
+
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.lines: dict[str, int] = {}
+        try:
+            node = yaml.compose(text, Loader=_Loader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 0
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise PlaybookError(
+                f"{path}:{line}: YAML không hợp lệ: {problem}.", f"{path}:{line}: invalid YAML: {problem}."
+            ) from None
+        self.data = self._value(node, "") if node is not None else None
+
+    def _value(self, node: yaml.Node, where: str) -> Any:
+        self.lines[where] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                sub = f"{where}.{key}" if where else key
+                if key in out:
+                    self.lines[sub] = key_node.start_mark.line + 1
+                    raise self.error(sub, "khóa bị lặp", "duplicate key")
+                out[key] = self._value(value_node, sub)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self._value(n, f"{where}[{i}]") for i, n in enumerate(node.value)]
+        return yaml.load(yaml.serialize(node), Loader=_Loader)
+
+    def error(self, where: str, vi: str, en: str) -> PlaybookError:
+        line = self.lines.get(where)
+        while line is None and where:
+            where_parent = re.sub(r"(\.[^.\[]+|\[\d+\])$", "", where)
+            if where_parent == where:
+                break
+            where = where_parent
+            line = self.lines.get(where)
+        loc = f"{self.path}:{line or 1}"
+        return PlaybookError(f"{loc}: trường '{where}': {vi}.", f"{loc}: field '{where}': {en}.")
+
+
+def _text(doc: _Doc, value: Any, where: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise doc.error(where, "cần 'vi' và 'en'", "needs 'vi' and 'en' texts")
+    for lang in ("vi", "en"):
+        if not isinstance(value.get(lang), str) or not value[lang].strip():
+            raise doc.error(f"{where}.{lang}" if lang in value else where,
+                            f"thiếu văn bản '{lang}'", f"missing '{lang}' text")
+    return {"vi": value["vi"].strip(), "en": value["en"].strip()}
+
+
+def _str(doc: _Doc, value: Any, where: str, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str | int) or isinstance(value, bool) or str(value) == "":
+        raise doc.error(where, "phải là chuỗi không rỗng", "must be a non-empty string")
+    return str(value)
+
+
+def _checks_known() -> set[str]:
+    from secaudit.checks import load_checks
+
+    return set(load_checks())
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+def resolve(ref: str, near: Path | None = None) -> Path:
+    """A playbook id (looked up beside `near`, then in the shipped playbooks) or a path."""
+    candidate = Path(ref)
+    if candidate.suffix in (".yaml", ".yml") or "/" in ref or "\\" in ref:
+        return candidate
+    for directory in ([near] if near else []) + [shipped_dir("playbooks")]:
+        for suffix in (".yaml", ".yml"):
+            if (directory / f"{ref}{suffix}").is_file():
+                return directory / f"{ref}{suffix}"
+    raise PlaybookError(f"Không có bộ yêu cầu '{ref}'.", f"No playbook named '{ref}'.")
+
+
+def _read(path: Path) -> tuple[bytes, _Doc]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PlaybookError(
+            f"Không đọc được bộ yêu cầu {path}: {exc.strerror}.", f"Cannot read playbook {path}: {exc.strerror}."
+        ) from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PlaybookError(f"{path}: không phải UTF-8.", f"{path}: not UTF-8 text.") from None
+    return raw, _Doc(str(path), text)
+
+
+_TOP = {"schema", "id", "version", "title", "extends", "rule_pack", "document", "cadence",
+        "clauses", "requirements", "params", "description"}
+
+
+def load(ref: str | Path, _chain: tuple[str, ...] = ()) -> Playbook:
+    path = resolve(str(ref))
+    raw, doc = _read(path)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise doc.error("", "tệp phải là một ánh xạ YAML", "the file must be a YAML mapping")
+    for key in data:
+        if key not in _TOP:
+            raise doc.error(key, "khóa không được hỗ trợ", "unknown key")
+    if data.get("schema") != SCHEMA:
+        raise doc.error("schema", f"phải là {SCHEMA}", f"must be {SCHEMA}")
+    pid = _str(doc, data.get("id"), "id")
+    if not _ID.match(pid):
+        raise doc.error("id", "chỉ gồm chữ thường, số, '.', '_' và '-'", "use lowercase letters, digits, '.', '_', '-'")
+    if pid in _chain:
+        raise doc.error("extends", "kế thừa vòng tròn", "circular extends")
+
+    base: Playbook | None = None
+    if data.get("extends") is not None:
+        parent = _str(doc, data["extends"], "extends")
+        try:
+            base = load(resolve(parent, path.parent), (*_chain, pid))
+        except PlaybookError as exc:
+            if exc.en.startswith("No playbook named"):
+                raise doc.error("extends", f"không có bộ yêu cầu '{parent}'", f"no playbook named '{parent}'") from None
+            raise
+
+    sha = hashlib.sha256((base.sha256.encode() if base else b"") + raw).hexdigest()
+    pb = Playbook(
+        id=pid,
+        version=_str(doc, data.get("version"), "version"),
+        title=_text(doc, data.get("title"), "title"),
+        path=str(path),
+        sha256=sha,
+        rule_pack=_str(doc, data.get("rule_pack"), "rule_pack", required=False) or (base.rule_pack if base else ""),
+        requirements=dict(base.requirements) if base else {},
+        params={k: dict(v) for k, v in base.params.items()} if base else {},
+        cadence=dict(base.cadence) if base else {},
+    )
+    known_checks = _checks_known()
+
+    document = data.get("document", {})
+    if not isinstance(document, dict):
+        raise doc.error("document", "phải là một ánh xạ", "must be a mapping")
+    pb.document = {str(k): str(v) for k, v in document.items()}
+
+    reqs = data.get("requirements", {})
+    if not isinstance(reqs, dict):
+        raise doc.error("requirements", "phải là ánh xạ mã yêu cầu → nội dung", "must map requirement ids to entries")
+    for rid, entry in reqs.items():
+        where = f"requirements.{rid}"
+        if not _REQ_ID.match(rid):
+            raise doc.error(where, "mã yêu cầu phải viết hoa, ví dụ VN-ACC-01", "ids are upper case, e.g. VN-ACC-01")
+        if not isinstance(entry, dict):
+            raise doc.error(where, "phải là một ánh xạ", "must be a mapping")
+        for key in entry:
+            if key not in ("title", "basis", "checks"):
+                raise doc.error(f"{where}.{key}", "khóa không được hỗ trợ", "unknown key")
+        checks = entry.get("checks")
+        if not isinstance(checks, list) or not checks:
+            raise doc.error(f"{where}.checks", "cần ít nhất một kiểm tra", "needs at least one check")
+        for i, cid in enumerate(checks):
+            if cid not in known_checks:
+                raise doc.error(f"{where}.checks[{i}]", f"không có kiểm tra '{cid}'", f"unknown check '{cid}'")
+        pb.requirements[rid] = Requirement(
+            rid, _text(doc, entry.get("title"), f"{where}.title"), str(entry.get("basis", "")), list(checks)
+        )
+
+    clauses = data.get("clauses", [])
+    if not isinstance(clauses, list):
+        raise doc.error("clauses", "phải là danh sách", "must be a list")
+    for i, entry in enumerate(clauses):
+        where = f"clauses[{i}]"
+        if not isinstance(entry, dict):
+            raise doc.error(where, "phải là một ánh xạ", "must be a mapping")
+        for key in entry:
+            if key not in ("clause", "text", "requirements"):
+                raise doc.error(f"{where}.{key}", "khóa không được hỗ trợ", "unknown key")
+        rids = entry.get("requirements")
+        if not isinstance(rids, list) or not rids:
+            raise doc.error(f"{where}.requirements", "cần ít nhất một mã yêu cầu", "needs at least one requirement id")
+        for j, rid in enumerate(rids):
+            if rid not in pb.requirements:
+                raise doc.error(f"{where}.requirements[{j}]", f"không có yêu cầu '{rid}'", f"unknown requirement '{rid}'")
+        pb.clauses.append(Clause(_str(doc, entry.get("clause"), f"{where}.clause"),
+                                 _text(doc, entry.get("text"), f"{where}.text"), list(rids)))
+
+    params = data.get("params", {})
+    if not isinstance(params, dict):
+        raise doc.error("params", "phải là ánh xạ mã kiểm tra → tham số", "must map check ids to parameters")
+    from secaudit.checks import REGISTRY
+
+    for cid, values in params.items():
+        if cid not in known_checks:
+            raise doc.error(f"params.{cid}", f"không có kiểm tra '{cid}'", f"unknown check '{cid}'")
+        if not isinstance(values, dict):
+            raise doc.error(f"params.{cid}", "phải là một ánh xạ", "must be a mapping")
+        defaults = REGISTRY[cid].meta.params
+        for name, value in values.items():
+            if name not in defaults:
+                raise doc.error(f"params.{cid}.{name}", "tham số không tồn tại", "no such parameter")
+            if defaults[name] is not None and type(value) is not type(defaults[name]) and not (
+                isinstance(defaults[name], float) and isinstance(value, int)
+            ):
+                raise doc.error(f"params.{cid}.{name}", f"phải có kiểu {type(defaults[name]).__name__}",
+                                f"must be of type {type(defaults[name]).__name__}")
+        pb.params.setdefault(cid, {}).update(values)
+
+    if "cadence" in data:
+        pb.cadence = _cadence(doc, data["cadence"])
+    return pb
+
+
+def _cadence(doc: _Doc, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise doc.error("cadence", "phải là một ánh xạ", "must be a mapping")
+    kind = value.get("kind")
+    if kind not in CADENCE_KINDS:
+        raise doc.error("cadence.kind", f"phải là một trong {', '.join(CADENCE_KINDS)}",
+                        f"must be one of {', '.join(CADENCE_KINDS)}")
+    due = value.get("due", [])
+    if not isinstance(due, list) or not all(isinstance(d, str) and _DUE.match(d) for d in due):
+        raise doc.error("cadence.due", "phải là danh sách ngày MM-DD hoặc YYYY-MM-DD",
+                        "must be a list of MM-DD or YYYY-MM-DD dates")
+    out: dict[str, Any] = {"kind": kind, "due": due}
+    if "text" in value:
+        out["text"] = _text(doc, value["text"], "cadence.text")
+    if "source" in value:
+        out["source"] = str(value["source"])
+    return out
+
+
+def list_shipped() -> list[Path]:
+    return sorted(shipped_dir("playbooks").glob("*.yaml"))

@@ -1,0 +1,126 @@
+"""Turn check results into the report payload described in DESIGN.md (the contract)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from secaudit import __version__
+from secaudit.agent.config import AgentConfig
+from secaudit.checks import load_checks
+from secaudit.checks.base import RANK, STATUSES, worst
+from secaudit.checks.engine import Result, effective_role, run_checks
+from secaudit.facts.model import Snapshot
+from secaudit.i18n import nfc
+from secaudit.playbook import Playbook
+from secaudit.report import SCHEMA
+
+
+def score(counts: dict[str, int]) -> int:
+    """0..100: pass counts fully, warn half; not_applicable is left out."""
+    judged = sum(v for k, v in counts.items() if k != "not_applicable")
+    if judged == 0:
+        return 0
+    return (200 * counts["pass"] + 100 * counts["warn"]) // (2 * judged)
+
+
+def _inventory(snapshot: Snapshot) -> dict[str, Any]:
+    accounts = [
+        {k: u.get(k) for k in ("name", "id", "enabled", "interactive", "password_state",
+                               "password_last_change", "last_login", "admin", "groups")}
+        for u in snapshot.table("users")
+    ]
+    return {
+        "accounts": accounts,
+        "antivirus": snapshot.table("antivirus"),
+        "listening_ports": snapshot.table("listening_ports"),
+        "software": snapshot.table("software"),
+        "interfaces": snapshot.table("interfaces"),
+        "backups": snapshot.table("backups"),
+        "devices": snapshot.table("devices"),
+        "hardware": snapshot.table("hardware"),
+    }
+
+
+def _normalise(value: Any) -> Any:
+    """NFC strings, integers only: the payload must serialise the same way everywhere."""
+    if isinstance(value, str):
+        return nfc(value)
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): _normalise(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_normalise(v) for v in value]
+    return nfc(str(value))
+
+
+def build(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, agent_id: str, sequence: int,
+          family: str = "linux") -> dict[str, Any]:
+    registry = load_checks()
+    requirements = playbook.evaluated_requirements()
+    check_ids = list(dict.fromkeys(cid for req in requirements for cid in req.checks))
+    results: dict[str, Result] = run_checks(snapshot, check_ids, playbook, config, family)
+
+    req_rows = []
+    by_check: dict[str, list[str]] = {}
+    for req in requirements:
+        status = worst([results[c].status for c in req.checks])
+        req_rows.append({
+            "id": req.id,
+            "clause": ", ".join(req.clauses),
+            "title": req.title,
+            "status": status,
+            "checks": req.checks,
+            "basis": req.basis,
+        })
+        for cid in req.checks:
+            by_check.setdefault(cid, []).append(req.id)
+
+    findings = []
+    for cid in check_ids:
+        res, meta = results[cid], registry[cid].meta
+        findings.append({
+            "check_id": cid,
+            "status": res.status,
+            "severity": meta.severity,
+            "requirements": by_check[cid],
+            "title": meta.title,
+            "message": res.message,
+            "evidence": res.evidence,
+            "remediation": meta.remediation,
+        })
+    findings.sort(key=lambda f: (-RANK[f["status"]], ["critical", "high", "medium", "low", "info"].index(
+        f["severity"]), f["check_id"]))
+
+    counts = {s: 0 for s in STATUSES}
+    for row in req_rows:
+        counts[row["status"]] += 1
+    host = snapshot.table("host")
+    os_info = host.get("os") or {}
+    payload = {
+        "schema": SCHEMA,
+        "report_id": str(uuid.uuid4()),
+        "sequence": sequence,
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "tool": {"name": "secaudit", "version": __version__},
+        "unit": {"code": config.unit_code, "name": config.unit_name},
+        "host": {
+            "hostname": host.get("hostname") or "",
+            "os": {k: os_info.get(k) or "" for k in ("family", "name", "version")},
+            "agent_id": agent_id,
+            "role": effective_role(snapshot, config),
+        },
+        "playbook": {"id": playbook.id, "version": playbook.version, "sha256": playbook.sha256,
+                     "title": playbook.title, "cadence": playbook.cadence},
+        "mode": snapshot.mode,
+        "facts_collected_at": snapshot.collected_at,
+        "summary": {**counts, "score": score(counts)},
+        "requirements": req_rows,
+        "findings": findings,
+        "inventory": _inventory(snapshot),
+    }
+    return _normalise(payload)  # type: ignore[no-any-return]

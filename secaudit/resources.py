@@ -1,0 +1,21 @@
+"""Where shipped data lives: inside the installed package, or beside it in a checkout."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+_PKG = Path(__file__).resolve().parent
+
+
+@cache
+def shipped_dir(name: str) -> Path:
+    """`playbooks` or `report_templates`: packaged copy first, checkout copy second."""
+    for candidate in (_PKG / name, _PKG.parent / name):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(name)
+
+
+def data_file(name: str) -> Path:
+    return _PKG / "data" / name

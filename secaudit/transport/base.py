@@ -1,0 +1,74 @@
+"""The transport interface: how the agent reaches a system. Transports never judge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class FactUnavailable(Exception):
+    """A primitive could not answer. `code` is machine-readable, `detail` names the thing."""
+
+    code = "error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class PermissionDenied(FactUnavailable):
+    code = "permission_denied"
+
+
+class NotFound(FactUnavailable):
+    code = "not_found"
+
+
+class NotApplicable(FactUnavailable):
+    code = "not_applicable"
+
+
+class CommandFailed(FactUnavailable):
+    code = "command_failed"
+
+
+class TimedOut(FactUnavailable):
+    code = "timeout"
+
+
+@dataclass(frozen=True)
+class StatResult:
+    mode: int  # permission bits and file type, as os.stat's st_mode
+    uid: int
+    gid: int
+    size: int
+    mtime: int  # unix seconds
+    is_dir: bool
+    is_file: bool
+    dev: int = 0
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    rc: int
+    stdout: str
+    stderr: str
+
+
+class Transport(Protocol):
+    """Primitives only: read, stat, list, run. Paths are absolute paths on the audited system."""
+
+    mode: str  # local | root | ssh | replay
+    live: bool  # sockets/processes of the audited system are observable
+
+    def read_bytes(self, path: str, limit: int | None = None) -> bytes: ...
+
+    def read_text(self, path: str) -> str: ...
+
+    def stat(self, path: str) -> StatResult: ...
+
+    def list_dir(self, path: str) -> list[str]: ...
+
+    def run(self, argv: list[str], timeout: float = 10.0) -> CommandResult: ...
+
+    def exists(self, path: str) -> bool: ...
