@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Debian packages the agent and the test suite use. Idempotent; needs root (or sudo).
+set -euo pipefail
+PACKAGES=(
+  python3 python3-venv python3-pip   # the runtime
+  make git                           # the two README commands
+  iproute2 procps util-linux passwd  # ss/ip, ps, runuser, useradd: real-system tests
+  openssh-server openssh-client      # a real sshd_config and sshd binary to parse and run
+  clamav clamav-freshclam            # a real antivirus install to detect (no signature download)
+  nftables ufw                       # real firewall tools
+)
+if [ "${1:-}" = "--bench" ]; then PACKAGES+=(lynis); fi
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# policy-rc.d keeps package installs from starting daemons inside CI containers
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
