@@ -43,13 +43,15 @@ def _transport(root: str | None, replay: str | None) -> Any:
 
         return ReplayTransport.load(replay)
     if root:
-        from secaudit.transport.local import RootTransport
         from secaudit.transport.base import FactUnavailable
+        from secaudit.transport.local import RootTransport
 
         try:
             return RootTransport(root)
         except FactUnavailable:
-            raise SecauditError(f"Thư mục gốc {root} không tồn tại.", f"Root directory {root} does not exist.") from None
+            raise SecauditError(
+                f"Thư mục gốc {root} không tồn tại.", f"Root directory {root} does not exist."
+            ) from None
     from secaudit.transport.local import LocalTransport
 
     return LocalTransport()
@@ -222,7 +224,7 @@ def playbooks_show(ref: str, lang: str | None) -> None:
 def playbooks_validate(path: str, lang: str | None) -> None:
     from secaudit import playbook as pb
 
-    book = pb.load(path if Path(path).exists() else path)
+    book = pb.load(path)
     click.echo(t("playbooks.valid", _lang(lang), path=path, n=len(book.evaluated_requirements())))
 
 

@@ -185,7 +185,8 @@ def load(ref: str | Path, _chain: tuple[str, ...] = ()) -> Playbook:
         raise doc.error("schema", f"phải là {SCHEMA}", f"must be {SCHEMA}")
     pid = _str(doc, data.get("id"), "id")
     if not _ID.match(pid):
-        raise doc.error("id", "chỉ gồm chữ thường, số, '.', '_' và '-'", "use lowercase letters, digits, '.', '_', '-'")
+        raise doc.error("id", "chỉ gồm chữ thường, số, '.', '_' và '-'",
+                        "use lowercase letters, digits, '.', '_', '-'")
     if pid in _chain:
         raise doc.error("extends", "kế thừa vòng tròn", "circular extends")
 
@@ -255,7 +256,8 @@ def load(ref: str | Path, _chain: tuple[str, ...] = ()) -> Playbook:
             raise doc.error(f"{where}.requirements", "cần ít nhất một mã yêu cầu", "needs at least one requirement id")
         for j, rid in enumerate(rids):
             if rid not in pb.requirements:
-                raise doc.error(f"{where}.requirements[{j}]", f"không có yêu cầu '{rid}'", f"unknown requirement '{rid}'")
+                raise doc.error(f"{where}.requirements[{j}]", f"không có yêu cầu '{rid}'",
+                                f"unknown requirement '{rid}'")
         pb.clauses.append(Clause(_str(doc, entry.get("clause"), f"{where}.clause"),
                                  _text(doc, entry.get("text"), f"{where}.text"), list(rids)))
 

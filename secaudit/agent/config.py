@@ -17,7 +17,7 @@ BACKUP_KINDS = ("files", "restic", "borg")
 
 def default_config_path() -> Path:
     if sys.platform == "win32":
-        return Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "secaudit" / "secaudit.toml"
+        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "secaudit" / "secaudit.toml"
     return Path("/etc/secaudit/secaudit.toml")
 
 
@@ -58,7 +58,7 @@ def _fail(path: str, key: str, vi: str, en: str) -> ConfigError:
 
 
 def _expect(path: str, key: str, value: Any, kind: type | tuple[type, ...], what_vi: str, what_en: str) -> Any:
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
         raise _fail(path, key, f"phải là {what_vi}", f"must be {what_en}")
     return value
 

@@ -9,7 +9,7 @@ from typing import Any
 from secaudit import __version__
 from secaudit.agent.config import AgentConfig
 from secaudit.checks import load_checks
-from secaudit.checks.base import RANK, STATUSES, worst
+from secaudit.checks.base import RANK, SEVERITIES, STATUSES, worst
 from secaudit.checks.engine import Result, effective_role, run_checks
 from secaudit.facts.model import Snapshot
 from secaudit.i18n import nfc
@@ -93,12 +93,11 @@ def build(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, agent_id:
             "evidence": res.evidence,
             "remediation": meta.remediation,
         })
-    findings.sort(key=lambda f: (-RANK[f["status"]], ["critical", "high", "medium", "low", "info"].index(
-        f["severity"]), f["check_id"]))
+    findings.sort(key=lambda f: (-RANK[str(f["status"])], SEVERITIES.index(str(f["severity"])), str(f["check_id"])))
 
-    counts = {s: 0 for s in STATUSES}
+    counts: dict[str, int] = {s: 0 for s in STATUSES}
     for row in req_rows:
-        counts[row["status"]] += 1
+        counts[str(row["status"])] += 1
     host = snapshot.table("host")
     os_info = host.get("os") or {}
     payload = {

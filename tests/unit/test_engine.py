@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from secaudit.agent.config import AgentConfig
+from secaudit.checks.base import REGISTRY, Check, CheckMeta, Env, Outcome, worst
+from secaudit.checks.engine import run_checks
+from secaudit.facts.model import Snapshot
+from secaudit.playbook import Playbook
+from secaudit.report.builder import score
+
+TEXT = {"vi": "t", "en": "t"}
+
+
+def _meta(cid: str, **kw: Any) -> CheckMeta:
+    base: dict[str, Any] = {"id": cid, "severity": "low", "title": TEXT, "remediation": TEXT,
+                            "messages": {"ok": {"vi": "ổn {n}", "en": "fine {n}"}}, "params": {"n": 1}}
+    base.update(kw)
+    return CheckMeta(**base)
+
+
+@pytest.fixture
+def fake_checks():
+    added: list[str] = []
+
+    def add(cid: str, fn: Any, **kw: Any) -> None:
+        REGISTRY[cid] = Check(_meta(cid, **kw), fn)
+        added.append(cid)
+
+    yield add
+    for cid in added:
+        REGISTRY.pop(cid, None)
+
+
+def _run(ids: list[str], snap: Snapshot | None = None, role: str = "server", params: dict | None = None):
+    snap = snap or Snapshot(collected_at="2026-11-20T00:00:00Z", mode="local")
+    book = Playbook(id="t", version="1", title=TEXT, path="-", sha256="", params=params or {})
+    cfg = AgentConfig(role=role)
+    return run_checks(snap, ids, book, cfg)
+
+
+def test_a_crashing_check_is_an_error_and_others_still_run(fake_checks):
+    def boom(snap: Snapshot, p: dict, env: Env) -> Outcome:
+        raise KeyError("users")
+
+    fake_checks("t.boom", boom)
+    fake_checks("t.ok", lambda s, p, e: Outcome("pass", "ok", {"n": p["n"]}))
+    res = _run(["t.boom", "t.ok"])
+    assert res["t.boom"].status == "error" and "KeyError" in res["t.boom"].message["en"]
+    assert res["t.ok"].status == "pass" and res["t.ok"].message == {"vi": "ổn 1", "en": "fine 1"}
+
+
+def test_a_slow_check_times_out(fake_checks):
+    fake_checks("t.slow", lambda s, p, e: time.sleep(2) or Outcome("pass", "ok"), timeout=0.2)
+    started = time.monotonic()
+    res = _run(["t.slow"])
+    assert res["t.slow"].status == "error" and "0.2" in res["t.slow"].message["en"]
+    assert time.monotonic() - started < 1.5
+
+
+def test_unknown_fact_gives_unknown_with_reason(fake_checks):
+    fake_checks("t.shadow", lambda s, p, e: Outcome("pass", "ok"), needs=("users.password_state",))
+    snap = Snapshot(collected_at="2026-11-20T00:00:00Z", mode="local",
+                    unknown={"users.password_state": {"code": "permission_denied", "detail": "/etc/shadow"}})
+    res = _run(["t.shadow"], snap)["t.shadow"]
+    assert res.status == "unknown"
+    assert "/etc/shadow" in res.message["vi"] and "root" in res.message["vi"]
+    assert res.evidence["reason_code"] == "permission_denied"
+
+
+def test_table_level_not_applicable(fake_checks):
+    fake_checks("t.ports", lambda s, p, e: Outcome("pass", "ok"), needs=("listening_ports",))
+    snap = Snapshot(collected_at="2026-11-20T00:00:00Z", mode="root",
+                    unknown={"listening_ports": {"code": "not_applicable", "detail": "--root"}})
+    assert _run(["t.ports"], snap)["t.ports"].status == "not_applicable"
+
+
+def test_role_and_live_only(fake_checks):
+    fake_checks("t.ws", lambda s, p, e: Outcome("fail", "ok"), roles=("workstation",))
+    fake_checks("t.live", lambda s, p, e: Outcome("fail", "ok"), live_only=True)
+    assert _run(["t.ws"], role="server")["t.ws"].status == "not_applicable"
+    assert _run(["t.ws"], role="workstation")["t.ws"].status == "fail"
+    snap = Snapshot(collected_at="2026-11-20T00:00:00Z", mode="root")
+    assert _run(["t.live"], snap)["t.live"].status == "not_applicable"
+
+
+def test_params_from_playbook(fake_checks):
+    fake_checks("t.p", lambda s, p, e: Outcome("pass", "ok", {"n": p["n"]}))
+    assert _run(["t.p"], params={"t.p": {"n": 7}})["t.p"].message["en"] == "fine 7"
+
+
+def test_several_outcomes_merge_to_the_worst(fake_checks):
+    fake_checks("t.multi", lambda s, p, e: [Outcome("pass", "ok", {"n": 1}, {"a": 1}),
+                                            Outcome("warn", "ok", {"n": 2}, {"a": 2})])
+    res = _run(["t.multi"])["t.multi"]
+    assert res.status == "warn" and res.evidence == {"items": [{"a": 1}, {"a": 2}]}
+
+
+def test_worst_and_score():
+    assert worst(["pass", "warn", "unknown"]) == "unknown"
+    assert worst(["pass", "error", "fail"]) == "fail"
+    assert worst(["not_applicable", "pass"]) == "pass"
+    counts = {"pass": 3, "warn": 2, "fail": 1, "unknown": 0, "not_applicable": 5, "error": 0}
+    assert score(counts) == 66  # (3 + 2*0.5) / 6
+    assert score({k: 0 for k in counts}) == 0
