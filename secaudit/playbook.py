@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,10 +99,15 @@ class _Doc:
                     self.lines[sub] = key_node.start_mark.line + 1
                     raise self.error(sub, "khóa bị lặp", "duplicate key")
                 out[key] = self._value(value_node, sub)
+                self.lines[sub] = key_node.start_mark.line + 1  # the key's line, not its block value's
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self._value(n, f"{where}[{i}]") for i, n in enumerate(node.value)]
-        return yaml.load(yaml.serialize(node), Loader=_Loader)
+        try:
+            return yaml.load(yaml.serialize(node), Loader=_Loader)
+        except (ValueError, yaml.YAMLError) as exc:  # e.g. an unquoted impossible date, an unknown tag
+            why = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise self.error(where, f"giá trị không hợp lệ ({why})", f"invalid value ({why})") from None
 
     def error(self, where: str, vi: str, en: str) -> PlaybookError:
         line = self.lines.get(where)
@@ -112,6 +118,8 @@ class _Doc:
             where = where_parent
             line = self.lines.get(where)
         loc = f"{self.path}:{line or 1}"
+        if not where:
+            return PlaybookError(f"{loc}: {vi}.", f"{loc}: {en}.")
         return PlaybookError(f"{loc}: trường '{where}': {vi}.", f"{loc}: field '{where}': {en}.")
 
 
@@ -146,7 +154,7 @@ def resolve(ref: str, near: Path | None = None) -> Path:
     """A playbook id (looked up beside `near`, then in the shipped playbooks) or a path."""
     candidate = Path(ref)
     if candidate.suffix in (".yaml", ".yml") or "/" in ref or "\\" in ref:
-        return candidate
+        return near / candidate if near is not None and not candidate.is_absolute() else candidate
     for directory in ([near] if near else []) + [shipped_dir("playbooks")]:
         for suffix in (".yaml", ".yml"):
             if (directory / f"{ref}{suffix}").is_file():
@@ -163,8 +171,9 @@ def _read(path: Path) -> tuple[bytes, _Doc]:
         ) from exc
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PlaybookError(f"{path}: không phải UTF-8.", f"{path}: not UTF-8 text.") from None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PlaybookError(f"{path}:{line}: không phải văn bản UTF-8.", f"{path}:{line}: not UTF-8 text.") from None
     return raw, _Doc(str(path), text)
 
 
@@ -176,6 +185,8 @@ def load(ref: str | Path, _chain: tuple[str, ...] = ()) -> Playbook:
     path = resolve(str(ref))
     raw, doc = _read(path)
     data = doc.data
+    if data is None:
+        raise doc.error("", "tệp trống", "the file is empty")
     if not isinstance(data, dict):
         raise doc.error("", "tệp phải là một ánh xạ YAML", "the file must be a YAML mapping")
     for key in data:
@@ -235,7 +246,7 @@ def load(ref: str | Path, _chain: tuple[str, ...] = ()) -> Playbook:
         if not isinstance(checks, list) or not checks:
             raise doc.error(f"{where}.checks", "cần ít nhất một kiểm tra", "needs at least one check")
         for i, cid in enumerate(checks):
-            if cid not in known_checks:
+            if not isinstance(cid, str) or cid not in known_checks:
                 raise doc.error(f"{where}.checks[{i}]", f"không có kiểm tra '{cid}'", f"unknown check '{cid}'")
         pb.requirements[rid] = Requirement(
             rid, _text(doc, entry.get("title"), f"{where}.title"), str(entry.get("basis", "")), list(checks)
@@ -255,7 +266,7 @@ def load(ref: str | Path, _chain: tuple[str, ...] = ()) -> Playbook:
         if not isinstance(rids, list) or not rids:
             raise doc.error(f"{where}.requirements", "cần ít nhất một mã yêu cầu", "needs at least one requirement id")
         for j, rid in enumerate(rids):
-            if rid not in pb.requirements:
+            if not isinstance(rid, str) or rid not in pb.requirements:
                 raise doc.error(f"{where}.requirements[{j}]", f"không có yêu cầu '{rid}'",
                                 f"unknown requirement '{rid}'")
         pb.clauses.append(Clause(_str(doc, entry.get("clause"), f"{where}.clause"),
@@ -295,15 +306,28 @@ def _cadence(doc: _Doc, value: Any) -> dict[str, Any]:
         raise doc.error("cadence.kind", f"phải là một trong {', '.join(CADENCE_KINDS)}",
                         f"must be one of {', '.join(CADENCE_KINDS)}")
     due = value.get("due", [])
-    if not isinstance(due, list) or not all(isinstance(d, str) and _DUE.match(d) for d in due):
+    if not isinstance(due, list):
         raise doc.error("cadence.due", "phải là danh sách ngày MM-DD hoặc YYYY-MM-DD",
                         "must be a list of MM-DD or YYYY-MM-DD dates")
+    due = [d.isoformat() if isinstance(d, date) else d for d in due]  # unquoted YAML dates
+    for i, day in enumerate(due):
+        if not (isinstance(day, str) and _DUE.match(day) and _real_date(day)):
+            raise doc.error(f"cadence.due[{i}]", f"'{day}' không phải ngày MM-DD hoặc YYYY-MM-DD có thật",
+                            f"'{day}' is not a real MM-DD or YYYY-MM-DD date")
     out: dict[str, Any] = {"kind": kind, "due": due}
     if "text" in value:
         out["text"] = _text(doc, value["text"], "cadence.text")
     if "source" in value:
         out["source"] = str(value["source"])
     return out
+
+
+def _real_date(text: str) -> bool:
+    try:  # MM-DD is checked in a leap year, so 02-29 is allowed
+        datetime.strptime(text if len(text) == 10 else f"2000-{text}", "%Y-%m-%d")
+    except ValueError:
+        return False
+    return True
 
 
 def list_shipped() -> list[Path]:
