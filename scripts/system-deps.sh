@@ -7,7 +7,7 @@ PACKAGES=(
   iproute2 procps util-linux passwd  # ss/ip, ps, runuser, useradd: real-system tests
   openssh-server openssh-client      # a real sshd_config and sshd binary to parse and run
   clamav clamav-freshclam            # a real antivirus install to detect (no signature download)
-  nftables ufw                       # real firewall tools
+  nftables iptables ufw              # real firewall tools (tests run them in a private netns)
 )
 if [ "${1:-}" = "--bench" ]; then PACKAGES+=(lynis); fi
 missing=()

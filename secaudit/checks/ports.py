@@ -1,1 +1,151 @@
-"""(being written)"""
+"""Risky services listening on the network (VN-NET-02). The policy is data: data/risky_ports.yaml."""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import cache
+from typing import Any
+
+from secaudit.checks.base import Env, Outcome, check
+from secaudit.facts.model import Snapshot
+
+VERDICTS = ("fail", "warn", "ok")
+ROLES = ("server", "workstation", "lab")
+
+
+class PolicyError(ValueError):
+    pass
+
+
+def _port_range(value: Any, where: str) -> range:
+    text = str(value).strip()
+    first, _, last = text.partition("-")
+    try:
+        lo, hi = int(first), int(last or first)
+    except ValueError:
+        raise PolicyError(f"{where}: '{value}' is not a port or a port range") from None
+    if not 0 < lo <= hi <= 65535:
+        raise PolicyError(f"{where}: '{value}' is out of range 1-65535")
+    return range(lo, hi + 1)
+
+
+def build_policy(data: Any, extra: list[dict[str, Any]] | None = None) -> dict[tuple[str, int], dict[str, Any]]:
+    """(proto, port) -> {service, category, verdicts{binding: {role: verdict}}, label{vi,en}}."""
+    if not isinstance(data, dict) or not isinstance(data.get("categories"), dict):
+        raise PolicyError("risky_ports: 'categories' mapping missing")
+    cats: dict[str, Any] = data["categories"]
+    for name, cat in cats.items():
+        for binding in ("exposed", "loopback"):
+            table = (cat or {}).get(binding)
+            if not isinstance(table, dict) or set(table) != set(ROLES) or not set(table.values()) <= set(VERDICTS):
+                raise PolicyError(f"risky_ports: categories.{name}.{binding} needs {ROLES} -> {VERDICTS}")
+    out: dict[tuple[str, int], dict[str, Any]] = {}
+    for i, svc in enumerate([*(data.get("services") or []), *(extra or [])]):
+        where = f"risky_ports: services[{i}]"
+        if not isinstance(svc, dict) or svc.get("category") not in cats or not svc.get("service"):
+            raise PolicyError(f"{where}: needs service and a known category")
+        proto = svc.get("proto", "tcp")
+        protos = ("tcp", "udp") if proto == "both" else (proto,)
+        if not set(protos) <= {"tcp", "udp"}:
+            raise PolicyError(f"{where}: proto must be tcp, udp or both")
+        cat = cats[svc["category"]]
+        entry = {"service": str(svc["service"]), "category": svc["category"],
+                 "label": {"vi": cat["vi"], "en": cat["en"]},
+                 "verdicts": {"exposed": cat["exposed"], "loopback": cat["loopback"]}}
+        for spec in svc.get("ports") or []:
+            for port in _port_range(spec, where):
+                for pr in protos:
+                    out[(pr, port)] = entry  # later entries (params) override the shipped ones
+    return out
+
+
+@cache
+def shipped_policy() -> dict[str, Any]:
+    import yaml
+
+    from secaudit.resources import data_file
+
+    with open(data_file("risky_ports.yaml"), encoding="utf-8") as fh:
+        data: dict[str, Any] = yaml.safe_load(fh)
+    return data
+
+
+def parse_allowed(entries: list[str]) -> tuple[list[tuple[set[str], range, str]], list[str]]:
+    """'tcp/3306', '3306', 'udp/161', 'tcp/5900-5910' -> (protocols, ports, text); and invalid entries."""
+    rules: list[tuple[set[str], range, str]] = []
+    invalid: list[str] = []
+    for raw in entries:
+        text = str(raw).strip().lower()
+        proto, sep, port = text.partition("/")
+        if not sep:
+            proto, port = "", text
+        protos = {"tcp", "udp"} if proto in ("", "any", "*") else {proto}
+        try:
+            if not protos <= {"tcp", "udp"}:
+                raise PolicyError(text)
+            rules.append((protos, _port_range(port, "allowed_ports"), str(raw)))
+        except PolicyError:
+            invalid.append(str(raw))
+    return rules, invalid
+
+
+def binding(address: str) -> str:
+    """loopback | all | specific (a given interface address)."""
+    if address in ("0.0.0.0", "::", "*", ""):
+        return "all"
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return "specific"
+    mapped = getattr(ip, "ipv4_mapped", None)
+    if ip.is_loopback or (mapped is not None and mapped.is_loopback):
+        return "loopback"
+    return "specific"
+
+
+def _describe(item: dict[str, Any]) -> str:
+    who = ", ".join(str(x) for x in (item.get("process"), f"pid {item['pid']}" if item.get("pid") else None) if x)
+    where = f"{item['proto']}/{item['port']} {item['address']}"
+    return f"{item['service']} ({where}{', ' + who if who else ''})"
+
+
+@check("ports.risky_services")
+def risky_services(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    policy = build_policy(shipped_policy(), p.get("extra_services") or [])
+    allowed, invalid = parse_allowed([*env.config.allowed_ports, *(p.get("allowed") or [])])
+    role = env.role if env.role in ROLES else "workstation"
+    rows = snap.table("listening_ports")
+    findings: list[dict[str, Any]] = []
+    permitted: list[dict[str, Any]] = []
+    for row in rows:
+        entry = policy.get((row.get("proto", ""), int(row.get("port", 0))))
+        if entry is None:
+            continue
+        bind = binding(str(row.get("address", "")))
+        verdict = entry["verdicts"]["loopback" if bind == "loopback" else "exposed"][role]
+        if verdict == "ok":
+            continue
+        item = {"proto": row["proto"], "address": row["address"], "port": row["port"],
+                "service": entry["service"], "category": entry["category"], "category_label": entry["label"],
+                "binding": bind, "verdict": verdict, "process": row.get("process"), "pid": row.get("pid"),
+                "user": row.get("user"), "source": row.get("source")}
+        rule = next((r for r in allowed if row["proto"] in r[0] and row["port"] in r[1]), None)
+        if rule is not None:
+            permitted.append({**item, "verdict": "allowed", "note": f"allowed by config ({rule[2]})"})
+        else:
+            findings.append(item)
+    evidence: dict[str, Any] = {"role": role, "findings": findings, "allowed": permitted,
+                                "listening": len(rows)}
+    if invalid:
+        evidence["invalid_allowed_entries"] = invalid
+    fails = [_describe(f) for f in findings if f["verdict"] == "fail"]
+    warns = [_describe(f) for f in findings if f["verdict"] == "warn"]
+    if fails:
+        key = "fail_and_warn" if warns else "fail"
+        return Outcome("fail", key, {"fail": fails, "warn": warns}, evidence)
+    if warns:
+        return Outcome("warn", "warn", {"warn": warns}, evidence)
+    if permitted:
+        return Outcome("pass", "pass_allowed", {"n": len(rows), "allowed": [_describe(a) for a in permitted]},
+                       evidence)
+    return Outcome("pass", "pass", {"n": len(rows)}, evidence)
