@@ -37,13 +37,17 @@ class UserRow(TypedDict, total=False):
     system: bool
     password_state: str  # set | empty | locked | none | unknown
     password_last_change: str | None
+    password_change_required: bool  # shadow "last change" is 0: must change at next login
     password_max_days: int | None
+    password_min_days: int | None
     password_inactive_days: int | None
     account_expires: str | None
+    disabled_by: list[str]  # password_locked | account_expired | password_inactive | no_login_shell
     last_login: str | None
     last_login_source: str | None
+    last_login_from: str | None  # remote host of that login, if recorded
     admin: bool
-    admin_via: list[str]
+    admin_via: list[str]  # "uid:0", "group:sudo", "/etc/sudoers.d/x:3"
     groups: list[str]
     source: str
 
@@ -51,20 +55,65 @@ class UserRow(TypedDict, total=False):
 class GroupRow(TypedDict, total=False):
     name: str
     id: str
-    members: list[str]
+    gid: int
+    members: list[str]  # explicit members and users whose primary group it is
     admin: bool
+    admin_via: list[str]  # "name:sudo" for well-known admin groups, sudoers "file:line"
     source: str
 
 
 class SudoRuleRow(TypedDict, total=False):
-    principal: str  # user, %group, or #uid as written, aliases expanded
-    principal_kind: str  # user | group | uid | netgroup
+    principal: str  # user, %group, %#gid, #uid, +netgroup or ALL as written, aliases expanded
+    principal_kind: str  # user | group | gid | uid | netgroup | nonunix_group | all
+    via_alias: str  # the User_Alias it came from
+    # Rows may also hold "except": negated principals listed after this one ("ALL, !bob"),
+    # who do not get the rule (a Python keyword, so not declared here).
     hosts: list[str]
-    runas: str
-    commands: list[str]
+    host_match: bool | None  # whether the host list selects the audited host (None: cannot tell)
+    runas: str  # "root" when no Runas_Spec; "ALL:ALL"; "" for "()" (the invoking user)
+    runas_users: list[str]
+    runas_groups: list[str]
+    commands: list[str]  # aliases expanded; "!cmd" for negated entries
     nopasswd: bool
+    nopasswd_source: str  # a "Defaults ... !authenticate" that made it password-less
+    tags: list[str]
+    options: dict[str, str]
     all_commands: bool
     source: str  # file:line
+
+
+class PasswordPolicy(TypedDict, total=False):
+    min_length: int | None  # shortest password the enforcing module accepts (credits counted)
+    min_length_configured: int | None  # the minlen value as written
+    min_classes: int | None
+    quality_module: str | None  # pam_pwquality | pam_cracklib | pam_passwdqc | None
+    quality_enforcing: bool | None
+    max_age_days: int | None  # login.defs PASS_MAX_DAYS (defaults for new accounts)
+    min_age_days: int | None
+    warn_age_days: int | None
+    uid_min: int
+    uid_max: int
+    history: int | None
+    lockout_module: str | None  # pam_faillock | pam_tally2 | pam_tally | None
+    lockout_threshold: int | None  # 0: never locks
+    lockout_minutes: int | None  # None with lockout_permanent: only an admin unlocks
+    lockout_permanent: bool
+    lockout_window_minutes: int | None
+    sources: dict[str, str]  # field -> "file:line" (or "module default")
+    source: list[str]
+
+
+class PamTable(TypedDict, total=False):
+    dirs: list[str]
+    services: list[str]
+    stacks: dict[str, dict[str, list[str]]]  # service -> type -> modules in order
+    entries: list[dict[str, Any]]  # auth and password lines: type, control, module, args, source, services
+    nullok: list[str]  # "file:line" of pam_unix auth lines with nullok / nullok_secure
+    quality: list[dict[str, Any]]
+    lockout: list[dict[str, Any]]
+    history: list[dict[str, Any]]
+    mfa: list[dict[str, Any]]
+    missing_includes: list[str]
 
 
 class FileModeRow(TypedDict, total=False):
@@ -80,24 +129,113 @@ class PortRow(TypedDict, total=False):
     proto: str  # tcp | udp
     address: str
     port: int
-    pid: int | None
+    pid: int | None  # lowest pid holding the socket (forked workers share one)
     process: str | None
     user: str | None
     family: str  # ipv4 | ipv6
+    source: str  # psutil | /proc/net/tcp:LINE | ss -H -tulpne
+
+
+class FirewallTable(TypedDict, total=False):
+    backend: str  # nftables | iptables | ufw | firewalld | none
+    active: bool | None
+    default_inbound: str | None  # accept | drop | reject (IPv4, or both families)
+    default_inbound_ipv6: str | None  # when known separately
+    profiles: list[dict[str, Any]]  # Windows profiles; empty on Linux
+    rules_count: int | None  # rules in the input base chains
+    configured: list[str]  # frontends/backends with configuration present
+    source: str
+
+
+class SystemTable(TypedDict, total=False):
+    boot_time: str | None
+    time_synced: bool | None
+    time_sync_source: str | None
+    time_sync_service: str | None  # timesyncd | chrony | ntpd | openntpd | none
+    time_sync_service_source: str | None
+    time_sync_running: bool | None  # the service's process is running (None in --root mode)
+    auto_updates: bool | None
+    auto_updates_source: str | None
+    auto_updates_reason: str | None  # enabled | not_set | setting_off | periodic_disabled | package_missing | ...
+    last_update_time: str | None
+    last_update_source: str | None
+    pending_security_updates: int | None
+    pending_updates_source: str | None
+    reboot_required: bool | None
+    reboot_required_pkgs: list[str]
+    os_id: str
+    os_version: str
+    os_support_end: str | None  # YYYY-MM-DD
+    os_support_note: str | None
+    os_eol_table: str | None  # when the shipped table was compiled
+    os_rolling: bool
+    disk_encryption: list[dict[str, Any]]  # {name, device, kind, source}
 
 
 class AntivirusRow(TypedDict, total=False):
+    id: str  # catalogue id (secaudit/data/antivirus.yaml), e.g. "clamav", "kesl"
     product: str
     vendor: str
     installed: bool
-    running: bool | None
+    running: bool | None  # None: not observable (--root mode, hidden /proc)
+    running_processes: list[str]  # "comm (pid N)" of the product's processes seen
     realtime: bool | None
+    realtime_source: str | None
     signature_time: str | None
-    signature_source: str | None
-    last_scan_time: str | None
-    managed: bool | None
+    signature_source: str | None  # file the time came from, and how (header | mtime)
+    signature_version: int | None
+    signatures_found: bool | None  # False: none where the product keeps them; None: cannot tell
     updater_running: bool | None
+    updater_scheduled: bool | None  # timer or cron job that updates signatures
+    updater_enabled: bool | None  # updater service enabled at boot
+    updater_source: str | None
+    last_scan_time: str | None
+    last_scan_source: str | None
+    managed: bool | None
+    managed_source: str | None
+    enabled_units: list[str]  # systemd units enabled at boot (from *.wants symlinks)
+    markers: list[str]  # files and packages that showed the product is installed
     source: str
+
+
+class SshMatchBlock(TypedDict, total=False):
+    criteria: str  # "User alice", "Address 10.0.0.0/8" (outer criteria joined for nested includes)
+    source: str  # file:line of the Match line
+    settings: dict[str, Any]  # field name -> value set inside the block (first wins)
+    sources: dict[str, str]  # field name -> file:line
+
+
+class SshFacts(TypedDict, total=False):
+    present: bool
+    config_path: str | None
+    binary: str | None
+    permit_root_login: str | None  # yes | prohibit-password | without-password | forced-commands-only | no
+    password_authentication: str | None  # yes | no
+    permit_empty_passwords: str | None
+    kbd_interactive_authentication: str | None  # alias ChallengeResponseAuthentication
+    use_pam: str | None
+    authentication_methods: list[str] | None  # ["any"] by default
+    max_auth_tries: int | None
+    port: int | None  # first port
+    ports: list[int]
+    listen_addresses: list[str]
+    allow_users: list[str]
+    allow_groups: list[str]
+    source: dict[str, str]  # field name -> "file:line" or "default"
+    match_blocks: list[SshMatchBlock]
+    files: list[str]  # config files read, in order
+    errors: list[str]  # "file:line: problem" lines sshd would reject
+
+
+class RdpFacts(TypedDict, total=False):
+    enabled: bool | None
+    nla: bool | None
+    source: str
+
+
+class RemoteLoginTable(TypedDict, total=False):
+    ssh: SshFacts | None
+    rdp: RdpFacts | None  # None on Linux
 
 
 class SoftwareRow(TypedDict, total=False):
