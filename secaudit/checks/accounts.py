@@ -1,1 +1,352 @@
-"""(being written)"""
+"""Accounts and permissions (VN-ACC-01..09): who is admin, passwords, PAM, lockout, idle accounts."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from secaudit.checks.base import Env, Outcome, check
+from secaudit.facts.linux.sudoers import grants_root_shell, runs_as_root
+from secaudit.facts.model import Snapshot
+
+NEVER = 99999  # shadow/login.defs "no maximum password age"
+
+
+def _time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _days_since(value: str | None, env: Env) -> int | None:
+    when = _time(value)
+    return None if when is None else (env.now - when).days
+
+
+def _sudo_unreadable(snap: Snapshot) -> str | None:
+    why = snap.why_unknown("sudo_rules")
+    return why["detail"] if why else None
+
+
+def _admins(snap: Snapshot, p: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Everyone holding admin rights, root excluded: flagged users, members of admin groups,
+    and sudoers principals that name no local account (netgroups, directory users)."""
+    admin_groups = set(p.get("admin_groups", ()))
+    shells, escapes = list(p.get("shell_commands", ())), list(p.get("escape_commands", ()))
+    users = snap.table("users")
+    out: dict[str, dict[str, Any]] = {}
+    for u in users:
+        via = list(u.get("admin_via", []))
+        via += [f"group:{g}" for g in u.get("groups", []) if g in admin_groups and f"group:{g}" not in via]
+        if (u.get("admin") or via) and u["name"] != "root":
+            out[u["name"]] = {"name": u["name"], "uid": u.get("uid"), "via": via, "system": bool(u.get("system")),
+                              "enabled": u.get("enabled"), "source": u.get("source")}
+    names = {u["name"] for u in users}
+    uids = {str(u.get("uid")) for u in users}
+    groups = {g["name"] for g in snap.table("groups")}
+    gids = {str(g.get("gid", g.get("id"))) for g in snap.table("groups")}
+    for rule in snap.table("sudo_rules"):
+        if rule.get("host_match") is False or not runs_as_root(rule):
+            continue
+        if not grants_root_shell(rule, shells, escapes):
+            continue
+        principal, kind = str(rule["principal"]), rule.get("principal_kind")
+        unresolved = (kind in ("netgroup", "nonunix_group")
+                      or (kind == "user" and principal not in names and principal != "root")
+                      or (kind == "uid" and principal[1:] not in uids)
+                      or (kind == "group" and principal[1:] not in groups)
+                      or (kind == "gid" and principal[2:] not in gids))
+        if unresolved:
+            entry = out.setdefault(principal, {"name": principal, "uid": None, "via": [], "system": False,
+                                               "enabled": None, "source": rule.get("source")})
+            entry["via"].append(str(rule.get("source")))
+    return out
+
+
+def _label(a: dict[str, Any]) -> str:
+    return f"{a['name']} ({', '.join(a['via'])})" if a["via"] else a["name"]
+
+
+@check("accounts.uid0_duplicates")
+def uid0_duplicates(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    extra = [u for u in snap.table("users") if u.get("uid") == 0 and u["name"] != "root"]
+    if extra:
+        return Outcome("fail", "fail", {"accounts": [f"{u['name']} ({u.get('source')})" for u in extra]},
+                       {"accounts": [{"name": u["name"], "uid": 0, "source": u.get("source")} for u in extra]})
+    return Outcome("pass", "pass", {}, {"uid0": [u["name"] for u in snap.table("users") if u.get("uid") == 0]})
+
+
+@check("accounts.admin_members")
+def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    admins = _admins(snap, p)
+    approved = set(env.config.approved_admins) | set(p.get("approved_admins") or [])
+    unreadable = _sudo_unreadable(snap)
+    partial = "_partial" if unreadable else ""
+    evidence: dict[str, Any] = {"admins": list(admins.values()), "approved": sorted(approved)}
+    if unreadable:
+        evidence["sudoers_unreadable"] = unreadable
+    if approved:
+        bad = [a for n, a in admins.items() if n not in approved]
+        if bad:
+            evidence["unapproved"] = [a["name"] for a in bad]
+            return Outcome("fail", "fail" + partial, {"accounts": [_label(a) for a in bad], "path": unreadable},
+                           evidence)
+    elif admins:
+        return Outcome("warn", "undeclared" + partial, {"accounts": [_label(a) for a in admins.values()],
+                                                         "path": unreadable}, evidence)
+    if unreadable:
+        return Outcome("unknown", "unknown", {"path": unreadable}, evidence)
+    if not admins:
+        return Outcome("pass", "pass_none", {}, evidence)
+    return Outcome("pass", "pass", {"n": len(admins), "accounts": sorted(admins)}, evidence)
+
+
+@check("accounts.admin_count")
+def admin_count(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    humans = [a for a in _admins(snap, p).values() if not a["system"] and a.get("enabled") is not False]
+    limit = int(p["max_admins"])
+    names = [a["name"] for a in humans]
+    evidence: dict[str, Any] = {"admins": humans, "max_admins": limit}
+    if len(humans) > limit:
+        return Outcome("warn", "warn", {"n": len(humans), "max": limit, "accounts": names}, evidence)
+    unreadable = _sudo_unreadable(snap)
+    if unreadable:
+        return Outcome("unknown", "unknown", {"n": len(humans), "path": unreadable}, evidence)
+    return Outcome("pass", "pass" if humans else "pass_none", {"n": len(humans), "max": limit, "accounts": names},
+                   evidence)
+
+
+@check("accounts.sudo_nopasswd")
+def sudo_nopasswd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    shells, escapes = list(p.get("shell_commands", ())), list(p.get("escape_commands", ()))
+    broad: list[dict[str, Any]] = []
+    narrow: list[dict[str, Any]] = []
+    for rule in snap.table("sudo_rules"):
+        if not rule.get("nopasswd") or rule.get("host_match") is False or rule.get("principal") == "root":
+            continue
+        item = {k: rule.get(k) for k in ("principal", "runas", "commands", "source", "nopasswd_source")
+                if rule.get(k) is not None}
+        (broad if grants_root_shell(rule, shells, escapes) else narrow).append(item)
+
+    def text(items: list[dict[str, Any]]) -> list[str]:
+        return [f"{r['principal']} → {', '.join(r['commands'])} ({r['source']})" for r in items]
+
+    evidence = {"broad": broad, "narrow": narrow}
+    if broad:
+        return Outcome("fail", "fail", {"rules": text(broad)}, evidence)
+    if narrow:
+        return Outcome("warn", "warn", {"rules": text(narrow)}, evidence)
+    unreadable = _sudo_unreadable(snap)
+    if unreadable:
+        return Outcome("unknown", "unknown", {"path": unreadable}, {"sudoers_unreadable": unreadable})
+    return Outcome("pass", "pass", {}, {"rules": len(snap.table("sudo_rules"))})
+
+
+@check("accounts.empty_passwords")
+def empty_passwords(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    bad = [u for u in snap.table("users") if u.get("password_state") == "empty" and u.get("enabled") is not False]
+    if bad:
+        return Outcome("fail", "fail", {"accounts": [f"{u['name']} ({u.get('source')})" for u in bad]},
+                       {"accounts": [{"name": u["name"], "source": u.get("source")} for u in bad]})
+    return Outcome("pass", "pass", {}, {"checked": len(snap.table("users"))})
+
+
+@check("accounts.pam_nullok")
+def pam_nullok(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    pam = snap.table("pam")
+    lines = list(pam.get("nullok", []))
+    if lines:
+        services = sorted({s for e in pam.get("entries", []) if e.get("source") in lines
+                           for s in e.get("services", [])})
+        return Outcome("fail", "fail", {"lines": lines}, {"lines": lines, "services": services})
+    return Outcome("pass", "pass", {}, {"services": len(pam.get("services", []))})
+
+
+@check("accounts.generic_names")
+def generic_names(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    patterns = [re.compile(x, re.IGNORECASE) for x in p["patterns"]]
+    approved = {a.lower() for a in [*env.config.approved_shared_accounts, *(p.get("approved") or [])]}
+    sure: list[dict[str, Any]] = []
+    maybe: list[dict[str, Any]] = []
+    admins: list[dict[str, Any]] = []
+    for u in snap.table("users"):
+        name = u["name"]
+        if not u.get("interactive") or u.get("enabled") is False or name.lower() in approved:
+            continue
+        if not any(rx.fullmatch(name) for rx in patterns):
+            continue
+        item = {"name": name, "admin": bool(u.get("admin")), "enabled": u.get("enabled"), "source": u.get("source")}
+        if u.get("admin"):
+            admins.append(item)
+        elif u.get("enabled") is None:
+            maybe.append(item)
+        else:
+            sure.append(item)
+    evidence = {"admins": admins, "accounts": sure, "enabled_unknown": maybe}
+    if admins:
+        return Outcome("fail", "fail", {"admins": [f"{a['name']} ({a['source']})" for a in admins]}, evidence)
+    if sure:
+        return Outcome("warn", "warn", {"accounts": [f"{a['name']} ({a['source']})" for a in sure + maybe]},
+                       evidence)
+    if maybe:
+        return Outcome("unknown", "unknown", {"accounts": [a["name"] for a in maybe]}, evidence)
+    return Outcome("pass", "pass", {}, evidence)
+
+
+@check("accounts.inactive")
+def inactive(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    max_days, warn_days = int(p["max_days"]), int(p["warn_days"])
+    failed: list[dict[str, Any]] = []
+    warned: list[dict[str, Any]] = []
+    unknown: list[dict[str, Any]] = []
+    checked = 0
+    for u in snap.table("users"):
+        if u.get("system") or not u.get("interactive") or u.get("enabled") is False:
+            continue
+        checked += 1
+        item: dict[str, Any] = {"name": u["name"], "last_login": u.get("last_login"),
+                                "last_login_source": u.get("last_login_source"), "source": u.get("source")}
+        if u.get("last_login"):
+            age = _days_since(u["last_login"], env)
+            item["idle_days"] = age
+        elif "password_last_change" in u and u.get("password_last_change"):
+            age = _days_since(u["password_last_change"], env)
+            item.update(never_logged_in=True, password_last_change=u["password_last_change"], idle_days=age)
+        else:
+            item["never_logged_in"] = True
+            unknown.append(item)
+            continue
+        if age is not None and age > max_days:
+            failed.append(item)
+        elif age is not None and age > warn_days:
+            warned.append(item)
+
+    def labels(items: list[dict[str, Any]], lang: str) -> list[str]:
+        out = []
+        for i in items:
+            if i.get("never_logged_in"):
+                out.append(f"{i['name']} (chưa từng đăng nhập, mật khẩu đặt {i.get('idle_days')} ngày trước)"
+                           if lang == "vi" else
+                           f"{i['name']} (never logged in, password set {i.get('idle_days')} days ago)")
+            else:
+                out.append(f"{i['name']} ({i.get('idle_days')} ngày)" if lang == "vi"
+                           else f"{i['name']} ({i.get('idle_days')} days)")
+        return out
+
+    args = {"max_days": max_days, "warn_days": warn_days, "n": checked}
+    evidence = {"inactive": failed, "idle": warned, "unknown": unknown}
+    if failed:
+        return Outcome("fail", "fail", {**args, "accounts_vi": labels(failed, "vi"),
+                                        "accounts_en": labels(failed, "en")}, evidence)
+    if warned:
+        return Outcome("warn", "warn", {**args, "accounts_vi": labels(warned, "vi"),
+                                        "accounts_en": labels(warned, "en")}, evidence)
+    if unknown:
+        return Outcome("unknown", "unknown", {**args, "accounts": [i["name"] for i in unknown]}, evidence)
+    return Outcome("pass", "pass" if checked else "pass_none", args, evidence)
+
+
+@check("accounts.password_quality")
+def password_quality(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    pol = snap.table("password_policy")
+    want_len, warn_len, want_classes = int(p["min_length_pass"]), int(p["min_length_warn"]), int(p["min_classes"])
+    length = pol.get("min_length")
+    classes = pol.get("min_classes") or 0
+    module = pol.get("quality_module")
+    args = {"min_length": length, "min_classes": classes, "module": module, "want_length": want_len,
+            "want_classes": want_classes, "warn_length": warn_len}
+    evidence = {k: pol.get(k) for k in ("min_length", "min_length_configured", "min_classes", "quality_module",
+                                          "quality_enforcing", "sources")}
+    if not module:
+        return Outcome("fail", "fail_none", args, evidence)
+    if pol.get("quality_enforcing") is False:
+        return Outcome("fail", "fail_not_enforcing", args, evidence)
+    if length is None or length < warn_len:
+        return Outcome("fail", "fail_short", args, evidence)
+    if length >= want_len and classes >= want_classes:
+        return Outcome("pass", "pass", args, evidence)
+    if p.get("mfa_declared"):
+        return Outcome("pass", "pass_mfa", args, evidence)
+    return Outcome("warn", "warn", args, evidence)
+
+
+def _max_age(u: dict[str, Any], default: int | None) -> int | None:
+    value = u.get("password_max_days")
+    if value is None:
+        value = default
+    return None if value is None or value < 0 or value >= NEVER else int(value)
+
+
+@check("accounts.password_max_age")
+def password_max_age(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    admin_max, user_max = int(p["admin_max_days"]), int(p["user_max_days"])
+    default = snap.table("password_policy").get("max_age_days")
+    admin_bad: list[dict[str, Any]] = []
+    user_bad: list[dict[str, Any]] = []
+    checked = 0
+    for u in snap.table("users"):
+        if u.get("password_state") != "set" or u.get("enabled") is False:
+            continue
+        is_admin = bool(u.get("admin"))
+        if not is_admin and (u.get("system") or not u.get("interactive")):
+            continue
+        checked += 1
+        max_age = _max_age(u, default)
+        changed = 0 if u.get("password_change_required") else _days_since(u.get("password_last_change"), env)
+        item = {"name": u["name"], "admin": is_admin, "max_days": max_age, "changed_days_ago": changed,
+                "source": u.get("source")}
+        if is_admin:
+            if max_age is None or max_age > admin_max or changed is None or changed > admin_max:
+                admin_bad.append(item)
+        elif max_age is None or max_age > user_max:
+            user_bad.append(item)
+
+    def labels(items: list[dict[str, Any]], lang: str) -> list[str]:
+        out = []
+        for i in items:
+            limit = i["max_days"] if i["max_days"] is not None else ("không đặt" if lang == "vi" else "none")
+            changed = i["changed_days_ago"] if i["changed_days_ago"] is not None else "?"
+            out.append(f"{i['name']} (thời hạn: {limit}; đổi lần cuối {changed} ngày trước)" if lang == "vi"
+                       else f"{i['name']} (max age: {limit}; last changed {changed} days ago)")
+        return out
+
+    args = {"admin_max": admin_max, "user_max": user_max, "n": checked}
+    evidence = {"admins": admin_bad, "users": user_bad, "login_defs_max_days": default}
+    if admin_bad:
+        return Outcome("fail", "fail", {**args, "accounts_vi": labels(admin_bad, "vi"),
+                                        "accounts_en": labels(admin_bad, "en")}, evidence)
+    if user_bad:
+        return Outcome("warn", "warn", {**args, "accounts_vi": labels(user_bad, "vi"),
+                                        "accounts_en": labels(user_bad, "en")}, evidence)
+    return Outcome("pass", "pass" if checked else "pass_none", args, evidence)
+
+
+@check("accounts.lockout")
+def lockout(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    pol = snap.table("password_policy")
+    limit, server_limit = int(p["max_threshold"]), int(p["server_max_threshold"])
+    min_minutes = int(p.get("min_lockout_minutes") or 0)
+    threshold = pol.get("lockout_threshold")
+    module = pol.get("lockout_module")
+    minutes = pol.get("lockout_minutes")
+    args = {"threshold": threshold, "module": module, "max": limit, "server_max": server_limit,
+            "minutes": minutes, "min_minutes": min_minutes}
+    evidence = {k: pol.get(k) for k in ("lockout_module", "lockout_threshold", "lockout_minutes",
+                                          "lockout_permanent", "lockout_window_minutes", "sources")}
+    if not module:
+        return Outcome("fail", "fail_none", args, evidence)
+    if pol.get("lockout_incomplete"):
+        return Outcome("fail", "fail_incomplete", args, evidence)
+    if not threshold:
+        return Outcome("fail", "fail_zero", args, evidence)
+    if threshold > limit:
+        return Outcome("fail", "fail_high", args, evidence)
+    if env.role == "server" and threshold > server_limit:
+        return Outcome("warn", "warn_server", args, evidence)
+    if min_minutes and not pol.get("lockout_permanent") and minutes is not None and minutes < min_minutes:
+        return Outcome("warn", "warn_short", args, evidence)
+    return Outcome("pass", "pass", args, evidence)

@@ -238,19 +238,93 @@ class RemoteLoginTable(TypedDict, total=False):
     rdp: RdpFacts | None  # None on Linux
 
 
+class OsInfo(TypedDict, total=False):
+    family: str  # linux | windows
+    name: str | None  # os-release PRETTY_NAME
+    id: str | None
+    version: str | None  # os-release VERSION_ID
+    version_codename: str | None
+    build: str | None  # Windows build number; None on Linux
+
+
+class SessionRow(TypedDict, total=False):
+    user: str
+    line: str  # tty or pts/N
+    host: str | None  # remote host of the session
+    since: str
+
+
+class HostTable(TypedDict, total=False):
+    hostname: str | None
+    fqdn: str | None  # from /etc/hosts (never DNS)
+    os: OsInfo
+    kernel: str | None  # running kernel; in --root mode the newest installed one
+    arch: str | None  # uname -m when live; dpkg architecture (amd64, ...) in --root mode
+    role: str  # guess: workstation when a display manager/desktop session is installed, else server
+    role_guess: str
+    role_evidence: list[str]  # files that made the guess
+    timezone: str | None
+    boot_time: str | None
+    uptime_seconds: int | None
+    logged_in_users: list[SessionRow] | None
+    sources: dict[str, str]  # field -> file or command it came from
+
+
+class CpuInfo(TypedDict, total=False):
+    model: str | None
+    logical_cpus: int | None
+
+
+class DiskRow(TypedDict, total=False):
+    name: str
+    size_bytes: int | None
+    model: str | None
+    vendor: str | None
+    serial: str | None
+    rotational: bool | None
+    removable: bool | None
+    source: str
+
+
+class HardwareTable(TypedDict, total=False):
+    vendor: str | None  # DMI sys_vendor
+    model: str | None  # DMI product_name (device-tree model on boards without DMI)
+    serial: str | None  # DMI product_serial: root-only
+    board_vendor: str | None
+    board: str | None
+    bios_vendor: str | None
+    bios_version: str | None
+    bios_date: str | None
+    chassis_type: int | None  # SMBIOS chassis code (3 desktop, 9/10 laptop, 1 other/VM, ...)
+    virtual: bool | None  # the CPU reports a hypervisor
+    cpu: CpuInfo | None
+    memory_bytes: int | None
+    disks: list[DiskRow]
+    sources: dict[str, str]
+
+
 class SoftwareRow(TypedDict, total=False):
     name: str
-    version: str
-    publisher: str
-    source: str
+    version: str | None  # None when the package manager does not say (some snaps, flatpaks)
+    arch: str | None
+    publisher: str | None  # dpkg Maintainer, rpm Vendor, flatpak developer
+    manager: str  # dpkg | rpm | snap | flatpak
+    state: str  # dpkg state when not "installed" (half-configured, unpacked, ...)
+    revision: str | None  # snap revision
+    source: str  # /var/lib/dpkg/status:LINE, rpm -qa, /snap/NAME/current/meta/snap.yaml, ...
 
 
 class InterfaceRow(TypedDict, total=False):
     name: str
     mac: str | None
-    ipv4: list[str]
-    ipv6: list[str]
-    up: bool
+    ipv4: list[str]  # "192.168.1.5/24"
+    ipv6: list[str]  # "fe80::1/64"
+    up: bool | None  # administratively up (IFF_UP)
+    operstate: str | None  # up | down | unknown | dormant ...
+    kind: str | None  # ether | loopback | wireless | bridge | bond | vlan | tun | virtual | ...
+    configured: bool  # --root mode: from network configuration, not the running system
+    method: str | None  # configured rows: static | dhcp | manual | auto ...
+    source: str
 
 
 def _empty_unknown() -> dict[str, Unknown]:

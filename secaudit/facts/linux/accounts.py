@@ -1,1 +1,258 @@
-"""(being written)"""
+"""Accounts and permissions: users, groups, sudo rules, password policy and the PAM stacks.
+
+Password hashes are read only to tell set / empty / locked / none; they never leave this module.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Any
+
+from secaudit.facts.context import FactContext
+from secaudit.facts.linux import etcfiles
+from secaudit.facts.linux.logins import collect_last_logins, defs_int, login_defs
+from secaudit.facts.linux.pam import PamConfig, build_policy, collect_pam
+from secaudit.facts.linux.sudoers import Reader, Sudoers, grants_root_shell, parse_sudoers, rules, runs_as_root
+from secaudit.facts.model import GroupRow, PasswordPolicy, UserRow
+from secaudit.facts.registry import collector, rfc3339
+from secaudit.transport.base import FactUnavailable
+
+ADMIN_GROUPS = ("sudo", "wheel", "admin")
+NO_LOGIN_SHELLS = frozenset({"nologin", "false", "true", "sync", "halt", "shutdown"})
+DAY = 86400
+# A usable crypt(3) hash: $id$..., or traditional 13-character DES.
+_HASH = re.compile(r"^\$[0-9a-z]+\$.+|^[./0-9A-Za-z]{13}$")
+
+
+# --- shared, parsed once per collection ---------------------------------------------------------
+
+
+def _hostname(ctx: FactContext) -> str:
+    def load() -> str:
+        for path in ("/etc/hostname", "/proc/sys/kernel/hostname"):
+            text = (ctx.read_text(path) or "").strip()
+            if text:
+                return text.splitlines()[0].strip()
+        return ""
+
+    return ctx.memo("etc.hostname", load)
+
+
+def sudoers_rules(ctx: FactContext) -> tuple[Sudoers | None, list[dict[str, Any]]]:
+    """(parse, rule rows) of /etc/sudoers and its includes; (None, []) when sudo is absent."""
+
+    def load() -> tuple[Sudoers | None, list[dict[str, Any]]]:
+        host = _hostname(ctx)
+
+        def is_file(path: str) -> bool:
+            try:
+                return ctx.transport.stat(path).is_file
+            except FactUnavailable:
+                return True  # let the read report why
+
+        reader = Reader(ctx.transport.read_text, ctx.transport.list_dir, is_file, host.split(".")[0])
+        parsed = parse_sudoers(reader)
+        if parsed is None:
+            return None, []
+        for path, code in parsed.unreadable:
+            ctx.unknown("sudo_rules", code, path)
+        return parsed, rules(parsed, host)
+
+    return ctx.memo("sudoers", load)
+
+
+def pam_table(ctx: FactContext) -> tuple[dict[str, Any], PamConfig]:
+    return ctx.memo("pam", lambda: collect_pam(ctx))
+
+
+# --- users and groups -------------------------------------------------------------------------
+
+
+def password_state(field: str) -> str:
+    if field == "":
+        return "empty"
+    if field.startswith("!") or field.startswith("*LK*"):
+        return "locked"  # usermod -L / passwd -l ("!hash"), and RHEL's never-set "!!"
+    if _HASH.match(field):
+        return "set"
+    return "none"  # "*", "x" without a shadow entry, or anything crypt() never produces
+
+
+def _is_interactive(shell: str) -> bool:
+    # An empty shell field means /bin/sh.
+    return posixpath.basename(shell.strip()) not in NO_LOGIN_SHELLS if shell.strip() else True
+
+
+def _principal_matches(principal: str, name: str, uid: int, gids: set[int], groups: set[str]) -> bool:
+    if principal == "ALL":
+        return True
+    if principal.startswith("%:") or principal.startswith("+"):
+        return False  # non-Unix groups and netgroups cannot be resolved from files
+    if principal.startswith("%#"):
+        return principal[2:].lstrip("-").isdigit() and int(principal[2:]) in gids
+    if principal.startswith("%"):
+        return principal[1:] in groups
+    if principal.startswith("#"):
+        return principal[1:].lstrip("-").isdigit() and int(principal[1:]) == uid
+    return principal == name
+
+
+def rule_applies(row: dict[str, Any], name: str, uid: int, gids: set[int], groups: set[str]) -> bool:
+    if row.get("host_match") is False:
+        return False
+    if not _principal_matches(str(row["principal"]), name, uid, gids, groups):
+        return False
+    return not any(_principal_matches(x, name, uid, gids, groups) for x in row.get("except", []))
+
+
+def grants_admin(row: dict[str, Any]) -> bool:
+    return runs_as_root(row) and grants_root_shell(row)
+
+
+@collector("accounts", ("users", "groups"))
+def collect_accounts(ctx: FactContext) -> None:
+    entries = etcfiles.passwd(ctx)
+    group_entries = etcfiles.groups(ctx) or []
+    if entries is None:
+        return  # etcfiles recorded why under "users"
+    defs = login_defs(ctx)
+    uid_min = defs_int(defs, "UID_MIN")[0] or 1000
+    uid_max = defs_int(defs, "UID_MAX")[0] or 60000
+    today = int(ctx.now) // DAY
+
+    shadow: dict[str, etcfiles.ShadowEntry] | None
+    try:
+        shadow = {}
+        for s in etcfiles.parse_shadow(ctx.transport.read_text("/etc/shadow")):
+            shadow.setdefault(s.name, s)
+    except FactUnavailable as exc:
+        shadow = {} if exc.code == "not_found" else None
+        if shadow is None:
+            for key in ("users.password_state", "users.password_last_change", "users.password_max_days",
+                        "users.enabled"):
+                ctx.unknown(key, exc.code, exc.detail)
+
+    _, sudo_rows = sudoers_rules(ctx)
+    admin_rules = [r for r in sudo_rows if grants_admin(r)]
+    gid_name = {g.gid: g.name for g in reversed(group_entries)}
+    member_of: dict[str, list[etcfiles.GroupEntry]] = {}
+    for g in group_entries:
+        for m in dict.fromkeys(g.members):
+            member_of.setdefault(m, []).append(g)
+    primary_of: dict[int, list[str]] = {}
+    for e in entries:
+        primary_of.setdefault(e.gid, []).append(e.name)
+
+    users: list[UserRow] = []
+    for e in entries:
+        interactive = _is_interactive(e.shell)
+        supplementary = member_of.get(e.name, [])
+        group_names = [gid_name.get(e.gid, str(e.gid))] + [g.name for g in supplementary if g.gid != e.gid]
+        gids = {e.gid} | {g.gid for g in supplementary}
+        row: UserRow = {"name": e.name, "id": str(e.uid), "uid": e.uid, "gid": e.gid, "home": e.home,
+                        "shell": e.shell, "interactive": interactive,
+                        "system": e.uid < uid_min or e.uid > uid_max, "groups": group_names, "source": e.source}
+        disabled: list[str] = [] if interactive else ["no_login_shell"]
+        sh = shadow.get(e.name) if shadow is not None else None
+        state: str | None
+        if e.password != "x":
+            state = password_state(e.password)  # a hash in passwd (or empty) wins over shadow
+        elif shadow is None:
+            state = None
+        else:
+            state = password_state(sh.hash) if sh is not None else "none"
+        if sh is not None:
+            row["password_last_change"] = rfc3339(sh.last_change * DAY) if sh.last_change else None
+            row["password_change_required"] = sh.last_change == 0
+            row["password_max_days"] = sh.max_days
+            row["password_min_days"] = sh.min_days
+            row["password_inactive_days"] = sh.inactive_days
+            row["account_expires"] = rfc3339(sh.expire * DAY) if sh.expire else None
+            # pam_unix's rules: expire > 0 and today >= expire; inactive counts after max_days
+            if sh.expire and sh.expire > 0 and today >= sh.expire:
+                disabled.append("account_expired")
+            if (sh.last_change and sh.max_days is not None and sh.max_days >= 0 and sh.inactive_days is not None
+                    and sh.inactive_days >= 0 and today - sh.last_change > sh.max_days + sh.inactive_days):
+                disabled.append("password_inactive")
+        elif shadow is not None:
+            row["password_last_change"] = row["account_expires"] = None
+            row["password_max_days"] = row["password_inactive_days"] = None
+        if state is not None:
+            row["password_state"] = state
+            if state == "locked":
+                disabled.insert(0, "password_locked")
+        if state is not None or disabled:
+            row["enabled"] = not disabled
+        row["disabled_by"] = disabled
+
+        via: list[str] = ["uid:0"] if e.uid == 0 else []
+        via += [f"group:{g}" for g in group_names if g in ADMIN_GROUPS]
+        via += [str(r["source"]) for r in admin_rules if rule_applies(r, e.name, e.uid, gids, set(group_names))]
+        row["admin"] = bool(via)
+        row["admin_via"] = list(dict.fromkeys(via))
+        users.append(row)
+
+    _add_last_logins(ctx, users)
+    ctx.put("users", users)
+
+    groups: list[GroupRow] = []
+    for g in group_entries:
+        members = list(g.members) + [n for n in primary_of.get(g.gid, []) if n not in g.members]
+        gvia = [f"name:{g.name}"] if g.name in ADMIN_GROUPS else []
+        gvia += [str(r["source"]) for r in admin_rules if r.get("host_match") is not False and (
+            r["principal"] == f"%{g.name}" or r["principal"] == f"%#{g.gid}")]
+        groups.append({"name": g.name, "id": str(g.gid), "gid": g.gid, "members": members, "admin": bool(gvia),
+                       "admin_via": list(dict.fromkeys(gvia)), "source": g.source})
+    ctx.put("groups", groups)
+
+
+def _add_last_logins(ctx: FactContext, users: list[UserRow]) -> None:
+    wanted = [(u["name"], u["uid"]) for u in users if u.get("interactive") or u["uid"] == 0]
+    found = collect_last_logins(ctx, wanted)
+    if not found.read:
+        if found.failed:
+            _path, code, detail = found.failed[0]
+            ctx.unknown("users.last_login", code, detail)
+        else:
+            ctx.unknown("users.last_login", "not_found",
+                        "/var/log/lastlog, /var/lib/lastlog/lastlog2.db, /var/lib/wtmpdb/wtmp.db, /var/log/wtmp")
+        return
+    for u in users:
+        rec = found.by_name.get(u["name"])
+        u["last_login"] = rfc3339(rec.time) if rec else None
+        u["last_login_source"] = rec.source if rec else ",".join(found.read)
+        if rec and rec.host:
+            u["last_login_from"] = rec.host
+
+
+# --- sudo rules ---------------------------------------------------------------------------------
+
+
+@collector("sudoers", ("sudo_rules",))
+def collect_sudoers(ctx: FactContext) -> None:
+    parsed, rows = sudoers_rules(ctx)
+    ctx.put("sudo_rules", rows)
+    if parsed is not None and parsed.errors:
+        ctx.unknown("sudo_rules.parse", "error", "; ".join(parsed.errors[:5]))
+
+
+# --- PAM and password policy ----------------------------------------------------------------------
+
+
+@collector("pam", ("pam",))
+def collect_pam_table(ctx: FactContext) -> None:
+    table, cfg = pam_table(ctx)
+    if not table["services"]:
+        ctx.unknown("pam", "not_applicable", "no PAM configuration (/etc/pam.d)")
+        return
+    for path, code, detail in cfg.unreadable:
+        ctx.unknown("pam", code, detail or path)
+    ctx.put("pam", table)
+
+
+@collector("password_policy", ("password_policy",))
+def collect_password_policy(ctx: FactContext) -> None:
+    table, _ = pam_table(ctx)
+    policy: PasswordPolicy = build_policy(ctx, login_defs(ctx), table)
+    ctx.put("password_policy", policy)

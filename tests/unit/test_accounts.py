@@ -1,0 +1,356 @@
+"""Each accounts.* check against fixture roots: a passing and a failing system, plus edge cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from secaudit.agent.config import AgentConfig
+from secaudit.facts.linux.logins import LASTLOG_RECORD, pack_lastlog
+from secaudit.facts.linux.utmp import USER_PROCESS, pack_record
+from tests.conftest import facts_of, run_check
+from tests.unit.accounts_fixtures import (
+    ACCOUNT_COLLECTORS,
+    COMMON_AUTH,
+    GROUP,
+    HASH,
+    PASSWD,
+    days_ago,
+    replay,
+    shadow,
+    system,
+    today,
+)
+
+GOOD_AUTH = ("auth required pam_faillock.so preauth\n"
+             "auth [success=1 default=ignore] pam_unix.so\n"
+             "auth [default=die] pam_faillock.so authfail\n"
+             "auth requisite pam_deny.so\n"
+             "auth required pam_permit.so\n")
+GOOD_PASSWORD = ("password requisite pam_pwquality.so retry=3\n"
+                 "password required pam_pwhistory.so remember=5 use_authtok\n"
+                 "password [success=1 default=ignore] pam_unix.so obscure use_authtok yescrypt\n"
+                 "password requisite pam_deny.so\npassword required pam_permit.so\n")
+
+
+def snap_of(make_root: Any, overrides: dict[str, Any] | None = None, config: AgentConfig | None = None) -> Any:
+    return facts_of(make_root(system(overrides)), config=config, only=ACCOUNT_COLLECTORS)
+
+
+def logged_in(days: dict[int, int]) -> bytes:
+    """A lastlog file with uid -> days since last login."""
+    data = bytearray((max(days) + 1) * LASTLOG_RECORD)
+    for uid, d in days.items():
+        data[uid * LASTLOG_RECORD:(uid + 1) * LASTLOG_RECORD] = pack_lastlog(days_ago(d), "pts/0", "")
+    return bytes(data)
+
+
+# --- uid0_duplicates ---------------------------------------------------------------------------------
+
+
+def test_uid0_only_root_passes(make_root) -> None:
+    assert run_check("accounts.uid0_duplicates", snap_of(make_root)).status == "pass"
+
+
+def test_uid0_duplicate_fails_with_source(make_root) -> None:
+    passwd = PASSWD + "toor:x:0:0::/root:/bin/sh\n"
+    res = run_check("accounts.uid0_duplicates", snap_of(make_root, {"etc/passwd": passwd}))
+    assert res.status == "fail"
+    assert res.evidence["accounts"] == [{"name": "toor", "uid": 0, "source": "/etc/passwd:7"}]
+    assert "toor (/etc/passwd:7)" in res.message["vi"] and "toor" in res.message["en"]
+
+
+# --- admin_members / admin_count -------------------------------------------------------------------
+
+
+def test_admins_undeclared_warn_lists_them(make_root) -> None:
+    res = run_check("accounts.admin_members", snap_of(make_root))
+    assert res.status == "warn"
+    assert "alice (group:sudo, /etc/sudoers:3)" in res.message["vi"]
+    assert "approved_admins" in res.message["en"]
+    assert [a["name"] for a in res.evidence["admins"]] == ["alice"]  # root is excluded
+
+
+def test_admins_all_approved_pass(make_root) -> None:
+    cfg = AgentConfig(approved_admins=["alice"])
+    assert run_check("accounts.admin_members", snap_of(make_root), config=cfg).status == "pass"
+    # also settable as a check parameter
+    res = run_check("accounts.admin_members", snap_of(make_root), params={"approved_admins": ["alice"]})
+    assert res.status == "pass"
+
+
+def test_unapproved_admin_via_sudoers_d_fails(make_root) -> None:
+    files = {"etc/sudoers.d/90-bob": "bob ALL=(ALL) ALL\n",
+             "etc/sudoers.d/91-netgroup": "+itstaff ALL=(root) /bin/bash\n"}
+    res = run_check("accounts.admin_members", snap_of(make_root, files), config=AgentConfig(approved_admins=["alice"]))
+    assert res.status == "fail"
+    assert res.evidence["unapproved"] == ["bob", "+itstaff"]
+    assert "/etc/sudoers.d/90-bob:1" in res.message["vi"]
+
+
+def test_no_admins_besides_root_passes(make_root) -> None:
+    group = GROUP.replace("sudo:x:27:alice", "sudo:x:27:")
+    assert run_check("accounts.admin_members", snap_of(make_root, {"etc/group": group})).status == "pass"
+
+
+def test_unreadable_sudoers_still_fails_on_group_admins_else_unknown() -> None:
+    snap = replay(system(), denied=["/etc/sudoers"])
+    res = run_check("accounts.admin_members", snap, config=AgentConfig(approved_admins=["bob"]))
+    assert res.status == "fail" and res.evidence["sudoers_unreadable"] == "/etc/sudoers"
+    assert "/etc/sudoers" in res.message["vi"]
+    res = run_check("accounts.admin_members", snap, config=AgentConfig(approved_admins=["alice"]))
+    assert res.status == "unknown"
+    assert run_check("accounts.admin_count", snap).status == "unknown"
+
+
+def test_admin_count(make_root) -> None:
+    assert run_check("accounts.admin_count", snap_of(make_root)).status == "pass"
+    passwd = PASSWD + "".join(f"gv{i}:x:{1010 + i}:{1010 + i}::/home/gv{i}:/bin/bash\n" for i in range(4))
+    group = GROUP.replace("sudo:x:27:alice", "sudo:x:27:alice,gv0,gv1") + "wheel:x:10:gv2\n"
+    snap = snap_of(make_root, {"etc/passwd": passwd, "etc/group": group})
+    res = run_check("accounts.admin_count", snap)
+    assert res.status == "warn" and res.evidence["max_admins"] == 3
+    assert "4" in res.message["vi"]
+    assert run_check("accounts.admin_count", snap, params={"max_admins": 5}).status == "pass"
+
+
+# --- sudo_nopasswd ------------------------------------------------------------------------------------
+
+
+def test_sudo_with_passwords_passes(make_root) -> None:
+    assert run_check("accounts.sudo_nopasswd", snap_of(make_root)).status == "pass"
+
+
+def test_nopasswd_all_fails_and_narrow_warns(make_root) -> None:
+    res = run_check("accounts.sudo_nopasswd",
+                    snap_of(make_root, {"etc/sudoers.d/ops": "bob ALL=(ALL) NOPASSWD: /usr/bin/apt, /bin/sh\n"}))
+    assert res.status == "fail" and res.evidence["broad"][0]["source"] == "/etc/sudoers.d/ops:1"
+    res = run_check("accounts.sudo_nopasswd",
+                    snap_of(make_root, {"etc/sudoers.d/ops": "bob ALL=NOPASSWD: /usr/bin/systemctl restart nginx\n"}))
+    assert res.status == "warn" and "/etc/sudoers.d/ops:1" in res.message["en"]
+
+
+def test_nopasswd_through_defaults_and_other_hosts(make_root) -> None:
+    res = run_check("accounts.sudo_nopasswd",
+                    snap_of(make_root, {"etc/sudoers.d/x": "Defaults:%sudo !authenticate\n"}))
+    assert res.status == "fail"
+    assert res.evidence["broad"][0]["nopasswd_source"] == "/etc/sudoers.d/x:1"
+    res = run_check("accounts.sudo_nopasswd",
+                    snap_of(make_root, {"etc/sudoers.d/x": "bob other-host = NOPASSWD: ALL\n"}))
+    assert res.status == "pass"  # the rule does not select this host
+
+
+def test_sudo_nopasswd_unknown_when_unreadable() -> None:
+    res = run_check("accounts.sudo_nopasswd", replay(system(), denied=["/etc/sudoers"]))
+    assert res.status == "unknown" and "/etc/sudoers" in res.message["en"]
+
+
+# --- empty_passwords / pam_nullok --------------------------------------------------------------------
+
+
+def test_empty_passwords(make_root) -> None:
+    assert run_check("accounts.empty_passwords", snap_of(make_root)).status == "pass"
+    bad = shadow({"bob": f"bob::{today() - 3}:0:99999:7:::"})
+    res = run_check("accounts.empty_passwords", snap_of(make_root, {"etc/shadow": (bad, 0o640)}))
+    assert res.status == "fail" and res.evidence["accounts"] == [{"name": "bob", "source": "/etc/passwd:6"}]
+
+
+def test_empty_password_on_nologin_account_is_not_a_finding(make_root) -> None:
+    bad = shadow({"daemon": "daemon::19000:0:99999:7:::"})
+    assert run_check("accounts.empty_passwords", snap_of(make_root, {"etc/shadow": (bad, 0o640)})).status == "pass"
+
+
+def test_empty_passwords_unknown_without_shadow() -> None:
+    res = run_check("accounts.empty_passwords", replay(system(), denied=["/etc/shadow"]))
+    assert res.status == "unknown"
+    assert res.evidence["fact"] == "users.password_state" and res.evidence["reason_code"] == "permission_denied"
+
+
+def test_pam_nullok(make_root) -> None:
+    res = run_check("accounts.pam_nullok", snap_of(make_root))
+    assert res.status == "fail" and res.evidence["lines"] == ["/etc/pam.d/common-auth:2"]
+    assert "sshd" in res.evidence["services"]
+    fixed = snap_of(make_root, {"etc/pam.d/common-auth": COMMON_AUTH.replace(" nullok", "")})
+    assert run_check("accounts.pam_nullok", fixed).status == "pass"
+
+
+def test_pam_nullok_not_applicable_without_pam(make_root) -> None:
+    files = {k: v for k, v in system().items() if "pam.d" not in k}
+    assert run_check("accounts.pam_nullok", facts_of(make_root(files), only=ACCOUNT_COLLECTORS)).status == \
+        "not_applicable"
+
+
+# --- generic_names -----------------------------------------------------------------------------------
+
+
+def _with_users(extra_passwd: str, extra_group: str = "") -> dict[str, Any]:
+    lines = {}
+    for line in extra_passwd.splitlines():
+        name = line.split(":")[0]
+        lines[name] = f"{name}:{HASH}:{today() - 3}:0:99999:7:::"
+    return {"etc/passwd": PASSWD + extra_passwd, "etc/group": GROUP + extra_group,
+            "etc/shadow": (shadow(lines), 0o640)}
+
+
+def test_generic_names(make_root) -> None:
+    assert run_check("accounts.generic_names", snap_of(make_root)).status == "pass"
+    files = _with_users("giaovien:x:1002:1002::/home/giaovien:/bin/bash\n"
+                        "phongmay07:x:1003:1003::/home/p:/bin/bash\n"
+                        "ketoan:x:1004:1004::/home/k:/usr/sbin/nologin\n")
+    res = run_check("accounts.generic_names", snap_of(make_root, files))
+    assert res.status == "warn"
+    assert [a["name"] for a in res.evidence["accounts"]] == ["giaovien", "phongmay07"]  # ketoan cannot log in
+    res = run_check("accounts.generic_names", snap_of(make_root, files),
+                    config=AgentConfig(approved_shared_accounts=["giaovien", "phongmay07"]))
+    assert res.status == "pass"
+
+
+def test_generic_name_with_admin_rights_fails(make_root) -> None:
+    files = _with_users("admin:x:1002:1002::/home/admin:/bin/bash\n")
+    files["etc/group"] = files["etc/group"].replace("sudo:x:27:alice", "sudo:x:27:alice,admin")
+    res = run_check("accounts.generic_names", snap_of(make_root, files))
+    assert res.status == "fail" and "admin (/etc/passwd:7)" in res.message["vi"]
+
+
+# --- inactive --------------------------------------------------------------------------------------------
+
+
+def test_inactive_recent_logins_pass(make_root) -> None:
+    snap = snap_of(make_root, {"var/log/lastlog": logged_in({1000: 2, 1001: 10})})
+    res = run_check("accounts.inactive", snap)
+    assert res.status == "pass", res.message
+
+
+def test_inactive_over_45_days_fails_and_30_warns(make_root) -> None:
+    snap = snap_of(make_root, {"var/log/lastlog": logged_in({1000: 60, 1001: 2})})
+    res = run_check("accounts.inactive", snap)
+    assert res.status == "fail" and res.evidence["inactive"][0]["name"] == "alice"
+    assert "alice (60 ngày)" in res.message["vi"] and "alice (60 days)" in res.message["en"]
+    snap = snap_of(make_root, {"var/log/lastlog": logged_in({1000: 35, 1001: 2})})
+    assert run_check("accounts.inactive", snap).status == "warn"
+    assert run_check("accounts.inactive", snap, params={"warn_days": 40}).status == "pass"
+
+
+def test_never_logged_in_with_old_password_fails(make_root) -> None:
+    snap = snap_of(make_root, {"etc/shadow": (shadow(changed=100), 0o640),
+                               "var/log/wtmp": pack_record(USER_PROCESS, "alice", "pts/0", "", days_ago(1))})
+    res = run_check("accounts.inactive", snap)
+    assert res.status == "fail"
+    assert [i["name"] for i in res.evidence["inactive"]] == ["bob"]
+    assert res.evidence["inactive"][0]["never_logged_in"] is True
+
+
+def test_inactive_unknown_without_login_records(make_root) -> None:
+    res = run_check("accounts.inactive", snap_of(make_root, {"var/log/wtmp": None}))
+    assert res.status == "unknown" and res.evidence["fact"] == "users.last_login"
+
+
+# --- password_quality ------------------------------------------------------------------------------------
+
+
+def test_password_quality_levels(make_root) -> None:
+    strong = {"etc/pam.d/common-password": GOOD_PASSWORD,
+              "etc/security/pwquality.conf": "minlen = 14\nminclass = 4\n"}
+    res = run_check("accounts.password_quality", snap_of(make_root, strong))
+    assert res.status == "pass" and "14" in res.message["vi"]
+    medium = {**strong, "etc/security/pwquality.conf": "minlen = 10\n"}
+    assert run_check("accounts.password_quality", snap_of(make_root, medium)).status == "warn"
+    res = run_check("accounts.password_quality", snap_of(make_root, medium), params={"mfa_declared": True})
+    assert res.status == "pass"
+    weak = {**strong, "etc/pam.d/common-password": GOOD_PASSWORD.replace("retry=3", "retry=3 minlen=6")}
+    weak["etc/security/pwquality.conf"] = ""
+    res = run_check("accounts.password_quality", snap_of(make_root, weak))
+    assert res.status == "fail" and res.evidence["sources"]["min_length"] == "/etc/pam.d/common-password:1"
+
+
+def test_password_quality_without_module_fails(make_root) -> None:
+    no_module = "password [success=1 default=ignore] pam_unix.so obscure yescrypt\n"
+    res = run_check("accounts.password_quality", snap_of(make_root, {"etc/pam.d/common-password": no_module}))
+    assert res.status == "fail" and "pam_pwquality" in res.message["en"]
+
+
+# --- password_max_age ---------------------------------------------------------------------------------
+
+
+def test_password_max_age(make_root) -> None:
+    good = shadow({"alice": f"alice:{HASH}:{today() - 20}:1:60:7:::",
+                   "bob": f"bob:{HASH}:{today() - 20}:1:180:7:::"})
+    assert run_check("accounts.password_max_age", snap_of(make_root, {"etc/shadow": (good, 0o640)})).status == "pass"
+    stale_admin = shadow({"alice": f"alice:{HASH}:{today() - 90}:1:60:7:::",
+                          "bob": f"bob:{HASH}:{today() - 20}:1:180:7:::"})
+    res = run_check("accounts.password_max_age", snap_of(make_root, {"etc/shadow": (stale_admin, 0o640)}))
+    assert res.status == "fail" and res.evidence["admins"][0]["name"] == "alice"
+    assert "90" in res.message["vi"]
+    never = shadow({"alice": f"alice:{HASH}:{today() - 20}:1:60:7:::"})  # bob keeps 99999
+    res = run_check("accounts.password_max_age", snap_of(make_root, {"etc/shadow": (never, 0o640)}))
+    assert res.status == "warn" and res.evidence["users"][0]["name"] == "bob"
+
+
+def test_password_max_age_falls_back_to_login_defs(make_root) -> None:
+    fields = shadow({"alice": f"alice:{HASH}:{today() - 20}:1::7:::", "bob": f"bob:{HASH}:{today() - 20}:1::7:::"})
+    defs = "PASS_MAX_DAYS 45\nUID_MIN 1000\n"
+    snap = snap_of(make_root, {"etc/shadow": (fields, 0o640), "etc/login.defs": defs})
+    assert run_check("accounts.password_max_age", snap).status == "pass"
+
+
+def test_password_max_age_unknown_without_shadow() -> None:
+    assert run_check("accounts.password_max_age", replay(system(), denied=["/etc/shadow"])).status == "unknown"
+
+
+# --- lockout ----------------------------------------------------------------------------------------------
+
+
+def _lockout(make_root: Any, conf: str, auth: str = GOOD_AUTH) -> Any:
+    return snap_of(make_root, {"etc/pam.d/common-auth": auth, "etc/security/faillock.conf": conf})
+
+
+def test_lockout_pass_and_server_threshold(make_root) -> None:
+    snap = _lockout(make_root, "deny = 5\nunlock_time = 900\n")
+    res = run_check("accounts.lockout", snap, role="server")
+    assert res.status == "pass" and res.evidence["sources"]["lockout_threshold"] == "/etc/security/faillock.conf:1"
+    snap = _lockout(make_root, "deny = 8\nunlock_time = 900\n")
+    assert run_check("accounts.lockout", snap, role="workstation").status == "pass"
+    assert run_check("accounts.lockout", snap, role="server").status == "warn"
+
+
+def test_lockout_failures(make_root) -> None:
+    assert run_check("accounts.lockout", snap_of(make_root)).status == "fail"  # no module at all
+    res = run_check("accounts.lockout", _lockout(make_root, "deny = 0\n"))
+    assert res.status == "fail" and "deny = 0" in res.message["en"]
+    assert run_check("accounts.lockout", _lockout(make_root, "deny = 20\nunlock_time = 900\n")).status == "fail"
+    preauth_only = GOOD_AUTH.replace("auth [default=die] pam_faillock.so authfail\n", "")
+    res = run_check("accounts.lockout", _lockout(make_root, "deny = 5\n", preauth_only))
+    assert res.status == "fail" and "authfail" in res.message["en"]
+
+
+def test_lockout_short_unlock_time_warns(make_root) -> None:
+    snap = _lockout(make_root, "deny = 5\n")  # pam_faillock's default unlock_time is 600 s
+    res = run_check("accounts.lockout", snap)
+    assert res.status == "warn" and "10" in res.message["vi"]
+    assert run_check("accounts.lockout", snap, params={"min_lockout_minutes": 0}).status == "pass"
+
+
+def test_real_machine_collects_without_errors(tmp_path: Path) -> None:
+    from secaudit.facts import collect
+    from secaudit.transport.local import LocalTransport
+
+    snap = collect(LocalTransport(), AgentConfig(), only=ACCOUNT_COLLECTORS)
+    errors = {k: v for k, v in snap.unknown.items() if v["code"] == "error" and k != "sudo_rules.parse"}
+    assert errors == {}
+    assert any(u["name"] == "root" and u["uid"] == 0 for u in snap.table("users"))
+
+
+def test_messages_render_fully_in_both_languages(make_root) -> None:
+    from secaudit.checks import load_checks
+
+    ids = sorted(c for c in load_checks() if c.startswith("accounts."))
+    assert len(ids) == 11
+    snaps = [snap_of(make_root), replay(system(), denied=["/etc/sudoers", "/etc/shadow"]),
+             snap_of(make_root, {"etc/pam.d/common-auth": GOOD_AUTH, "etc/security/faillock.conf": "deny=4\n",
+                                 "var/log/lastlog": logged_in({1000: 1, 1001: 33})})]
+    for snap in snaps:
+        for cid in ids:
+            res = run_check(cid, snap)
+            assert res.status != "error", (cid, res.message)
+            for lang in ("vi", "en"):
+                assert "{" not in res.message[lang], (cid, lang, res.message[lang])
