@@ -1,0 +1,286 @@
+"""Click objects for the lead to wire: the `keys` group (init, show, rotate) and the `verify` command.
+
+`secaudit verify FILE` without --pubkey uses the key directory's agent.pub plus every public key in
+its retired/ folder, so reports signed before a `keys rotate` still verify on the same machine.
+Exit codes of verify: 0 valid, 1 invalid (wrong key or changed file), 2 unusable input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import unicodedata
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from secaudit.errors import SecauditError
+from secaudit.i18n import LANGS, SEVERITY, STATUS, default_lang
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_T: dict[str, dict[str, str]] = {
+    "valid": {"vi": "HỢP LỆ: chữ ký đúng, nội dung không bị thay đổi kể từ khi ký.",
+              "en": "VALID: the signature is correct; the content has not changed since it was signed."},
+    "note": {"vi": "(Chữ ký chứng minh nguồn gốc và sự nguyên vẹn; nội dung do máy được kiểm tra tự khai.)",
+             "en": "(A signature proves origin and integrity; the content is what the audited machine reported.)"},
+    "signer": {"vi": "Khóa ký", "en": "Signed by key"},
+    "fingerprint": {"vi": "Dấu vân tay khóa", "en": "Key fingerprint"},
+    "pubfile": {"vi": "Tệp khóa công khai", "en": "Public key file"},
+    "generated": {"vi": "Thời điểm lập", "en": "Generated at"},
+    "unit": {"vi": "Đơn vị", "en": "Unit"},
+    "host": {"vi": "Máy", "en": "Host"},
+    "agent": {"vi": "Mã tác tử", "en": "Agent id"},
+    "playbook": {"vi": "Bộ yêu cầu", "en": "Playbook"},
+    "report": {"vi": "Mã báo cáo / số thứ tự", "en": "Report id / sequence"},
+    "summary": {"vi": "Kết quả", "en": "Results"},
+    "score": {"vi": "Điểm tuân thủ", "en": "Compliance score"},
+    "failing": {"vi": "Không đạt (theo mức độ)", "en": "Failing (by severity)"},
+    "rotation": {"vi": "Tuyên bố thay khóa", "en": "Key rotation statement"},
+    "old_key": {"vi": "Khóa cũ", "en": "Old key"},
+    "new_key": {"vi": "Khóa mới", "en": "New key"},
+    "rotated_at": {"vi": "Thời điểm thay", "en": "Rotated at"},
+    "signers": {"vi": "Đã ký bởi", "en": "Signed by"},
+    "old_signed": {"vi": "có chữ ký của khóa cũ", "en": "signed by the old key"},
+    "old_missing": {"vi": "THIẾU chữ ký của khóa cũ: không chứng minh được việc thay khóa",
+                    "en": "NOT signed by the old key: the rotation is not proven"},
+    "key_dir": {"vi": "Thư mục khóa", "en": "Key directory"},
+    "key_id": {"vi": "Mã khóa (key id)", "en": "Key id"},
+    "protected": {"vi": "Khóa bí mật", "en": "Private key"},
+    "with_pass": {"vi": "có mật khẩu bảo vệ", "en": "protected by a passphrase"},
+    "no_pass": {"vi": "không có mật khẩu bảo vệ", "en": "not protected by a passphrase"},
+    "missing": {"vi": "không tìm thấy", "en": "not found"},
+    "retired": {"vi": "Khóa cũ (đã thay, vẫn dùng để kiểm tra báo cáo cũ)",
+                "en": "Retired keys (still used to verify old reports)"},
+    "created": {"vi": "Đã tạo khóa ký báo cáo.", "en": "Report signing key created."},
+    "phone": {"vi": "Hãy đọc dấu vân tay này cho cán bộ Phòng/Sở GDĐT để xác nhận khóa của máy.",
+              "en": "Read this fingerprint to the education office's officer to confirm this machine's key."},
+    "rotated": {"vi": "Đã thay khóa ký báo cáo.", "en": "Report signing key rotated."},
+    "statement": {"vi": "Tuyên bố thay khóa (ký bằng khóa cũ và khóa mới)",
+                  "en": "Rotation statement (signed by the old and the new key)"},
+    "kept": {"vi": "Khóa công khai cũ được giữ tại", "en": "Old public key kept at"},
+    "no_pubkey": {"vi": "Không tìm thấy khóa công khai nào trong {dir}; hãy chỉ định --pubkey.",
+                  "en": "No public key found in {dir}; give --pubkey."},
+}
+
+
+def _t(key: str, lang: str) -> str:
+    return _T[key][lang]
+
+
+def _clean(value: Any, limit: int = 200) -> str:
+    """Untrusted text for a terminal: control and bidi-format characters escaped, length capped."""
+    text = "" if value is None else str(value)
+    out = "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs") else ch
+                  for ch in text[:limit])
+    return out + ("…" if len(text) > limit else "")
+
+
+def _fail(exc: SecauditError, lang: str) -> NoReturn:
+    if os.environ.get("SECAUDIT_DEBUG"):
+        raise exc
+    click.echo(exc.text(lang), err=True)
+    sys.exit(exc.exit_code)
+
+
+def _lang_option(fn: F) -> F:
+    return click.option("--lang", type=click.Choice(LANGS), default=None,
+                        help="Ngôn ngữ / language: vi (mặc định) hoặc en.")(fn)
+
+
+def _key_dir_option(fn: F) -> F:
+    return click.option("--key-dir", default=None, type=click.Path(file_okay=False),
+                        help="Thư mục khóa / key directory (default: $SECAUDIT_KEY_DIR, /etc/secaudit/keys, "
+                             "%ProgramData%\\secaudit\\keys).")(fn)
+
+
+def _passphrase_option(fn: F) -> F:
+    return click.option("--passphrase-file", default=None, type=click.Path(dir_okay=False),
+                        help="Tệp chứa mật khẩu bảo vệ khóa (dòng đầu) / file holding the key passphrase "
+                             "(first line); default: $SECAUDIT_KEY_PASSPHRASE.")(fn)
+
+
+def _row(label: str, value: str) -> None:
+    click.echo(f"{label + ':':<26} {value}")
+
+
+# --- keys --------------------------------------------------------------------------------------
+
+
+@click.group("keys")
+def keys() -> None:
+    """Khóa ký báo cáo / report signing key: init | show | rotate."""
+
+
+@keys.command("init")
+@_key_dir_option
+@_passphrase_option
+@_lang_option
+def keys_init(key_dir: str | None, passphrase_file: str | None, lang: str | None) -> None:
+    """Tạo khóa Ed25519 (không ghi đè) / create the Ed25519 key (never overwrites)."""
+    from secaudit.sign import keys as k
+
+    lg = lang or default_lang()
+    try:
+        made = k.init(key_dir, k.resolve_passphrase(passphrase_file))
+    except SecauditError as exc:
+        _fail(exc, lg)
+    click.echo(_t("created", lg))
+    _row(_t("key_dir", lg), str(made.key_dir))
+    _row(_t("key_id", lg), made.key_id)
+    _row(_t("agent", lg), made.agent_id)
+    _row(_t("fingerprint", lg), made.fingerprint)
+    click.echo(_t("phone", lg))
+
+
+@keys.command("show")
+@_key_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_lang_option
+def keys_show(key_dir: str | None, as_json: bool, lang: str | None) -> None:
+    """Khóa công khai, mã khóa, dấu vân tay / public key, key id, fingerprint."""
+    from secaudit.sign import keys as k
+
+    lg = lang or default_lang()
+    try:
+        shown = k.info(key_dir)
+        retired = [(p, k.load_public(p)) for p in k.public_keys(shown.key_dir) if p.parent.name == k.RETIRED_DIR]
+    except SecauditError as exc:
+        _fail(exc, lg)
+    encrypted = k.is_encrypted(shown.key_dir)
+    if as_json:
+        click.echo(json.dumps({
+            "key_dir": str(shown.key_dir), "key_id": shown.key_id, "fingerprint": shown.fingerprint,
+            "agent_id": shown.agent_id, "public_key": shown.public_pem, "private_key_encrypted": encrypted,
+            "retired": [{"key_id": k.key_id(pub), "fingerprint": k.fingerprint(pub), "path": str(p)}
+                        for p, pub in retired],
+        }, ensure_ascii=False, indent=2))
+        return
+    _row(_t("key_dir", lg), str(shown.key_dir))
+    _row(_t("key_id", lg), shown.key_id)
+    _row(_t("fingerprint", lg), shown.fingerprint)
+    _row(_t("agent", lg), shown.agent_id)
+    _row(_t("protected", lg), _t("missing" if encrypted is None else "with_pass" if encrypted else "no_pass", lg))
+    if retired:
+        click.echo(_t("retired", lg) + ":")
+        for p, pub in retired:
+            click.echo(f"  {k.key_id(pub)}  {k.fingerprint(pub)}  {p}")
+    click.echo(shown.public_pem, nl=False)
+
+
+@keys.command("rotate")
+@_key_dir_option
+@_passphrase_option
+@_lang_option
+def keys_rotate(key_dir: str | None, passphrase_file: str | None, lang: str | None) -> None:
+    """Thay khóa mới, giữ khóa công khai cũ / new key; the old public key is kept."""
+    from secaudit.sign import keys as k
+
+    lg = lang or default_lang()
+    try:
+        done = k.rotate(key_dir, k.resolve_passphrase(passphrase_file))
+    except SecauditError as exc:
+        _fail(exc, lg)
+    click.echo(_t("rotated", lg))
+    _row(_t("old_key", lg), done.old_key_id)
+    _row(_t("new_key", lg), done.new_key_id)
+    _row(_t("fingerprint", lg), done.new_fingerprint)
+    _row(_t("kept", lg), str(done.retired_pub))
+    _row(_t("statement", lg), str(done.statement))
+    click.echo(_t("phone", lg))
+
+
+# --- verify ------------------------------------------------------------------------------------
+
+
+def _summary_line(summary: dict[str, Any], lang: str) -> str:
+    parts = [f"{STATUS[s][lang]} {summary.get(s, 0)}" for s in STATUS if isinstance(summary.get(s, 0), int)]
+    return " · ".join(parts)
+
+
+def _print_report(payload: dict[str, Any], lang: str) -> None:
+    def get(*path: str) -> str:
+        obj: Any = payload
+        for part in path:
+            obj = obj.get(part) if isinstance(obj, dict) else None
+        return "" if obj is None or isinstance(obj, dict | list) else _clean(obj)
+
+    def join(*values: str, sep: str = " ") -> str:
+        return sep.join(v for v in values if v) or "?"
+
+    _row(_t("generated", lang), get("generated_at") or "?")
+    _row(_t("unit", lang), join(get("unit", "code"), get("unit", "name"), sep=" — "))
+    _row(_t("host", lang), get("host", "hostname") or "?")
+    _row(_t("agent", lang), get("host", "agent_id") or "?")
+    title = get("playbook", "title", lang)
+    _row(_t("playbook", lang), join(get("playbook", "id"), get("playbook", "version"), f"({title})" if title else ""))
+    _row(_t("report", lang), f"{get('report_id') or '?'} / {get('sequence') or '?'}")
+    summary = payload.get("summary")
+    if isinstance(summary, dict):
+        _row(_t("summary", lang), _summary_line(summary, lang))
+        if isinstance(summary.get("score"), int):
+            _row(_t("score", lang), f"{summary['score']}/100")
+    findings = payload.get("findings")
+    if isinstance(findings, list):
+        counts: dict[str, int] = {}
+        for f in findings:
+            if isinstance(f, dict) and f.get("status") == "fail":
+                counts[str(f.get("severity"))] = counts.get(str(f.get("severity")), 0) + 1
+        if counts:
+            _row(_t("failing", lang), " · ".join(
+                f"{SEVERITY[s][lang]} {counts[s]}" for s in SEVERITY if s in counts))
+
+
+def _print_rotation(payload: dict[str, Any], signers: tuple[str, ...], lang: str) -> None:
+    click.echo(_t("rotation", lang))
+    _row(_t("old_key", lang), _clean(payload.get("old_key_id")))
+    _row(_t("new_key", lang), _clean(payload.get("new_key_id")))
+    _row(_t("rotated_at", lang), _clean(payload.get("rotated_at")))
+    _row(_t("agent", lang), _clean(payload.get("agent_id")))
+    old_signed = payload.get("old_key_id") in signers
+    _row(_t("signers", lang), ", ".join(signers) + " — " + _t("old_signed" if old_signed else "old_missing", lang))
+
+
+@click.command("verify")
+@click.argument("file")
+@click.option("--pubkey", "pubkeys", multiple=True, type=click.Path(dir_okay=False),
+              help="Khóa công khai PEM (có thể lặp lại) / PEM public key (repeatable). "
+                   "Default: agent.pub and retired/*.pub of the key directory.")
+@_key_dir_option
+@_lang_option
+def verify(file: str, pubkeys: tuple[str, ...], key_dir: str | None, lang: str | None) -> None:
+    """Kiểm tra chữ ký báo cáo, không cần mạng / verify a signed report offline.
+
+    Exit 0 valid, 1 invalid, 2 unusable input."""
+    from secaudit.sign import KEYROTATE_TYPE, REPORT_TYPE
+    from secaudit.sign import keys as k
+    from secaudit.sign.dsse import EnvelopeUnusable, verify_file
+
+    lg = lang or default_lang()
+    try:
+        paths = [str(p) for p in pubkeys]
+        if not paths:
+            directory = k.resolve_key_dir(key_dir)
+            paths = [str(p) for p in k.public_keys(directory)]
+            if not paths:
+                raise EnvelopeUnusable(_T["no_pubkey"]["vi"].format(dir=directory),
+                                       _T["no_pubkey"]["en"].format(dir=directory))
+        by_id = {}
+        for p in paths:
+            pub = k.load_public(p)
+            by_id[k.key_id(pub)] = (p, k.fingerprint(pub))
+        result = verify_file(file, paths, {REPORT_TYPE, KEYROTATE_TYPE})
+    except SecauditError as exc:
+        _fail(exc, lg)
+    click.echo(_t("valid", lg))
+    path, fp = by_id[result.keyid]
+    _row(_t("signer", lg), result.keyid)
+    _row(_t("fingerprint", lg), fp)
+    _row(_t("pubfile", lg), path)
+    if result.payload_type == KEYROTATE_TYPE:
+        _print_rotation(result.payload, result.signers, lg)
+    else:
+        _print_report(result.payload, lg)
+    click.echo(_t("note", lg))
