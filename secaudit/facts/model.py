@@ -270,11 +270,6 @@ class HostTable(TypedDict, total=False):
     sources: dict[str, str]  # field -> file or command it came from
 
 
-class CpuInfo(TypedDict, total=False):
-    model: str | None
-    logical_cpus: int | None
-
-
 class DiskRow(TypedDict, total=False):
     name: str
     size_bytes: int | None
@@ -297,7 +292,8 @@ class HardwareTable(TypedDict, total=False):
     bios_date: str | None
     chassis_type: int | None  # SMBIOS chassis code (3 desktop, 9/10 laptop, 1 other/VM, ...)
     virtual: bool | None  # the CPU reports a hypervisor
-    cpu: CpuInfo | None
+    cpu: str | None  # model name
+    cpu_count: int | None  # logical CPUs
     memory_bytes: int | None
     disks: list[DiskRow]
     sources: dict[str, str]
@@ -325,6 +321,81 @@ class InterfaceRow(TypedDict, total=False):
     configured: bool  # --root mode: from network configuration, not the running system
     method: str | None  # configured rows: static | dhcp | manual | auto ...
     source: str
+
+
+class BackupCopyRow(TypedDict, total=False):
+    path: str  # file or directory; "REPO::snapshot" for restic, "REPO::archive" for borg
+    time: str  # modification time (files) or snapshot/archive time
+    size_bytes: int | None
+    mode: str | None  # octal, e.g. "0640" (files only)
+    owner: str | None
+    group: str | None
+    is_dir: bool
+    id: str | None  # restic snapshot id / borg archive name
+    encrypted: bool | None  # from the file's first bytes (gpg, age, openssl, zip) or the repository
+
+
+class BackupOffsiteRow(TypedDict, total=False):
+    location: str  # password in a URL is redacted
+    kind: str  # local | sftp
+    checked_at: str | None  # None: never checked (sftp is checked by `secaudit backup verify`)
+    reachable: bool | None
+    newest_time: str | None
+    newest_path: str | None
+    count: int
+    same_device: bool | None  # on the filesystem of the primary copies or of the live data
+    missing: list[str]  # the newest primary copy, when it is not off-site
+    max_age_seconds: int
+    error: dict[str, str] | None  # {code, detail}
+
+
+class BackupDrillRow(TypedDict, total=False):
+    at: str
+    copy: str
+    method: str  # restic restore | borg extract | tar.gz extract | zip extract | ...
+    files_restored: int
+    files_compared: int
+    skipped_changed: int  # live files modified after the backup: not compared
+    mismatches: list[dict[str, str]]  # {file, member, problem, detail}
+    error: dict[str, str] | None
+
+
+class BackupVerificationRow(TypedDict, total=False):
+    verified_at: str | None  # last `secaudit backup verify` of this set
+    bytes_verified: int  # in that run
+    bytes_total: int | None
+    bytes_covered: int | None  # bytes whose last verification still applies
+    fully_verified_at: str | None  # every byte verified at or after this time
+    method: str
+    errors: list[dict[str, str]]  # {file, problem, detail}, at most 50
+    errors_count: int
+    config_error: dict[str, str] | None
+    formats: list[str]  # formats seen when decoding (tar.gz, sql.gz (mysqldump), pg_dump custom ...)
+    notes: list[str]
+    drill: BackupDrillRow | None
+    state_file: str
+
+
+class BackupRow(TypedDict, total=False):
+    set: str
+    kind: str  # files | restic | borg
+    path: str
+    data_source: str | None  # the live data the set protects (config `source`)
+    personal_data: bool
+    max_age_seconds: int
+    min_count: int
+    copies: list[BackupCopyRow]  # newest first, at most 50
+    count: int  # all copies
+    newest_time: str | None
+    oldest_time: str | None
+    span_days: int | None
+    directory: dict[str, Any] | None  # {path, mode, owner, group} of the folder or repository
+    encryption: str | None  # borg mode ("none", "repokey" ...); "repository" for restic
+    same_device_as_source: bool | None
+    offsite: BackupOffsiteRow | None
+    verification: BackupVerificationRow
+    error: dict[str, str] | None  # {code, detail}: config | not_found | permission_denied | ...
+    source: str  # how the copies were listed (stat GLOB, restic snapshots --json ...)
 
 
 def _empty_unknown() -> dict[str, Unknown]:
