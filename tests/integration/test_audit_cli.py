@@ -9,6 +9,8 @@ import pwd
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,18 +81,25 @@ def _ensure_user() -> str:
     return TEST_USER
 
 
-def test_audit_as_unprivileged_user(tmp_path: Path) -> None:
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A directory another user can write to (pytest's own tmp root is private to root)."""
+    work = Path(tempfile.mkdtemp(prefix="secaudit-unpriv-"))
+    work.chmod(0o777)
+    yield work
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def test_audit_as_unprivileged_user(shared_dir: Path) -> None:
     if os.geteuid() != 0:
-        # already unprivileged: the run above covers it, but assert the unknowns here too
-        user = None
+        user = None  # already unprivileged
     else:
         if shutil.which("runuser") is None:
-            pytest.fail("runuser missing") if IN_CI else pytest.skip("runuser is not installed")
+            if IN_CI:
+                pytest.fail("runuser is not installed (CI must install util-linux)")
+            pytest.skip("runuser is not installed")
         user = _ensure_user()
-    work = Path(tmp_path / "unpriv")
-    work.mkdir()
-    work.chmod(0o777)
-    tmp_path.chmod(0o755)
+    work = shared_dir
     out = work / "report.json"
     proc = _audit(out, user=user, env={"SECAUDIT_STATE_DIR": str(work / "state"), "HOME": str(work)})
     assert proc.returncode in (0, 1), proc.stderr
