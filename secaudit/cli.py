@@ -80,14 +80,40 @@ def _emit(report: dict[str, Any], fmt: str, output: str | None, lang: str, verbo
     return EXIT_FAIL if report["summary"]["fail"] else EXIT_OK
 
 
-def _report(snapshot: Any, playbook_ref: str | None, config: Any) -> dict[str, Any]:
+def _report(snapshot: Any, playbook_ref: str | None, config: Any, key_dir: str | None = None) -> dict[str, Any]:
     from secaudit import playbook as pb
     from secaudit.agent.state import next_sequence
     from secaudit.report.builder import build
+    from secaudit.sign import agent_id_for
 
     playbook = pb.load(playbook_ref or config.playbook)
-    agent_id, sequence = next_sequence(config)
+    state_agent_id, sequence = next_sequence(config)  # persisted before anything is signed
+    try:
+        agent_id = agent_id_for(key_dir) or state_agent_id
+    except SecauditError:
+        agent_id = state_agent_id  # unreadable key dir: signing decides whether that is fatal
     return build(snapshot, playbook, config, agent_id, sequence)
+
+
+def _sign(report: dict[str, Any], sign: bool | None, key_dir: str | None, output: str | None, lang: str) -> None:
+    """Sign when asked, or by default when a key exists; an unreadable key only warns by default."""
+    if sign is False:
+        return
+    from secaudit.sign import sign_report
+
+    out_dir = str(Path(output).parent) if output else "."
+    try:
+        path = sign_report(report, key_dir, None, out_dir)
+    except SecauditError as exc:
+        if sign:
+            raise
+        click.echo(t("sign.skipped", lang, reason=exc.text(lang)), err=True)
+        return
+    if path is None:
+        if sign:
+            raise SecauditError(t("sign.no_key", "vi"), t("sign.no_key", "en"))
+        return
+    click.echo(t("sign.written", lang, path=path), err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -122,8 +148,11 @@ def _common(fn: Any) -> Any:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("-o", "--output", default=None, help="Write the report here.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list passing checks.")
+@click.option("--sign/--no-sign", default=None, help="Sign the report (default: when a key exists).")
+@click.option("--key-dir", default=None, type=click.Path(file_okay=False), help="Agent key directory.")
 def audit(config_path: str | None, root: str | None, replay: str | None, playbook: str | None,
-          lang: str | None, fmt: str, output: str | None, verbose: bool) -> None:
+          lang: str | None, fmt: str, output: str | None, verbose: bool, sign: bool | None,
+          key_dir: str | None) -> None:
     """Kiểm tra máy này theo kế hoạch / audit this machine against a plan."""
     from secaudit.agent.config import load_config
     from secaudit.facts import collect
@@ -134,7 +163,9 @@ def audit(config_path: str | None, root: str | None, replay: str | None, playboo
 
     pb.load(playbook or config.playbook)  # fail fast on a bad playbook, before collecting
     snapshot = collect(_transport(root, replay), config)
-    sys.exit(_emit(_report(snapshot, playbook, config), fmt, output, lg, verbose))
+    report = _report(snapshot, playbook, config, key_dir)
+    _sign(report, sign, key_dir, output, lg)
+    sys.exit(_emit(report, fmt, output, lg, verbose))
 
 
 @cli.command()
@@ -226,6 +257,16 @@ def playbooks_validate(path: str, lang: str | None) -> None:
 
     book = pb.load(path)
     click.echo(t("playbooks.valid", _lang(lang), path=path, n=len(book.evaluated_requirements())))
+
+
+def _register() -> None:
+    from secaudit.sign.cli import keys, verify
+
+    cli.add_command(keys)
+    cli.add_command(verify)
+
+
+_register()
 
 
 def _lang_from_argv(argv: list[str]) -> str:

@@ -45,5 +45,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.write": {"vi": "Không ghi được {path}: {error}.", "en": "Cannot write {path}: {error}."},
     "playbooks.valid": {"vi": "Hợp lệ: {path} ({n} yêu cầu).", "en": "Valid: {path} ({n} requirements)."},
     "facts.written": {"vi": "Đã ghi ảnh chụp dữ kiện: {path}", "en": "Facts snapshot written: {path}"},
+    "sign.written": {"vi": "Đã ký và ghi báo cáo: {path}", "en": "Signed report written: {path}"},
+    "sign.skipped": {"vi": "Không ký báo cáo: {reason}", "en": "Report not signed: {reason}"},
+    "sign.no_key": {
+        "vi": "Chưa có khóa để ký; hãy chạy: secaudit keys init.",
+        "en": "No signing key; run: secaudit keys init.",
+    },
     "cadence": {"vi": "Kỳ báo cáo", "en": "Reporting cadence"},
 }
