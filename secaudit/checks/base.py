@@ -11,14 +11,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from secaudit.agent.config import AgentConfig
 from secaudit.facts.model import Snapshot
+from secaudit.resources import load_yaml
 
 Status = Literal["pass", "warn", "fail", "unknown", "not_applicable", "error"]
 STATUSES: tuple[Status, ...] = ("pass", "warn", "fail", "unknown", "not_applicable", "error")
@@ -86,10 +84,8 @@ def _text(where: str, value: Any) -> Text:
     return {"vi": value["vi"], "en": value["en"]}
 
 
-@cache
 def _metadata_file(path: str) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = load_yaml(path)
     if not isinstance(data, dict):
         raise MetadataError(f"{path}: not a mapping")
     return data

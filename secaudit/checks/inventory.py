@@ -152,12 +152,9 @@ def _is_glob(name: str) -> bool:
 @cache
 def denylist() -> tuple[Rule, ...]:
     """The shipped list (secaudit/data/software_denylist.yaml): package data, not audited-system I/O."""
-    import yaml
+    from secaudit.resources import load_data
 
-    from secaudit.resources import data_file
-
-    with open(data_file("software_denylist.yaml"), encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+    data = load_data("software_denylist.yaml")
     rules = []
     for entry in data["entries"]:
         for name in entry["names"]:

@@ -61,12 +61,9 @@ def build_policy(data: Any, extra: list[dict[str, Any]] | None = None) -> dict[t
 
 @cache
 def shipped_policy() -> dict[str, Any]:
-    import yaml
+    from secaudit.resources import load_data
 
-    from secaudit.resources import data_file
-
-    with open(data_file("risky_ports.yaml"), encoding="utf-8") as fh:
-        data: dict[str, Any] = yaml.safe_load(fh)
+    data: dict[str, Any] = load_data("risky_ports.yaml")
     return data
 
 

@@ -17,13 +17,11 @@ from datetime import UTC, datetime, tzinfo
 from functools import cache
 from typing import Any
 
-import yaml
-
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.procs import Proc, ProcTable, process_table
 from secaudit.facts.model import AntivirusRow
 from secaudit.facts.registry import collector, rfc3339
-from secaudit.resources import data_file
+from secaudit.resources import load_data
 from secaudit.transport.base import FactUnavailable
 
 CLAMD_CONFS = ("/etc/clamav/clamd.conf", "/etc/clamd.d/scan.conf", "/etc/clamd.conf", "/usr/local/etc/clamd.conf")
@@ -44,8 +42,7 @@ _SCAN_DATE = re.compile(r"^(Start|End) Date:\s+(\d{4}):(\d{2}):(\d{2}) (\d{2}):(
 
 @cache
 def catalogue() -> dict[str, dict[str, Any]]:
-    with open(data_file("antivirus.yaml"), encoding="utf-8") as fh:
-        data = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    data = load_data("antivirus.yaml")
     products = data.get("products") if isinstance(data, dict) else None
     if not isinstance(products, dict):
         raise ValueError("antivirus.yaml: 'products' must be a mapping")

@@ -1000,12 +1000,9 @@ def parse_updates_available(text: str) -> tuple[int, int] | None:
 @cache
 def os_eol_table() -> dict[str, Any]:
     """The shipped end-of-life table (data, not code: secaudit/data/os_eol.yaml)."""
-    import yaml
+    from secaudit.resources import load_data
 
-    from secaudit.resources import data_file
-
-    with open(data_file("os_eol.yaml"), encoding="utf-8") as fh:
-        data: dict[str, Any] = yaml.safe_load(fh)
+    data: dict[str, Any] = load_data("os_eol.yaml")
     return data
 
 
