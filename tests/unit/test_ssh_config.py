@@ -10,8 +10,9 @@ import pytest
 
 from secaudit.agent.config import AgentConfig
 from secaudit.facts import collect
-from secaudit.facts.linux.sshd_config import argv_split, expand_glob, parse_sshd_config, split_line
+from secaudit.facts.linux.sshd_config import argv_split, parse_sshd_config, split_line
 from secaudit.transport.local import RootTransport
+from secaudit.transport.paths import expand_glob
 from secaudit.transport.replay import ReplayTransport
 from tests.conftest import facts_of, need_tool
 

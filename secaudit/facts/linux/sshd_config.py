@@ -16,18 +16,16 @@ first-value-wins semantics per keyword (`SshdConfig.first`).
 
 from __future__ import annotations
 
-import fnmatch
-import posixpath
 import re
 from dataclasses import dataclass, field
 
 from secaudit.transport.base import FactUnavailable, Transport
+from secaudit.transport.paths import expand_glob
 
 SSHDIR = "/etc/ssh"
 MAX_DEPTH = 16  # SERVCONF_MAX_DEPTH
 _WS = " \t\r\n"
 _KEYWORD = re.compile(r"[^ \t\r\n=]*")
-_MAGIC = re.compile(r"[*?\[]")
 
 
 @dataclass(frozen=True)
@@ -137,40 +135,6 @@ def split_line(line: str) -> tuple[str, list[str]] | None:
     if not args:
         raise ValueError("missing argument")
     return keyword.lower(), args
-
-
-def expand_glob(transport: Transport, pattern: str) -> list[str]:
-    """Paths matching `pattern` on the audited system, sorted like glob(3). Raises
-    FactUnavailable (permission denied) when a directory on the way cannot be listed."""
-    parts = [p for p in pattern.split("/") if p]
-    found = ["/"]
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        nxt: list[str] = []
-        for base in found:
-            if not _MAGIC.search(part):
-                nxt.append(posixpath.join(base, part))
-                continue
-            try:
-                names = transport.list_dir(base)
-            except FactUnavailable as exc:
-                if exc.code == "not_found":
-                    continue
-                raise
-            for name in names:
-                if name.startswith(".") and not part.startswith("."):
-                    continue  # glob(3): a leading dot must be matched explicitly
-                if fnmatch.fnmatchcase(name, part):
-                    nxt.append(posixpath.join(base, name))
-        found = nxt if last else [p for p in nxt if _is_dir(transport, p)]
-    return sorted(found)
-
-
-def _is_dir(transport: Transport, path: str) -> bool:
-    try:
-        return transport.stat(path).is_dir
-    except FactUnavailable:
-        return False
 
 
 class _Parser:
