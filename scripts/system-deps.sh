@@ -8,6 +8,10 @@ PACKAGES=(
   openssh-server openssh-client      # a real sshd_config and sshd binary to parse and run
   clamav clamav-freshclam            # a real antivirus install to detect (no signature download)
   nftables iptables ufw              # real firewall tools (tests run them in a private netns)
+  fonts-liberation2                  # Times-metric serif with full Vietnamese, embedded in the PDF
+  libpango-1.0-0 libpangoft2-1.0-0   # WeasyPrint's text layout
+  poppler-utils                      # pdftotext/pdffonts/pdftoppm: PDF tests
+  chromium                           # the HTML report opened and printed in headless Chromium
 )
 if [ "${1:-}" = "--bench" ]; then PACKAGES+=(lynis); fi
 missing=()

@@ -57,26 +57,50 @@ def _transport(root: str | None, replay: str | None) -> Any:
     return LocalTransport()
 
 
+FORMATS = ["text", "json", "html", "md", "pdf", "sarif", "csv"]
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    try:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    except OSError as exc:
+        raise SecauditError(t("error.write", "vi", path=path, error=exc.strerror),
+                            t("error.write", "en", path=path, error=exc.strerror)) from exc
+
+
 def _emit(report: dict[str, Any], fmt: str, output: str | None, lang: str, verbose: bool) -> int:
+    """Write the report in `fmt` (to `output`, else standard output) and show the summary."""
     from secaudit.report import terminal
 
-    if fmt == "json":
-        text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "text":
         if output:
-            _write(output, text, lang)
+            import io
+
+            buf = io.StringIO()
+            terminal.render(report, lang, file=buf, verbose=verbose)
+            _write(output, buf.getvalue(), lang)
+            click.echo(t("report.written", lang, path=output))
+        else:
+            terminal.render(report, lang, verbose=verbose)
+    else:
+        if fmt == "json":
+            data = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        else:
+            from secaudit.report.render import render
+
+            data = render(report, fmt, lang)
+        if fmt == "pdf" and not output:
+            stamp = report["generated_at"][:10].replace("-", "")
+            output = f"{report['host']['hostname'] or 'report'}-{stamp}.pdf"
+        if output and output != "-":
+            _write_bytes(output, data)
             terminal.render(report, lang, verbose=verbose)
             click.echo(t("report.written", lang, path=output))
         else:
-            click.echo(text, nl=False)
-    elif output:
-        import io
-
-        buf = io.StringIO()
-        terminal.render(report, lang, file=buf, verbose=verbose)
-        _write(output, buf.getvalue(), lang)
-        click.echo(t("report.written", lang, path=output))
-    else:
-        terminal.render(report, lang, verbose=verbose)
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
     return EXIT_FAIL if report["summary"]["fail"] else EXIT_OK
 
 
@@ -145,7 +169,7 @@ def _common(fn: Any) -> Any:
 @_common
 @click.option("--playbook", default=None, help="Playbook id or path (default from config: dong-nai-2026).")
 @lang_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")
 @click.option("-o", "--output", default=None, help="Write the report here.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list passing checks.")
 @click.option("--sign/--no-sign", default=None, help="Sign the report (default: when a key exists).")
@@ -193,7 +217,7 @@ def facts(config_path: str | None, root: str | None, replay: str | None, output:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--playbook", default=None)
 @lang_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")
 @click.option("-o", "--output", default=None)
 @click.option("-v", "--verbose", is_flag=True)
 def evaluate(facts_path: str, config_path: str | None, playbook: str | None, lang: str | None,
@@ -260,10 +284,12 @@ def playbooks_validate(path: str, lang: str | None) -> None:
 
 
 def _register() -> None:
+    from secaudit.report.cli import render
     from secaudit.sign.cli import keys, verify
 
     cli.add_command(keys)
     cli.add_command(verify)
+    cli.add_command(render)
 
 
 _register()

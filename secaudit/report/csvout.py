@@ -1,0 +1,55 @@
+"""CSV export: one row per finding, for spreadsheets.
+
+UTF-8 with a byte order mark (so Excel on Vietnamese Windows reads the diacritics), RFC 4180
+quoting and CRLF line ends. Cells are defused against formula injection: a cell starting with
+= + - @ TAB CR or LF gets a leading apostrophe, which Excel and LibreOffice show as text.
+Control and bidi-override characters are written as a visible [U+202E]. The delimiter is a comma;
+pass ";" for Excel set to a Vietnamese regional format (its list separator is ";").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from secaudit.report.viewmodel import visible
+
+COLUMNS = ("host", "check_id", "status", "severity", "requirements", "title", "message", "remediation", "evidence")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+BOM = b"\xef\xbb\xbf"
+
+
+def cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    if text.startswith(_FORMULA_START):
+        text = "'" + text
+    return visible(text)
+
+
+def _text(value: Any, lang: str) -> str:
+    if isinstance(value, dict):
+        return str(value.get(lang) or value.get("en") or value.get("vi") or "")
+    return "" if value is None else str(value)
+
+
+def render(reports: list[dict[str, Any]], lang: str, delimiter: str = ",") -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for report in reports:
+        hostname = (report.get("host") or {}).get("hostname") or ""
+        for f in report.get("findings") or []:
+            writer.writerow([cell(v) for v in (
+                hostname,
+                f.get("check_id"),
+                f.get("status"),
+                f.get("severity"),
+                "; ".join(str(r) for r in f.get("requirements") or []),
+                _text(f.get("title"), lang),
+                _text(f.get("message"), lang),
+                _text(f.get("remediation"), lang),
+                json.dumps(f.get("evidence") or {}, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
+            )])
+    return BOM + buf.getvalue().encode("utf-8", "replace")
