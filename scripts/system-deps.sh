@@ -12,6 +12,9 @@ PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0   # WeasyPrint's text layout
   poppler-utils                      # pdftotext/pdffonts/pdftoppm: PDF tests
   chromium                           # the HTML report opened and printed in headless Chromium
+  restic borgbackup                  # real backup repositories, verified and corrupted by the tests
+  zstd b3sum zip                     # real archives and manifests; b3sum is also the bench's baseline
+  postgresql                         # pg_dump custom-format dumps (and the collector's database later)
 )
 if [ "${1:-}" = "--bench" ]; then PACKAGES+=(lynis); fi
 missing=()

@@ -284,9 +284,11 @@ def playbooks_validate(path: str, lang: str | None) -> None:
 
 
 def _register() -> None:
+    from secaudit.backup.cli import backup
     from secaudit.report.cli import render
     from secaudit.sign.cli import keys, verify
 
+    cli.add_command(backup)
     cli.add_command(keys)
     cli.add_command(verify)
     cli.add_command(render)

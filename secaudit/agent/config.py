@@ -13,6 +13,7 @@ from secaudit.errors import ConfigError
 
 ROLES = ("auto", "server", "workstation", "lab")
 BACKUP_KINDS = ("files", "restic", "borg")
+BACKUP_VERIFY = ("auto", "hash", "full")
 
 
 def default_config_path() -> Path:
@@ -32,6 +33,13 @@ class BackupSet:
     password_file: str | None = None
     offsite: str | None = None
     personal_data: bool = True
+    # Verification options (secaudit backup verify).
+    manifest: str | None = None  # glob of checksum manifests; default: SHA256SUMS, *.b3 ... beside the copies
+    verify: str = "auto"  # auto: decode each archive once, then hash only when a manifest covers it
+    drill_files: int = 20  # files restored and compared with `source` per restore drill
+    offsite_max_age: str | None = None  # default: max_age
+    offsite_known_hosts: str | None = None  # sftp://: host keys (besides ~/.ssh/known_hosts)
+    offsite_key_file: str | None = None  # sftp://: private key (else the SSH agent and ~/.ssh keys)
 
 
 @dataclass
@@ -108,12 +116,62 @@ def parse_config(data: dict[str, Any], path: str) -> AgentConfig:
                 raise _fail(path, f"{where}.{key}", "khóa không được hỗ trợ", "unknown key")
         if not isinstance(entry.get("name"), str) or not entry["name"]:
             raise _fail(path, f"{where}.name", "bắt buộc, là chuỗi", "is required and must be a string")
-        if entry.get("kind", "files") not in BACKUP_KINDS:
-            raise _fail(path, f"{where}.kind", "phải là files, restic hoặc borg", "must be files, restic or borg")
-        if "min_count" in entry:
-            _expect(path, f"{where}.min_count", entry["min_count"], int, "số nguyên", "an integer")
+        _check_backup(path, where, entry)
+        if entry["name"] in {b.name for b in cfg.backups}:
+            raise _fail(path, f"{where}.name", "trùng tên với một bộ sao lưu khác", "duplicates another set's name")
         cfg.backups.append(BackupSet(**entry))
     return cfg
+
+
+_BACKUP_STR_KEYS = ("kind", "path", "max_age", "source", "password_file", "offsite", "manifest", "verify",
+                    "offsite_max_age", "offsite_known_hosts", "offsite_key_file")
+
+
+def _check_backup(path: str, where: str, entry: dict[str, Any]) -> None:
+    from secaudit.backup.budget import parse_duration
+
+    for key in _BACKUP_STR_KEYS:
+        if key in entry:
+            _expect(path, f"{where}.{key}", entry[key], str, "chuỗi", "a string")
+    if entry.get("kind", "files") not in BACKUP_KINDS:
+        raise _fail(path, f"{where}.kind", "phải là files, restic hoặc borg", "must be files, restic or borg")
+    if not entry.get("path", "").strip():
+        raise _fail(path, f"{where}.path", "bắt buộc: thư mục, mẫu tệp hoặc kho sao lưu",
+                    "is required: a directory, a file pattern or a repository")
+    for key in ("min_count", "drill_files"):
+        if key in entry:
+            _expect(path, f"{where}.{key}", entry[key], int, "số nguyên", "an integer")
+            if entry[key] < 0:
+                raise _fail(path, f"{where}.{key}", "không được âm", "must not be negative")
+    if "personal_data" in entry:
+        _expect(path, f"{where}.personal_data", entry["personal_data"], bool, "true hoặc false", "true or false")
+    for key in ("max_age", "offsite_max_age"):
+        if key in entry:
+            try:
+                if parse_duration(entry[key]) <= 0:
+                    raise ValueError("zero")
+            except ValueError:
+                raise _fail(path, f"{where}.{key}", "phải là khoảng thời gian như 26h, 7d",
+                            "must be a duration such as 26h or 7d") from None
+    if entry.get("verify", "auto") not in BACKUP_VERIFY:
+        raise _fail(path, f"{where}.verify", "phải là auto, hash hoặc full", "must be auto, hash or full")
+    offsite = entry.get("offsite")
+    if offsite is not None and not _valid_offsite(offsite):
+        raise _fail(path, f"{where}.offsite", "phải là đường dẫn tuyệt đối hoặc sftp://người-dùng@máy/đường-dẫn",
+                    "must be an absolute path or sftp://user@host/path")
+
+
+def _valid_offsite(value: str) -> bool:
+    if value.startswith("sftp://"):
+        from urllib.parse import urlsplit
+
+        try:
+            url = urlsplit(value)
+            _ = url.port
+        except ValueError:
+            return False
+        return bool(url.hostname) and url.path.startswith("/") and len(url.path) > 1
+    return value.startswith("/") or (len(value) > 2 and value[1] == ":")  # POSIX or Windows drive path
 
 
 def load_config(path: str | None) -> AgentConfig:

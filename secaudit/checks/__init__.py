@@ -14,6 +14,7 @@ _MODULES = (
     "secaudit.checks.ports",
     "secaudit.checks.inventory",
     "secaudit.checks.system",
+    "secaudit.checks.backup",
 )
 
 

@@ -16,6 +16,7 @@ _FAMILIES = {
         "secaudit.facts.linux.ports",
         "secaudit.facts.linux.inventory",
         "secaudit.facts.linux.system",
+        "secaudit.facts.linux.backups",
     ),
 }
 

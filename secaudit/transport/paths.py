@@ -11,6 +11,10 @@ from secaudit.transport.base import FactUnavailable, Transport
 _MAGIC = re.compile(r"[*?\[]")
 
 
+def is_glob(path: str) -> bool:
+    return bool(_MAGIC.search(path))
+
+
 def expand_glob(transport: Transport, pattern: str) -> list[str]:
     """Paths matching `pattern` on the audited system, sorted like glob(3). Raises
     FactUnavailable (permission denied) when a directory on the way cannot be listed."""
@@ -35,7 +39,8 @@ def expand_glob(transport: Transport, pattern: str) -> list[str]:
                 if fnmatch.fnmatchcase(name, part):
                     nxt.append(posixpath.join(base, name))
         found = nxt if last else [p for p in nxt if _is_dir(transport, p)]
-    return sorted(found)
+    # like glob(3): a literal path is returned only if it exists
+    return sorted(p for p in found if transport.exists(p))
 
 
 def _is_dir(transport: Transport, path: str) -> bool:

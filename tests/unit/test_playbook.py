@@ -21,7 +21,7 @@ PLANS = {
                       "clauses": {"I.2.5", "II.3.a", "II.7.a"}},
     "dak-lak-2026": {"file": "001_ebd338b04379ccd4.txt", "kind": "quarterly",
                      "due": ["03-25", "06-25", "09-25", "12-25"],
-                     "clauses": {"I", "III.5.2", "III.6.1", "III.9.1"}},
+                     "clauses": {"I", "III.5.2", "III.6.1", "III.9.1", "III.9.2"}},
     "bien-hoa-2024-2025": {"file": "004_5cc395f2d5004818.txt", "kind": "school_year",
                            "due": ["2024-10-10", "2024-12-14", "2025-05-30"],
                            "clauses": {"II.1.đ", "II.1.g", "III.9", "IV.4", "IV.5"}},

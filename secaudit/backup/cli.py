@@ -1,0 +1,201 @@
+"""`secaudit backup verify`: verify every declared backup set within a budget, then report on the
+backup requirements only. Wired into the main CLI with `cli.add_command(backup)`."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from secaudit.errors import SecauditError
+from secaudit.i18n import LANGS, default_lang
+
+_COLLECTORS = {"backups", "host", "listening_ports", "software"}
+
+_TEXT = {
+    "no_sets": {"vi": "Chưa khai báo bộ sao lưu nào ([[backup]] trong {path}).",
+                "en": "No backup set is declared ([[backup]] in {path})."},
+    "budget": {"vi": "Ngân sách --budget không hợp lệ: {error}.", "en": "Invalid --budget: {error}."},
+    "busy": {"vi": "Một lệnh secaudit backup verify khác đang chạy (khóa {lock}).",
+             "en": "Another secaudit backup verify is running (lock {lock})."},
+    "state": {"vi": "Không ghi được trạng thái kiểm tra sao lưu: {error}.",
+              "en": "Cannot write the backup verification state: {error}."},
+    "warning": {"vi": "Cảnh báo: {text}", "en": "Warning: {text}"},
+    "header": {"vi": "Kiểm tra sao lưu (ngân sách: {budget})", "en": "Backup verification (budget: {budget})"},
+    "set": {"vi": "  {name} [{kind}]: đã kiểm tra {verified} trong {seconds} giây; phủ {covered} của {total}; "
+                  "kiểm tra đầy đủ gần nhất: {full}; lỗi: {errors}",
+            "en": "  {name} [{kind}]: verified {verified} in {seconds} s; covered {covered} of {total}; "
+                  "last fully verified: {full}; problems: {errors}"},
+    "set_error": {"vi": "  {name} [{kind}]: {detail}", "en": "  {name} [{kind}]: {detail}"},
+    "drill": {"vi": "    khôi phục thử ({method}): {restored} tệp, so sánh {compared}, khác {mismatches}",
+              "en": "    restore drill ({method}): {restored} files, {compared} compared, {mismatches} differ"},
+    "offsite": {"vi": "    bản ở nơi khác {location}: {state}", "en": "    off-site copy {location}: {state}"},
+    "never": {"vi": "chưa có", "en": "never"},
+    "unlimited": {"vi": "không giới hạn", "en": "unlimited"},
+    "ok": {"vi": "có, mới nhất {when}", "en": "present, newest {when}"},
+}
+
+
+def _t(key: str, lang: str, **args: Any) -> str:
+    return _TEXT[key][lang].format(**args)
+
+
+class _RichProgress:
+    """A progress bar on stderr, only when it is a terminal."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                                  TransferSpeedColumn(), TimeRemainingColumn(), transient=True)
+        self._task: Any = None
+
+    def __enter__(self) -> _RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def start_set(self, name: str, total: int | None) -> None:
+        self._task = self._progress.add_task(name, total=total)
+
+    def advance(self, n: int) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, n)
+
+    def end_set(self) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, visible=False)
+        self._task = None
+
+
+def _when(ts: int | None, lang: str) -> str:
+    if not ts:
+        return _TEXT["never"][lang]
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _summary(summaries: list[Any], lang: str, out: Any) -> None:
+    from secaudit.backup.budget import format_size
+
+    for s in summaries:
+        if s.config_error:
+            click.echo(_t("set_error", lang, name=s.name, kind=s.kind, detail=s.config_error[1]), file=out)
+        else:
+            click.echo(_t("set", lang, name=s.name, kind=s.kind, verified=format_size(s.bytes_verified),
+                          seconds=int(s.seconds), covered="?" if s.bytes_covered is None else
+                          format_size(s.bytes_covered), total="?" if s.bytes_total is None else
+                          format_size(s.bytes_total), full=_when(s.fully_verified_at, lang), errors=len(s.errors)),
+                       file=out)
+        if s.drill:
+            click.echo(_t("drill", lang, method=s.drill.get("method") or "-", restored=s.drill.get("files_restored"),
+                          compared=s.drill.get("files_compared"), mismatches=len(s.drill.get("mismatches") or [])),
+                       file=out)
+        if s.offsite:
+            err = s.offsite.get("error")
+            state = err["detail"] if err else _t("ok", lang, when=_when(s.offsite.get("newest_time"), lang))
+            click.echo(_t("offsite", lang, location=s.offsite.get("location"), state=state), file=out)
+
+
+def backup_playbook(book: Any) -> Any:
+    """The playbook restricted to the requirements evidenced by backup.* checks."""
+    from secaudit.checks import load_checks
+    from secaudit.playbook import Clause, Requirement
+
+    reqs = {rid: r for rid, r in book.requirements.items() if any(c.startswith("backup.") for c in r.checks)}
+    if reqs:
+        clauses = [Clause(c.clause, c.text, [r for r in c.requirements if r in reqs]) for c in book.clauses]
+        clauses = [c for c in clauses if c.requirements]
+        if book.clauses and not clauses:
+            clauses = []
+        return replace(book, requirements=reqs, clauses=clauses)
+    # A playbook without backup requirements yet: one requirement per backup check.
+    registry = load_checks()
+    synthetic = {}
+    for cid in sorted(c for c in registry if c.startswith("backup.")):
+        rid = "BAK-" + cid.split(".", 1)[1].upper().replace("_", "-")
+        synthetic[rid] = Requirement(rid, registry[cid].meta.title, "", [cid])
+    return replace(book, requirements=synthetic, clauses=[])
+
+
+@click.group("backup")
+def backup() -> None:
+    """Sao lưu: kiểm tra bản sao lưu / backups: verify backup sets."""
+
+
+@backup.command("verify")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Agent config (TOML).")
+@click.option("--budget", default=None,
+              help="Time and/or bytes per run: 60s, 10m, 10GiB, 500MB or 10m,50GiB (default: everything).")
+@click.option("--playbook", default=None, help="Playbook id or path (default from config).")
+@click.option("--lang", type=click.Choice(LANGS), default=None, help="Ngôn ngữ / language: vi or en.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("-o", "--output", default=None, help="Write the report here.")
+@click.option("-v", "--verbose", is_flag=True, help="Also list passing checks.")
+def verify(config_path: str | None, budget: str | None, playbook: str | None, lang: str | None, fmt: str,
+           output: str | None, verbose: bool) -> None:
+    """Kiểm tra toàn vẹn, khôi phục thử, bản ở nơi khác / verify integrity, restore drill, off-site copy."""
+    lg = lang or default_lang()
+    try:
+        sys.exit(_verify(config_path, budget, playbook, lg, fmt, output, verbose))
+    except SecauditError as exc:
+        click.echo(exc.text(lg), err=True)
+        sys.exit(exc.exit_code)
+
+
+def _verify(config_path: str | None, budget_text: str | None, playbook_ref: str | None, lang: str, fmt: str,
+            output: str | None, verbose: bool) -> int:
+    from secaudit import playbook as pb
+    from secaudit.agent.config import load_config
+    from secaudit.backup import state as st
+    from secaudit.backup.budget import parse_budget
+    from secaudit.backup.engine import verify_all
+    from secaudit.facts import collect
+    from secaudit.transport.local import LocalTransport
+
+    config = load_config(config_path)
+    try:
+        budget = parse_budget(budget_text)
+    except ValueError as exc:
+        raise SecauditError(_t("budget", "vi", error=exc), _t("budget", "en", error=exc)) from None
+    book = backup_playbook(pb.load(playbook_ref or config.playbook))
+    info = sys.stdout if fmt == "text" and not output else sys.stderr
+    if not config.backups:
+        click.echo(_t("no_sets", lang, path=config.source), file=info)
+    else:
+        shown = _t("unlimited", lang) if budget.unlimited else budget.describe()
+        click.echo(_t("header", lang, budget=shown), file=info)
+        try:
+            if sys.stderr.isatty():
+                with _RichProgress() as bar:
+                    summaries, warnings = verify_all(config, budget, bar)
+            else:
+                summaries, warnings = verify_all(config, budget)
+        except st.StateBusy as exc:
+            raise SecauditError(_t("busy", "vi", lock=exc), _t("busy", "en", lock=exc)) from None
+        except OSError as exc:
+            error = f"{getattr(exc, 'filename', '') or ''} {exc.strerror or exc}".strip()
+            raise SecauditError(_t("state", "vi", error=error), _t("state", "en", error=error)) from None
+        for warning in warnings:
+            click.echo(_t("warning", lang, text=warning), err=True)
+        _summary(summaries, lang, info)
+        click.echo("", file=info)
+    snapshot = collect(LocalTransport(), config, only=_COLLECTORS)
+    from secaudit.agent.state import next_sequence
+    from secaudit.cli import _emit
+    from secaudit.report.builder import build
+
+    agent_id, sequence = next_sequence(config)
+    report = build(snapshot, book, config, agent_id, sequence)
+    return _emit(report, fmt, output, lang, verbose)

@@ -1,0 +1,437 @@
+"""Backups (VN-BAK-01…05): freshness, retention, size, integrity, restore drill, off-site copy,
+protection and scope, judged from the `backups` table (filled cheaply by the audit, and with the
+results of `secaudit backup verify`). Each check speaks about every declared set at once."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from secaudit.checks.base import RANK, Env, Outcome, Status, check, worst
+from secaudit.facts.model import Snapshot
+from secaudit.i18n import LANGS, REASON, render
+from secaudit.resources import load_yaml
+
+_DB_PROCESSES = {"mysqld", "mariadbd", "postgres", "postmaster", "mongod", "sqlservr", "sqlservr.exe",
+                 "mysqld.exe", "oracle", "db2sysc", "redis-server"}
+_DB_PACKAGES = re.compile(r"^(mariadb-server|mysql-server|percona-server-server|postgresql(-\d+)?|mongodb(-org)?"
+                          r"(-server)?|microsoft sql server.*|mysql server.*|postgresql \d+.*)$", re.IGNORECASE)
+_DB_SET = re.compile(r"(sql|\bdb\b|db[-_.]|[-_.]db|csdl|mysql|maria|postgres|pg_?dump|database|cơ sở dữ liệu)",
+                     re.IGNORECASE)
+
+
+def _meta() -> dict[str, Any]:
+    data: dict[str, Any] = load_yaml(Path(__file__).with_suffix(".yaml"))
+    return data
+
+
+def _say(check_id: str, key: str, **args: Any) -> dict[str, str]:
+    template = _meta()[check_id]["messages"][key]
+    out = {}
+    for lang in LANGS:
+        local = {k: (v[lang] if isinstance(v, dict) and lang in v else v) for k, v in args.items()}
+        out[lang] = render(template[lang], local)
+    return out
+
+
+def _phrase(group: str, key: str) -> dict[str, str]:
+    table = _meta()["phrases"][group]
+    value = table.get(key) or table["other"]
+    return {"vi": str(value["vi"]), "en": str(value["en"])}
+
+
+def _parse(ts: str | None) -> datetime | None:
+    if not ts:
+        return None
+    try:
+        from secaudit.checks.engine import parse_time
+
+        return parse_time(ts)
+    except ValueError:
+        return None
+
+
+def _age_seconds(ts: str | None, env: Env) -> int | None:
+    when = _parse(ts)
+    return None if when is None else int((env.now - when).total_seconds())
+
+
+def _span(seconds: int) -> dict[str, str]:
+    """A human duration in both languages: '3 ngày 4 giờ' / '3 d 4 h'."""
+    s = abs(seconds)
+    days, hours, minutes = s // 86400, (s % 86400) // 3600, (s % 3600) // 60
+    if days:
+        return {"vi": f"{days} ngày" + (f" {hours} giờ" if hours and days < 10 else ""),
+                "en": f"{days} d" + (f" {hours} h" if hours and days < 10 else "")}
+    if hours:
+        return {"vi": f"{hours} giờ" + (f" {minutes} phút" if minutes else ""),
+                "en": f"{hours} h" + (f" {minutes} min" if minutes else "")}
+    return {"vi": f"{minutes} phút", "en": f"{minutes} min"}
+
+
+def _size(n: int | None) -> str:
+    from secaudit.backup.budget import format_size
+
+    return "?" if n is None else format_size(n)
+
+
+class _Items:
+    """Per-set verdicts gathered into one outcome: the worst status speaks first."""
+
+    def __init__(self, check_id: str) -> None:
+        self.check_id = check_id
+        self.items: list[tuple[Status, dict[str, str], dict[str, Any]]] = []
+
+    def add(self, status: Status, key: str, evidence: dict[str, Any], **args: Any) -> None:
+        self.items.append((status, _say(self.check_id, key, **args), evidence))
+
+    def outcome(self) -> Outcome:
+        status: Status = worst([s for s, _, _ in self.items])  # type: ignore[assignment]
+        ordered = sorted(self.items, key=lambda i: -RANK[i[0]])
+        shown = [i for i in ordered if RANK[i[0]] >= RANK[status]] if status != "pass" else ordered
+        others = [i for i in ordered if i not in shown]
+        args = {f"items_{lang}": [i[1][lang] for i in shown] for lang in LANGS}
+        if others:
+            extra = _say(self.check_id, "others", n=len(others)) if "others" in _meta()[self.check_id]["messages"] \
+                else None
+            if extra:
+                for lang in LANGS:
+                    args[f"items_{lang}"].append(extra[lang])
+        return Outcome(status, status, args, {"sets": [dict(i[2], status=i[0]) for i in ordered]})
+
+
+def _no_sets(check_id: str, env: Env) -> Outcome:
+    if env.role == "server":
+        return Outcome("warn", "no_sets", {}, {"role": env.role, "configured_sets": 0})
+    return Outcome("not_applicable", "no_sets_na", {}, {"role": env.role, "configured_sets": 0})
+
+
+def _set_error(items: _Items, row: dict[str, Any], err: dict[str, Any] | None) -> bool:
+    """A configuration or access problem: `error` for a wrong config, `unknown` for access."""
+    if not err:
+        return False
+    code = str(err.get("code") or "error")
+    status: Status = "error" if code in ("config", "not_found") else "unknown"
+    raw = str(err.get("detail") or code)
+    detail: dict[str, str] | str = raw
+    if code in REASON and code != "error":
+        detail = {lang: render(REASON[code][lang], {"detail": raw}) for lang in LANGS}
+    items.add(status, "set_error", {"set": row["set"], "path": row.get("path"), "error": err},
+              set=row["set"], detail=detail)
+    return True
+
+
+def _rows(snap: Snapshot) -> list[dict[str, Any]]:
+    return [r for r in snap.table("backups") if isinstance(r, dict)]
+
+
+def _newest(row: dict[str, Any]) -> dict[str, Any] | None:
+    copies = row.get("copies") or []
+    return copies[0] if copies else None
+
+
+@check("backup.freshness")
+def freshness(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    rows = _rows(snap)
+    if not rows:
+        return _no_sets("backup.freshness", env)
+    items = _Items("backup.freshness")
+    for row in rows:
+        if _set_error(items, row, row.get("error")):
+            continue
+        newest = _newest(row)
+        limit = int(row.get("max_age_seconds") or 0)
+        base = {"set": row["set"], "path": row["path"], "max_age_seconds": limit}
+        if newest is None:
+            items.add("fail", "none", base, set=row["set"], path=row["path"])
+            continue
+        age = _age_seconds(newest.get("time"), env)
+        ev = {**base, "newest": newest.get("path"), "newest_time": newest.get("time"), "age_seconds": age,
+              "size_bytes": newest.get("size_bytes")}
+        args = {"set": row["set"], "file": newest.get("path"), "limit": _span(limit)}
+        if age is None:
+            items.add("unknown", "no_time", ev, **args)
+        elif age < -int(p["future_tolerance_seconds"]):
+            items.add("warn", "future", ev, age=_span(-age), **args)
+        elif age <= limit:
+            items.add("pass", "fresh", ev, age=_span(max(age, 0)), **args)
+        elif age <= limit * int(p["fail_factor"]):
+            items.add("warn", "late", ev, age=_span(age), **args)
+        else:
+            items.add("fail", "stale", ev, age=_span(age), **args)
+    return items.outcome()
+
+
+@check("backup.retention")
+def retention(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    rows = _rows(snap)
+    if not rows:
+        return _no_sets("backup.retention", env)
+    items = _Items("backup.retention")
+    for row in rows:
+        if _set_error(items, row, row.get("error")):
+            continue
+        count, need = int(row.get("count") or 0), int(row.get("min_count") or 0)
+        span = row.get("span_days")
+        ev = {"set": row["set"], "path": row["path"], "count": count, "min_count": need, "span_days": span,
+              "oldest_time": row.get("oldest_time"), "newest_time": row.get("newest_time")}
+        args = {"set": row["set"], "count": count, "min": need, "days": span if span is not None else 0}
+        items.add("pass" if count >= need else "fail", "enough" if count >= need else "too_few", ev, **args)
+    return items.outcome()
+
+
+@check("backup.size_anomaly")
+def size_anomaly(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    rows = _rows(snap)
+    if not rows:
+        return _no_sets("backup.size_anomaly", env)
+    items = _Items("backup.size_anomaly")
+    for row in rows:
+        if _set_error(items, row, row.get("error")):
+            continue
+        copies = [c for c in row.get("copies") or [] if isinstance(c.get("size_bytes"), int)]
+        newest = _newest(row)
+        if newest is None:
+            items.add("not_applicable", "no_copies", {"set": row["set"]}, set=row["set"])
+            continue
+        size = newest.get("size_bytes")
+        ev: dict[str, Any] = {"set": row["set"], "newest": newest.get("path"), "size_bytes": size}
+        if not isinstance(size, int):
+            items.add("not_applicable", "no_sizes", ev, set=row["set"])
+            continue
+        if size == 0:
+            items.add("fail", "empty", ev, set=row["set"], file=newest.get("path"))
+            continue
+        previous = [int(c["size_bytes"]) for c in copies[1:1 + int(p["history"])] if c is not newest]
+        if len(previous) < int(p["min_history"]):
+            items.add("not_applicable", "short_history", {**ev, "previous": len(previous)}, set=row["set"],
+                      n=len(previous), need=int(p["min_history"]))
+            continue
+        median = int(statistics.median(previous))
+        ev.update({"median_bytes": median, "previous": len(previous), "ratio_percent": p["ratio_percent"]})
+        args = {"set": row["set"], "file": newest.get("path"), "size": _size(size), "median": _size(median),
+                "n": len(previous)}
+        if size * 100 < median * int(p["ratio_percent"]):
+            items.add("fail", "small", ev, **args)
+        else:
+            items.add("pass", "normal", ev, **args)
+    return items.outcome()
+
+
+def _problem_list(errors: list[dict[str, Any]], limit: int = 5) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {lang: [] for lang in LANGS}
+    for e in errors[:limit]:
+        phrase = _phrase("problems", str(e.get("problem")))
+        for lang in LANGS:
+            out[lang].append(f"{e.get('file')} ({phrase[lang]})")
+    if len(errors) > limit:
+        for lang in LANGS:
+            out[lang].append(f"+{len(errors) - limit}")
+    return out
+
+
+def _joined(values: dict[str, list[str]]) -> dict[str, str]:
+    return {lang: "; ".join(v) for lang, v in values.items()}
+
+
+@check("backup.integrity")
+def integrity(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    rows = _rows(snap)
+    if not rows:
+        return _no_sets("backup.integrity", env)
+    items = _Items("backup.integrity")
+    max_age = int(p["max_unverified_days"]) * 86400
+    for row in rows:
+        ver = row.get("verification") or {}
+        if _set_error(items, row, row.get("error") or ver.get("config_error")):
+            continue
+        errors = [e for e in ver.get("errors") or [] if isinstance(e, dict)]
+        total, covered = ver.get("bytes_total"), ver.get("bytes_covered")
+        pct = (100 * int(covered) // int(total)) if isinstance(total, int) and total and isinstance(covered, int) \
+            else (100 if total == 0 else 0)
+        ev = {"set": row["set"], "verified_at": ver.get("verified_at"),
+              "fully_verified_at": ver.get("fully_verified_at"),
+              "bytes_verified": ver.get("bytes_verified"), "bytes_total": total, "bytes_covered": covered,
+              "covered_percent": pct, "method": ver.get("method"), "errors": errors,
+              "errors_count": ver.get("errors_count", len(errors))}
+        if errors:
+            items.add("fail", "errors", ev, set=row["set"], n=ver.get("errors_count", len(errors)),
+                      files=_joined(_problem_list(errors)))
+            continue
+        if not ver.get("verified_at"):
+            items.add("warn", "never", ev, set=row["set"])
+            continue
+        full_age = _age_seconds(ver.get("fully_verified_at"), env)
+        args = {"set": row["set"], "pct": pct, "total": _size(total if isinstance(total, int) else None),
+                "method": ver.get("method") or "-", "days": p["max_unverified_days"]}
+        if full_age is None:
+            items.add("warn", "partial", ev, when={"vi": "chưa có", "en": "never"}, **args)
+        elif full_age > max_age:
+            items.add("warn", "stale_full", ev, when=_span(full_age), **args)
+        else:
+            items.add("pass", "ok", ev, when=_span(max(full_age, 0)), **args)
+    return items.outcome()
+
+
+@check("backup.restore_drill")
+def restore_drill(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    rows = _rows(snap)
+    if not rows:
+        return _no_sets("backup.restore_drill", env)
+    items = _Items("backup.restore_drill")
+    for row in rows:
+        if _set_error(items, row, row.get("error")):
+            continue
+        drill = (row.get("verification") or {}).get("drill")
+        if not drill:
+            items.add("fail", "never", {"set": row["set"]}, set=row["set"])
+            continue
+        ev = {"set": row["set"], "drill": drill, "data_source": row.get("data_source")}
+        age = _age_seconds(drill.get("at"), env)
+        err = drill.get("error")
+        if err:
+            status: Status = "warn" if err.get("code") == "nothing_to_restore" else "fail"
+            items.add(status, "drill_error", ev, set=row["set"], detail=str(err.get("detail") or err.get("code")))
+            continue
+        mismatches = [m for m in drill.get("mismatches") or [] if isinstance(m, dict)]
+        if mismatches:
+            names = {lang: [f"{m.get('file')} ({_phrase('drill', str(m.get('problem')))[lang]})"
+                            for m in mismatches[:5]] for lang in LANGS}
+            items.add("fail", "mismatch", ev, set=row["set"], n=len(mismatches), files=_joined(names))
+            continue
+        args = {"set": row["set"], "n": drill.get("files_restored", 0), "compared": drill.get("files_compared", 0),
+                "copy": drill.get("copy") or "-", "age": _span(max(age or 0, 0))}
+        if age is None or age > int(p["warn_days"]) * 86400:
+            items.add("fail", "too_old", ev, **args)
+        elif age > int(p["pass_days"]) * 86400:
+            items.add("warn", "old", ev, **args)
+        elif not row.get("data_source"):
+            items.add("warn", "not_compared", ev, **args)
+        elif not drill.get("files_compared"):
+            items.add("warn", "nothing_compared", ev, changed=drill.get("skipped_changed", 0), **args)
+        else:
+            items.add("pass", "ok", ev, **args)
+    return items.outcome()
+
+
+@check("backup.offsite")
+def offsite(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    rows = _rows(snap)
+    if not rows:
+        return _no_sets("backup.offsite", env)
+    items = _Items("backup.offsite")
+    for row in rows:
+        off = row.get("offsite")
+        base = {"set": row["set"], "path": row["path"], "offsite": off,
+                "same_device_as_source": row.get("same_device_as_source")}
+        if not off:
+            if row.get("same_device_as_source"):
+                items.add("fail", "same_disk", base, set=row["set"], source=row.get("data_source"))
+            else:
+                items.add("warn", "none", base, set=row["set"])
+            continue
+        loc = off.get("location")
+        if off.get("error"):
+            items.add("fail", "offsite_error", base, set=row["set"], location=loc,
+                      detail=str(off["error"].get("detail") or off["error"].get("code")))
+            continue
+        if off.get("checked_at") is None:
+            items.add("unknown", "unchecked", base, set=row["set"], location=loc)
+            continue
+        if off.get("same_device"):
+            items.add("fail", "same_device", base, set=row["set"], location=loc)
+            continue
+        if not off.get("newest_time"):
+            items.add("fail", "empty", base, set=row["set"], location=loc)
+            continue
+        age = _age_seconds(off.get("newest_time"), env) or 0
+        limit = int(off.get("max_age_seconds") or row.get("max_age_seconds") or 0)
+        args = {"set": row["set"], "location": loc, "file": off.get("newest_path") or loc, "age": _span(max(age, 0)),
+                "limit": _span(limit)}
+        if age > limit * int(p["fail_factor"]):
+            items.add("fail", "stale", base, **args)
+        elif age > limit:
+            items.add("warn", "late", base, **args)
+        elif off.get("missing"):
+            items.add("warn", "missing", base, missing=off["missing"], **args)
+        else:
+            items.add("pass", "ok", base, **args)
+    return items.outcome()
+
+
+@check("backup.protection")
+def protection(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    rows = _rows(snap)
+    if not rows:
+        return _no_sets("backup.protection", env)
+    items = _Items("backup.protection")
+    for row in rows:
+        if _set_error(items, row, row.get("error")):
+            continue
+        personal = bool(row.get("personal_data", True))
+        copies = row.get("copies") or []
+        directory = row.get("directory") or {}
+        readable = [c for c in copies if c.get("mode") and int(c["mode"], 8) & 0o004 and personal]
+        writable = [c for c in copies if c.get("mode") and int(c["mode"], 8) & 0o002]
+        dir_writable = bool(directory.get("mode") and int(directory["mode"], 8) & 0o002
+                            and not int(directory["mode"], 8) & 0o1000)
+        ev = {"set": row["set"], "personal_data": personal, "directory": directory,
+              "world_readable": [{"path": c["path"], "mode": c["mode"], "owner": c.get("owner")} for c in readable],
+              "world_writable": [{"path": c["path"], "mode": c["mode"], "owner": c.get("owner")} for c in writable]}
+        if readable or writable or dir_writable:
+            files = [f"{c['path']} ({c['mode']} {c.get('owner') or '?'})" for c in (readable + writable)[:5]]
+            if dir_writable:
+                files.append(f"{directory.get('path')}/ ({directory.get('mode')})")
+            items.add("fail", "exposed", ev, set=row["set"], files=files)
+            continue
+        unencrypted = [c for c in copies if c.get("encrypted") is False]
+        if personal and row.get("kind") == "borg" and row.get("encryption") == "none":
+            items.add("warn", "repo_unencrypted", ev, set=row["set"], path=row["path"])
+        elif personal and row.get("kind") == "files" and unencrypted:
+            ev["unencrypted"] = [c["path"] for c in unencrypted]
+            items.add("warn", "unencrypted", {**ev}, set=row["set"], n=len(unencrypted),
+                      file=unencrypted[0]["path"])
+        else:
+            items.add("pass", "ok", ev, set=row["set"])
+    return items.outcome()
+
+
+def _db_engines(snap: Snapshot) -> list[str]:
+    found: set[str] = set()
+    for port in snap.table("listening_ports"):
+        proc = str(port.get("process") or "")
+        if proc in _DB_PROCESSES:
+            found.add(f"{proc} ({port.get('proto')}/{port.get('port')})")
+    for sw in snap.table("software"):
+        name = str(sw.get("name") or "")
+        if _DB_PACKAGES.match(name):
+            found.add(name)
+    return sorted(found)
+
+
+def _covers_db(row: dict[str, Any]) -> bool:
+    formats = (row.get("verification") or {}).get("formats") or []
+    if any("sql" in f or "pg_dump" in f for f in formats):
+        return True
+    names = [row.get("set") or "", row.get("path") or ""] + [c.get("path") or "" for c in (row.get("copies") or [])[:3]]
+    return any(_DB_SET.search(n) for n in names)
+
+
+@check("backup.scope")
+def scope(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    rows = _rows(snap)
+    engines = _db_engines(snap)
+    if not rows:
+        if engines:
+            return Outcome("fail", "db_no_sets", {"engines": engines}, {"engines": engines})
+        return _no_sets("backup.scope", env)
+    covering = [r["set"] for r in rows if _covers_db(r)]
+    ev = {"engines": engines, "db_sets": covering, "sets": [r["set"] for r in rows]}
+    if engines and not covering:
+        return Outcome("fail", "db_uncovered", {"engines": engines, "sets": [r["set"] for r in rows]}, ev)
+    if engines:
+        return Outcome("pass", "db_covered", {"engines": engines, "sets": covering}, ev)
+    return Outcome("pass", "no_db", {"n": len(rows)}, ev)
