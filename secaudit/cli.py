@@ -70,7 +70,7 @@ def _write_bytes(path: str, data: bytes) -> None:
                             t("error.write", "en", path=path, error=exc.strerror)) from exc
 
 
-def _emit(report: dict[str, Any], fmt: str, output: str | None, lang: str, verbose: bool) -> int:
+def emit(report: dict[str, Any], fmt: str, output: str | None, lang: str, verbose: bool) -> int:
     """Write the report in `fmt` (to `output`, else standard output) and show the summary."""
     from secaudit.report import terminal
 
@@ -106,11 +106,16 @@ def _emit(report: dict[str, Any], fmt: str, output: str | None, lang: str, verbo
 
 def _report(snapshot: Any, playbook_ref: str | None, config: Any, key_dir: str | None = None) -> dict[str, Any]:
     from secaudit import playbook as pb
+
+    return report_for(snapshot, pb.load(playbook_ref or config.playbook), config, key_dir)
+
+
+def report_for(snapshot: Any, playbook: Any, config: Any, key_dir: str | None = None) -> dict[str, Any]:
+    """Build a report with the next sequence number and the agent id of the signing key."""
     from secaudit.agent.state import next_sequence
     from secaudit.report.builder import build
     from secaudit.sign import agent_id_for
 
-    playbook = pb.load(playbook_ref or config.playbook)
     state_agent_id, sequence = next_sequence(config)  # persisted before anything is signed
     try:
         agent_id = agent_id_for(key_dir) or state_agent_id
@@ -119,7 +124,7 @@ def _report(snapshot: Any, playbook_ref: str | None, config: Any, key_dir: str |
     return build(snapshot, playbook, config, agent_id, sequence)
 
 
-def _sign(report: dict[str, Any], sign: bool | None, key_dir: str | None, output: str | None, lang: str) -> None:
+def sign_and_announce(report: dict[str, Any], sign: bool | None, key_dir: str | None, output: str | None, lang: str) -> None:
     """Sign when asked, or by default when a key exists; an unreadable key only warns by default."""
     if sign is False:
         return
@@ -188,8 +193,8 @@ def audit(config_path: str | None, root: str | None, replay: str | None, playboo
     pb.load(playbook or config.playbook)  # fail fast on a bad playbook, before collecting
     snapshot = collect(_transport(root, replay), config)
     report = _report(snapshot, playbook, config, key_dir)
-    _sign(report, sign, key_dir, output, lg)
-    sys.exit(_emit(report, fmt, output, lg, verbose))
+    sign_and_announce(report, sign, key_dir, output, lg)
+    sys.exit(emit(report, fmt, output, lg, verbose))
 
 
 @cli.command()
@@ -229,7 +234,7 @@ def evaluate(facts_path: str, config_path: str | None, playbook: str | None, lan
     config = load_config(config_path)
     snapshot = Snapshot.load(facts_path)
     snapshot.mode = "replay"
-    sys.exit(_emit(_report(snapshot, playbook, config), fmt, output, _lang(lang), verbose))
+    sys.exit(emit(_report(snapshot, playbook, config), fmt, output, _lang(lang), verbose))
 
 
 @cli.group()

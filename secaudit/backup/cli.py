@@ -140,22 +140,25 @@ def backup() -> None:
               help="Time and/or bytes per run: 60s, 10m, 10GiB, 500MB or 10m,50GiB (default: everything).")
 @click.option("--playbook", default=None, help="Playbook id or path (default from config).")
 @click.option("--lang", type=click.Choice(LANGS), default=None, help="Ngôn ngữ / language: vi or en.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "md", "pdf", "sarif", "csv"]),
+              default="text")
 @click.option("-o", "--output", default=None, help="Write the report here.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list passing checks.")
+@click.option("--sign/--no-sign", default=None, help="Sign the report (default: when a key exists).")
+@click.option("--key-dir", default=None, type=click.Path(file_okay=False), help="Agent key directory.")
 def verify(config_path: str | None, budget: str | None, playbook: str | None, lang: str | None, fmt: str,
-           output: str | None, verbose: bool) -> None:
+           output: str | None, verbose: bool, sign: bool | None, key_dir: str | None) -> None:
     """Kiểm tra toàn vẹn, khôi phục thử, bản ở nơi khác / verify integrity, restore drill, off-site copy."""
     lg = lang or default_lang()
     try:
-        sys.exit(_verify(config_path, budget, playbook, lg, fmt, output, verbose))
+        sys.exit(_verify(config_path, budget, playbook, lg, fmt, output, verbose, sign, key_dir))
     except SecauditError as exc:
         click.echo(exc.text(lg), err=True)
         sys.exit(exc.exit_code)
 
 
 def _verify(config_path: str | None, budget_text: str | None, playbook_ref: str | None, lang: str, fmt: str,
-            output: str | None, verbose: bool) -> int:
+            output: str | None, verbose: bool, sign: bool | None = None, key_dir: str | None = None) -> int:
     from secaudit import playbook as pb
     from secaudit.agent.config import load_config
     from secaudit.backup import state as st
@@ -192,10 +195,8 @@ def _verify(config_path: str | None, budget_text: str | None, playbook_ref: str 
         _summary(summaries, lang, info)
         click.echo("", file=info)
     snapshot = collect(LocalTransport(), config, only=_COLLECTORS)
-    from secaudit.agent.state import next_sequence
-    from secaudit.cli import _emit
-    from secaudit.report.builder import build
+    from secaudit.cli import emit, report_for, sign_and_announce
 
-    agent_id, sequence = next_sequence(config)
-    report = build(snapshot, book, config, agent_id, sequence)
-    return _emit(report, fmt, output, lang, verbose)
+    report = report_for(snapshot, book, config, key_dir)
+    sign_and_announce(report, sign, key_dir, output, lang)
+    return emit(report, fmt, output, lang, verbose)
