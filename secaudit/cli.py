@@ -124,7 +124,8 @@ def report_for(snapshot: Any, playbook: Any, config: Any, key_dir: str | None = 
     return build(snapshot, playbook, config, agent_id, sequence)
 
 
-def sign_and_announce(report: dict[str, Any], sign: bool | None, key_dir: str | None, output: str | None, lang: str) -> None:
+def sign_and_announce(report: dict[str, Any], sign: bool | None, key_dir: str | None, output: str | None,
+                      lang: str) -> None:
     """Sign when asked, or by default when a key exists; an unreadable key only warns by default."""
     if sign is False:
         return
