@@ -14,6 +14,7 @@ from secaudit.errors import ConfigError
 ROLES = ("auto", "server", "workstation", "lab")
 BACKUP_KINDS = ("files", "restic", "borg")
 BACKUP_VERIFY = ("auto", "hash", "full")
+UNIT_EXTRA = ("parent", "place", "symbol", "signer_title", "signer_name")
 
 
 def default_config_path() -> Path:
@@ -46,6 +47,8 @@ class BackupSet:
 class AgentConfig:
     unit_code: str = ""
     unit_name: str = ""
+    # For the official report: parent body, place of the date line, document symbol, signer.
+    unit_extra: dict[str, str] = field(default_factory=dict)
     role: str = "auto"
     playbook: str = "dong-nai-2026"
     collector_url: str = ""
@@ -90,10 +93,13 @@ def parse_config(data: dict[str, Any], path: str) -> AgentConfig:
             raise _fail(path, key, "khóa không được hỗ trợ", "unknown key")
     unit = _expect(path, "unit", data.get("unit", {}), dict, "một bảng [unit]", "a [unit] table")
     for key in unit:
-        if key not in ("code", "name"):
+        if key not in ("code", "name", *UNIT_EXTRA):
             raise _fail(path, f"unit.{key}", "khóa không được hỗ trợ", "unknown key")
     cfg.unit_code = str(_expect(path, "unit.code", unit.get("code", ""), str, "chuỗi", "a string"))
     cfg.unit_name = str(_expect(path, "unit.name", unit.get("name", ""), str, "chuỗi", "a string"))
+    for key in UNIT_EXTRA:
+        if key in unit:
+            cfg.unit_extra[key] = str(_expect(path, f"unit.{key}", unit[key], str, "chuỗi", "a string"))
     for key in _STR_KEYS:
         if key in data:
             setattr(cfg, key, _expect(path, key, data[key], str, "chuỗi", "a string"))

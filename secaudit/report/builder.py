@@ -106,7 +106,7 @@ def build(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, agent_id:
         "sequence": sequence,
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "tool": {"name": "secaudit", "version": __version__},
-        "unit": {"code": config.unit_code, "name": config.unit_name},
+        "unit": {"code": config.unit_code, "name": config.unit_name, **config.unit_extra},
         "host": {
             "hostname": host.get("hostname") or "",
             "os": {k: os_info.get(k) or "" for k in ("family", "name", "version")},

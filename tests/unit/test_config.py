@@ -29,6 +29,9 @@ allowed_ports = ["tcp/3306", 8080]
 [unit]
 code = "66-THPT-01"
 name = "Trường THPT Buôn Ma Thuột"
+parent = "Sở Giáo dục và Đào tạo tỉnh Đắk Lắk"
+place = "Buôn Ma Thuột"
+signer_title = "HIỆU TRƯỞNG"
 [[backup]]
 name = "CSDL nhà trường"
 kind = "restic"
@@ -38,6 +41,8 @@ min_count = 7
 max_days = 60
 """))
     assert cfg.unit_name == "Trường THPT Buôn Ma Thuột"
+    assert cfg.unit_extra == {"parent": "Sở Giáo dục và Đào tạo tỉnh Đắk Lắk", "place": "Buôn Ma Thuột",
+                              "signer_title": "HIỆU TRƯỞNG"}
     assert cfg.allowed_ports == ["tcp/3306", "8080"]
     assert cfg.backups[0].kind == "restic" and cfg.backups[0].max_age == "26h"
     assert cfg.params["accounts.inactive"]["max_days"] == 60
