@@ -270,29 +270,37 @@ def tool_error(kind: str, repo: str, stderr: str, rc: int) -> tuple[str, str]:
     return ("command_failed", f"{kind} exited with code {rc}: {text[-240:] or 'no message'}")
 
 
-def list_restic(transport: Transport, bset: BackupSet, timeout: float = LIST_TIMEOUT) -> Listing:
-    listing = Listing(source=f"restic -r {bset.path} snapshots --json", dir_path=bset.path, encryption="repository")
+def _tool_json(transport: Transport, bset: BackupSet, listing: Listing, tool: str, argv: list[str],
+               timeout: float) -> Any:
+    """Run a repository tool's JSON listing; on any problem record it in `listing.error` and return None."""
     problem = precheck(transport, bset)
     if problem:
         listing.error = problem
-        return listing
+        return None
     try:
         listing.dir_stat = transport.stat(bset.path)
     except FactUnavailable:
         listing.dir_stat = None
-    argv = _env_argv(tool_env(bset), ["restic", "-r", bset.path, "snapshots", "--json", "--no-cache", "--no-lock"])
     try:
-        result = transport.run(argv, timeout=timeout)
+        result = transport.run(_env_argv(tool_env(bset), argv), timeout=timeout)
     except FactUnavailable as exc:
-        listing.error = (exc.code, exc.detail if exc.code != "not_found" else "restic is not installed")
-        return listing
+        listing.error = (exc.code, exc.detail if exc.code != "not_found" else f"{tool} is not installed")
+        return None
     if result.rc != 0:
-        listing.error = tool_error("restic", bset.path, result.stderr, result.rc)
-        return listing
+        listing.error = tool_error(tool, bset.path, result.stderr, result.rc)
+        return None
     try:
-        snaps = json.loads(result.stdout or "[]") or []
+        return json.loads(result.stdout or "null")
     except ValueError:
-        listing.error = ("command_failed", "restic snapshots --json printed something that is not JSON")
+        listing.error = ("command_failed", f"{' '.join(argv[:2])} ... --json printed something that is not JSON")
+        return None
+
+
+def list_restic(transport: Transport, bset: BackupSet, timeout: float = LIST_TIMEOUT) -> Listing:
+    listing = Listing(source=f"restic -r {bset.path} snapshots --json", dir_path=bset.path, encryption="repository")
+    snaps = _tool_json(transport, bset, listing, "restic",
+                       ["restic", "-r", bset.path, "snapshots", "--json", "--no-cache", "--no-lock"], timeout)
+    if not isinstance(snaps, list):
         return listing
     for snap in snaps:
         try:
@@ -310,27 +318,9 @@ def list_restic(transport: Transport, bset: BackupSet, timeout: float = LIST_TIM
 
 def list_borg(transport: Transport, bset: BackupSet, timeout: float = LIST_TIMEOUT) -> Listing:
     listing = Listing(source=f"borg list --json {bset.path}", dir_path=bset.path)
-    problem = precheck(transport, bset)
-    if problem:
-        listing.error = problem
-        return listing
-    try:
-        listing.dir_stat = transport.stat(bset.path)
-    except FactUnavailable:
-        listing.dir_stat = None
-    argv = _env_argv(tool_env(bset), ["borg", "list", "--json", "--bypass-lock", bset.path])
-    try:
-        result = transport.run(argv, timeout=timeout)
-    except FactUnavailable as exc:
-        listing.error = (exc.code, exc.detail if exc.code != "not_found" else "borg is not installed")
-        return listing
-    if result.rc != 0:
-        listing.error = tool_error("borg", bset.path, result.stderr, result.rc)
-        return listing
-    try:
-        data: dict[str, Any] = json.loads(result.stdout or "{}")
-    except ValueError:
-        listing.error = ("command_failed", "borg list --json printed something that is not JSON")
+    data = _tool_json(transport, bset, listing, "borg", ["borg", "list", "--json", "--bypass-lock", bset.path],
+                      timeout)
+    if not isinstance(data, dict):
         return listing
     mode = (data.get("encryption") or {}).get("mode")
     listing.encryption = str(mode) if mode else None
