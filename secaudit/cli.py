@@ -171,29 +171,43 @@ def _common(fn: Any) -> Any:
     return fn
 
 
+def _remote_options(fn: Any) -> Any:
+    from secaudit.agent.remote_cli import add_remote_options
+
+    return add_remote_options(fn)
+
+
 @cli.command()
 @_common
 @click.option("--playbook", default=None, help="Playbook id or path (default from config: dong-nai-2026).")
 @lang_option
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")
-@click.option("-o", "--output", default=None, help="Write the report here.")
+@click.option("-o", "--output", default=None, help="Write the report here (a directory with --host/--hosts).")
 @click.option("-v", "--verbose", is_flag=True, help="Also list passing checks.")
 @click.option("--sign/--no-sign", default=None, help="Sign the report (default: when a key exists).")
 @click.option("--key-dir", default=None, type=click.Path(file_okay=False), help="Agent key directory.")
+@_remote_options
 def audit(config_path: str | None, root: str | None, replay: str | None, playbook: str | None,
           lang: str | None, fmt: str, output: str | None, verbose: bool, sign: bool | None,
-          key_dir: str | None) -> None:
-    """Kiểm tra máy này theo kế hoạch / audit this machine against a plan."""
+          key_dir: str | None, host: tuple[str, ...], hosts_file: str | None, parallel: int, accept_new: bool,
+          known_hosts: str | None, identity: str | None, sudo: bool, connect_timeout: float) -> None:
+    """Kiểm tra máy này (hoặc máy khác qua SSH) theo kế hoạch / audit this machine (or others over SSH)."""
+    from secaudit import playbook as pb
     from secaudit.agent.config import load_config
     from secaudit.facts import collect
 
     lg = _lang(lang)
     config = load_config(config_path)
-    from secaudit import playbook as pb
+    book = pb.load(playbook or config.playbook)  # fail fast on a bad playbook, before collecting
+    if host or hosts_file:
+        from secaudit.agent.remote_cli import check_exclusive, run_remote_audit
 
-    pb.load(playbook or config.playbook)  # fail fast on a bad playbook, before collecting
+        check_exclusive(root, replay)
+        sys.exit(run_remote_audit(host, hosts_file, parallel, accept_new, known_hosts, identity, sudo,
+                                  connect_timeout, config=config, playbook=book, lang=lg, fmt=fmt, output=output,
+                                  verbose=verbose, sign=sign, key_dir=key_dir))
     snapshot = collect(_transport(root, replay), config)
-    report = _report(snapshot, playbook, config, key_dir)
+    report = report_for(snapshot, book, config, key_dir)
     sign_and_announce(report, sign, key_dir, output, lg)
     sys.exit(emit(report, fmt, output, lg, verbose))
 

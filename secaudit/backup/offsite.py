@@ -94,7 +94,8 @@ def check_local(bset: BackupSet, location: str, primary: Listing, now: int, tran
     elif bset.source:
         with contextlib.suppress(FactUnavailable):
             devices.add(tr.stat(bset.source).dev)
-    result.same_device = st.dev in devices
+    devices.discard(0)  # 0: the transport cannot tell (SFTP has no device ids)
+    result.same_device = None if st.dev == 0 or not devices else st.dev in devices
     if bset.kind in ("restic", "borg"):
         _newest_repo_file(tr, bset.kind, location, result)
         return result

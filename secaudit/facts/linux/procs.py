@@ -7,7 +7,9 @@ mode (transport.live is False) there are no processes to see.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from secaudit.facts.context import FactContext
 from secaudit.transport.base import FactUnavailable
@@ -61,6 +63,31 @@ def _read_proc(ctx: FactContext, pid: int) -> Proc | None:
     return Proc(pid, comm, cmdline, uid)
 
 
+def _status_uid(raw: bytes) -> int | None:
+    for line in raw.decode("utf-8", "replace").splitlines():
+        if line.startswith("Uid:") and len(line.split()) > 2:
+            return int(line.split()[2])  # the effective uid, the owner of /proc/<pid>
+    return None
+
+
+def _read_procs_batched(read_many: Callable[[list[str]], dict[str, Any]], pids: list[int]) -> list[Proc]:
+    """The same as _read_proc for every pid, in one request of the transport (SSH: one round trip
+    instead of about seven per process)."""
+    got = read_many([f"/proc/{pid}/{name}" for pid in pids for name in ("comm", "cmdline", "status")])
+    out = []
+    for pid in pids:
+        comm = got.get(f"/proc/{pid}/comm")
+        if not isinstance(comm, bytes):
+            continue  # the process ended meanwhile (or is hidden): skip it
+        raw = got.get(f"/proc/{pid}/cmdline")
+        cmdline = tuple(a.decode("utf-8", "replace") for a in raw.rstrip(b"\0").split(b"\0")) \
+            if isinstance(raw, bytes) and raw else ()
+        status = got.get(f"/proc/{pid}/status")
+        uid = _status_uid(status) if isinstance(status, bytes) else None
+        out.append(Proc(pid, comm.decode("utf-8", "replace").rstrip("\n"), cmdline, uid))
+    return out
+
+
 def _collect(ctx: FactContext) -> ProcTable:
     if not ctx.transport.live:
         return ProcTable((), False, "no running processes on a mounted filesystem")
@@ -69,7 +96,14 @@ def _collect(ctx: FactContext) -> ProcTable:
     except FactUnavailable as exc:
         return ProcTable((), False, f"/proc: {exc.detail}")
     pids = sorted(int(n) for n in names if n.isdigit())
-    procs = tuple(p for p in (_read_proc(ctx, pid) for pid in pids) if p is not None)
+    read_many = getattr(ctx.transport, "read_many", None)  # SshTransport: many small files at once
+    if read_many is not None:
+        try:
+            procs = tuple(_read_procs_batched(read_many, pids))
+        except FactUnavailable:
+            procs = tuple(p for p in (_read_proc(ctx, pid) for pid in pids) if p is not None)
+    else:
+        procs = tuple(p for p in (_read_proc(ctx, pid) for pid in pids) if p is not None)
     if 1 not in pids:  # hidepid: other users' processes are invisible
         return ProcTable(procs, False, "/proc hides other users' processes (hidepid); run as root")
     return ProcTable(procs, True, "")

@@ -107,10 +107,10 @@ def process_names(ctx: FactContext) -> set[str] | None:
                 if name:
                     names.add(str(name))
             return names
-        pids = [p for p in ctx.list_dir("/proc") if p.isdigit()]
-        if not pids:
-            return None
-        return {c.strip() for c in (ctx.read_text(f"/proc/{p}/comm") for p in pids) if c}
+        from secaudit.facts.linux.procs import process_table
+
+        table = process_table(ctx)  # one walk of /proc per collection, shared with antivirus
+        return {p.comm for p in table.procs if p.comm} or None
 
     return ctx.memo("system.process_names", compute)
 

@@ -1,0 +1,781 @@
+"""A remote Linux host over SSH (paramiko): files through SFTP, commands through exec.
+
+Host keys are verified against known_hosts (the user's file or --known-hosts, plus
+/etc/ssh/ssh_known_hosts). An unknown key is refused unless `accept_new` (then it is recorded,
+like OpenSSH's StrictHostKeyChecking=accept-new); a changed key, a key of another type than the
+known ones, and a key marked @revoked are always refused. Authentication is by key file or
+ssh-agent; passwords are never used. With `sudo`, commands run as `sudo -n -- ...` and a read
+refused to the login user is retried with `sudo -n cat`; sudo must not ask for a password
+(NOPASSWD), since a sudo password is not supported.
+
+Collectors call the transport from several threads at once: SFTP sessions come from a small
+pool (one SFTP session is not thread-safe) and exec channels are limited, so that the server's
+MaxSessions (10 by default) is never reached.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import fcntl
+import hashlib
+import ipaddress
+import logging
+import os
+import queue
+import select
+import shlex
+import socket
+import stat as stat_mod
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from secaudit.errors import SecauditError
+from secaudit.transport.base import (
+    CommandFailed,
+    CommandResult,
+    FactUnavailable,
+    NotFound,
+    PermissionDenied,
+    StatResult,
+    TimedOut,
+)
+
+T = TypeVar("T")
+
+REMOTE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+SYSTEM_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
+CHUNK = 32768  # paramiko's largest SFTP read request
+MAX_OUTPUT = 64 * 1024 * 1024  # a command printing more than this is cut off (and fails)
+SFTP_SESSIONS = 4
+EXEC_CHANNELS = 4
+BATCH = 256  # files per read_many command
+
+# Outcomes of a connection attempt (HostResult.status in secaudit.agent.remote).
+UNREACHABLE, AUTH_FAILED, HOST_KEY_REFUSED, SUDO_FAILED, SSH_ERROR = (
+    "unreachable", "auth_failed", "host_key_refused", "sudo_failed", "error")
+
+
+class SshError(SecauditError):
+    """A host that could not be audited: `status` is one of the outcomes above."""
+
+    def __init__(self, status: str, vi: str, en: str) -> None:
+        super().__init__(vi, en)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class SshOptions:
+    known_hosts: str | None = None  # the user's known_hosts file; default ~/.ssh/known_hosts
+    system_known_hosts: str | None = SYSTEM_KNOWN_HOSTS  # read only
+    accept_new: bool = False  # accept and record an unknown host key (never a changed one)
+    identity: str | None = None  # private key file; else ssh-agent and ~/.ssh/id_*
+    sudo: bool = False
+    connect_timeout: float = 10.0  # TCP connect, SSH banner, key exchange, authentication (each)
+    op_timeout: float = 30.0  # one SFTP request, opening a channel
+
+
+def fingerprint(key: Any) -> str:
+    """OpenSSH's SHA256 fingerprint of a paramiko key."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
+
+
+def user_known_hosts(opts: SshOptions) -> str:
+    return opts.known_hosts or os.path.expanduser("~/.ssh/known_hosts")
+
+
+# -- host keys ------------------------------------------------------------------------------------
+
+_RECORD_LOCK = threading.Lock()
+
+
+def _revoked_blobs(paths: list[str]) -> set[str]:
+    """Base64 key blobs of `@revoked` lines: such a key is refused for every host."""
+    blobs: set[str] = set()
+    for path in paths:
+        try:
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            fields = line.split()
+            if len(fields) >= 4 and fields[0] == "@revoked":
+                blobs.add(fields[3])
+    return blobs
+
+
+def _load_known_hosts(host_keys: Any, path: str) -> None:
+    """Add a known_hosts file's entries (plain or hashed names). Unlike paramiko's own loader this
+    skips marker lines (@revoked is read by _revoked_blobs; @cert-authority is not supported) and
+    lines it cannot parse, as OpenSSH does, instead of failing on the whole file."""
+    from paramiko.hostkeys import HostKeyEntry
+
+    text = Path(path).read_text(encoding="utf-8", errors="replace")
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(("#", "@")):
+            continue
+        try:
+            entry = HostKeyEntry.from_line(line, lineno)
+        except Exception:  # a damaged line (bad base64, unknown key format)
+            continue
+        if entry is None or entry.key is None:
+            continue
+        for name in entry.hostnames:
+            host_keys.add(name, entry.key.get_name(), entry.key)
+
+
+def _record_host_key(path: str, name: str, key: Any) -> None:
+    """Append `name keytype base64` to known_hosts (creating ~/.ssh 0700 and the file 0600)."""
+    target = Path(path)
+    with _RECORD_LOCK:
+        if target.parent != Path(os.path.expanduser("~")):
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            fh.write(f"{name} {key.get_name()} {key.get_base64()}\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+class _HostKeyPolicy:
+    """paramiko calls missing_host_key only when no key at all is known for the host name."""
+
+    def __init__(self, opts: SshOptions, target: str, revoked: set[str]) -> None:
+        self.opts, self.target, self.revoked = opts, target, revoked
+        self.recorded: str | None = None
+
+    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+        if key.get_base64() in self.revoked:
+            raise _revoked(self.target, key)
+        if not self.opts.accept_new:
+            raise SshError(
+                HOST_KEY_REFUSED,
+                f"Khóa máy chủ của {self.target} ({key.get_name()} {fingerprint(key)}) chưa có trong known_hosts "
+                f"nên bị từ chối: hãy đối chiếu dấu vân tay với quản trị máy đó rồi chạy lại với --accept-new.",
+                f"The host key of {self.target} ({key.get_name()} {fingerprint(key)}) is not in known_hosts and was "
+                f"refused: check the fingerprint with the host's administrator, then run again with --accept-new.")
+        path = user_known_hosts(self.opts)
+        try:
+            _record_host_key(path, hostname, key)
+        except OSError as exc:
+            raise SshError(SSH_ERROR, f"Không ghi được khóa máy chủ mới vào {path}: {exc.strerror}.",
+                           f"Cannot record the new host key in {path}: {exc.strerror}.") from None
+        client.get_host_keys().add(hostname, key.get_name(), key)
+        self.recorded = path
+
+
+def _revoked(target: str, key: Any) -> SshError:
+    return SshError(HOST_KEY_REFUSED,
+                    f"Khóa máy chủ của {target} ({fingerprint(key)}) bị đánh dấu @revoked trong known_hosts: "
+                    f"đã từ chối.",
+                    f"The host key of {target} ({fingerprint(key)}) is marked @revoked in known_hosts: refused.")
+
+
+def _changed(target: str, got: Any, known: Any, files: list[str]) -> SshError:
+    where = ", ".join(files)
+    return SshError(
+        HOST_KEY_REFUSED,
+        f"CẢNH BÁO: khóa máy chủ của {target} đã THAY ĐỔI ({got.get_name()} {fingerprint(got)}, khác khóa đã biết "
+        f"{known.get_name()} {fingerprint(known)} trong {where}); có thể đang bị tấn công xen giữa nên đã từ chối — "
+        f"chỉ sửa known_hosts sau khi xác minh khóa mới.",
+        f"WARNING: the host key of {target} has CHANGED ({got.get_name()} {fingerprint(got)} instead of the known "
+        f"{known.get_name()} {fingerprint(known)} in {where}); this may be a man-in-the-middle attack, so it was "
+        f"refused: fix known_hosts only after verifying the new key.")
+
+
+# -- connecting -----------------------------------------------------------------------------------
+
+def _resolve(host: str, port: int, timeout: float) -> list[tuple[Any, ...]]:
+    """getaddrinfo with a deadline (the resolver itself has none we control)."""
+    with contextlib.suppress(ValueError):
+        ipaddress.ip_address(host)
+        return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    box: list[Any] = []
+
+    def work() -> None:
+        try:
+            box.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            box.append(exc)
+
+    thread = threading.Thread(target=work, daemon=True, name=f"resolve-{host}")
+    thread.start()
+    thread.join(timeout)
+    if not box:
+        raise TimeoutError(f"resolving {host}")
+    if isinstance(box[0], OSError):
+        raise box[0]
+    return list(box[0])
+
+
+def _tcp_connect(host: str, port: int, timeout: float, target: str) -> socket.socket:
+    try:
+        infos = _resolve(host, port, timeout)
+    except TimeoutError:
+        raise SshError(UNREACHABLE, f"Không phân giải được tên máy {host} trong {timeout:g} giây.",
+                       f"Cannot resolve the host name {host} within {timeout:g} s.") from None
+    except OSError:
+        raise SshError(UNREACHABLE, f"Không phân giải được tên máy {host}.",
+                       f"Cannot resolve the host name {host}.") from None
+    last: OSError | None = None
+    deadline = time.monotonic() + timeout
+    for family, kind, proto, _, addr in infos:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        sock = socket.socket(family, kind, proto)
+        sock.settimeout(remaining)
+        try:
+            sock.connect(addr)
+            sock.settimeout(None)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last = exc
+    if isinstance(last, ConnectionRefusedError):
+        raise SshError(UNREACHABLE, f"Không kết nối được tới {target}: cổng đóng (kết nối bị từ chối).",
+                       f"Cannot connect to {target}: the port is closed (connection refused).")
+    if last is None or isinstance(last, TimeoutError):
+        raise SshError(UNREACHABLE, f"Không kết nối được tới {target}: không có phản hồi sau {timeout:g} giây.",
+                       f"Cannot connect to {target}: no answer within {timeout:g} s.")
+    why = last.strerror or str(last)
+    raise SshError(UNREACHABLE, f"Không kết nối được tới {target}: {why}.", f"Cannot connect to {target}: {why}.")
+
+
+def _auth_error(target: str, exc: Exception, key_file: str | None) -> SshError:
+    import paramiko
+
+    if isinstance(exc, paramiko.PasswordRequiredException):
+        return SshError(AUTH_FAILED,
+                        f"Tệp khóa {key_file} có mật khẩu bảo vệ: hãy nạp khóa vào ssh-agent (ssh-add) rồi chạy lại.",
+                        f"The key file {key_file} is protected by a passphrase: load it into ssh-agent (ssh-add) "
+                        f"and run again.")
+    if isinstance(exc, paramiko.BadAuthenticationType):
+        allowed = ", ".join(getattr(exc, "allowed_types", []) or []) or "?"
+        return SshError(AUTH_FAILED,
+                        f"{target} không cho đăng nhập bằng khóa (chỉ cho: {allowed}); secaudit không dùng mật khẩu.",
+                        f"{target} does not accept key authentication (only: {allowed}); secaudit never uses "
+                        f"passwords.")
+    return SshError(AUTH_FAILED,
+                    f"Xác thực với {target} thất bại: máy chủ không chấp nhận khóa nào (dùng --identity hoặc "
+                    f"ssh-agent; mật khẩu không được hỗ trợ).",
+                    f"Authentication to {target} failed: the server accepted none of the keys (use --identity or "
+                    f"ssh-agent; passwords are not supported).")
+
+
+def connect(host: str, port: int, user: str, opts: SshOptions, key_file: str | None = None,
+            sudo: bool | None = None) -> SshTransport:
+    """Open an authenticated, host-key-verified connection, or raise SshError."""
+    import paramiko
+
+    # paramiko logs handshake failures with tracebacks; the caller reports them in one sentence
+    logger = logging.getLogger("paramiko")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+
+    shown = f"[{host}]" if ":" in host else host
+    target = f"{user}@{shown}" + (f":{port}" if port != 22 else "")
+    key_file = key_file or opts.identity
+    if key_file and not os.path.isfile(key_file):
+        raise SshError(AUTH_FAILED, f"Không tìm thấy tệp khóa {key_file}.", f"The key file {key_file} does not exist.")
+    known = user_known_hosts(opts)
+    files = [f for f in (opts.system_known_hosts, known) if f and os.path.isfile(f)]
+    client = paramiko.SSHClient()
+    for path in files:  # read only: paramiko never rewrites them
+        try:
+            _load_known_hosts(client.get_host_keys(), path)
+        except OSError as exc:
+            client.close()
+            raise SshError(SSH_ERROR, f"Không đọc được {path}: {exc.strerror}.",
+                           f"Cannot read {path}: {exc.strerror}.") from None
+    revoked = _revoked_blobs(files)
+    policy = _HostKeyPolicy(opts, target, revoked)
+    client.set_missing_host_key_policy(policy)
+    sock = _tcp_connect(host, port, opts.connect_timeout, target)
+    t = opts.connect_timeout
+    try:
+        # `timeout` bounds the whole key exchange (the socket is already connected); it must be
+        # longer than the banner wait, or paramiko gives up silently before saying why.
+        client.connect(host, port=port, username=user, sock=sock, key_filename=key_file,
+                       allow_agent=True, look_for_keys=key_file is None, timeout=2 * t, banner_timeout=t,
+                       auth_timeout=t, channel_timeout=opts.op_timeout)
+    except SshError:
+        client.close()
+        raise
+    except paramiko.BadHostKeyException as exc:
+        client.close()
+        raise _changed(target, exc.key, exc.expected_key, files) from None
+    except (paramiko.AuthenticationException, paramiko.PasswordRequiredException) as exc:
+        client.close()
+        raise _auth_error(target, exc, key_file) from None
+    except paramiko.SSHException as exc:
+        client.close()
+        text = str(exc)
+        if "no authentication methods" in text.lower():
+            raise SshError(AUTH_FAILED,
+                           f"Không có khóa nào để đăng nhập {target}: hãy dùng --identity hoặc nạp khóa vào ssh-agent "
+                           f"(mật khẩu không được hỗ trợ).",
+                           f"No key to log in to {target}: give --identity or load a key into ssh-agent "
+                           f"(passwords are not supported).") from None
+        closed = isinstance(exc.__context__, EOFError | ConnectionError)  # not a timeout
+        if "banner" in text.lower() and closed:
+            raise SshError(UNREACHABLE,
+                           f"{target} đóng kết nối mà không gửi banner SSH (đây có phải máy chủ SSH không?).",
+                           f"{target} closed the connection without sending an SSH banner (is it an SSH server?).",
+                           ) from None
+        if "banner" in text.lower():
+            raise SshError(UNREACHABLE,
+                           f"{target} nhận kết nối nhưng không trả lời như một máy chủ SSH trong {t:g} giây.",
+                           f"{target} accepted the connection but sent no SSH banner within {t:g} s.") from None
+        if any(s in text.lower() for s in ("timeout", "timed out", "no existing session")):
+            raise SshError(UNREACHABLE, f"{target} không hoàn tất bắt tay SSH trong {2 * t:g} giây.",
+                           f"{target} did not complete the SSH handshake within {2 * t:g} s.") from None
+        raise SshError(SSH_ERROR, f"Lỗi SSH với {target}: {text}.", f"SSH error with {target}: {text}.") from None
+    except (EOFError, OSError) as exc:
+        client.close()
+        why = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise SshError(UNREACHABLE, f"{target} đóng kết nối trong lúc bắt tay SSH ({why}).",
+                       f"{target} closed the connection during the SSH handshake ({why}).") from None
+    server_key = client.get_transport().get_remote_server_key()
+    if server_key.get_base64() in revoked:
+        client.close()
+        raise _revoked(target, server_key)
+    transport = SshTransport(client, sudo=opts.sudo if sudo is None else sudo, op_timeout=opts.op_timeout,
+                             target=target)
+    transport.host_key = f"{server_key.get_name()} {fingerprint(server_key)}"
+    transport.recorded_key_in = policy.recorded
+    if transport.sudo:
+        try:
+            transport.check_sudo()
+        except SshError:
+            transport.close()
+            raise
+    return transport
+
+
+# -- the transport --------------------------------------------------------------------------------
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")[:200]
+
+
+def _file_error(path: str, stderr: str) -> FactUnavailable:
+    """Map a failed cat/stat/find run (C locale) to a transport error."""
+    err = stderr.lower()
+    if err.startswith("sudo:"):
+        return PermissionDenied(f"{path} (sudo -n: {_first_line(stderr)})")
+    if "permission denied" in err or "operation not permitted" in err:
+        return PermissionDenied(path)
+    if "no such file" in err or "not a directory" in err or "is a directory" in err:
+        return NotFound(path)
+    return FactUnavailable(f"{path}: {_first_line(stderr) or 'failed'}")
+
+
+class SshTransport:
+    """The Transport protocol over one SSH connection (see the module docstring)."""
+
+    mode = "ssh"
+    live = True
+
+    def __init__(self, client: Any, sudo: bool = False, op_timeout: float = 30.0, target: str = "",
+                 sftp_sessions: int = SFTP_SESSIONS, exec_channels: int = EXEC_CHANNELS) -> None:
+        self.client = client
+        self.sudo = sudo
+        self.op_timeout = op_timeout
+        self.target = target
+        self.host_key = ""
+        self.recorded_key_in: str | None = None
+        self.sftp_usable = True  # False when the server has no SFTP subsystem: reads use cat
+        self._pool: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._sftp_max = sftp_sessions
+        self._sftp_open = 0
+        self._lock = threading.Lock()
+        self._exec_slots = threading.BoundedSemaphore(exec_channels)
+        self._closed = False
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._closed = True
+        while True:
+            try:
+                sftp = self._pool.get_nowait()
+            except queue.Empty:
+                break
+            with contextlib.suppress(Exception):
+                sftp.close()
+        with contextlib.suppress(Exception):
+            self.client.close()
+
+    def __enter__(self) -> SshTransport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def check_sudo(self) -> None:
+        """sudo must work without a password (sudo -n); say why when it does not."""
+        try:
+            rc, _, err = self._exec(shlex.join(["sudo", "-n", "true"]), 10.0)
+        except FactUnavailable as exc:
+            rc, err = -1, exc.detail.encode()
+        if rc != 0:
+            why = _first_line(err.decode("utf-8", "replace")) or f"exit {rc}"
+            raise SshError(SUDO_FAILED,
+                           f"sudo trên {self.target} không chạy được mà không cần mật khẩu ({why}): hãy cho tài khoản "
+                           f"kiểm tra quyền NOPASSWD, hoặc chạy lại không có --sudo (mật khẩu sudo không được hỗ trợ).",
+                           f"sudo on {self.target} does not work without a password ({why}): give the audit account "
+                           f"NOPASSWD rights, or run again without --sudo (a sudo password is not supported).")
+
+    # -- exec -----------------------------------------------------------------------------------
+    def _open_channel(self) -> Any:
+        import paramiko
+
+        transport = self.client.get_transport()
+        if transport is None or not transport.is_active():
+            raise FactUnavailable(f"{self.target}: the SSH connection is closed")
+        for attempt in range(3):
+            try:
+                return transport.open_session(timeout=self.op_timeout)
+            except paramiko.ChannelException:
+                # MaxSessions reached: give back an idle SFTP session and try again
+                if not self._shrink_pool() and attempt == 2:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+            except paramiko.SSHException as exc:
+                raise FactUnavailable(f"{self.target}: {exc}") from None
+        raise FactUnavailable(f"{self.target}: no channel could be opened")
+
+    def _exec(self, command: str, timeout: float) -> tuple[int, bytes, bytes]:
+        import paramiko
+
+        with self._exec_slots:
+            try:
+                chan = self._open_channel()
+            except paramiko.ChannelException as exc:
+                raise CommandFailed(f"{self.target}: cannot open a channel ({exc})") from None
+            try:
+                chan.exec_command(command)
+                chan.shutdown_write()  # no standard input
+                return self._drain(chan, command, timeout)
+            except (paramiko.SSHException, EOFError, OSError) as exc:
+                if isinstance(exc, TimeoutError):
+                    raise TimedOut(command) from None
+                raise FactUnavailable(f"{self.target}: {type(exc).__name__}: {exc}") from None
+            finally:
+                chan.close()
+
+    def _drain(self, chan: Any, command: str, timeout: float) -> tuple[int, bytes, bytes]:
+        out, err = bytearray(), bytearray()
+        deadline = time.monotonic() + timeout
+        while True:
+            while chan.recv_ready():
+                out += chan.recv(CHUNK)
+            while chan.recv_stderr_ready():
+                err += chan.recv_stderr(CHUNK)
+            if len(out) + len(err) > MAX_OUTPUT:
+                raise CommandFailed(f"{command}: more than {MAX_OUTPUT // 1048576} MiB of output")
+            if chan.exit_status_ready() and chan.eof_received and not chan.recv_ready() \
+                    and not chan.recv_stderr_ready():
+                break
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimedOut(command)
+            select.select([chan], [], [], min(remaining, 0.5))
+        return chan.recv_exit_status(), bytes(out), bytes(err)
+
+    def _command(self, argv: list[str], sudo: bool) -> str:
+        inner = ["env", "LC_ALL=C", "LANG=C", f"PATH={REMOTE_PATH}", *argv]
+        return shlex.join(["sudo", "-n", "--", *inner] if sudo else inner)
+
+    def run(self, argv: list[str], timeout: float = 10.0) -> CommandResult:
+        rc, out, err = self._exec(self._command(argv, self.sudo), timeout)
+        stderr = err.decode("utf-8", errors="replace")
+        head = stderr.lstrip()
+        if rc == 127 and head.startswith("env:"):
+            raise NotFound(argv[0])
+        if rc == 126 and head.startswith("env:"):
+            raise CommandFailed(f"{' '.join(argv)}: {_first_line(stderr)}")
+        if self.sudo and rc == 1 and head.startswith("sudo:"):
+            raise PermissionDenied(f"{' '.join(argv)} (sudo -n: {_first_line(stderr)})")
+        return CommandResult(rc, out.decode("utf-8", errors="replace"), stderr)
+
+    def _run_for(self, path: str, argv: list[str], sudo: bool, timeout: float = 30.0) -> bytes:
+        rc, out, err = self._exec(self._command(argv, sudo), timeout)
+        if rc != 0:
+            raise _file_error(path, err.decode("utf-8", errors="replace"))
+        return out
+
+    # -- SFTP sessions --------------------------------------------------------------------------
+    def _new_sftp(self) -> Any:
+        import paramiko
+
+        try:
+            chan = self._open_channel()
+            chan.invoke_subsystem("sftp")
+            sftp = paramiko.SFTPClient(chan)
+        except (paramiko.SSHException, EOFError, OSError):
+            return None
+        sftp.get_channel().settimeout(self.op_timeout)
+        return sftp
+
+    def _take(self) -> Any:
+        """An idle SFTP session, a new one while under the limit, or None without SFTP."""
+        while True:
+            try:
+                return self._pool.get_nowait()
+            except queue.Empty:
+                pass
+            with self._lock:
+                grow = self._sftp_open < self._sftp_max
+                if grow:
+                    self._sftp_open += 1
+            if grow:
+                sftp = self._new_sftp()
+                if sftp is not None:
+                    return sftp
+                with self._lock:
+                    self._sftp_open -= 1
+                    if self._sftp_open == 0:
+                        self.sftp_usable = False  # no SFTP subsystem at all
+                        return None
+                    self._sftp_max = self._sftp_open  # the server allows no more sessions
+            try:
+                return self._pool.get(timeout=self.op_timeout)
+            except queue.Empty:
+                raise TimedOut(f"{self.target}: waiting for an SFTP session") from None
+
+    def _give(self, sftp: Any) -> None:
+        if self._closed:
+            with contextlib.suppress(Exception):
+                sftp.close()
+            return
+        self._pool.put(sftp)
+
+    def _discard(self, sftp: Any) -> None:
+        with contextlib.suppress(Exception):
+            sftp.close()
+        with self._lock:
+            self._sftp_open -= 1
+
+    def _shrink_pool(self) -> bool:
+        try:
+            sftp = self._pool.get_nowait()
+        except queue.Empty:
+            return False
+        self._discard(sftp)
+        with self._lock:
+            self._sftp_max = max(1, self._sftp_max - 1)
+        return True
+
+    def _sftp(self, path: str, op: Callable[[Any], T]) -> T | None:
+        """Run `op` with an SFTP session; None when SFTP is not available. Errors are mapped."""
+        import paramiko
+
+        if not self.sftp_usable:
+            return None
+        sftp = self._take()
+        if sftp is None:
+            return None
+        try:
+            result = op(sftp)
+        except TimeoutError:
+            self._discard(sftp)  # a late answer would confuse the next request
+            raise TimedOut(f"{self.target}:{path}") from None
+        except OSError as exc:
+            self._give(sftp)
+            if exc.errno in (errno.EACCES, errno.EPERM):
+                raise PermissionDenied(path) from None
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                raise NotFound(path) from None
+            raise FactUnavailable(f"{path}: {exc.strerror or exc}") from None
+        except (paramiko.SSHException, EOFError) as exc:
+            self._discard(sftp)
+            raise FactUnavailable(f"{self.target}:{path}: {exc or type(exc).__name__}") from None
+        self._give(sftp)
+        return result
+
+    # -- files ----------------------------------------------------------------------------------
+    def read_bytes(self, path: str, limit: int | None = None) -> bytes:
+        if limit is not None and limit <= 0:
+            return b""
+        try:
+            data = self._sftp(path, lambda s: _sftp_read(s, path, limit))
+        except PermissionDenied:
+            if not self.sudo:
+                raise
+            data = None
+        except FactUnavailable as exc:
+            # sftp-server opens a directory, then fails the read with a bare "Failure"
+            if exc.code == "error" and self._is_dir(path):
+                raise NotFound(path) from None
+            raise
+        if data is not None:
+            return data
+        argv = ["cat", "--", path] if limit is None else ["head", "-c", str(limit), "--", path]
+        return self._run_for(path, argv, self.sudo)
+
+    def _is_dir(self, path: str) -> bool:
+        try:
+            return self.stat(path).is_dir
+        except FactUnavailable:
+            return False
+
+    def read_text(self, path: str) -> str:
+        return self.read_bytes(path).decode("utf-8", errors="replace")
+
+    def stat(self, path: str) -> StatResult:
+        try:
+            attrs = self._sftp(path, lambda s: s.stat(path))
+        except PermissionDenied:
+            if not self.sudo:
+                raise
+            attrs = None
+        if attrs is not None:
+            mode = int(attrs.st_mode or 0)
+            return StatResult(mode=mode, uid=int(attrs.st_uid or 0), gid=int(attrs.st_gid or 0),
+                              size=int(attrs.st_size or 0), mtime=int(attrs.st_mtime or 0),
+                              is_dir=stat_mod.S_ISDIR(mode), is_file=stat_mod.S_ISREG(mode), dev=0)
+        out = self._run_for(path, ["stat", "-L", "-c", "%f %u %g %s %Y %d", "--", path], self.sudo)
+        try:
+            raw_mode, uid, gid, size, mtime, dev = out.decode().split()
+            mode = int(raw_mode, 16)
+            return StatResult(mode=mode, uid=int(uid), gid=int(gid), size=int(size), mtime=int(mtime),
+                              is_dir=stat_mod.S_ISDIR(mode), is_file=stat_mod.S_ISREG(mode), dev=int(dev))
+        except ValueError:
+            raise FactUnavailable(f"{path}: unexpected stat output {out[:80]!r}") from None
+
+    def list_dir(self, path: str) -> list[str]:
+        try:
+            names = self._sftp(path, lambda s: _sftp_listdir(s, path))
+        except PermissionDenied:
+            if not self.sudo:
+                raise
+            names = None
+        if names is not None:
+            return sorted(n for n in names if n not in (".", ".."))
+        out = self._run_for(path, ["find", "-H", path, "-mindepth", "1", "-maxdepth", "1", "-printf", "%f\\0"],
+                            self.sudo)
+        return sorted(n.decode("utf-8", "surrogateescape") for n in out.split(b"\0") if n)
+
+    def read_many(self, paths: list[str], limit: int | None = None) -> dict[str, bytes | FactUnavailable]:
+        """Many small files in one round trip (one command), for callers that read hundreds of them,
+        such as /proc/<pid>/comm: over a 10 ms link one SFTP read costs three round trips. A file
+        that cannot be read maps to its error (not_found, permission_denied). Not for large files."""
+        out: dict[str, bytes | FactUnavailable] = {}
+        for start in range(0, len(paths), BATCH):
+            out.update(self._read_batch(paths[start:start + BATCH], limit))
+        return out
+
+    def _read_batch(self, paths: list[str], limit: int | None) -> dict[str, bytes | FactUnavailable]:
+        # One line per file: "+<base64>", "-missing" (or a directory) or "-denied"; base64 keeps
+        # NULs and newlines intact. `[ -r ]` first: head's failure would be hidden by the pipe.
+        reader = 'base64 -w0 -- "$f"' if limit is None else f'head -c {int(limit)} -- "$f" | base64 -w0'
+        script = ('for f in "$@"; do if [ -d "$f" ] || [ ! -e "$f" ]; then echo -missing; '
+                  f'elif [ -r "$f" ] && b=$({reader} 2>/dev/null); then printf "+%s\\n" "$b"; '
+                  'elif [ -e "$f" ]; then echo -denied; else echo -missing; fi; done')
+        rc, out, err = self._exec(self._command(["sh", "-c", script, "sh", *paths], self.sudo), 30.0)
+        lines = out.decode("ascii", errors="replace").split("\n")
+        if rc != 0 or len(lines) < len(paths):
+            raise _file_error(paths[0] if paths else "-", err.decode("utf-8", errors="replace"))
+        result: dict[str, bytes | FactUnavailable] = {}
+        for path, line in zip(paths, lines, strict=False):
+            if line.startswith("+"):
+                result[path] = base64.b64decode(line[1:])
+            elif line == "-denied":
+                result[path] = PermissionDenied(path)
+            else:
+                result[path] = NotFound(path)
+        return result
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.stat(path)
+        except FactUnavailable:
+            return False
+        return True
+
+
+# Kernel files may answer a read with less than asked before their end; a regular file does not
+# (sftp-server does one read(2) per request), so for it a short read already means end of file.
+_SHORT_READS = ("/proc/", "/sys/", "/dev/")
+
+
+def _close_async(handle: Any) -> None:
+    """Close without waiting for the answer: one round trip less per file (paramiko does the same
+    when a file object is garbage-collected)."""
+    closer = getattr(handle, "_close", None)
+    if closer is not None:
+        closer(async_=True)
+    else:  # pragma: no cover - another paramiko
+        handle.close()
+
+
+def _sftp_read(sftp: Any, path: str, limit: int | None) -> bytes:
+    """Read a whole file (or `limit` bytes) in as few round trips as possible: open and one read
+    for a small regular file, pipelined requests (prefetch) for a large one."""
+    want = limit if limit is not None else 1 << 62
+    fh = sftp.open(path, "rb")
+    try:
+        one_request = getattr(fh, "_read", None)  # a single READ; fh.read() loops until EOF
+        if one_request is not None and not path.startswith(_SHORT_READS):
+            try:
+                first = bytes(one_request(min(want, CHUNK)) or b"")
+            except EOFError:
+                first = b""
+            if len(first) >= want or len(first) < CHUNK:
+                return first[:want]
+            fh.seek(len(first))
+        else:
+            first = bytes(fh.read(min(want, CHUNK)))
+            if len(first) >= want:
+                return first
+        if len(first) == CHUNK:
+            size = fh.stat().st_size or 0
+            if size > CHUNK:
+                fh.prefetch(min(size, want), max_concurrent_requests=64)
+        rest = fh.read(want - len(first))
+        return bytes(first) + bytes(rest)
+    finally:
+        _close_async(fh)
+
+
+def _sftp_listdir(sftp: Any, path: str) -> list[str]:
+    """Names in a directory: paramiko's listdir, but without waiting for the answer to CLOSE."""
+    from paramiko import SFTPAttributes
+    from paramiko.sftp import CMD_CLOSE, CMD_HANDLE, CMD_NAME, CMD_OPENDIR, CMD_READDIR
+
+    request = getattr(sftp, "_request", None)
+    send = getattr(sftp, "_async_request", None)
+    if request is None or send is None:  # pragma: no cover - another paramiko
+        return list(sftp.listdir(path))
+    kind, msg = request(CMD_OPENDIR, path)
+    if kind != CMD_HANDLE:
+        raise OSError(f"{path}: unexpected answer to OPENDIR")
+    handle = msg.get_binary()
+    names: list[str] = []
+    try:
+        while True:
+            try:
+                kind, msg = request(CMD_READDIR, handle)
+            except EOFError:
+                break
+            if kind != CMD_NAME:
+                raise OSError(f"{path}: unexpected answer to READDIR")
+            for _ in range(msg.get_int()):
+                names.append(msg.get_text())
+                msg.get_text()  # the ls -l style long name
+                SFTPAttributes._from_msg(msg)  # consumes the attributes
+    finally:
+        send(type(None), CMD_CLOSE, handle)
+    return [n for n in names if n not in (".", "..")]
+
+
+__all__ = ["SshError", "SshOptions", "SshTransport", "connect", "fingerprint"]
