@@ -7,6 +7,7 @@ PACKAGES=(
   iproute2 procps util-linux passwd  # ss/ip, ps, runuser, useradd: real-system tests
   openssh-server openssh-client      # a real sshd_config and sshd binary to parse and run
   sudo                               # remote audit with sudo over SSH
+  nmap ieee-data                     # secaudit scan: port scans, MAC vendor (OUI) databases
   clamav clamav-freshclam            # a real antivirus install to detect (no signature download)
   nftables iptables ufw              # real firewall tools (tests run them in a private netns)
   fonts-liberation2                  # Times-metric serif with full Vietnamese, embedded in the PDF

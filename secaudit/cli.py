@@ -305,6 +305,7 @@ def playbooks_validate(path: str, lang: str | None) -> None:
 
 def _register() -> None:
     from secaudit.backup.cli import backup
+    from secaudit.network.cli import scan
     from secaudit.report.cli import render
     from secaudit.sign.cli import keys, verify
 
@@ -312,6 +313,7 @@ def _register() -> None:
     cli.add_command(keys)
     cli.add_command(verify)
     cli.add_command(render)
+    cli.add_command(scan)
 
 
 _register()

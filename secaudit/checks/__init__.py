@@ -15,6 +15,7 @@ _MODULES = (
     "secaudit.checks.inventory",
     "secaudit.checks.system",
     "secaudit.checks.backup",
+    "secaudit.checks.network",
 )
 
 

@@ -1,0 +1,79 @@
+"""Agent reports given with --agent-report: what each host says about its own listening ports.
+
+A file is a report payload (`secaudit audit --format json`) or a signed DSSE envelope
+(`*.dsse.json`); an envelope's payload is read without verifying the signature (the
+comparison is advisory; `secaudit verify` checks signatures). Each becomes one row of the
+`agent_reports` table for network.port_mismatch.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from secaudit.errors import SecauditError
+
+LIVE_MODES = ("local", "ssh", "replay")  # a --root report has no live sockets to compare
+
+
+def _error(path: str, vi: str, en: str) -> SecauditError:
+    return SecauditError(f"Báo cáo của máy {path}: {vi}.", f"Agent report {path}: {en}.")
+
+
+def load(path: str) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_bytes())
+    except OSError as exc:
+        raise _error(path, f"không đọc được ({exc.strerror})", f"cannot be read ({exc.strerror})") from None
+    except ValueError as exc:
+        raise _error(path, f"không phải JSON hợp lệ ({exc})", f"is not valid JSON ({exc})") from None
+    signed = False
+    if isinstance(data, dict) and "payload" in data and "payloadType" in data:
+        try:
+            data = json.loads(base64.b64decode(str(data["payload"]), validate=True))
+        except (ValueError, TypeError) as exc:
+            raise _error(path, f"phong bì DSSE có payload hỏng ({exc})",
+                         f"DSSE envelope has a broken payload ({exc})") from None
+        signed = True
+    if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("secaudit.report/"):
+        raise _error(path, "không phải báo cáo secaudit (secaudit.report/v1)",
+                     "is not a secaudit report (secaudit.report/v1)")
+    return row_from_report(data, path, signed)
+
+
+def row_from_report(report: dict[str, Any], path: str, signed: bool = False) -> dict[str, Any]:
+    inventory = report.get("inventory") or {}
+    ips: list[str] = []
+    macs: list[str] = []
+    for iface in inventory.get("interfaces") or []:
+        if not isinstance(iface, dict):
+            continue
+        mac = str(iface.get("mac") or "").lower()
+        if mac and set(mac) - {"0", ":"}:
+            macs.append(mac)
+        for addr in iface.get("ipv4") or []:
+            ip = str(addr).split("/", 1)[0]
+            if ip and not ip.startswith("127."):
+                ips.append(ip)
+    mode = str(report.get("mode") or "")
+    ports_finding = next((f for f in report.get("findings") or []
+                          if isinstance(f, dict) and f.get("check_id") == "ports.risky_services"), None)
+    ports_known = mode in LIVE_MODES and not (ports_finding and ports_finding.get("status") in ("unknown",
+                                                                                                  "not_applicable"))
+    listening = [
+        {k: p.get(k) for k in ("proto", "address", "port", "process", "pid")}
+        for p in inventory.get("listening_ports") or [] if isinstance(p, dict)
+    ]
+    return {
+        "file": path,
+        "hostname": (report.get("host") or {}).get("hostname") or "",
+        "generated_at": report.get("generated_at") or "",
+        "mode": mode,
+        "signed": signed,
+        "ips": sorted(set(ips)),
+        "macs": sorted(set(macs)),
+        "listening_ports_known": ports_known,
+        "listening_ports": listening,
+    }

@@ -1,0 +1,113 @@
+"""Device rows for the `devices` table, and when each device was first and last seen.
+
+First/last seen live in `devices.json` under the agent's state directory, keyed by MAC
+(or by IP for devices behind a router, whose MAC a scan cannot see).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import ipaddress
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from secaudit.errors import SecauditError
+from secaudit.network import oui
+from secaudit.network.nmapscan import HostScan
+
+STATE_FILE = "devices.json"
+STATE_SCHEMA = "secaudit.devices/v1"
+
+
+@dataclass
+class Discovered:
+    ip: str
+    mac: str | None
+    method: str  # arp | nmap
+    source: str  # "arp eth0" | "nmap -sn -PE ..."
+
+
+def device_key(ip: str, mac: str | None) -> str:
+    return f"mac:{mac}" if mac else f"ip:{ip}"
+
+
+def build_rows(found: Mapping[str, Discovered], scans: Mapping[str, HostScan], names: Mapping[str, list[str]],
+               oui_table: dict[str, str], oui_source: str, now: str) -> list[dict[str, Any]]:
+    """One row per live device, sorted by address; first/last seen are filled by `remember`."""
+    rows: list[dict[str, Any]] = []
+    for ip in sorted(found, key=lambda a: int(ipaddress.IPv4Address(a))):
+        disc = found[ip]
+        scan = scans.get(ip)
+        mac = disc.mac or (scan.mac if scan else None)
+        vendor = oui.vendor(mac, oui_table) if mac else None
+        vendor_source = oui_source if vendor else None
+        if mac and vendor is None and scan and scan.vendor:
+            vendor, vendor_source = scan.vendor, "nmap"
+        host_names = list(names.get(ip, []))
+        if scan and scan.hostname and scan.hostname not in host_names:
+            host_names.insert(0, scan.hostname)
+        rows.append({
+            "ip": ip,
+            "mac": mac,
+            "vendor": vendor,
+            "vendor_source": vendor_source,
+            "mac_locally_administered": oui.locally_administered(mac) if mac else None,
+            "names": host_names,
+            "open_ports": [dict(p) for p in scan.open_ports] if scan else [],
+            "port_scan": "not_scanned" if scan is None else ("timeout" if scan.timed_out else "complete"),
+            "discovered_by": disc.method,
+            "first_seen": now,
+            "last_seen": now,
+            "source": disc.source,
+        })
+    return rows
+
+
+def state_path(config: Any) -> Path:
+    from secaudit.agent.state import state_dir
+
+    return state_dir(config) / STATE_FILE
+
+
+def remember(rows: list[dict[str, Any]], path: Path, now: str) -> None:
+    """Set first_seen from the state file (now for new devices) and store last_seen = now."""
+    directory = path.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with open(directory / ".devices.lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = _read(path)
+            known: dict[str, Any] = state["devices"]
+            for row in rows:
+                key = device_key(row["ip"], row.get("mac"))
+                entry = known.get(key) or {}
+                row["first_seen"] = str(entry.get("first_seen") or now)
+                known[key] = {"first_seen": row["first_seen"], "last_seen": now, "ip": row["ip"],
+                              "mac": row.get("mac")}
+            tmp = path.with_suffix(".tmp")
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump({"schema": STATE_SCHEMA, "devices": dict(sorted(known.items()))}, fh, indent=1)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise SecauditError(f"Không ghi được danh sách thiết bị đã thấy vào {path}: {exc.strerror}.",
+                            f"Cannot write the seen-devices state to {path}: {exc.strerror}.") from exc
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"schema": STATE_SCHEMA, "devices": {}}
+    except ValueError as exc:
+        raise SecauditError(f"Tệp trạng thái {path} bị hỏng ({exc}); hãy kiểm tra hoặc xóa nó.",
+                            f"State file {path} is corrupt ({exc}); inspect or remove it.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("devices"), dict):
+        raise SecauditError(f"Tệp trạng thái {path} không đúng định dạng {STATE_SCHEMA}.",
+                            f"State file {path} is not a {STATE_SCHEMA} file.")
+    return data
