@@ -33,6 +33,10 @@ test: system-deps venv lint
 bench: system-deps venv
 	bash scripts/system-deps.sh --bench
 	$(BIN)/python bench/audit_vs_lynis.py
+	$(BIN)/python bench/scan_vs_nmap.py
+	$(BIN)/python bench/backup_verify.py
+	$(BIN)/python bench/sign_verify.py
+	$(BIN)/python bench/render.py
 
 clean:
 	rm -rf $(VENV) $(REPORT_DIR) dist build

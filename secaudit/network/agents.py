@@ -4,12 +4,17 @@ A file is a report payload (`secaudit audit --format json`) or a signed DSSE env
 (`*.dsse.json`); an envelope's payload is read without verifying the signature (the
 comparison is advisory; `secaudit verify` checks signatures). Each becomes one row of the
 `agent_reports` table for network.port_mismatch.
+
+A directory (e.g. the output of `secaudit audit --hosts`) stands for every report in it; JSON
+files there that are not secaudit reports (a summary) are passed over, and of several reports
+of one host only the newest is kept.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,38 @@ LIVE_MODES = ("local", "ssh", "replay")  # a --root report has no live sockets t
 
 def _error(path: str, vi: str, en: str) -> SecauditError:
     return SecauditError(f"Báo cáo của máy {path}: {vi}.", f"Agent report {path}: {en}.")
+
+
+def load_all(paths: Sequence[str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for path in paths:
+        if Path(path).is_dir():
+            rows.extend(_load_dir(Path(path)))
+        else:
+            rows.append(load(path))
+    return rows
+
+
+def _load_dir(directory: Path) -> list[dict[str, Any]]:
+    newest: dict[str, dict[str, Any]] = {}
+    try:
+        files = sorted(directory.glob("*.json"))
+    except OSError as exc:
+        raise _error(str(directory), f"không đọc được thư mục ({exc.strerror})",
+                     f"the directory cannot be read ({exc.strerror})") from None
+    for file in files:
+        try:
+            row = load(str(file))
+        except SecauditError:
+            continue
+        key = row["hostname"] or row["file"]
+        held = newest.get(key)
+        if held is None or (row["generated_at"], row["signed"]) > (held["generated_at"], held["signed"]):
+            newest[key] = row
+    if not newest:
+        raise _error(str(directory), "thư mục không có báo cáo secaudit nào (*.json)",
+                     "the directory holds no secaudit report (*.json)")
+    return list(newest.values())
 
 
 def load(path: str) -> dict[str, Any]:

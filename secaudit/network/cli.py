@@ -40,6 +40,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "self": ("Không quét chính máy này ({ips}): hãy kiểm tra nó bằng secaudit audit.",
              "This machine ({ips}) is not scanned: audit it with secaudit audit."),
     "phase_arp": ("Quét ARP {net}…", "ARP sweep of {net}…"),
+    "arp_failed": ("Không quét ARP được trên {iface} ({why}); chuyển sang nmap.",
+                   "ARP sweep on {iface} failed ({why}); falling back to nmap."),
     "phase_ping": ("Tìm máy đang hoạt động trong {net} (nmap)…", "Finding live hosts in {net} (nmap)…"),
     "phase_ports": ("Quét cổng {n} máy (nmap)…", "Scanning ports of {n} hosts (nmap)…"),
     "done": ("Xong sau {s} giây: {n} thiết bị, {p} cổng mở.", "Done in {s} s: {n} devices, {p} open ports."),
@@ -116,8 +118,9 @@ def _host_table() -> dict[str, Any]:
 @click.option("-v", "--verbose", is_flag=True, help="Also list passing checks.")
 @click.option("--sign/--no-sign", default=None, help="Sign the report (default: when a key exists).")
 @click.option("--key-dir", default=None, type=click.Path(file_okay=False), help="Agent key directory.")
-@click.option("--agent-report", "agent_reports", multiple=True, type=click.Path(dir_okay=False),
-              help="Báo cáo JSON của máy được quét (secaudit audit --format json), để so cổng (lặp lại được).")
+@click.option("--agent-report", "agent_reports", multiple=True, type=click.Path(),
+              help="Báo cáo JSON của máy được quét (secaudit audit --format json) hoặc thư mục báo cáo, "
+                   "để so cổng (lặp lại được).")
 @click.option("--host-timeout", type=click.IntRange(5, 3600), default=None,
               help="Giây tối đa quét cổng một máy (mặc định 120, 300 với --service-detect).")
 @click.option("--no-names", is_flag=True, help="Không tra tên (DNS ngược, NetBIOS) / skip name lookups.")
@@ -137,6 +140,10 @@ def scan(subnets: tuple[str, ...], ports_text: str, known_path: str | None, serv
     known_rows = _load_known(known_path or config.known_devices or None)
     agent_rows = _load_agent_reports(agent_reports)
     book = _playbook(playbook)
+    if not dry_run:
+        from secaudit.network.inventory import preflight, state_path
+
+        preflight(state_path(config))
     print_plan(plan, lg)
     if dry_run:
         return
@@ -176,7 +183,7 @@ def _load_known(path: str | None) -> list[dict[str, Any]] | None:
 def _load_agent_reports(paths: tuple[str, ...]) -> list[dict[str, Any]]:
     from secaudit.network import agents
 
-    return [agents.load(p) for p in paths]
+    return agents.load_all(paths)
 
 
 # -- plan -----------------------------------------------------------------------------------------
@@ -252,9 +259,15 @@ def run_scan(plan: dict[str, Any], config: Any, known_rows: list[dict[str, Any]]
         if part["method"] == "arp":
             with progress.phase(tr("phase_arp", lang, net=net)):
                 addresses = [str(ip) for ip in hosts_of(net) if str(ip) not in own]
-                for ip, mac in arp.arp_sweep(part["iface"], addresses).items():
-                    found.setdefault(ip, inventory.Discovered(ip, mac, "arp", f"arp {part['iface']}"))
-        else:
+                try:
+                    swept = arp.arp_sweep(part["iface"], addresses)
+                except OSError as exc:  # interface gone or raw sockets refused: nmap can still look
+                    click.echo(tr("arp_failed", lang, iface=part["iface"], why=exc.strerror or exc), err=True)
+                    part["method"] = "nmap"
+                else:
+                    for ip, mac in swept.items():
+                        found.setdefault(ip, inventory.Discovered(ip, mac, "arp", f"arp {part['iface']}"))
+        if part["method"] != "arp":
             with progress.phase(tr("phase_ping", lang, net=net)):
                 run = nmapscan.discover([str(net)], net.num_addresses, plan["root"])
                 commands.append(run.command)

@@ -73,6 +73,23 @@ def state_path(config: Any) -> Path:
     return state_dir(config) / STATE_FILE
 
 
+def preflight(path: Path) -> None:
+    """Before a scan: a corrupt or unwritable state file stops the command here, untouched,
+    rather than after minutes of scanning."""
+    _read(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise _unwritable(path, exc) from exc
+    if not os.access(path.parent, os.W_OK):
+        raise _unwritable(path, PermissionError(13, "Permission denied"))
+
+
+def _unwritable(path: Path, exc: OSError) -> SecauditError:
+    return SecauditError(f"Không ghi được danh sách thiết bị đã thấy vào {path}: {exc.strerror}.",
+                         f"Cannot write the seen-devices state to {path}: {exc.strerror}.")
+
+
 def remember(rows: list[dict[str, Any]], path: Path, now: str) -> None:
     """Set first_seen from the state file (now for new devices) and store last_seen = now."""
     directory = path.parent
@@ -95,8 +112,7 @@ def remember(rows: list[dict[str, Any]], path: Path, now: str) -> None:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)
     except OSError as exc:
-        raise SecauditError(f"Không ghi được danh sách thiết bị đã thấy vào {path}: {exc.strerror}.",
-                            f"Cannot write the seen-devices state to {path}: {exc.strerror}.") from exc
+        raise _unwritable(path, exc) from exc
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -104,6 +120,9 @@ def _read(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {"schema": STATE_SCHEMA, "devices": {}}
+    except OSError as exc:
+        raise SecauditError(f"Không đọc được tệp trạng thái {path}: {exc.strerror}.",
+                            f"Cannot read the state file {path}: {exc.strerror}.") from exc
     except ValueError as exc:
         raise SecauditError(f"Tệp trạng thái {path} bị hỏng ({exc}); hãy kiểm tra hoặc xóa nó.",
                             f"State file {path} is corrupt ({exc}); inspect or remove it.") from exc

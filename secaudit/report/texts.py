@@ -110,6 +110,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "col_size": ("Dung lượng", "Size"),
     "col_ip": ("Địa chỉ IP", "IP address"),
     "col_open_ports": ("Cổng mở", "Open ports"),
+    "col_first_seen": ("Thấy lần đầu", "First seen"),
+    "col_last_seen": ("Thấy lần cuối", "Last seen"),
     "col_value": ("Giá trị", "Value"),
     "col_item": ("Mục", "Item"),
     "hw_vendor": ("Nhà sản xuất", "Manufacturer"),

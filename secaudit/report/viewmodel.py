@@ -552,6 +552,8 @@ def inventory_view(fmt: Fmt, inv: dict[str, Any]) -> dict[str, Any]:
         ("col_name", lambda r: f.joined(r.get("names"))),
         ("col_open_ports", lambda r: f.joined([f"{p.get('port')}/{p.get('proto')}" + (f" {p['service']}" if p.get(
             "service") else "") for p in r.get("open_ports") or [] if isinstance(p, dict)])),
+        ("col_first_seen", lambda r: f.datetime(r.get("first_seen"))),
+        ("col_last_seen", lambda r: f.datetime(r.get("last_seen"))),
     ])
     hw: dict[str, Any] = inv["hardware"] if isinstance(inv.get("hardware"), dict) else {}
     disks = [f"{d.get('name')} {f.size(d.get('size_bytes'))}" for d in hw.get("disks") or [] if isinstance(d, dict)]

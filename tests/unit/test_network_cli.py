@@ -178,3 +178,51 @@ def test_text_output_lists_devices(fake: Fake, files: dict[str, Path]) -> None:
     assert result.exit_code == 1
     assert "Devices found" in result.output and "10.77.0.13" in result.output
     assert "Done in" in result.output
+
+
+def test_signed_scan_report_verifies_and_renders(fake: Fake, files: dict[str, Path], tmp_path: Path) -> None:
+    """Same report/sign/render path as `audit`: envelope next to -o, verify offline, HTML device table."""
+    runner = CliRunner()
+    keys = tmp_path / "keys"
+    assert runner.invoke(secaudit_cli.cli, ["keys", "init", "--key-dir", str(keys)]).exit_code == 0
+    out = tmp_path / "out" / "scan.json"
+    out.parent.mkdir()
+    result = runner.invoke(secaudit_cli.cli, ["scan", "--config", str(files["config"]), "--known",
+                                              str(files["known"]), "--format", "json", "-o", str(out),
+                                              "--sign", "--key-dir", str(keys), "--lang", "en"])
+    assert result.exit_code == 1, result.output
+    [envelope] = list(out.parent.glob("*.secaudit.json"))
+    verified = runner.invoke(secaudit_cli.cli, ["verify", str(envelope), "--pubkey", str(keys / "agent.pub")])
+    assert verified.exit_code == 0, verified.output
+    html = tmp_path / "scan.html"
+    rendered = runner.invoke(secaudit_cli.cli, ["render", str(envelope), "--format", "html", "-o", str(html),
+                                                "--pubkey", str(keys / "agent.pub"), "--lang", "vi"])
+    assert rendered.exit_code == 0, rendered.output
+    page = html.read_text(encoding="utf-8")
+    for text in ("Thiết bị", "02:00:00:00:00:13", "23/tcp telnet", "Thấy lần đầu", "Thấy lần cuối", "may-chu"):
+        assert text in page, text
+
+
+def test_corrupt_seen_devices_state_stops_before_scanning(fake: Fake, files: dict[str, Path], tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    state = tmp_path / "state" / "devices.json"
+    state.parent.mkdir()
+    state.write_text("{not json")
+    code, err = run_main(capsys, "--config", str(files["config"]), "--lang", "en")
+    assert code == 2 and err.startswith(f"State file {state} is corrupt") and err.count("\n") == 1
+    assert fake.arp == [] and state.read_text() == "{not json"  # nothing scanned, nothing overwritten
+
+
+def test_arp_failure_falls_back_to_nmap_discovery(fake: Fake, files: dict[str, Path], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(iface: str, addresses: list[str], timeout: float = 1.0) -> dict[str, str]:
+        raise OSError(19, "No such device")
+
+    monkeypatch.setattr(arp, "arp_sweep", broken)
+    out = tmp_path / "r.json"
+    result = invoke("--config", str(files["config"]), "--format", "json", "-o", str(out), "--no-sign",
+                    "--lang", "en")
+    assert "ARP sweep on eth0 failed (No such device); falling back to nmap." in result.output
+    assert fake.discoveries == [["10.77.0.0/24"]]
+    report = json.loads(out.read_text())
+    assert report["inventory"]["devices"][0]["discovered_by"] == "nmap"

@@ -145,3 +145,26 @@ def test_missing_report(tmp_path: Path) -> None:
     with pytest.raises(SecauditError) as err:
         agents.load(str(tmp_path / "none.json"))
     assert "cannot be read" in err.value.en
+
+
+def test_directory_of_reports_keeps_the_newest_per_host(tmp_path: Path) -> None:
+    """The output directory of `secaudit audit --hosts`: reports, envelopes and a summary."""
+    older = {**REPORT, "generated_at": "2026-11-01T08:00:00Z"}
+    other = {**REPORT, "host": {"hostname": "db"}}
+    (tmp_path / "web-old.json").write_text(json.dumps(older))
+    (tmp_path / "web-new.json").write_text(json.dumps(REPORT))
+    payload = base64.b64encode(json.dumps(REPORT).encode()).decode()
+    (tmp_path / "web-new.secaudit.json").write_text(json.dumps({"payloadType": "x", "payload": payload}))
+    (tmp_path / "db.json").write_text(json.dumps(other))
+    (tmp_path / "summary.json").write_text('{"hosts": []}')
+    (tmp_path / "notes.txt").write_text("not json")
+    rows = {r["hostname"]: r for r in agents.load_all([str(tmp_path)])}
+    assert set(rows) == {"web", "db"}
+    assert rows["web"]["generated_at"] == T1 and rows["web"]["signed"]  # the envelope wins a tie
+
+
+def test_directory_without_reports(tmp_path: Path) -> None:
+    (tmp_path / "summary.json").write_text("{}")
+    with pytest.raises(SecauditError) as err:
+        agents.load_all([str(tmp_path)])
+    assert "holds no secaudit report" in err.value.en
