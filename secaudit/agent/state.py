@@ -10,6 +10,7 @@ from pathlib import Path
 
 from secaudit.agent.config import AgentConfig
 from secaudit.errors import SecauditError
+from secaudit.fsutil import replace
 
 
 def state_dir(config: AgentConfig) -> Path:
@@ -44,17 +45,7 @@ def next_sequence(config: AgentConfig) -> tuple[str, int]:
                 ) from exc
             agent_id = str(state.get("agent_id") or uuid.uuid4())
             sequence = int(state.get("sequence", 0)) + 1
-            tmp = path.with_suffix(".tmp")
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump({"agent_id": agent_id, "sequence": sequence}, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-            dir_fd = os.open(directory, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            replace(path, json.dumps({"agent_id": agent_id, "sequence": sequence}).encode(), 0o600, exact=True)
     except OSError as exc:
         raise SecauditError(
             f"Không ghi được trạng thái vào {directory}: {exc.strerror}.",

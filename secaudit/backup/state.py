@@ -71,19 +71,10 @@ def load(path: Path) -> tuple[dict[str, Any], str | None]:
 
 
 def save(path: Path, state: dict[str, Any]) -> None:
+    from secaudit.fsutil import replace
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(state, fh, ensure_ascii=False, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    replace(path, json.dumps(state, ensure_ascii=False, indent=1, sort_keys=True).encode(), 0o600, exact=True)
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from secaudit.errors import SecauditError
+from secaudit.fsutil import replace
 from secaudit.network import oui
 from secaudit.network.nmapscan import HostScan
 
@@ -105,12 +106,8 @@ def remember(rows: list[dict[str, Any]], path: Path, now: str) -> None:
                 row["first_seen"] = str(entry.get("first_seen") or now)
                 known[key] = {"first_seen": row["first_seen"], "last_seen": now, "ip": row["ip"],
                               "mac": row.get("mac")}
-            tmp = path.with_suffix(".tmp")
-            with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump({"schema": STATE_SCHEMA, "devices": dict(sorted(known.items()))}, fh, indent=1)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
+            data = {"schema": STATE_SCHEMA, "devices": dict(sorted(known.items()))}
+            replace(path, json.dumps(data, indent=1).encode(), 0o600, exact=True)
     except OSError as exc:
         raise _unwritable(path, exc) from exc
 

@@ -50,8 +50,9 @@ def sign_report(payload: dict[str, Any], key_dir: str | None, passphrase: str | 
     """Sign canonical_bytes(payload) with the key directory's agent.key and write the envelope into
     out_dir (atomically, never overwriting); return its path, or None when there is no key.
     A None passphrase falls back to SECAUDIT_KEY_PASSPHRASE."""
+    from secaudit import fsutil as _fs
     from secaudit.errors import SecauditError
-    from secaudit.sign import _fs, dsse, keys
+    from secaudit.sign import dsse, keys
 
     directory = keys.resolve_key_dir(key_dir)
     if not keys.has_private_key(directory):

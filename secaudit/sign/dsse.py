@@ -297,8 +297,8 @@ def verify(raw: bytes, allowed_types: set[str] | frozenset[str], keys: Sequence[
 def verify_file(path: str, pubkeys: list[str],
                 allowed_types: set[str] | frozenset[str] | None = None) -> Verified:
     """Verify an envelope file against PEM public key files (default: only report envelopes)."""
+    from secaudit.fsutil import TooLarge, read_capped
     from secaudit.sign import REPORT_TYPE
-    from secaudit.sign._fs import TooLarge, read_capped
     from secaudit.sign.keys import load_public
 
     keys = [load_public(p) for p in pubkeys]

@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from secaudit.errors import SecauditError
+from secaudit.fsutil import TooLarge, create_new, read_capped, replace
 from secaudit.sign import KEYROTATE_TYPE
-from secaudit.sign._fs import TooLarge, create_new, read_capped, replace
 from secaudit.sign.ids import AGENT_ID_RE, agent_id, file_safe
 from secaudit.sign.ids import fingerprint as fingerprint  # re-exported: keys.fingerprint(pub)
 from secaudit.sign.ids import key_id as key_id  # re-exported: keys.key_id(pub)

@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from secaudit.sign import KEYROTATE_TYPE, REPORT_TYPE, _fs
+from secaudit import fsutil as _fs
+from secaudit.sign import KEYROTATE_TYPE, REPORT_TYPE
 from secaudit.sign import keys as k
 from secaudit.sign.dsse import EnvelopeInvalid, canonical_bytes, sign, verify
 from secaudit.sign.ids import agent_id, file_safe, fingerprint, key_id

@@ -1,4 +1,4 @@
-"""File helpers for keys and envelopes: create-only atomic writes, atomic replace, capped reads."""
+"""File helpers: create-only atomic writes, atomic replace (keys, envelopes, state files), capped reads."""
 
 from __future__ import annotations
 
