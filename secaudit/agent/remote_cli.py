@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from secaudit.errors import SecauditError
+from secaudit.i18n import t
 
 REMOTE_FORMATS = ["text", "json", "html", "md", "pdf", "sarif", "csv"]
 
@@ -79,32 +80,25 @@ def transport_for(target: str, known_hosts: str | None = None, accept_new: bool 
     return connect(spec.host, spec.port, spec.user, opts)
 
 
-def _say(lang: str, vi: str, en: str) -> str:
-    return en if lang == "en" else vi
-
-
 def _progress(lang: str) -> Callable[[Any, int, int], None]:
     from secaudit.agent.remote import STATUS_TEXT
 
+    lg = "en" if lang == "en" else "vi"
+
     def show(result: Any, done: int, total: int) -> None:
         seconds = f"{result.duration_ms / 1000:.1f} s"
-        status = STATUS_TEXT.get(result.status, {"vi": result.status, "en": result.status})[
-            "en" if lang == "en" else "vi"]
+        status = STATUS_TEXT.get(result.status, {"vi": result.status, "en": result.status})[lg]
         if result.recorded_key_in:
-            click.echo(_say(lang, f"Đã ghi khóa máy chủ mới của {result.spec.target} ({result.host_key}) vào "
-                                  f"{result.recorded_key_in}.",
-                            f"Recorded the new host key of {result.spec.target} ({result.host_key}) in "
-                            f"{result.recorded_key_in}."), err=True)
+            click.echo(t("remote.host_key_recorded", lg, target=result.spec.target, host_key=result.host_key,
+                         path=result.recorded_key_in), err=True)
         if result.audited:
             summary = result.report["summary"]
-            line = _say(lang, f"điểm {summary['score']}/100, {summary['fail']} không đạt",
-                        f"score {summary['score']}/100, {summary['fail']} fail")
+            line = t("remote.host_result", lg, score=summary["score"], fail=summary["fail"])
         else:
-            line = result.reason[lang if lang == "en" else "vi"]
+            line = result.reason[lg]
         click.echo(f"[{done}/{total}] {result.spec.target}: {status} — {line} ({seconds})", err=True)
         if result.sign_error:
-            click.echo(_say(lang, f"  Không ký báo cáo: {result.sign_error['vi']}",
-                            f"  Report not signed: {result.sign_error['en']}"), err=True)
+            click.echo("  " + t("sign.skipped", lg, reason=result.sign_error[lg]), err=True)
 
     return show
 
@@ -121,6 +115,7 @@ def run_remote_audit(host: tuple[str, ...] | list[str], hosts_file: str | None, 
     from secaudit.agent.remote import RemoteRun, audit_hosts, exit_code, summary_table, write_summary
     from secaudit.report import terminal
 
+    lg = "en" if lang == "en" else "vi"
     specs = gather(host, hosts_file)
     out_dir = output or "."
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
@@ -130,14 +125,11 @@ def run_remote_audit(host: tuple[str, ...] | list[str], hosts_file: str | None, 
         from secaudit.sign import keys
 
         if not keys.has_private_key(keys.resolve_key_dir(key_dir)):
-            from secaudit.i18n import t
-
             raise SecauditError(t("sign.no_key", "vi"), t("sign.no_key", "en"))
     run = RemoteRun(options=ssh_options(known_hosts, accept_new, identity, sudo, connect_timeout), config=config,
                     playbook=playbook, out_dir=out_dir, formats=(fmt,), lang=lang, sign=sign, key_dir=key_dir,
                     parallel=parallel)
-    click.echo(_say(lang, f"Kiểm tra {len(specs)} máy qua SSH, {min(parallel, len(specs))} máy cùng lúc…",
-                    f"Auditing {len(specs)} host(s) over SSH, {min(parallel, len(specs))} at a time…"), err=True)
+    click.echo(t("remote.start", lg, n=len(specs), parallel=min(parallel, len(specs))), err=True)
     results = audit_hosts(specs, run, _progress(lang))
     for result in results:
         if result.report is None:
@@ -147,7 +139,7 @@ def run_remote_audit(host: tuple[str, ...] | list[str], hosts_file: str | None, 
         terminal.render(result.report, lang, verbose=verbose)
     click.echo("\n" + summary_table(results, lang))
     path = write_summary(results, out_dir)
-    click.echo(_say(lang, f"Đã ghi bảng tổng hợp: {path}", f"Summary written: {path}"))
+    click.echo(t("remote.summary_written", lg, path=path))
     return exit_code(results)
 
 

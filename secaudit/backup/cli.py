@@ -11,37 +11,9 @@ from typing import Any
 import click
 
 from secaudit.errors import SecauditError
-from secaudit.i18n import LANGS, default_lang
+from secaudit.i18n import LANGS, default_lang, t
 
 _COLLECTORS = {"backups", "host", "listening_ports", "software"}
-
-_TEXT = {
-    "no_sets": {"vi": "Chưa khai báo bộ sao lưu nào ([[backup]] trong {path}).",
-                "en": "No backup set is declared ([[backup]] in {path})."},
-    "budget": {"vi": "Ngân sách --budget không hợp lệ: {error}.", "en": "Invalid --budget: {error}."},
-    "busy": {"vi": "Một lệnh secaudit backup verify khác đang chạy (khóa {lock}).",
-             "en": "Another secaudit backup verify is running (lock {lock})."},
-    "state": {"vi": "Không ghi được trạng thái kiểm tra sao lưu: {error}.",
-              "en": "Cannot write the backup verification state: {error}."},
-    "warning": {"vi": "Cảnh báo: {text}", "en": "Warning: {text}"},
-    "header": {"vi": "Kiểm tra sao lưu (ngân sách: {budget})", "en": "Backup verification (budget: {budget})"},
-    "set": {"vi": "  {name} [{kind}]: đã kiểm tra {verified} trong {seconds} giây; phủ {covered} của {total}; "
-                  "kiểm tra đầy đủ gần nhất: {full}; lỗi: {errors}",
-            "en": "  {name} [{kind}]: verified {verified} in {seconds} s; covered {covered} of {total}; "
-                  "last fully verified: {full}; problems: {errors}"},
-    "set_error": {"vi": "  {name} [{kind}]: {detail}", "en": "  {name} [{kind}]: {detail}"},
-    "drill": {"vi": "    khôi phục thử ({method}): {restored} tệp, so sánh {compared}, khác {mismatches}",
-              "en": "    restore drill ({method}): {restored} files, {compared} compared, {mismatches} differ"},
-    "offsite": {"vi": "    bản ở nơi khác {location}: {state}", "en": "    off-site copy {location}: {state}"},
-    "never": {"vi": "chưa có", "en": "never"},
-    "unlimited": {"vi": "không giới hạn", "en": "unlimited"},
-    "ok": {"vi": "có, mới nhất {when}", "en": "present, newest {when}"},
-}
-
-
-def _t(key: str, lang: str, **args: Any) -> str:
-    return _TEXT[key][lang].format(**args)
-
 
 class _RichProgress:
     """A progress bar on stderr, only when it is a terminal."""
@@ -82,7 +54,7 @@ class _RichProgress:
 
 def _when(ts: int | None, lang: str) -> str:
     if not ts:
-        return _TEXT["never"][lang]
+        return t("backup.never", lang)
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -91,21 +63,22 @@ def _summary(summaries: list[Any], lang: str, out: Any) -> None:
 
     for s in summaries:
         if s.config_error:
-            click.echo(_t("set_error", lang, name=s.name, kind=s.kind, detail=s.config_error[1]), file=out)
+            click.echo(t("backup.set_error", lang, name=s.name, kind=s.kind, detail=s.config_error[1]), file=out)
         else:
-            click.echo(_t("set", lang, name=s.name, kind=s.kind, verified=format_size(s.bytes_verified),
-                          seconds=int(s.seconds), covered="?" if s.bytes_covered is None else
-                          format_size(s.bytes_covered), total="?" if s.bytes_total is None else
-                          format_size(s.bytes_total), full=_when(s.fully_verified_at, lang), errors=len(s.errors)),
+            click.echo(t("backup.set", lang, name=s.name, kind=s.kind, verified=format_size(s.bytes_verified),
+                         seconds=int(s.seconds), covered="?" if s.bytes_covered is None else
+                         format_size(s.bytes_covered), total="?" if s.bytes_total is None else
+                         format_size(s.bytes_total), full=_when(s.fully_verified_at, lang), errors=len(s.errors)),
                        file=out)
         if s.drill:
-            click.echo(_t("drill", lang, method=s.drill.get("method") or "-", restored=s.drill.get("files_restored"),
-                          compared=s.drill.get("files_compared"), mismatches=len(s.drill.get("mismatches") or [])),
-                       file=out)
+            click.echo(t("backup.drill", lang, method=s.drill.get("method") or "-",
+                         restored=s.drill.get("files_restored"), compared=s.drill.get("files_compared"),
+                         mismatches=len(s.drill.get("mismatches") or [])), file=out)
         if s.offsite:
             err = s.offsite.get("error")
-            state = err["detail"] if err else _t("ok", lang, when=_when(s.offsite.get("newest_time"), lang))
-            click.echo(_t("offsite", lang, location=s.offsite.get("location"), state=state), file=out)
+            state = err["detail"] if err else t("backup.offsite_ok", lang,
+                                                 when=_when(s.offsite.get("newest_time"), lang))
+            click.echo(t("backup.offsite", lang, location=s.offsite.get("location"), state=state), file=out)
 
 
 def backup_playbook(book: Any) -> Any:
@@ -171,14 +144,14 @@ def _verify(config_path: str | None, budget_text: str | None, playbook_ref: str 
     try:
         budget = parse_budget(budget_text)
     except ValueError as exc:
-        raise SecauditError(_t("budget", "vi", error=exc), _t("budget", "en", error=exc)) from None
+        raise SecauditError(t("backup.budget", "vi", error=exc), t("backup.budget", "en", error=exc)) from None
     book = backup_playbook(pb.load(playbook_ref or config.playbook))
     info = sys.stdout if fmt == "text" and not output else sys.stderr
     if not config.backups:
-        click.echo(_t("no_sets", lang, path=config.source), file=info)
+        click.echo(t("backup.no_sets", lang, path=config.source), file=info)
     else:
-        shown = _t("unlimited", lang) if budget.unlimited else budget.describe()
-        click.echo(_t("header", lang, budget=shown), file=info)
+        shown = t("backup.unlimited", lang) if budget.unlimited else budget.describe()
+        click.echo(t("backup.header", lang, budget=shown), file=info)
         try:
             if sys.stderr.isatty():
                 with _RichProgress() as bar:
@@ -186,12 +159,12 @@ def _verify(config_path: str | None, budget_text: str | None, playbook_ref: str 
             else:
                 summaries, warnings = verify_all(config, budget)
         except st.StateBusy as exc:
-            raise SecauditError(_t("busy", "vi", lock=exc), _t("busy", "en", lock=exc)) from None
+            raise SecauditError(t("backup.busy", "vi", lock=exc), t("backup.busy", "en", lock=exc)) from None
         except OSError as exc:
             error = f"{getattr(exc, 'filename', '') or ''} {exc.strerror or exc}".strip()
-            raise SecauditError(_t("state", "vi", error=error), _t("state", "en", error=error)) from None
+            raise SecauditError(t("backup.state", "vi", error=error), t("backup.state", "en", error=error)) from None
         for warning in warnings:
-            click.echo(_t("warning", lang, text=warning), err=True)
+            click.echo(t("backup.warning", lang, text=warning), err=True)
         _summary(summaries, lang, info)
         click.echo("", file=info)
     snapshot = collect(LocalTransport(), config, only=_COLLECTORS)

@@ -106,12 +106,18 @@ def _by_name(policy: dict[tuple[str, int], dict[str, Any]]) -> dict[str, dict[st
     return out
 
 
+# Names that say nothing about which service it is: judged by the port instead. Admin panels
+# (Webmin, Cockpit, Proxmox...) are web servers, so -sV reports them as plain http/https.
+UNINFORMATIVE = frozenset({"unknown", "tcpwrapped", "http", "https", "ssl", "ssl/http", "ssl/https", "http-alt",
+                           "https-alt", "http-proxy", "ssl/unknown"})
+
+
 def policy_entry(port: dict[str, Any], policy: dict[tuple[str, int], dict[str, Any]],
                  names: dict[str, dict[str, Any]], aliases: dict[str, str]) -> dict[str, Any] | None:
     """The risky-service entry for an open port: by the service nmap identified by probing
-    (-sV), else by the port number."""
+    (-sV) when that name is specific, else by the port number."""
     probed = str(port.get("service") or "").lower() if port.get("service_probed") else ""
-    if probed and probed not in ("unknown", "tcpwrapped"):
+    if probed and probed not in UNINFORMATIVE:
         name = aliases.get(probed)
         return names.get(name) if name else None  # identified as something that is not risky
     return policy.get((str(port.get("proto") or "tcp"), int(port.get("port") or 0)))

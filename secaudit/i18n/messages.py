@@ -1,4 +1,5 @@
-"""User-interface strings (CLI, terminal report). Check texts live with the checks' metadata."""
+"""User-interface strings (CLI, terminal report), read through `secaudit.i18n.t`. Check texts live with
+the checks' metadata."""
 
 MESSAGES: dict[str, dict[str, str]] = {
     "report.title": {"vi": "Báo cáo kiểm tra an toàn thông tin", "en": "Information security audit report"},
@@ -52,4 +53,161 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No signing key; run: secaudit keys init.",
     },
     "cadence": {"vi": "Kỳ báo cáo", "en": "Reporting cadence"},
+    # secaudit backup verify (secaudit/backup/cli.py)
+    "backup.no_sets": {
+        "vi": "Chưa khai báo bộ sao lưu nào ([[backup]] trong {path}).",
+        "en": "No backup set is declared ([[backup]] in {path}).",
+    },
+    "backup.budget": {"vi": "Ngân sách --budget không hợp lệ: {error}.", "en": "Invalid --budget: {error}."},
+    "backup.busy": {
+        "vi": "Một lệnh secaudit backup verify khác đang chạy (khóa {lock}).",
+        "en": "Another secaudit backup verify is running (lock {lock}).",
+    },
+    "backup.state": {
+        "vi": "Không ghi được trạng thái kiểm tra sao lưu: {error}.",
+        "en": "Cannot write the backup verification state: {error}.",
+    },
+    "backup.warning": {"vi": "Cảnh báo: {text}", "en": "Warning: {text}"},
+    "backup.header": {"vi": "Kiểm tra sao lưu (ngân sách: {budget})", "en": "Backup verification (budget: {budget})"},
+    "backup.set": {
+        "vi": "  {name} [{kind}]: đã kiểm tra {verified} trong {seconds} giây; phủ {covered} của {total}; kiểm tra "
+              "đầy đủ gần nhất: {full}; lỗi: {errors}",
+        "en": "  {name} [{kind}]: verified {verified} in {seconds} s; covered {covered} of {total}; last fully "
+              "verified: {full}; problems: {errors}",
+    },
+    "backup.set_error": {"vi": "  {name} [{kind}]: {detail}", "en": "  {name} [{kind}]: {detail}"},
+    "backup.drill": {
+        "vi": "    khôi phục thử ({method}): {restored} tệp, so sánh {compared}, khác {mismatches}",
+        "en": "    restore drill ({method}): {restored} files, {compared} compared, {mismatches} differ",
+    },
+    "backup.offsite": {"vi": "    bản ở nơi khác {location}: {state}", "en": "    off-site copy {location}: {state}"},
+    "backup.never": {"vi": "chưa có", "en": "never"},
+    "backup.unlimited": {"vi": "không giới hạn", "en": "unlimited"},
+    "backup.offsite_ok": {"vi": "có, mới nhất {when}", "en": "present, newest {when}"},
+    # secaudit keys init|show|rotate and secaudit verify (secaudit/sign/cli.py); the report's unit, host,
+    # playbook and score labels are report.unit, report.host, report.playbook and report.score
+    "sign.valid": {
+        "vi": "HỢP LỆ: chữ ký đúng, nội dung không bị thay đổi kể từ khi ký.",
+        "en": "VALID: the signature is correct; the content has not changed since it was signed.",
+    },
+    "sign.note": {
+        "vi": "(Chữ ký chứng minh nguồn gốc và sự nguyên vẹn; nội dung do máy được kiểm tra tự khai.)",
+        "en": "(A signature proves origin and integrity; the content is what the audited machine reported.)",
+    },
+    "sign.signer": {"vi": "Khóa ký", "en": "Signed by key"},
+    "sign.fingerprint": {"vi": "Dấu vân tay khóa", "en": "Key fingerprint"},
+    "sign.pubfile": {"vi": "Tệp khóa công khai", "en": "Public key file"},
+    "sign.generated": {"vi": "Thời điểm lập", "en": "Generated at"},
+    "sign.agent": {"vi": "Mã tác tử", "en": "Agent id"},
+    "sign.report": {"vi": "Mã báo cáo / số thứ tự", "en": "Report id / sequence"},
+    "sign.summary": {"vi": "Kết quả", "en": "Results"},
+    "sign.failing": {"vi": "Không đạt (theo mức độ)", "en": "Failing (by severity)"},
+    "sign.rotation": {"vi": "Tuyên bố thay khóa", "en": "Key rotation statement"},
+    "sign.old_key": {"vi": "Khóa cũ", "en": "Old key"},
+    "sign.new_key": {"vi": "Khóa mới", "en": "New key"},
+    "sign.rotated_at": {"vi": "Thời điểm thay", "en": "Rotated at"},
+    "sign.signers": {"vi": "Đã ký bởi", "en": "Signed by"},
+    "sign.old_signed": {"vi": "có chữ ký của khóa cũ", "en": "signed by the old key"},
+    "sign.old_missing": {
+        "vi": "THIẾU chữ ký của khóa cũ: không chứng minh được việc thay khóa",
+        "en": "NOT signed by the old key: the rotation is not proven",
+    },
+    "sign.key_dir": {"vi": "Thư mục khóa", "en": "Key directory"},
+    "sign.key_id": {"vi": "Mã khóa (key id)", "en": "Key id"},
+    "sign.protected": {"vi": "Khóa bí mật", "en": "Private key"},
+    "sign.with_pass": {"vi": "có mật khẩu bảo vệ", "en": "protected by a passphrase"},
+    "sign.no_pass": {"vi": "không có mật khẩu bảo vệ", "en": "not protected by a passphrase"},
+    "sign.missing": {"vi": "không tìm thấy", "en": "not found"},
+    "sign.retired": {
+        "vi": "Khóa cũ (đã thay, vẫn dùng để kiểm tra báo cáo cũ)",
+        "en": "Retired keys (still used to verify old reports)",
+    },
+    "sign.created": {"vi": "Đã tạo khóa ký báo cáo.", "en": "Report signing key created."},
+    "sign.phone": {
+        "vi": "Hãy đọc dấu vân tay này cho cán bộ Phòng/Sở GDĐT để xác nhận khóa của máy.",
+        "en": "Read this fingerprint to the education office's officer to confirm this machine's key.",
+    },
+    "sign.rotated": {"vi": "Đã thay khóa ký báo cáo.", "en": "Report signing key rotated."},
+    "sign.statement": {
+        "vi": "Tuyên bố thay khóa (ký bằng khóa cũ và khóa mới)",
+        "en": "Rotation statement (signed by the old and the new key)",
+    },
+    "sign.kept": {"vi": "Khóa công khai cũ được giữ tại", "en": "Old public key kept at"},
+    "sign.no_pubkey": {
+        "vi": "Không tìm thấy khóa công khai nào trong {dir}; hãy chỉ định --pubkey.",
+        "en": "No public key found in {dir}; give --pubkey.",
+    },
+    # secaudit render (secaudit/report/cli.py)
+    "render.verified": {"vi": "Chữ ký hợp lệ: {path} (khóa {keyid}).", "en": "Signature valid: {path} (key {keyid})."},
+    "render.written": {"vi": "Đã ghi: {path}", "en": "Written: {path}"},
+    "render.older": {
+        "vi": "Bỏ qua {path}: đã dùng báo cáo mới nhất của cùng máy ({host}).",
+        "en": "Skipped {path}: the newest report of the same host ({host}) is used.",
+    },
+    # secaudit scan (secaudit/network/cli.py)
+    "scan.plan": {"vi": "Sẽ quét:", "en": "Will scan:"},
+    "scan.addresses": {"vi": "địa chỉ", "en": "addresses"},
+    "scan.outside": {
+        "vi": "ngoài các dải mạng của đơn vị trong cấu hình — quét vì được ghi rõ trên dòng lệnh",
+        "en": "outside the unit's configured subnets — scanned because given on the command line",
+    },
+    "scan.arp": {"vi": "phát hiện máy: ARP qua {iface}", "en": "discovery: ARP on {iface}"},
+    "scan.nmap_root": {
+        "vi": "phát hiện máy: nmap (ICMP echo, TCP SYN 22,80,443,445,3389, TCP ACK 80)",
+        "en": "discovery: nmap (ICMP echo, TCP SYN 22,80,443,445,3389, TCP ACK 80)",
+    },
+    "scan.nmap_user": {
+        "vi": "phát hiện máy: nmap (kết nối TCP 22,80,443,445,3389; không phải root nên không dùng được ARP/ICMP, máy "
+              "chặn mọi gói tin sẽ không được thấy)",
+        "en": "discovery: nmap (TCP connect 22,80,443,445,3389; not root, so no ARP/ICMP: hosts that drop everything "
+              "will not be seen)",
+    },
+    "scan.ports": {
+        "vi": "Cổng: {label} — {n} cổng TCP · kiểu quét: {method} · nhận diện dịch vụ (-sV): {sv}",
+        "en": "Ports: {label} — {n} TCP ports · scan type: {method} · service detection (-sV): {sv}",
+    },
+    "scan.syn": {"vi": "SYN (root)", "en": "SYN (root)"},
+    "scan.connect": {"vi": "kết nối TCP (không phải root)", "en": "TCP connect (not root)"},
+    "scan.yes": {"vi": "có", "en": "yes"},
+    "scan.no": {"vi": "không", "en": "no"},
+    "scan.self": {
+        "vi": "Không quét chính máy này ({ips}): hãy kiểm tra nó bằng secaudit audit.",
+        "en": "This machine ({ips}) is not scanned: audit it with secaudit audit.",
+    },
+    "scan.phase_arp": {"vi": "Quét ARP {net}…", "en": "ARP sweep of {net}…"},
+    "scan.arp_failed": {
+        "vi": "Không quét ARP được trên {iface} ({why}); chuyển sang nmap.",
+        "en": "ARP sweep on {iface} failed ({why}); falling back to nmap.",
+    },
+    "scan.phase_ping": {
+        "vi": "Tìm máy đang hoạt động trong {net} (nmap)…",
+        "en": "Finding live hosts in {net} (nmap)…",
+    },
+    "scan.phase_ports": {"vi": "Quét cổng {n} máy (nmap)…", "en": "Scanning ports of {n} hosts (nmap)…"},
+    "scan.done": {
+        "vi": "Xong sau {s} giây: {n} thiết bị, {p} cổng mở.",
+        "en": "Done in {s} s: {n} devices, {p} open ports.",
+    },
+    "scan.timeouts": {
+        "vi": "Quá thời gian quét cổng (--host-timeout) ở: {ips}.",
+        "en": "Port scan timed out (--host-timeout) on: {ips}.",
+    },
+    "scan.devices": {"vi": "Thiết bị tìm thấy", "en": "Devices found"},
+    "scan.col_ip": {"vi": "IP", "en": "IP"},
+    "scan.col_mac": {"vi": "MAC", "en": "MAC"},
+    "scan.col_vendor": {"vi": "Nhà sản xuất", "en": "Vendor"},
+    "scan.col_names": {"vi": "Tên", "en": "Names"},
+    "scan.col_ports": {"vi": "Cổng mở", "en": "Open ports"},
+    "scan.col_first": {"vi": "Thấy lần đầu", "en": "First seen"},
+    # secaudit audit --host/--hosts (secaudit/agent/remote_cli.py)
+    "remote.start": {
+        "vi": "Kiểm tra {n} máy qua SSH, {parallel} máy cùng lúc…",
+        "en": "Auditing {n} host(s) over SSH, {parallel} at a time…",
+    },
+    "remote.host_key_recorded": {
+        "vi": "Đã ghi khóa máy chủ mới của {target} ({host_key}) vào {path}.",
+        "en": "Recorded the new host key of {target} ({host_key}) in {path}.",
+    },
+    "remote.host_result": {"vi": "điểm {score}/100, {fail} không đạt", "en": "score {score}/100, {fail} fail"},
+    "remote.summary_written": {"vi": "Đã ghi bảng tổng hợp: {path}", "en": "Summary written: {path}"},
 }

@@ -15,52 +15,9 @@ from typing import Any
 
 import click
 
-from secaudit.i18n import LANGS, default_lang
+from secaudit.i18n import LANGS, default_lang, t
 
 FORMATS = ["text", "json", "html", "md", "pdf", "sarif", "csv"]
-
-TEXT: dict[str, tuple[str, str]] = {
-    "plan": ("Sẽ quét:", "Will scan:"),
-    "addresses": ("địa chỉ", "addresses"),
-    "outside": ("ngoài các dải mạng của đơn vị trong cấu hình — quét vì được ghi rõ trên dòng lệnh",
-                "outside the unit's configured subnets — scanned because given on the command line"),
-    "arp": ("phát hiện máy: ARP qua {iface}", "discovery: ARP on {iface}"),
-    "nmap_root": ("phát hiện máy: nmap (ICMP echo, TCP SYN 22,80,443,445,3389, TCP ACK 80)",
-                  "discovery: nmap (ICMP echo, TCP SYN 22,80,443,445,3389, TCP ACK 80)"),
-    "nmap_user": ("phát hiện máy: nmap (kết nối TCP 22,80,443,445,3389; không phải root nên không dùng được "
-                  "ARP/ICMP, máy chặn mọi gói tin sẽ không được thấy)",
-                  "discovery: nmap (TCP connect 22,80,443,445,3389; not root, so no ARP/ICMP: hosts that "
-                  "drop everything will not be seen)"),
-    "ports": ("Cổng: {label} — {n} cổng TCP · kiểu quét: {method} · nhận diện dịch vụ (-sV): {sv}",
-              "Ports: {label} — {n} TCP ports · scan type: {method} · service detection (-sV): {sv}"),
-    "syn": ("SYN (root)", "SYN (root)"),
-    "connect": ("kết nối TCP (không phải root)", "TCP connect (not root)"),
-    "yes": ("có", "yes"),
-    "no": ("không", "no"),
-    "self": ("Không quét chính máy này ({ips}): hãy kiểm tra nó bằng secaudit audit.",
-             "This machine ({ips}) is not scanned: audit it with secaudit audit."),
-    "phase_arp": ("Quét ARP {net}…", "ARP sweep of {net}…"),
-    "arp_failed": ("Không quét ARP được trên {iface} ({why}); chuyển sang nmap.",
-                   "ARP sweep on {iface} failed ({why}); falling back to nmap."),
-    "phase_ping": ("Tìm máy đang hoạt động trong {net} (nmap)…", "Finding live hosts in {net} (nmap)…"),
-    "phase_ports": ("Quét cổng {n} máy (nmap)…", "Scanning ports of {n} hosts (nmap)…"),
-    "done": ("Xong sau {s} giây: {n} thiết bị, {p} cổng mở.", "Done in {s} s: {n} devices, {p} open ports."),
-    "timeouts": ("Quá thời gian quét cổng (--host-timeout) ở: {ips}.",
-                 "Port scan timed out (--host-timeout) on: {ips}."),
-    "devices": ("Thiết bị tìm thấy", "Devices found"),
-    "col_ip": ("IP", "IP"),
-    "col_mac": ("MAC", "MAC"),
-    "col_vendor": ("Nhà sản xuất", "Vendor"),
-    "col_names": ("Tên", "Names"),
-    "col_ports": ("Cổng mở", "Open ports"),
-    "col_first": ("Thấy lần đầu", "First seen"),
-}
-
-
-def tr(key: str, lang: str, **args: Any) -> str:
-    vi, en = TEXT[key]
-    return (vi if lang == "vi" else en).format(**args)
-
 
 class Progress:
     """A spinner on stderr, only when stderr is a terminal (never in pipes, files or tests)."""
@@ -150,11 +107,11 @@ def scan(subnets: tuple[str, ...], ports_text: str, known_path: str | None, serv
     started = time.monotonic()
     snap = run_scan(plan, config, known_rows, agent_rows, not no_names, lg)
     devices = snap.tables["devices"]
-    click.echo(tr("done", lg, s=f"{time.monotonic() - started:.1f}", n=len(devices),
-                  p=sum(len(d["open_ports"]) for d in devices)), err=True)
+    click.echo(t("scan.done", lg, s=f"{time.monotonic() - started:.1f}", n=len(devices),
+                 p=sum(len(d["open_ports"]) for d in devices)), err=True)
     timed_out = [d["ip"] for d in devices if d["port_scan"] == "timeout"]
     if timed_out:
-        click.echo(tr("timeouts", lg, ips=", ".join(timed_out)), err=True)
+        click.echo(t("scan.timeouts", lg, ips=", ".join(timed_out)), err=True)
 
     from secaudit.cli import emit, report_for, sign_and_announce
 
@@ -205,7 +162,7 @@ def make_plan(chosen: list[Any], ports_text: str, service_detect: bool, host_tim
     ports = nmapscan.port_spec(ports_text)
     return {"targets": chosen, "parts": parts, "ports": ports, "root": as_root, "service_detect": service_detect,
             "host_timeout": host_timeout or (300 if service_detect else nmapscan.DEFAULT_HOST_TIMEOUT),
-            "own": sorted(ip for ip in own if any(_in(ip, t.network) for t in chosen))}
+            "own": sorted(ip for ip in own if any(_in(ip, target.network) for target in chosen))}
 
 
 def _in(ip: str, net: Any) -> bool:
@@ -217,23 +174,23 @@ def _in(ip: str, net: Any) -> bool:
 def print_plan(plan: dict[str, Any], lang: str) -> None:
     from secaudit.network.targets import host_count
 
-    click.echo(tr("plan", lang), err=True)
+    click.echo(t("scan.plan", lang), err=True)
     for target in plan["targets"]:
-        note = f" ({tr('outside', lang)})" if target.outside_config else ""
-        click.echo(f"  {target.network} — {target.host_count} {tr('addresses', lang)}{note}", err=True)
+        note = f" ({t('scan.outside', lang)})" if target.outside_config else ""
+        click.echo(f"  {target.network} — {target.host_count} {t('scan.addresses', lang)}{note}", err=True)
         for part in (p for p in plan["parts"] if p["target"] is target):
             if part["method"] == "arp":
-                how = tr("arp", lang, iface=part["iface"])
+                how = t("scan.arp", lang, iface=part["iface"])
             else:
-                how = tr("nmap_root" if plan["root"] else "nmap_user", lang)
+                how = t("scan.nmap_root" if plan["root"] else "scan.nmap_user", lang)
             prefix = f"{part['network']} ({host_count(part['network'])}): " if part["network"] != target.network else ""
             click.echo(f"      {prefix}{how}", err=True)
     ports = plan["ports"]
-    click.echo(tr("ports", lang, label=ports.label, n=ports.count,
-                  method=tr("syn" if plan["root"] else "connect", lang),
-                  sv=tr("yes" if plan["service_detect"] else "no", lang)), err=True)
+    click.echo(t("scan.ports", lang, label=ports.label, n=ports.count,
+                 method=t("scan.syn" if plan["root"] else "scan.connect", lang),
+                 sv=t("scan.yes" if plan["service_detect"] else "scan.no", lang)), err=True)
     if plan["own"]:
-        click.echo(tr("self", lang, ips=", ".join(plan["own"])), err=True)
+        click.echo(t("scan.self", lang, ips=", ".join(plan["own"])), err=True)
 
 
 # -- scan -----------------------------------------------------------------------------------------
@@ -257,18 +214,18 @@ def run_scan(plan: dict[str, Any], config: Any, known_rows: list[dict[str, Any]]
     for part in plan["parts"]:
         net = part["network"]
         if part["method"] == "arp":
-            with progress.phase(tr("phase_arp", lang, net=net)):
+            with progress.phase(t("scan.phase_arp", lang, net=net)):
                 addresses = [str(ip) for ip in hosts_of(net) if str(ip) not in own]
                 try:
                     swept = arp.arp_sweep(part["iface"], addresses)
                 except OSError as exc:  # interface gone or raw sockets refused: nmap can still look
-                    click.echo(tr("arp_failed", lang, iface=part["iface"], why=exc.strerror or exc), err=True)
+                    click.echo(t("scan.arp_failed", lang, iface=part["iface"], why=exc.strerror or exc), err=True)
                     part["method"] = "nmap"
                 else:
                     for ip, mac in swept.items():
                         found.setdefault(ip, inventory.Discovered(ip, mac, "arp", f"arp {part['iface']}"))
         if part["method"] != "arp":
-            with progress.phase(tr("phase_ping", lang, net=net)):
+            with progress.phase(t("scan.phase_ping", lang, net=net)):
                 run = nmapscan.discover([str(net)], net.num_addresses, plan["root"])
                 commands.append(run.command)
                 for ip, host in run.hosts.items():
@@ -284,7 +241,7 @@ def run_scan(plan: dict[str, Any], config: Any, known_rows: list[dict[str, Any]]
     scans: dict[str, nmapscan.HostScan] = {}
     port_run = None
     if live:
-        with progress.phase(tr("phase_ports", lang, n=len(live))):
+        with progress.phase(t("scan.phase_ports", lang, n=len(live))):
             port_run = nmapscan.port_scan(live, plan["ports"], plan["root"], plan["service_detect"],
                                           plan["host_timeout"])
         commands.append(port_run.command)
@@ -300,8 +257,8 @@ def run_scan(plan: dict[str, Any], config: Any, known_rows: list[dict[str, Any]]
         "host": _host_table(),
         "devices": rows,
         "network_scan": {
-            "targets": [{"network": str(t.network), "origin": t.origin, "hosts": t.host_count,
-                         "outside_config": t.outside_config} for t in plan["targets"]],
+            "targets": [{"network": str(target.network), "origin": target.origin, "hosts": target.host_count,
+                         "outside_config": target.outside_config} for target in plan["targets"]],
             "discovery": [{"network": str(p["network"]), "method": p["method"], "iface": p["iface"]}
                           for p in plan["parts"]],
             "ports": plan["ports"].label, "port_count": plan["ports"].count,
@@ -328,9 +285,10 @@ def print_devices(devices: list[dict[str, Any]], lang: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=tr("devices", lang), title_justify="left", show_lines=False)
-    for key in ("col_ip", "col_mac", "col_vendor", "col_names", "col_ports", "col_first"):
-        table.add_column(tr(key, lang))
+    table = Table(title=t("scan.devices", lang), title_justify="left", show_lines=False)
+    for key in ("scan.col_ip", "scan.col_mac", "scan.col_vendor", "scan.col_names", "scan.col_ports",
+                "scan.col_first"):
+        table.add_column(t(key, lang))
     for d in devices:
         ports = ", ".join(f"{p['port']}/{p['proto']}" + (f" {p['service']}" if p.get("service") else "")
                           for p in d["open_ports"])

@@ -16,19 +16,11 @@ from typing import Any, NoReturn
 import click
 
 from secaudit.errors import SecauditError
-from secaudit.i18n import LANGS, default_lang
+from secaudit.i18n import LANGS, default_lang, t
 
 FORMATS = ("html", "md", "pdf", "sarif", "csv")
 SUFFIX = {"html": ".html", "md": ".md", "pdf": ".pdf", "sarif": ".sarif", "csv": ".csv"}
 ENVELOPE_SUFFIX = ".secaudit.json"
-
-_T: dict[str, dict[str, str]] = {
-    "verified": {"vi": "Chữ ký hợp lệ: {path} (khóa {keyid}).", "en": "Signature valid: {path} (key {keyid})."},
-    "written": {"vi": "Đã ghi: {path}", "en": "Written: {path}"},
-    "older": {"vi": "Bỏ qua {path}: đã dùng báo cáo mới nhất của cùng máy ({host}).",
-              "en": "Skipped {path}: the newest report of the same host ({host}) is used."},
-}
-
 
 class RenderInputError(SecauditError):
     pass
@@ -70,8 +62,7 @@ def verified_reports(envelopes: list[str], pubkeys: list[str], key_dir: str | No
         directory = k.resolve_key_dir(key_dir)
         paths = [str(p) for p in k.public_keys(directory)]
         if not paths:
-            raise EnvelopeUnusable(f"Không tìm thấy khóa công khai nào trong {directory}; hãy chỉ định --pubkey.",
-                                   f"No public key found in {directory}; give --pubkey.")
+            raise EnvelopeUnusable(t("sign.no_pubkey", "vi", dir=directory), t("sign.no_pubkey", "en", dir=directory))
     prints = {}
     for p in paths:
         pub = k.load_public(p)
@@ -80,7 +71,7 @@ def verified_reports(envelopes: list[str], pubkeys: list[str], key_dir: str | No
     for path in envelopes:
         result = verify_file(path, paths)
         check_shape(result.payload, path)
-        click.echo(_T["verified"][lang].format(path=path, keyid=result.keyid), err=True)
+        click.echo(t("render.verified", lang, path=path, keyid=result.keyid), err=True)
         out.append((path, result.payload, {"keyid": result.keyid, "fingerprint": prints.get(result.keyid, "")}))
     return out
 
@@ -106,7 +97,8 @@ def latest_per_host(items: list[tuple[str, dict[str, Any], dict[str, str]]],
     kept = [item for item in items if best[_agent(item)] is item]
     for item in items:
         if best[_agent(item)] is not item:
-            click.echo(_T["older"][lang].format(path=item[0], host=item[1]["host"].get("hostname")), err=True)
+            # str(): the signed payload's hostname is printed as it is, even if it is not a string
+            click.echo(t("render.older", lang, path=item[0], host=str(item[1]["host"].get("hostname"))), err=True)
     return kept
 
 
@@ -146,8 +138,8 @@ def write_output(data: bytes, output: str) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     except OSError as exc:
-        raise SecauditError(f"Không ghi được {output}: {exc.strerror}.", f"Cannot write {output}: {exc.strerror}.") \
-            from None
+        raise SecauditError(t("error.write", "vi", path=output, error=exc.strerror),
+                            t("error.write", "en", path=output, error=exc.strerror)) from None
 
 
 @click.command("render")
@@ -207,4 +199,4 @@ def render(envelopes: tuple[str, ...], fmt: str, lang: str | None, pubkeys: tupl
     except SecauditError as exc:
         _fail(exc, lg)
     if target != "-":
-        click.echo(_T["written"][lg].format(path=target), err=True)
+        click.echo(t("render.written", lg, path=target), err=True)

@@ -17,58 +17,9 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from secaudit.errors import SecauditError
-from secaudit.i18n import LANGS, SEVERITY, STATUS, default_lang
+from secaudit.i18n import LANGS, SEVERITY, STATUS, default_lang, t
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-_T: dict[str, dict[str, str]] = {
-    "valid": {"vi": "HỢP LỆ: chữ ký đúng, nội dung không bị thay đổi kể từ khi ký.",
-              "en": "VALID: the signature is correct; the content has not changed since it was signed."},
-    "note": {"vi": "(Chữ ký chứng minh nguồn gốc và sự nguyên vẹn; nội dung do máy được kiểm tra tự khai.)",
-             "en": "(A signature proves origin and integrity; the content is what the audited machine reported.)"},
-    "signer": {"vi": "Khóa ký", "en": "Signed by key"},
-    "fingerprint": {"vi": "Dấu vân tay khóa", "en": "Key fingerprint"},
-    "pubfile": {"vi": "Tệp khóa công khai", "en": "Public key file"},
-    "generated": {"vi": "Thời điểm lập", "en": "Generated at"},
-    "unit": {"vi": "Đơn vị", "en": "Unit"},
-    "host": {"vi": "Máy", "en": "Host"},
-    "agent": {"vi": "Mã tác tử", "en": "Agent id"},
-    "playbook": {"vi": "Bộ yêu cầu", "en": "Playbook"},
-    "report": {"vi": "Mã báo cáo / số thứ tự", "en": "Report id / sequence"},
-    "summary": {"vi": "Kết quả", "en": "Results"},
-    "score": {"vi": "Điểm tuân thủ", "en": "Compliance score"},
-    "failing": {"vi": "Không đạt (theo mức độ)", "en": "Failing (by severity)"},
-    "rotation": {"vi": "Tuyên bố thay khóa", "en": "Key rotation statement"},
-    "old_key": {"vi": "Khóa cũ", "en": "Old key"},
-    "new_key": {"vi": "Khóa mới", "en": "New key"},
-    "rotated_at": {"vi": "Thời điểm thay", "en": "Rotated at"},
-    "signers": {"vi": "Đã ký bởi", "en": "Signed by"},
-    "old_signed": {"vi": "có chữ ký của khóa cũ", "en": "signed by the old key"},
-    "old_missing": {"vi": "THIẾU chữ ký của khóa cũ: không chứng minh được việc thay khóa",
-                    "en": "NOT signed by the old key: the rotation is not proven"},
-    "key_dir": {"vi": "Thư mục khóa", "en": "Key directory"},
-    "key_id": {"vi": "Mã khóa (key id)", "en": "Key id"},
-    "protected": {"vi": "Khóa bí mật", "en": "Private key"},
-    "with_pass": {"vi": "có mật khẩu bảo vệ", "en": "protected by a passphrase"},
-    "no_pass": {"vi": "không có mật khẩu bảo vệ", "en": "not protected by a passphrase"},
-    "missing": {"vi": "không tìm thấy", "en": "not found"},
-    "retired": {"vi": "Khóa cũ (đã thay, vẫn dùng để kiểm tra báo cáo cũ)",
-                "en": "Retired keys (still used to verify old reports)"},
-    "created": {"vi": "Đã tạo khóa ký báo cáo.", "en": "Report signing key created."},
-    "phone": {"vi": "Hãy đọc dấu vân tay này cho cán bộ Phòng/Sở GDĐT để xác nhận khóa của máy.",
-              "en": "Read this fingerprint to the education office's officer to confirm this machine's key."},
-    "rotated": {"vi": "Đã thay khóa ký báo cáo.", "en": "Report signing key rotated."},
-    "statement": {"vi": "Tuyên bố thay khóa (ký bằng khóa cũ và khóa mới)",
-                  "en": "Rotation statement (signed by the old and the new key)"},
-    "kept": {"vi": "Khóa công khai cũ được giữ tại", "en": "Old public key kept at"},
-    "no_pubkey": {"vi": "Không tìm thấy khóa công khai nào trong {dir}; hãy chỉ định --pubkey.",
-                  "en": "No public key found in {dir}; give --pubkey."},
-}
-
-
-def _t(key: str, lang: str) -> str:
-    return _T[key][lang]
-
 
 def _clean(value: Any, limit: int = 200) -> str:
     """Untrusted text for a terminal: control and bidi-format characters escaped, length capped."""
@@ -127,12 +78,12 @@ def keys_init(key_dir: str | None, passphrase_file: str | None, lang: str | None
         made = k.init(key_dir, k.resolve_passphrase(passphrase_file))
     except SecauditError as exc:
         _fail(exc, lg)
-    click.echo(_t("created", lg))
-    _row(_t("key_dir", lg), str(made.key_dir))
-    _row(_t("key_id", lg), made.key_id)
-    _row(_t("agent", lg), made.agent_id)
-    _row(_t("fingerprint", lg), made.fingerprint)
-    click.echo(_t("phone", lg))
+    click.echo(t("sign.created", lg))
+    _row(t("sign.key_dir", lg), str(made.key_dir))
+    _row(t("sign.key_id", lg), made.key_id)
+    _row(t("sign.agent", lg), made.agent_id)
+    _row(t("sign.fingerprint", lg), made.fingerprint)
+    click.echo(t("sign.phone", lg))
 
 
 @keys.command("show")
@@ -158,13 +109,14 @@ def keys_show(key_dir: str | None, as_json: bool, lang: str | None) -> None:
                         for p, pub in retired],
         }, ensure_ascii=False, indent=2))
         return
-    _row(_t("key_dir", lg), str(shown.key_dir))
-    _row(_t("key_id", lg), shown.key_id)
-    _row(_t("fingerprint", lg), shown.fingerprint)
-    _row(_t("agent", lg), shown.agent_id)
-    _row(_t("protected", lg), _t("missing" if encrypted is None else "with_pass" if encrypted else "no_pass", lg))
+    _row(t("sign.key_dir", lg), str(shown.key_dir))
+    _row(t("sign.key_id", lg), shown.key_id)
+    _row(t("sign.fingerprint", lg), shown.fingerprint)
+    _row(t("sign.agent", lg), shown.agent_id)
+    protection = "sign.missing" if encrypted is None else "sign.with_pass" if encrypted else "sign.no_pass"
+    _row(t("sign.protected", lg), t(protection, lg))
     if retired:
-        click.echo(_t("retired", lg) + ":")
+        click.echo(t("sign.retired", lg) + ":")
         for p, pub in retired:
             click.echo(f"  {k.key_id(pub)}  {k.fingerprint(pub)}  {p}")
     click.echo(shown.public_pem, nl=False)
@@ -183,13 +135,13 @@ def keys_rotate(key_dir: str | None, passphrase_file: str | None, lang: str | No
         done = k.rotate(key_dir, k.resolve_passphrase(passphrase_file))
     except SecauditError as exc:
         _fail(exc, lg)
-    click.echo(_t("rotated", lg))
-    _row(_t("old_key", lg), done.old_key_id)
-    _row(_t("new_key", lg), done.new_key_id)
-    _row(_t("fingerprint", lg), done.new_fingerprint)
-    _row(_t("kept", lg), str(done.retired_pub))
-    _row(_t("statement", lg), str(done.statement))
-    click.echo(_t("phone", lg))
+    click.echo(t("sign.rotated", lg))
+    _row(t("sign.old_key", lg), done.old_key_id)
+    _row(t("sign.new_key", lg), done.new_key_id)
+    _row(t("sign.fingerprint", lg), done.new_fingerprint)
+    _row(t("sign.kept", lg), str(done.retired_pub))
+    _row(t("sign.statement", lg), str(done.statement))
+    click.echo(t("sign.phone", lg))
 
 
 # --- verify ------------------------------------------------------------------------------------
@@ -210,18 +162,19 @@ def _print_report(payload: dict[str, Any], lang: str) -> None:
     def join(*values: str, sep: str = " ") -> str:
         return sep.join(v for v in values if v) or "?"
 
-    _row(_t("generated", lang), get("generated_at") or "?")
-    _row(_t("unit", lang), join(get("unit", "code"), get("unit", "name"), sep=" — "))
-    _row(_t("host", lang), get("host", "hostname") or "?")
-    _row(_t("agent", lang), get("host", "agent_id") or "?")
+    _row(t("sign.generated", lang), get("generated_at") or "?")
+    _row(t("report.unit", lang), join(get("unit", "code"), get("unit", "name"), sep=" — "))
+    _row(t("report.host", lang), get("host", "hostname") or "?")
+    _row(t("sign.agent", lang), get("host", "agent_id") or "?")
     title = get("playbook", "title", lang)
-    _row(_t("playbook", lang), join(get("playbook", "id"), get("playbook", "version"), f"({title})" if title else ""))
-    _row(_t("report", lang), f"{get('report_id') or '?'} / {get('sequence') or '?'}")
+    _row(t("report.playbook", lang),
+         join(get("playbook", "id"), get("playbook", "version"), f"({title})" if title else ""))
+    _row(t("sign.report", lang), f"{get('report_id') or '?'} / {get('sequence') or '?'}")
     summary = payload.get("summary")
     if isinstance(summary, dict):
-        _row(_t("summary", lang), _summary_line(summary, lang))
+        _row(t("sign.summary", lang), _summary_line(summary, lang))
         if isinstance(summary.get("score"), int):
-            _row(_t("score", lang), f"{summary['score']}/100")
+            _row(t("report.score", lang), f"{summary['score']}/100")
     findings = payload.get("findings")
     if isinstance(findings, list):
         counts: dict[str, int] = {}
@@ -229,18 +182,19 @@ def _print_report(payload: dict[str, Any], lang: str) -> None:
             if isinstance(f, dict) and f.get("status") == "fail":
                 counts[str(f.get("severity"))] = counts.get(str(f.get("severity")), 0) + 1
         if counts:
-            _row(_t("failing", lang), " · ".join(
+            _row(t("sign.failing", lang), " · ".join(
                 f"{SEVERITY[s][lang]} {counts[s]}" for s in SEVERITY if s in counts))
 
 
 def _print_rotation(payload: dict[str, Any], signers: tuple[str, ...], lang: str) -> None:
-    click.echo(_t("rotation", lang))
-    _row(_t("old_key", lang), _clean(payload.get("old_key_id")))
-    _row(_t("new_key", lang), _clean(payload.get("new_key_id")))
-    _row(_t("rotated_at", lang), _clean(payload.get("rotated_at")))
-    _row(_t("agent", lang), _clean(payload.get("agent_id")))
+    click.echo(t("sign.rotation", lang))
+    _row(t("sign.old_key", lang), _clean(payload.get("old_key_id")))
+    _row(t("sign.new_key", lang), _clean(payload.get("new_key_id")))
+    _row(t("sign.rotated_at", lang), _clean(payload.get("rotated_at")))
+    _row(t("sign.agent", lang), _clean(payload.get("agent_id")))
     old_signed = payload.get("old_key_id") in signers
-    _row(_t("signers", lang), ", ".join(signers) + " — " + _t("old_signed" if old_signed else "old_missing", lang))
+    _row(t("sign.signers", lang),
+         ", ".join(signers) + " — " + t("sign.old_signed" if old_signed else "sign.old_missing", lang))
 
 
 @click.command("verify")
@@ -265,8 +219,8 @@ def verify(file: str, pubkeys: tuple[str, ...], key_dir: str | None, lang: str |
             directory = k.resolve_key_dir(key_dir)
             paths = [str(p) for p in k.public_keys(directory)]
             if not paths:
-                raise EnvelopeUnusable(_T["no_pubkey"]["vi"].format(dir=directory),
-                                       _T["no_pubkey"]["en"].format(dir=directory))
+                raise EnvelopeUnusable(t("sign.no_pubkey", "vi", dir=directory),
+                                       t("sign.no_pubkey", "en", dir=directory))
         by_id = {}
         for p in paths:
             pub = k.load_public(p)
@@ -274,13 +228,13 @@ def verify(file: str, pubkeys: tuple[str, ...], key_dir: str | None, lang: str |
         result = verify_file(file, paths, {REPORT_TYPE, KEYROTATE_TYPE})
     except SecauditError as exc:
         _fail(exc, lg)
-    click.echo(_t("valid", lg))
+    click.echo(t("sign.valid", lg))
     path, fp = by_id[result.keyid]
-    _row(_t("signer", lg), result.keyid)
-    _row(_t("fingerprint", lg), fp)
-    _row(_t("pubfile", lg), path)
+    _row(t("sign.signer", lg), result.keyid)
+    _row(t("sign.fingerprint", lg), fp)
+    _row(t("sign.pubfile", lg), path)
     if result.payload_type == KEYROTATE_TYPE:
         _print_rotation(result.payload, result.signers, lg)
     else:
         _print_report(result.payload, lg)
-    click.echo(_t("note", lg))
+    click.echo(t("sign.note", lg))

@@ -313,3 +313,15 @@ def test_config_params_reach_the_check() -> None:
     cfg = AgentConfig(params={"network.risky_exposed": {"allowed": ["tcp/23"]}})
     res = run_check("network.risky_exposed", snap([device("10.0.0.5", None, port(23))], []), config=cfg)
     assert res.status == "pass" and res.evidence["allowed"][0]["port"] == 23
+
+
+def test_admin_panel_identified_as_plain_http_is_judged_by_its_port() -> None:
+    """-sV names Webmin, Cockpit and Proxmox 'http'/'https': a web server says nothing about which."""
+    devices = [device("10.0.0.5", "02:00:00:00:00:05",
+                      port(10000, "http", probed=True, product="MiniServ"),
+                      port(9090, "https", probed=True),
+                      port(8006, "ssl/http", probed=True),
+                      port(80, "http", probed=True))]
+    res = run_check("network.risky_exposed", snap(devices, []))
+    assert findings(res) == {("10.0.0.5", 10000, "webmin", "warn"), ("10.0.0.5", 9090, "cockpit", "warn"),
+                             ("10.0.0.5", 8006, "proxmox", "warn")}

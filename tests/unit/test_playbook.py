@@ -39,8 +39,8 @@ def _shipped() -> dict[str, pb.Playbook]:
 # -- shipped playbooks --------------------------------------------------------------------------
 
 
-def test_shipped_playbooks_are_the_three_plans_and_baseline():
-    assert set(_shipped()) == {"baseline", *PLANS}
+def test_shipped_playbooks_are_the_three_plans_baseline_and_network():
+    assert set(_shipped()) == {"baseline", "network", *PLANS}
 
 
 @pytest.mark.parametrize("path", pb.list_shipped(), ids=lambda p: p.stem)
@@ -340,3 +340,16 @@ def test_missing_file():
     with pytest.raises(PlaybookError) as info:
         pb.load("/nonexistent/dir/plan.yaml")
     assert "/nonexistent/dir/plan.yaml" in info.value.en
+
+
+def test_network_playbook_quotes_are_verbatim_in_their_plans():
+    """The network playbook cites clauses of all three plans, tagged ĐN / ĐL / BH."""
+    files = {"ĐN": "dong-nai-2026", "ĐL": "dak-lak-2026", "BH": "bien-hoa-2024-2025"}
+    book = pb.load("network")
+    assert book.clauses
+    for clause in book.clauses:
+        tag = clause.clause.split(" ", 1)[0]
+        plan = _plan_text(pb.load(files[tag]).document["file"])
+        quote = clause.text["vi"]
+        assert unicodedata.is_normalized("NFC", quote), clause.clause
+        assert _norm(quote) in plan, f"network {clause.clause}: quote not found in the {files[tag]} plan"

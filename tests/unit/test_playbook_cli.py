@@ -29,11 +29,11 @@ def _vietnamese_default(monkeypatch):
     monkeypatch.delenv("SECAUDIT_DEBUG", raising=False)
 
 
-def test_list_shows_the_three_plans_and_baseline(capsys):
+def test_list_shows_the_three_plans_baseline_and_network(capsys):
     code, out, _ = _run(capsys, "playbooks", "list", "--lang", "en")
     assert code == 0
     ids = [line.split()[0] for line in out.splitlines() if line.strip()]
-    assert sorted(ids) == ["baseline", "bien-hoa-2024-2025", "dak-lak-2026", "dong-nai-2026"]
+    assert sorted(ids) == ["baseline", "bien-hoa-2024-2025", "dak-lak-2026", "dong-nai-2026", "network"]
     assert "06-15" in out and "03-25, 06-25, 09-25, 12-25" in out and "2025-05-30" in out
     assert "Đồng Nai DOET" in out
 
