@@ -73,7 +73,8 @@ def unknown_devices(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     for dev in devices:
         entry = known_entry(dev, by_mac, by_ip)
         if entry is None:
-            unknown.append({k: dev.get(k) for k in ("ip", "mac", "vendor", "names", "first_seen", "last_seen")}
+            unknown.append({k: dev.get(k) for k in ("ip", "mac", "vendor", "names", "first_seen", "last_seen",
+                                                    "mac_shared_with") if k in dev}
                            | {"identified_by": "mac" if dev.get("mac") else "ip (no MAC visible)",
                               "open_ports": [f"{x.get('proto')}/{x.get('port')}" for x in dev.get("open_ports") or []]})
         elif entry.get("ip") and dev.get("mac") and entry["ip"] != dev.get("ip"):

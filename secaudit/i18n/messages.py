@@ -188,6 +188,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Xong sau {s} giây: {n} thiết bị, {p} cổng mở.",
         "en": "Done in {s} s: {n} devices, {p} open ports.",
     },
+    "scan.proxy_arp": {
+        "vi": "Cảnh báo: địa chỉ MAC {mac} trả lời cho {n} địa chỉ IP — có thể là router bật proxy ARP, "
+              "không phải {n} thiết bị.",
+        "en": "Warning: MAC {mac} answered for {n} IP addresses — probably a router doing proxy ARP, "
+              "not {n} devices.",
+    },
     "scan.timeouts": {
         "vi": "Quá thời gian quét cổng (--host-timeout) ở: {ips}.",
         "en": "Port scan timed out (--host-timeout) on: {ips}.",

@@ -89,6 +89,7 @@ def scan(subnets: tuple[str, ...], ports_text: str, known_path: str | None, serv
     """Quét mạng nội bộ: thiết bị, cổng mở, thiết bị lạ / scan the LAN: devices, open ports, unknown devices."""
     from secaudit.agent.config import load_config
     from secaudit.network import targets as tg
+    from secaudit.network.inventory import preflight, proxy_arp_suspects, state_path
 
     lg = lang or default_lang()
     config = load_config(config_path)
@@ -98,8 +99,6 @@ def scan(subnets: tuple[str, ...], ports_text: str, known_path: str | None, serv
     agent_rows = _load_agent_reports(agent_reports)
     book = _playbook(playbook)
     if not dry_run:
-        from secaudit.network.inventory import preflight, state_path
-
         preflight(state_path(config))
     print_plan(plan, lg)
     if dry_run:
@@ -109,6 +108,8 @@ def scan(subnets: tuple[str, ...], ports_text: str, known_path: str | None, serv
     devices = snap.tables["devices"]
     click.echo(t("scan.done", lg, s=f"{time.monotonic() - started:.1f}", n=len(devices),
                  p=sum(len(d["open_ports"]) for d in devices)), err=True)
+    for mac, count in proxy_arp_suspects(devices).items():
+        click.echo(t("scan.proxy_arp", lg, mac=mac, n=count), err=True)
     timed_out = [d["ip"] for d in devices if d["port_scan"] == "timeout"]
     if timed_out:
         click.echo(t("scan.timeouts", lg, ips=", ".join(timed_out)), err=True)

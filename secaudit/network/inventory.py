@@ -65,7 +65,33 @@ def build_rows(found: Mapping[str, Discovered], scans: Mapping[str, HostScan], n
             "last_seen": now,
             "source": disc.source,
         })
+    mark_shared_macs(rows)
     return rows
+
+
+PROXY_ARP_MIN = 8  # one MAC answering for this many addresses is a router, not that many devices
+
+
+def mark_shared_macs(rows: list[dict[str, Any]]) -> None:
+    """A MAC seen on several addresses (IP aliases, or a router answering ARP for others):
+    each such row lists the other addresses, so nobody counts one box as many."""
+    by_mac: dict[str, list[str]] = {}
+    for row in rows:
+        if row.get("mac"):
+            by_mac.setdefault(str(row["mac"]), []).append(str(row["ip"]))
+    for row in rows:
+        ips = by_mac.get(str(row.get("mac") or ""), [])
+        if len(ips) > 1:
+            row["mac_shared_with"] = [ip for ip in ips if ip != row["ip"]]
+
+
+def proxy_arp_suspects(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """{mac: address count} for MACs that answered for at least PROXY_ARP_MIN addresses."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        if row.get("mac"):
+            counts[str(row["mac"])] = counts.get(str(row["mac"]), 0) + 1
+    return {mac: n for mac, n in counts.items() if n >= PROXY_ARP_MIN}
 
 
 def state_path(config: Any) -> Path:

@@ -168,3 +168,13 @@ def test_directory_without_reports(tmp_path: Path) -> None:
     with pytest.raises(SecauditError) as err:
         agents.load_all([str(tmp_path)])
     assert "holds no secaudit report" in err.value.en
+
+
+def test_one_mac_on_many_addresses_is_marked_as_shared() -> None:
+    found = {f"10.0.0.{i}": Discovered(f"10.0.0.{i}", "02:00:00:00:00:01", "arp", "arp eth0") for i in range(1, 10)}
+    found["10.0.0.20"] = Discovered("10.0.0.20", "02:00:00:00:00:20", "arp", "arp eth0")
+    rows = inventory.build_rows(found, {}, {}, {}, "", T1)
+    first = next(r for r in rows if r["ip"] == "10.0.0.1")
+    assert len(first["mac_shared_with"]) == 8 and "10.0.0.1" not in first["mac_shared_with"]
+    assert "mac_shared_with" not in next(r for r in rows if r["ip"] == "10.0.0.20")
+    assert inventory.proxy_arp_suspects(rows) == {"02:00:00:00:00:01": 9}
