@@ -83,22 +83,20 @@ def transport_for(target: str, known_hosts: str | None = None, accept_new: bool 
 def _progress(lang: str) -> Callable[[Any, int, int], None]:
     from secaudit.agent.remote import STATUS_TEXT
 
-    lg = "en" if lang == "en" else "vi"
-
     def show(result: Any, done: int, total: int) -> None:
         seconds = f"{result.duration_ms / 1000:.1f} s"
-        status = STATUS_TEXT.get(result.status, {"vi": result.status, "en": result.status})[lg]
+        status = STATUS_TEXT.get(result.status, {"vi": result.status, "en": result.status})[lang]
         if result.recorded_key_in:
-            click.echo(t("remote.host_key_recorded", lg, target=result.spec.target, host_key=result.host_key,
+            click.echo(t("remote.host_key_recorded", lang, target=result.spec.target, host_key=result.host_key,
                          path=result.recorded_key_in), err=True)
         if result.audited:
             summary = result.report["summary"]
-            line = t("remote.host_result", lg, score=summary["score"], fail=summary["fail"])
+            line = t("remote.host_result", lang, score=summary["score"], fail=summary["fail"])
         else:
-            line = result.reason[lg]
+            line = result.reason[lang]
         click.echo(f"[{done}/{total}] {result.spec.target}: {status} — {line} ({seconds})", err=True)
         if result.sign_error:
-            click.echo("  " + t("sign.skipped", lg, reason=result.sign_error[lg]), err=True)
+            click.echo("  " + t("sign.skipped", lang, reason=result.sign_error[lang]), err=True)
 
     return show
 
@@ -115,7 +113,6 @@ def run_remote_audit(host: tuple[str, ...] | list[str], hosts_file: str | None, 
     from secaudit.agent.remote import RemoteRun, audit_hosts, exit_code, summary_table, write_summary
     from secaudit.report import terminal
 
-    lg = "en" if lang == "en" else "vi"
     specs = gather(host, hosts_file)
     out_dir = output or "."
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
@@ -129,7 +126,7 @@ def run_remote_audit(host: tuple[str, ...] | list[str], hosts_file: str | None, 
     run = RemoteRun(options=ssh_options(known_hosts, accept_new, identity, sudo, connect_timeout), config=config,
                     playbook=playbook, out_dir=out_dir, formats=(fmt,), lang=lang, sign=sign, key_dir=key_dir,
                     parallel=parallel)
-    click.echo(t("remote.start", lg, n=len(specs), parallel=min(parallel, len(specs))), err=True)
+    click.echo(t("remote.start", lang, n=len(specs), parallel=min(parallel, len(specs))), err=True)
     results = audit_hosts(specs, run, _progress(lang))
     for result in results:
         if result.report is None:
@@ -139,7 +136,7 @@ def run_remote_audit(host: tuple[str, ...] | list[str], hosts_file: str | None, 
         terminal.render(result.report, lang, verbose=verbose)
     click.echo("\n" + summary_table(results, lang))
     path = write_summary(results, out_dir)
-    click.echo(t("remote.summary_written", lg, path=path))
+    click.echo(t("remote.summary_written", lang, path=path))
     return exit_code(results)
 
 
@@ -164,9 +161,9 @@ def remote_audit(host: tuple[str, ...], hosts_file: str | None, parallel: int, a
 
     if not remote_requested(host, hosts_file):
         raise click.UsageError("give --host USER@HOST or --hosts FILE.")
-    lg = lang or default_lang()
+    lang = lang or default_lang()
     config = load_config(config_path)
     book = pb.load(playbook or config.playbook)
     sys.exit(run_remote_audit(host, hosts_file, parallel, accept_new, known_hosts, identity, sudo, connect_timeout,
-                              config=config, playbook=book, lang=lg, fmt=fmt, output=output, verbose=verbose,
+                              config=config, playbook=book, lang=lang, fmt=fmt, output=output, verbose=verbose,
                               sign=sign, key_dir=key_dir))
