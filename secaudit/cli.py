@@ -12,7 +12,9 @@ import click
 
 from secaudit import __version__
 from secaudit.errors import SecauditError
+from secaudit.fsutil import write_file
 from secaudit.i18n import LANGS, default_lang, t
+from secaudit.report import OUTPUT_FORMATS
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
@@ -57,17 +59,6 @@ def _transport(root: str | None, replay: str | None) -> Any:
     return LocalTransport()
 
 
-FORMATS = ["text", "json", "html", "md", "pdf", "sarif", "csv"]
-
-
-def _write_bytes(path: str, data: bytes) -> None:
-    try:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    except OSError as exc:
-        raise SecauditError(t("error.write", "vi", path=path, error=exc.strerror),
-                            t("error.write", "en", path=path, error=exc.strerror)) from exc
 
 
 def emit(report: dict[str, Any], fmt: str, output: str | None, lang: str, verbose: bool) -> int:
@@ -95,7 +86,7 @@ def emit(report: dict[str, Any], fmt: str, output: str | None, lang: str, verbos
             stamp = report["generated_at"][:10].replace("-", "")
             output = f"{report['host']['hostname'] or 'report'}-{stamp}.pdf"
         if output and output != "-":
-            _write_bytes(output, data)
+            write_file(output, data)
             terminal.render(report, lang, verbose=verbose)
             click.echo(t("report.written", lang, path=output))
         else:
@@ -181,7 +172,7 @@ def _remote_options(fn: Any) -> Any:
 @_common
 @click.option("--playbook", default=None, help="Playbook id or path (default from config: dong-nai-2026).")
 @lang_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")
+@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="text")
 @click.option("-o", "--output", default=None, help="Write the report here (a directory with --host/--hosts).")
 @click.option("-v", "--verbose", is_flag=True, help="Also list passing checks.")
 @click.option("--sign/--no-sign", default=None, help="Sign the report (default: when a key exists).")
@@ -237,7 +228,7 @@ def facts(config_path: str | None, root: str | None, replay: str | None, output:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--playbook", default=None)
 @lang_option
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")
+@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="text")
 @click.option("-o", "--output", default=None)
 @click.option("-v", "--verbose", is_flag=True)
 def evaluate(facts_path: str, config_path: str | None, playbook: str | None, lang: str | None,

@@ -97,3 +97,17 @@ def read_capped(path: str | Path, cap: int) -> bytes:
     if len(data) > cap:
         raise TooLarge(len(data))
     return data
+
+
+def write_file(path: str, data: bytes) -> None:
+    """Write an output the user asked for (-o): parent directories created, one-sentence error."""
+    from secaudit.errors import SecauditError
+    from secaudit.i18n import t
+
+    try:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    except OSError as exc:
+        raise SecauditError(t("error.write", "vi", path=path, error=exc.strerror),
+                            t("error.write", "en", path=path, error=exc.strerror)) from None

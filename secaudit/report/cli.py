@@ -16,11 +16,12 @@ from typing import Any, NoReturn
 import click
 
 from secaudit.errors import SecauditError
+from secaudit.fsutil import write_file
 from secaudit.i18n import LANGS, default_lang, t
+from secaudit.report import RENDER_FORMATS as FORMATS
+from secaudit.sign import ENVELOPE_SUFFIX
 
-FORMATS = ("html", "md", "pdf", "sarif", "csv")
 SUFFIX = {"html": ".html", "md": ".md", "pdf": ".pdf", "sarif": ".sarif", "csv": ".csv"}
-ENVELOPE_SUFFIX = ".secaudit.json"
 
 class RenderInputError(SecauditError):
     pass
@@ -133,13 +134,7 @@ def write_output(data: bytes, output: str) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    try:
-        target = Path(output)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    except OSError as exc:
-        raise SecauditError(t("error.write", "vi", path=output, error=exc.strerror),
-                            t("error.write", "en", path=output, error=exc.strerror)) from None
+    write_file(output, data)
 
 
 @click.command("render")

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Any
 
 from secaudit.errors import SecauditError
+from secaudit.report import RENDER_FORMATS as FORMATS
 from secaudit.report.viewmodel import (
     _UNSAFE,
     HTML_CAPS,
@@ -27,8 +28,6 @@ from secaudit.report.viewmodel import (
     visible,
 )
 from secaudit.resources import shipped_dir
-
-FORMATS = ("html", "md", "pdf", "sarif", "csv")
 
 
 class RenderError(SecauditError):

@@ -9,10 +9,12 @@ Files live in /etc/pam.d, with /usr/lib/pam.d as the vendor fallback.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from secaudit.facts.context import FactContext
+from secaudit.facts.linux.continued import join_continued
 from secaudit.transport.base import FactUnavailable
 
 PAM_DIRS = ("/etc/pam.d", "/usr/lib/pam.d")
@@ -83,25 +85,14 @@ def _tokens(line: str) -> list[str]:
 
 
 def logical_lines(text: str) -> list[tuple[int, str]]:
-    out: list[tuple[int, str]] = []
-    pending: list[str] = []
-    start = 0
+    return join_continued(_physical(text))
+
+
+def _physical(text: str) -> Iterator[tuple[int, str, bool]]:
     for number, raw in enumerate(text.splitlines(), 1):
         body = raw.split("#", 1)[0].rstrip()
         continued = body.endswith("\\")
-        if continued:
-            body = body[:-1]
-        if not pending:
-            start = number
-        pending.append(body)
-        if not continued:
-            joined = " ".join(pending).strip()
-            pending = []
-            if joined:
-                out.append((start, joined))
-    if pending and " ".join(pending).strip():
-        out.append((start, " ".join(pending).strip()))
-    return out
+        yield number, body[:-1] if continued else body, continued
 
 
 def parse_pam(text: str, path: str) -> list[Line]:

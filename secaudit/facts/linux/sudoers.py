@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from secaudit.facts.linux.continued import join_continued
 from secaudit.transport.base import FactUnavailable
 
 TAGS = ("NOPASSWD", "PASSWD", "NOEXEC", "EXEC", "SETENV", "NOSETENV", "LOG_INPUT", "NOLOG_INPUT",
@@ -109,30 +110,20 @@ def _strip_comment(line: str) -> tuple[str, bool]:
 
 def logical_lines(text: str) -> list[tuple[int, str]]:
     """(first line number, text) of each logical line: comments cut, continuations joined."""
-    out: list[tuple[int, str]] = []
-    pending: list[str] = []
-    start = 0
+    return join_continued(_physical(text))
+
+
+def _physical(text: str) -> Iterator[tuple[int, str, bool]]:
+    continuing = False
     for number, raw in enumerate(text.splitlines(), 1):
-        if not pending and _INCLUDE_LINE.match(raw):
-            out.append((number, raw.strip()))
+        if not continuing and _INCLUDE_LINE.match(raw):
+            yield number, raw.strip(), False
             continue
         body, had_comment = _strip_comment(raw)
         stripped = body.rstrip(" \t\r")
         trailing = len(stripped) - len(stripped.rstrip("\\"))
-        continued = not had_comment and trailing % 2 == 1
-        if continued:
-            stripped = stripped[:-1]
-        if not pending:
-            start = number
-        pending.append(stripped)
-        if not continued:
-            joined = " ".join(pending).strip()
-            pending = []
-            if joined:
-                out.append((start, joined))
-    if pending and " ".join(pending).strip():
-        out.append((start, " ".join(pending).strip()))
-    return out
+        continuing = not had_comment and trailing % 2 == 1
+        yield number, stripped[:-1] if continuing else stripped, continuing
 
 
 # --- a cursor over one logical line --------------------------------------------------------
