@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import stat as stat_mod
 from pathlib import Path
 
 _FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -87,16 +89,42 @@ def replace(path: Path, data: bytes, mode: int = 0o644, exact: bool = False) -> 
     fsync_dir(path.parent)
 
 
+class NotRegularFile(OSError):
+    """A device, FIFO, socket or directory where a file was expected (never opened for reading)."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(errno.EINVAL, "not a regular file", str(path))
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+
+
 def read_capped(path: str | Path, cap: int) -> bytes:
-    """Read at most `cap` bytes; TooLarge before reading when the size is known, or once cap is passed."""
-    with open(path, "rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
-        if size > cap:
-            raise TooLarge(size)
-        data = fh.read(cap + 1)  # pipes and growing files report no or a stale size
-    if len(data) > cap:
-        raise TooLarge(len(data))
-    return data
+    """A regular file's bytes, at most `cap`: NotRegularFile for anything else (checked with stat before
+    opening, so a FIFO or device is never opened, and with fstat after an O_NONBLOCK open), TooLarge
+    before reading when the size is over `cap`, or once `cap` is passed (files that report no size)."""
+    if not stat_mod.S_ISREG(os.stat(path).st_mode):
+        raise NotRegularFile(path)
+    fd = os.open(path, _READ_FLAGS)
+    try:
+        st = os.fstat(fd)
+        if not stat_mod.S_ISREG(st.st_mode):  # swapped between stat and open
+            raise NotRegularFile(path)
+        if st.st_size > cap:
+            raise TooLarge(st.st_size)
+        chunks: list[bytes] = []
+        got = 0
+        while got <= cap:
+            chunk = os.read(fd, min(1 << 20, cap + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    finally:
+        os.close(fd)
+    if got > cap:
+        raise TooLarge(got)
+    return b"".join(chunks)
 
 
 def write_file(path: str, data: bytes) -> None:

@@ -38,6 +38,8 @@ REASON: dict[str, dict[str, str]] = {
     "command_failed": {"vi": "lệnh thất bại: {detail}", "en": "command failed: {detail}"},
     "timeout": {"vi": "quá thời gian: {detail}", "en": "timed out: {detail}"},
     "error": {"vi": "lỗi khi thu thập: {detail}", "en": "collection error: {detail}"},
+    "not_regular": {"vi": "không phải tệp thông thường: {detail}", "en": "not a regular file: {detail}"},
+    "too_large": {"vi": "quá lớn, không đọc: {detail}", "en": "too large, not read: {detail}"},
 }
 
 

@@ -6,9 +6,11 @@ from secaudit.transport.base import (
     FactUnavailable,
     NotApplicable,
     NotFound,
+    NotRegular,
     PermissionDenied,
     StatResult,
     TimedOut,
+    TooLarge,
     Transport,
 )
 
@@ -18,8 +20,10 @@ __all__ = [
     "FactUnavailable",
     "NotApplicable",
     "NotFound",
+    "NotRegular",
     "PermissionDenied",
     "StatResult",
     "TimedOut",
+    "TooLarge",
     "Transport",
 ]

@@ -36,6 +36,18 @@ class TimedOut(FactUnavailable):
     code = "timeout"
 
 
+class NotRegular(FactUnavailable):
+    """A device, FIFO, socket or directory where a file was expected: never opened for reading."""
+
+    code = "not_regular"
+
+
+class TooLarge(FactUnavailable):
+    """Larger than the cap for this kind of input (or the run's read budget is spent): not read."""
+
+    code = "too_large"
+
+
 @dataclass(frozen=True)
 class StatResult:
     mode: int  # permission bits and file type, as os.stat's st_mode
@@ -61,9 +73,13 @@ class Transport(Protocol):
     mode: str  # local | root | ssh | replay
     live: bool  # sockets/processes of the audited system are observable
 
-    def read_bytes(self, path: str, limit: int | None = None) -> bytes: ...
+    def read_bytes(self, path: str, limit: int | None = None, cap: int | None = None) -> bytes:
+        """A regular file's bytes. `limit`: read only the first `limit` bytes. Otherwise the whole
+        file, refused with TooLarge when over `cap` (default limits.CONFIG_FILE). NotRegular for
+        anything but a regular file (checked before opening and again on the open descriptor)."""
+        ...
 
-    def read_text(self, path: str) -> str: ...
+    def read_text(self, path: str, cap: int | None = None) -> str: ...
 
     def stat(self, path: str) -> StatResult: ...
 
