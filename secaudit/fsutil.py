@@ -6,6 +6,7 @@ import errno
 import os
 import secrets
 import stat as stat_mod
+import zlib
 from pathlib import Path
 
 _FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -127,15 +128,113 @@ def read_capped(path: str | Path, cap: int) -> bytes:
     return b"".join(chunks)
 
 
-def write_file(path: str, data: bytes) -> None:
-    """Write an output the user asked for (-o): parent directories created, one-sentence error."""
+def gunzip_capped(data: bytes, cap: int) -> bytes:
+    """Decompress gzip data (several members too) to at most `cap` bytes: TooLarge past it, so a
+    small compressed bomb never expands in memory. zlib.error or EOFError on damaged data."""
+    out = bytearray()
+    while data:
+        engine = zlib.decompressobj(wbits=31)
+        out += engine.decompress(data, cap + 1 - len(out))
+        if len(out) > cap or engine.unconsumed_tail:
+            raise TooLarge(len(out))
+        if not engine.eof:
+            raise EOFError("compressed data ends early")
+        data = engine.unused_data.lstrip(b"\0")  # members may be padded
+    return bytes(out)
+
+
+# --- outputs: reports, envelopes, summaries ------------------------------------------------------
+
+# Characters never kept in a derived file name: path separators, what Windows refuses, and every
+# control, format (bidi, zero-width), separator or unassigned code point (see _unsafe_char).
+_NAME_REFUSED = set('/\\:*?"<>|')
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", "conin$", "conout$", "clock$",
+                     *(f"com{i}" for i in "123456789¹²³"), *(f"lpt{i}" for i in "123456789¹²³")}
+
+
+def _unsafe_char(ch: str) -> bool:
+    import unicodedata
+
+    return ch in _NAME_REFUSED or unicodedata.category(ch)[0] in "CZ"  # Cc Cf Cs Co Cn, Zs Zl Zp
+
+
+def safe_name(text: object, fallback: str = "report", limit: int = 100) -> str:
+    """A file name part derived from audited data (a hostname, a set name): Vietnamese letters kept
+    (NFC), but no path separator, no '..', no leading dot or dash, no control, bidi or space
+    character, no Windows-reserved name or character, at most `limit` UTF-8 bytes; `fallback`
+    when nothing is left. It never names anything outside the directory it is joined to."""
+    import re
+    import unicodedata
+
+    raw = unicodedata.normalize("NFC", "" if text is None else str(text))
+    name = re.sub(r"_{2,}", "_", "".join("_" if _unsafe_char(ch) else ch for ch in raw))
+    name = re.sub(r"\.{2,}", ".", name).strip("._- ")
+    name = name.encode("utf-8")[:limit].decode("utf-8", "ignore").rstrip("._- ")
+    if name.split(".", 1)[0].casefold() in _WINDOWS_RESERVED:
+        name = "_" + name
+    return name or fallback
+
+
+def write_error(path: str | Path, exc: OSError) -> Exception:
+    """The one sentence for an output that could not be written."""
     from secaudit.errors import SecauditError
     from secaudit.i18n import t
 
+    why = exc.strerror or str(exc)
+    return SecauditError(t("error.write", "vi", path=path, error=why), t("error.write", "en", path=path, error=why))
+
+
+def create_unique(directory: Path, stem: str, suffix: str, data: bytes, mode: int = 0o644) -> Path:
+    """Write `stem+suffix` into `directory`, or `stem-2+suffix`, -3...: atomically (create_new), never
+    overwriting or following anything already there. `stem` must come from safe_name()."""
+    if os.sep in stem or (os.altsep and os.altsep in stem) or stem in ("", ".", ".."):
+        raise ValueError(f"not a file name: {stem!r}")
+    directory.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        path = directory / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
+        try:
+            create_new(path, data, mode)
+        except FileExistsError:
+            continue
+        return path
+    raise FileExistsError(errno.EEXIST, "too many files with this name", str(directory / f"{stem}{suffix}"))
+
+
+def _write_through(path: Path, data: bytes) -> None:
+    """A device or FIFO the user named (`-o /dev/null`): written in place. O_NONBLOCK on open, so a
+    FIFO nobody reads fails (ENXIO) instead of hanging; O_NOFOLLOW, so it is still no symlink."""
+    import fcntl
+
+    fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW)
     try:
-        target = Path(path)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def write_file(path: str | Path, data: bytes) -> None:
+    """Write an output the user named (-o), parent directories created: to a temporary file beside it,
+    then renamed over it (replace()), so a full disk or a kill leaves the previous file whole and a
+    symlink at `path` is replaced, never written through. An existing file keeps its permissions.
+    Errors are one sentence (SecauditError)."""
+    target = Path(path)
+    try:
+        try:
+            st: os.stat_result | None = os.lstat(target)
+        except FileNotFoundError:
+            st = None
+        if st is not None and stat_mod.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+        if st is not None and os.name != "nt" and (stat_mod.S_ISCHR(st.st_mode) or stat_mod.S_ISFIFO(st.st_mode)):
+            _write_through(target, data)
+            return
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        if st is not None and stat_mod.S_ISREG(st.st_mode):
+            replace(target, data, stat_mod.S_IMODE(st.st_mode) & 0o666, exact=True)
+        else:
+            replace(target, data)
     except OSError as exc:
-        raise SecauditError(t("error.write", "vi", path=path, error=exc.strerror),
-                            t("error.write", "en", path=path, error=exc.strerror)) from None
+        raise write_error(path, exc) from None

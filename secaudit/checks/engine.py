@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from secaudit.agent.config import AgentConfig
@@ -16,6 +15,7 @@ from secaudit.facts.model import Snapshot
 from secaudit.i18n import REASON, STATUS, both, render
 from secaudit.i18n.messages import MESSAGES
 from secaudit.playbook import Playbook
+from secaudit.workers import run_all
 
 
 @dataclass
@@ -96,26 +96,27 @@ def run_checks(snapshot: Snapshot, check_ids: list[str], playbook: Playbook, con
         now = datetime.now(UTC)
     env = Env(role=effective_role(snapshot, config), now=now, config=config, family=family)
     results: dict[str, Result] = {}
-    pending: dict[str, tuple[Future[Any], float]] = {}
-    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="checks")
+    pending: list[tuple[Check, dict[str, Any]]] = []
     for cid in check_ids:
         chk = registry[cid]
         early = _precondition(chk, snapshot, env)
         if early is not None:
             results[cid] = early
             continue
-        pending[cid] = (pool.submit(chk.fn, snapshot, params_for(chk, playbook, config), env), time.monotonic())
-    for cid, (fut, started) in pending.items():
-        chk = registry[cid]
-        try:
-            out = fut.result(timeout=max(0.0, chk.meta.timeout - (time.monotonic() - started)))
-            outcomes = out if isinstance(out, list) else [out]
-            results[cid] = _to_result(chk, _merge(outcomes)) if outcomes else Result(
-                cid, "not_applicable", both(MESSAGES["check.not_applicable"], {"reason": "-"}), {})
-        except FutureTimeout:
+        pending.append((chk, params_for(chk, playbook, config)))
+    # Checks are pure and fast; the deadline only stops a pathological one (daemon threads: never waited for).
+    deadline = time.monotonic() + max((chk.meta.timeout for chk, _ in pending), default=0.0)
+    tasks = run_all([partial(chk.fn, snapshot, params, env) for chk, params in pending], 4, deadline, "checks")
+    for (chk, _), task in zip(pending, tasks, strict=True):
+        cid = chk.meta.id
+        if not task.done.is_set():
             results[cid] = Result(cid, "error", both(MESSAGES["check.timeout"], {"seconds": chk.meta.timeout}), {})
-        except Exception as exc:  # a bug or unexpected input: report it, carry on
+        elif task.error is not None:  # a bug or unexpected input: report it, carry on
+            exc = task.error
             results[cid] = Result(cid, "error", both(MESSAGES["check.error"],
                                                      {"error": f"{type(exc).__name__}: {exc}"}), {})
-    pool.shutdown(wait=False, cancel_futures=True)
-    return results
+        else:
+            outcomes = task.result if isinstance(task.result, list) else [task.result]
+            results[cid] = _to_result(chk, _merge(outcomes)) if outcomes else Result(
+                cid, "not_applicable", both(MESSAGES["check.not_applicable"], {"reason": "-"}), {})
+    return {cid: results[cid] for cid in check_ids if cid in results}

@@ -22,25 +22,33 @@ class FactContext:
         self._lock = threading.RLock()
         self._memo: dict[str, Any] = {}
         self._memo_locks: dict[str, threading.Lock] = {}
+        self._closed = False
+
+    def close(self) -> None:
+        """Collection is over: later writes (from a collector past its deadline) are dropped."""
+        with self._lock:
+            self._closed = True
 
     # -- writing -----------------------------------------------------------------
     def put(self, table: str, value: Any) -> None:
         with self._lock:
-            self.snapshot.tables[table] = value
+            if not self._closed:
+                self.snapshot.tables[table] = value
 
     def unknown(self, key: str, code: str, detail: str) -> None:
         with self._lock:
-            self.snapshot.unknown.setdefault(key, {"code": code, "detail": detail})
+            if not self._closed:
+                self.snapshot.unknown.setdefault(key, {"code": code, "detail": detail})
 
     def unknown_from(self, key: str, exc: FactUnavailable) -> None:
         self.unknown(key, exc.code, exc.detail)
 
     # -- reading helpers -----------------------------------------------------------
-    def read_text(self, path: str, unknown_key: str | None = None) -> str | None:
+    def read_text(self, path: str, unknown_key: str | None = None, cap: int | None = None) -> str | None:
         """File text, or None. When `unknown_key` is given, a failure other than
-        'not found' is recorded as unknown under that key."""
+        'not found' is recorded as unknown under that key. `cap`: see Transport.read_bytes."""
         try:
-            return self.transport.read_text(path)
+            return self.transport.read_text(path, cap=cap)
         except FactUnavailable as exc:
             if unknown_key and exc.code != "not_found":
                 self.unknown_from(unknown_key, exc)

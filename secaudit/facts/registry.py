@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from secaudit import __version__
 from secaudit.agent.config import AgentConfig
 from secaudit.facts.context import FactContext
 from secaudit.facts.model import Snapshot
 from secaudit.transport.base import FactUnavailable, Transport
+from secaudit.workers import run_all
 
 CollectFn = Callable[[FactContext], None]
 
@@ -63,15 +64,14 @@ def collect(transport: Transport, config: AgentConfig, family: str = "linux",
     snap = Snapshot(collected_at=rfc3339(started), mode=transport.mode, tool_version=__version__)
     ctx = FactContext(transport, config, snap, started)
     chosen = [c for c in COLLECTORS if c.family == family and (only is None or c.name in only)]
-    pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="facts")
-    futures = {pool.submit(_run_one, c, ctx): c for c in chosen}
-    deadline = started + max((c.timeout for c in chosen), default=0)
-    _, pending = wait(futures, timeout=max(0.0, deadline - time.time()))
-    for fut in pending:
-        col = futures[fut]
-        for table in col.tables:
-            if table not in snap.tables:
-                ctx.unknown(table, "timeout", f"{col.name} did not finish within {col.timeout:.0f} s")
-    pool.shutdown(wait=False, cancel_futures=True)
+    deadline = time.monotonic() + max((c.timeout for c in chosen), default=0)
+    tasks = run_all([partial(_run_one, c, ctx) for c in chosen], 8, deadline, "facts")
+    ctx.close()  # a collector still running past the deadline can no longer change the snapshot
+    for col, task in zip(chosen, tasks, strict=True):
+        if not task.done.is_set():
+            for table in col.tables:
+                if table not in snap.tables:
+                    snap.unknown.setdefault(table, {"code": "timeout",
+                                                    "detail": f"{col.name} did not finish within {col.timeout:.0f} s"})
     snap.duration_ms = int((time.time() - started) * 1000)
     return snap

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,6 +47,23 @@ class TooLarge(FactUnavailable):
     """Larger than the cap for this kind of input (or the run's read budget is spent): not read."""
 
     code = "too_large"
+
+
+class ReadBudget:
+    """Bytes one transport may still read in this run (every read and command output charges it), so
+    that many files just under their caps cannot add up to exhaust the agent either."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.left = total
+        self._lock = threading.Lock()
+
+    def charge(self, n: int, what: str) -> None:
+        with self._lock:
+            self.left -= n
+            spent = self.left < 0
+        if spent:
+            raise TooLarge(f"{what}: read budget of {self.total >> 20} MiB for this run is spent")
 
 
 @dataclass(frozen=True)

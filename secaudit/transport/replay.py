@@ -21,8 +21,11 @@ import stat as stat_mod
 from pathlib import Path
 from typing import Any
 
+from secaudit import limits
 from secaudit.errors import SecauditError
-from secaudit.transport.base import CommandResult, NotFound, PermissionDenied, StatResult
+from secaudit.fsutil import TooLarge as FileTooLarge
+from secaudit.fsutil import read_capped
+from secaudit.transport.base import CommandResult, NotFound, NotRegular, PermissionDenied, StatResult, TooLarge
 
 SCHEMA = "secaudit.recording/v1"
 
@@ -31,10 +34,43 @@ def command_key(argv: list[str]) -> str:
     return shlex.join(argv)
 
 
+_SECTIONS: dict[str, tuple[type, type | None]] = {
+    "files": (dict, str), "stats": (dict, dict), "denied": (list, str), "commands": (dict, dict)}
+_STAT_FIELDS = ("mode", "uid", "gid", "size", "mtime")
+
+
+def _validate(recording: dict[str, Any]) -> None:
+    """Shapes before use: a recording is foreign input (a hostile one gets a sentence, not a traceback)."""
+    def bad(field: str, want: str) -> SecauditError:
+        return SecauditError(f"Bản ghi không hợp lệ: trường {field} phải là {want}.",
+                             f"Invalid recording: field {field} must be {want}.")
+
+    for section, (outer, inner) in _SECTIONS.items():
+        value = recording.get(section, outer())
+        if not isinstance(value, outer):
+            raise bad(section, outer.__name__)
+        pairs: list[tuple[Any, Any]] = list(value.items() if isinstance(value, dict) else enumerate(value)
+                                            if isinstance(value, list) else [])
+        for key, item in pairs:
+            if not isinstance(key, str | int) or (inner is not None and not isinstance(item, inner)):
+                raise bad(f"{section}[{key!r:.60}]", inner.__name__ if inner else "?")
+            if section == "stats":
+                for name in _STAT_FIELDS:
+                    if name in item and (type(item[name]) is not int or item[name] < 0):
+                        raise bad(f"stats[{key!r:.60}].{name}", "a non-negative integer")
+            if section == "commands":
+                if type(item.get("rc", 0)) is not int:
+                    raise bad(f"commands[{key!r:.60}].rc", "an integer")
+                for name in ("stdout", "stderr"):
+                    if not isinstance(item.get(name, ""), str):
+                        raise bad(f"commands[{key!r:.60}].{name}", "a string")
+
+
 class ReplayTransport:
     mode = "replay"
 
     def __init__(self, recording: dict[str, Any], live: bool = True) -> None:
+        _validate(recording)
         self.files: dict[str, str] = dict(recording.get("files", {}))
         self.stats: dict[str, dict[str, int]] = dict(recording.get("stats", {}))
         self.denied: set[str] = set(recording.get("denied", []))
@@ -51,11 +87,17 @@ class ReplayTransport:
     @classmethod
     def load(cls, path: str | Path) -> ReplayTransport:
         try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            data = json.loads(read_capped(path, limits.RECORDING).decode("utf-8"))
+        except FileTooLarge:
             raise SecauditError(
-                f"Không đọc được bản ghi {path}: {exc}.", f"Cannot read recording {path}: {exc}."
-            ) from exc
+                f"Bản ghi {path} lớn hơn {limits.mib(limits.RECORDING)}: không đọc.",
+                f"Recording {path} is larger than {limits.mib(limits.RECORDING)}: not read.") from None
+        except OSError as exc:
+            raise SecauditError(f"Không đọc được bản ghi {path}: {exc.strerror}.",
+                                f"Cannot read recording {path}: {exc.strerror}.") from None
+        except (ValueError, RecursionError):
+            raise SecauditError(f"Bản ghi {path} không phải JSON hợp lệ.",
+                                f"Recording {path} is not valid JSON.") from None
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             raise SecauditError(
                 f"{path} không phải bản ghi {SCHEMA}.", f"{path} is not a {SCHEMA} recording."
@@ -66,14 +108,21 @@ class ReplayTransport:
         if path in self.denied:
             raise PermissionDenied(path)
 
-    def read_bytes(self, path: str, limit: int | None = None) -> bytes:
-        return self.read_text(path).encode("utf-8")[:limit]
-
-    def read_text(self, path: str) -> str:
-        self._check(path)
+    def read_bytes(self, path: str, limit: int | None = None, cap: int | None = None) -> bytes:
+        if not self.stat(path).is_file:  # a recorded device, FIFO or directory is never "read"
+            raise NotRegular(path)
         if path not in self.files:
             raise NotFound(path)
-        return self.files[path]
+        data = self.files[path].encode("utf-8")
+        if limit is not None:
+            return data[:limit]
+        cap = limits.CONFIG_FILE if cap is None else cap
+        if len(data) > cap:
+            raise TooLarge(f"{path} ({limits.mib(len(data))} > {limits.mib(cap)})")
+        return data
+
+    def read_text(self, path: str, cap: int | None = None) -> str:
+        return self.read_bytes(path, cap=cap).decode("utf-8")
 
     def stat(self, path: str) -> StatResult:
         self._check(path)

@@ -35,15 +35,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from secaudit import limits
 from secaudit.errors import SecauditError
 from secaudit.transport.base import (
     CommandFailed,
     CommandResult,
     FactUnavailable,
     NotFound,
+    NotRegular,
     PermissionDenied,
+    ReadBudget,
     StatResult,
     TimedOut,
+    TooLarge,
 )
 
 T = TypeVar("T")
@@ -51,7 +55,6 @@ T = TypeVar("T")
 REMOTE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SYSTEM_KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
 CHUNK = 32768  # paramiko's largest SFTP read request
-MAX_OUTPUT = 64 * 1024 * 1024  # a command printing more than this is cut off (and fails)
 SFTP_SESSIONS = 4
 EXEC_CHANNELS = 4
 BATCH = 256  # files per read_many command
@@ -367,6 +370,13 @@ def _first_line(text: str) -> str:
     return next((line.strip() for line in text.splitlines() if line.strip()), "")[:200]
 
 
+_NOT_REGULAR = "secaudit: not a regular file"
+# `cat` for one file, refusing what is not a regular file (a FIFO would block, a device never ends)
+# and reading at most $2 bytes; a missing or unreadable file fails in `head` with the usual message.
+_READ_ONE = (f'if [ -e "$1" ] && [ ! -f "$1" ]; then echo "{_NOT_REGULAR}" >&2; exit 3; fi; '
+             'exec head -c "$2" -- "$1"')
+
+
 def _file_error(path: str, stderr: str) -> FactUnavailable:
     """Map a failed cat/stat/find run (C locale) to a transport error."""
     err = stderr.lower()
@@ -374,6 +384,8 @@ def _file_error(path: str, stderr: str) -> FactUnavailable:
         return PermissionDenied(f"{path} (sudo -n: {_first_line(stderr)})")
     if "permission denied" in err or "operation not permitted" in err:
         return PermissionDenied(path)
+    if _NOT_REGULAR in err:
+        return NotRegular(path)
     if "no such file" in err or "not a directory" in err or "is a directory" in err:
         return NotFound(path)
     return FactUnavailable(f"{path}: {_first_line(stderr) or 'failed'}")
@@ -400,6 +412,7 @@ class SshTransport:
         self._lock = threading.Lock()
         self._exec_slots = threading.BoundedSemaphore(exec_channels)
         self._closed = False
+        self.budget = ReadBudget(limits.REMOTE_BUDGET)  # every byte read from this host in this run
 
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
@@ -480,8 +493,8 @@ class SshTransport:
                 out += chan.recv(CHUNK)
             while chan.recv_stderr_ready():
                 err += chan.recv_stderr(CHUNK)
-            if len(out) + len(err) > MAX_OUTPUT:
-                raise CommandFailed(f"{command}: more than {MAX_OUTPUT // 1048576} MiB of output")
+            if len(out) + len(err) > limits.COMMAND_OUTPUT:
+                raise CommandFailed(f"{command}: more than {limits.mib(limits.COMMAND_OUTPUT)} of output")
             if chan.exit_status_ready() and chan.eof_received and not chan.recv_ready() \
                     and not chan.recv_stderr_ready():
                 break
@@ -489,6 +502,7 @@ class SshTransport:
             if remaining <= 0:
                 raise TimedOut(command)
             select.select([chan], [], [], min(remaining, 0.5))
+        self.budget.charge(len(out) + len(err), self.target)
         return chan.recv_exit_status(), bytes(out), bytes(err)
 
     def _command(self, argv: list[str], sudo: bool) -> str:
@@ -586,6 +600,9 @@ class SshTransport:
             return None
         try:
             result = op(sftp)
+        except FactUnavailable:
+            self._give(sftp)
+            raise
         except TimeoutError:
             self._discard(sftp)  # a late answer would confuse the next request
             raise TimedOut(f"{self.target}:{path}") from None
@@ -603,24 +620,24 @@ class SshTransport:
         return result
 
     # -- files ----------------------------------------------------------------------------------
-    def read_bytes(self, path: str, limit: int | None = None) -> bytes:
+    def read_bytes(self, path: str, limit: int | None = None, cap: int | None = None) -> bytes:
         if limit is not None and limit <= 0:
             return b""
+        cap = limits.CONFIG_FILE if cap is None else cap
         try:
-            data = self._sftp(path, lambda s: _sftp_read(s, path, limit))
+            data = self._sftp(path, lambda s: _sftp_read(s, path, limit, cap))
         except PermissionDenied:
             if not self.sudo:
                 raise
             data = None
-        except FactUnavailable as exc:
-            # sftp-server opens a directory, then fails the read with a bare "Failure"
-            if exc.code == "error" and self._is_dir(path):
-                raise NotFound(path) from None
-            raise
-        if data is not None:
-            return data
-        argv = ["cat", "--", path] if limit is None else ["head", "-c", str(limit), "--", path]
-        return self._run_for(path, argv, self.sudo)
+        if data is None:
+            want = limit if limit is not None else cap + 1
+            data = self._run_for(path, ["sh", "-c", _READ_ONE, "sh", path, str(want)], self.sudo)
+        else:
+            self.budget.charge(len(data), f"{self.target}:{path}")
+        if limit is None and len(data) > cap:
+            raise TooLarge(f"{path} (> {limits.mib(cap)})")
+        return data
 
     def _is_dir(self, path: str) -> bool:
         try:
@@ -628,8 +645,8 @@ class SshTransport:
         except FactUnavailable:
             return False
 
-    def read_text(self, path: str) -> str:
-        return self.read_bytes(path).decode("utf-8", errors="replace")
+    def read_text(self, path: str, cap: int | None = None) -> str:
+        return self.read_bytes(path, cap=cap).decode("utf-8", errors="replace")
 
     def stat(self, path: str) -> StatResult:
         try:
@@ -677,10 +694,10 @@ class SshTransport:
     def _read_batch(self, paths: list[str], limit: int | None) -> dict[str, bytes | FactUnavailable]:
         # One line per file: "+<base64>", "-missing" (or a directory) or "-denied"; base64 keeps
         # NULs and newlines intact. `[ -r ]` first: head's failure would be hidden by the pipe.
-        reader = 'base64 -w0 -- "$f"' if limit is None else f'head -c {int(limit)} -- "$f" | base64 -w0'
-        script = ('for f in "$@"; do if [ -d "$f" ] || [ ! -e "$f" ]; then echo -missing; '
-                  f'elif [ -r "$f" ] && b=$({reader} 2>/dev/null); then printf "+%s\\n" "$b"; '
-                  'elif [ -e "$f" ]; then echo -denied; else echo -missing; fi; done')
+        want = int(limit) if limit is not None else limits.CONFIG_FILE + 1
+        script = ('for f in "$@"; do if [ ! -e "$f" ]; then echo -missing; elif [ ! -f "$f" ]; then echo -special; '
+                  f'elif [ -r "$f" ] && b=$(head -c {want} -- "$f" 2>/dev/null | base64 -w0); then '
+                  'printf "+%s\\n" "$b"; else echo -denied; fi; done')
         rc, out, err = self._exec(self._command(["sh", "-c", script, "sh", *paths], self.sudo), 30.0)
         lines = out.decode("ascii", errors="replace").split("\n")
         if rc != 0 or len(lines) < len(paths):
@@ -688,7 +705,10 @@ class SshTransport:
         result: dict[str, bytes | FactUnavailable] = {}
         for path, line in zip(paths, lines, strict=False):
             if line.startswith("+"):
-                result[path] = base64.b64decode(line[1:])
+                data = base64.b64decode(line[1:])
+                result[path] = data if limit is not None or len(data) <= limits.CONFIG_FILE else TooLarge(path)
+            elif line == "-special":
+                result[path] = NotRegular(path)
             elif line == "-denied":
                 result[path] = PermissionDenied(path)
             else:
@@ -718,10 +738,16 @@ def _close_async(handle: Any) -> None:
         handle.close()
 
 
-def _sftp_read(sftp: Any, path: str, limit: int | None) -> bytes:
-    """Read a whole file (or `limit` bytes) in as few round trips as possible: open and one read
-    for a small regular file, pipelined requests (prefetch) for a large one."""
-    want = limit if limit is not None else 1 << 62
+def _sftp_read(sftp: Any, path: str, limit: int | None, cap: int) -> bytes:
+    """Read a regular file's first `limit` bytes, or all of it up to `cap` + 1 bytes (the caller refuses
+    more). STAT first: a FIFO would block the server's open(2), a device would stream without end."""
+    attrs = sftp.stat(path)
+    if not stat_mod.S_ISREG(attrs.st_mode or 0):
+        raise NotRegular(path)
+    size = int(attrs.st_size or 0)
+    if limit is None and size > cap:
+        raise TooLarge(f"{path} ({limits.mib(size)} > {limits.mib(cap)})")
+    want = limit if limit is not None else cap + 1
     fh = sftp.open(path, "rb")
     try:
         one_request = getattr(fh, "_read", None)  # a single READ; fh.read() loops until EOF
@@ -737,10 +763,8 @@ def _sftp_read(sftp: Any, path: str, limit: int | None) -> bytes:
             first = bytes(fh.read(min(want, CHUNK)))
             if len(first) >= want:
                 return first
-        if len(first) == CHUNK:
-            size = fh.stat().st_size or 0
-            if size > CHUNK:
-                fh.prefetch(min(size, want), max_concurrent_requests=64)
+        if len(first) == CHUNK and size > CHUNK:
+            fh.prefetch(min(size, want), max_concurrent_requests=64)
         rest = fh.read(want - len(first))
         return bytes(first) + bytes(rest)
     finally:

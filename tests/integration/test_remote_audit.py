@@ -161,7 +161,7 @@ def test_read_many_matches_single_reads(lab: Lab, tmp_path: Path) -> None:
         assert got["/proc/1/cmdline"] == Path("/proc/1/cmdline").read_bytes() and b"\0" in got["/proc/1/cmdline"]
         assert got[str(binary)] == binary.read_bytes() and limited[str(binary)] == binary.read_bytes()[:10]
         codes = {p: v.code for p, v in got.items() if not isinstance(v, bytes)}
-        assert codes == {"/khong-co": "not_found", "/etc/shadow": "permission_denied", "/etc": "not_found"}
+        assert codes == {"/khong-co": "not_found", "/etc/shadow": "permission_denied", "/etc": "not_regular"}
         assert transport.read_many([]) == {}
         big = lab.home / "big.dat"  # several SFTP requests, pipelined
         big.write_bytes(os.urandom(1_000_003))

@@ -118,10 +118,10 @@ def test_lastlog_read_stops_at_highest_needed_uid(make_root, monkeypatch) -> Non
     limits: list[int | None] = []
     original = RootTransport.read_bytes
 
-    def spy(self: RootTransport, path: str, limit: int | None = None) -> bytes:
+    def spy(self: RootTransport, path: str, limit: int | None = None, cap: int | None = None) -> bytes:
         if path == logins.LASTLOG:
             limits.append(limit)
-        return original(self, path, limit)
+        return original(self, path, limit, cap)
 
     monkeypatch.setattr(RootTransport, "read_bytes", spy)
     facts_of(root, only={"accounts"})

@@ -12,7 +12,7 @@ import pytest
 
 from secaudit.agent.hosts import HostsError, HostSpec, gather, load_hosts, parse_target
 from secaudit.agent.remote import HostResult, exit_code, summary_table
-from secaudit.transport.base import FactUnavailable, NotFound, PermissionDenied, TimedOut
+from secaudit.transport.base import FactUnavailable, NotFound, NotRegular, PermissionDenied, ReadBudget, TimedOut, TooLarge
 from secaudit.transport.ssh import REMOTE_PATH, SshTransport, _file_error, _record_host_key, _revoked_blobs
 
 # -- targets -------------------------------------------------------------------------------------
@@ -162,6 +162,7 @@ def test_gather_refuses_duplicates_and_separates_labels(tmp_path: Path) -> None:
     ("stat: cannot statx '/a/b': Not a directory\n", "not_found"),
     ("sudo: a password is required\n", "permission_denied"),
     ("cat: /x: Input/output error\n", "error"),
+    ("secaudit: not a regular file\n", "not_regular"),
 ])
 def test_command_errors_map_to_codes(stderr: str, code: str) -> None:
     assert _file_error("/x", stderr).code == code
@@ -225,7 +226,11 @@ class FakeSftp:
     def stat(self, path: str) -> Any:
         value = self._get(path)
         mode = (stat_mod.S_IFDIR | 0o755) if isinstance(value, dict) else (stat_mod.S_IFREG | 0o640)
-        return type("A", (), {"st_mode": mode, "st_uid": 0, "st_gid": 42, "st_size": 7, "st_mtime": 1700000000})()
+        if isinstance(value, str):  # a FIFO or a device, named by its kind
+            mode = {"fifo": stat_mod.S_IFIFO, "chr": stat_mod.S_IFCHR}[value] | 0o644
+        size = len(value) if isinstance(value, bytes) else 0  # kernel files (tuples) report no size
+        return type("A", (), {"st_mode": mode, "st_uid": 0, "st_gid": 42, "st_size": size,
+                              "st_mtime": 1700000000})()
 
     def listdir(self, path: str) -> list[str]:
         value = self._get(path)
@@ -267,7 +272,7 @@ def test_sftp_errors_map_to_transport_errors() -> None:
         tr.read_text("/etc/shadow")
     with pytest.raises(NotFound):
         tr.read_text("/nope")
-    with pytest.raises(NotFound):  # like LocalTransport: reading a directory is "not found"
+    with pytest.raises(NotRegular):  # like LocalTransport: only regular files are read
         tr.read_bytes("/etc")
     with pytest.raises(FactUnavailable) as info:
         tr.read_bytes("/bad")
@@ -298,6 +303,29 @@ def test_read_limit_and_large_files_are_prefetched() -> None:
     assert tr.read_bytes("/small") == b"abc" and tr.sftp.opened[-1].requests == 1  # open + one READ
 
 
+def test_only_regular_files_within_their_cap_are_opened() -> None:
+    tr = Fake({"/fifo": "fifo", "/dev/zero": "chr", "/big": b"x" * 5000, "/proc/x": (b"y" * 5000, 100)})
+    for path in ("/fifo", "/dev/zero"):
+        with pytest.raises(NotRegular):
+            tr.read_bytes(path)
+    assert not tr.sftp.opened  # refused on STAT, never opened
+    with pytest.raises(TooLarge):
+        tr.read_bytes("/big", cap=4000)
+    assert not tr.sftp.opened  # the size was known: not opened either
+    with pytest.raises(TooLarge):  # no size (a kernel file): refused once the cap is passed
+        tr.read_bytes("/proc/x", cap=4000)
+    assert tr.read_bytes("/big", limit=10) == b"x" * 10  # a head is always bounded
+
+
+def test_the_run_has_a_byte_budget_per_host() -> None:
+    tr = Fake({"/a": b"a" * 3000, "/b": b"b" * 3000})
+    tr.budget = ReadBudget(5000)
+    assert len(tr.read_bytes("/a")) == 3000
+    with pytest.raises(TooLarge) as info:
+        tr.read_bytes("/b")
+    assert "budget" in info.value.detail
+
+
 def test_kernel_files_are_read_to_the_end() -> None:
     # /proc answers short reads before its end: keep reading there, never for a regular file
     tr = Fake({"/proc/net/tcp": (b"x" * 300, 100), "/empty": b""})
@@ -308,13 +336,14 @@ def test_kernel_files_are_read_to_the_end() -> None:
 def test_sudo_retries_refused_reads_with_sudo_cat() -> None:
     denied = OSError(errno.EACCES, "Permission denied")
     tr = Fake({"/etc/shadow": denied, "/etc/sudoers.d": denied}, sudo=True, commands={
-        "cat -- /etc/shadow": (0, b"root:*:19000:0:99999:7:::\n", b""),
-        "head -c 5 -- /etc/shadow": (0, b"root:", b""),
+        "sh /etc/shadow 4194305": (0, b"root:*:19000:0:99999:7:::\n", b""),
+        "sh /etc/shadow 5": (0, b"root:", b""),
         "stat -L -c": (0, b"81a0 0 42 1234 1700000000 2049\n", b""),
         "find -H /etc/sudoers.d": (0, b"README\0secaudit\0", b""),
     })
     assert tr.read_text("/etc/shadow").startswith("root:*")
-    assert tr.ran[-1].startswith("sudo -n -- env LC_ALL=C LANG=C PATH=") and tr.ran[-1].endswith("cat -- /etc/shadow")
+    assert tr.ran[-1].startswith("sudo -n -- env LC_ALL=C LANG=C PATH=") and tr.ran[-1].endswith("sh /etc/shadow 4194305")
+    assert "head -c" in tr.ran[-1] and "not a regular file" in tr.ran[-1]
     assert tr.read_bytes("/etc/shadow", limit=5) == b"root:"
     st = tr.stat("/etc/shadow")
     assert (st.mode, st.uid, st.gid, st.size, st.dev, st.is_file) == (0o100640, 0, 42, 1234, 2049, True)
@@ -323,7 +352,7 @@ def test_sudo_retries_refused_reads_with_sudo_cat() -> None:
 
 def test_sudo_refusal_is_permission_denied() -> None:
     tr = Fake({"/etc/shadow": OSError(errno.EACCES, "x")}, sudo=True,
-              commands={"cat": (1, b"", b"sudo: a password is required\n"),
+              commands={"head -c": (1, b"", b"sudo: a password is required\n"),
                         "ss": (1, b"", b"sudo: a password is required\n")})
     with pytest.raises(PermissionDenied) as info:
         tr.read_text("/etc/shadow")
@@ -353,7 +382,7 @@ def test_arguments_are_quoted_for_the_remote_shell() -> None:
 
 
 def test_without_sftp_reads_use_commands() -> None:
-    tr = Fake({}, commands={"cat -- /etc/os-release": (0, b"ID=debian\n", b"")})
+    tr = Fake({}, commands={"sh /etc/os-release": (0, b"ID=debian\n", b"")})
     tr.sftp = None  # the server has no SFTP subsystem
     assert tr.read_text("/etc/os-release") == "ID=debian\n"
     assert not tr.sftp_usable

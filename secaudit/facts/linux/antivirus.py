@@ -17,6 +17,7 @@ from datetime import UTC, datetime, tzinfo
 from functools import cache
 from typing import Any
 
+from secaudit import limits
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.procs import Proc, ProcTable, process_table
 from secaudit.facts.model import AntivirusRow
@@ -60,7 +61,7 @@ def dpkg_installed(ctx: FactContext) -> dict[str, str] | None:
 
 
 def _dpkg_installed(ctx: FactContext) -> dict[str, str] | None:
-    text = ctx.read_text("/var/lib/dpkg/status", unknown_key="antivirus.packages")
+    text = ctx.read_text("/var/lib/dpkg/status", unknown_key="antivirus.packages", cap=limits.PACKAGE_DB)
     if text is None:
         return None
     out: dict[str, str] = {}
@@ -259,7 +260,7 @@ def last_clamav_scan(ctx: FactContext) -> tuple[int, str] | None:
             st = ctx.transport.stat(path)
             if not st.is_file or st.size > MAX_LOG_BYTES:
                 continue
-            text = ctx.transport.read_bytes(path).decode("utf-8", "replace")
+            text = ctx.transport.read_bytes(path, cap=MAX_LOG_BYTES).decode("utf-8", "replace")
         except FactUnavailable as exc:
             if exc.code != "not_found":
                 ctx.unknown("antivirus.last_scan_time", exc.code, exc.detail)

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from secaudit import limits
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.utmp import USER_PROCESS, parse_utmp
 from secaudit.facts.registry import collector, rfc3339
@@ -906,7 +907,7 @@ def parse_dpkg_status(text: str) -> list[DpkgPackage]:
 def dpkg_packages(ctx: FactContext) -> list[DpkgPackage]:
     """Parsed /var/lib/dpkg/status, shared between collectors."""
     def compute() -> list[DpkgPackage]:
-        text = ctx.read_text(DPKG_STATUS, unknown_key="software.dpkg")
+        text = ctx.read_text(DPKG_STATUS, unknown_key="software.dpkg", cap=limits.PACKAGE_DB)
         return parse_dpkg_status(text) if text else []
     return ctx.memo("inventory.dpkg_status", compute)
 

@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from secaudit import limits
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.utmp import last_logins as utmp_last_logins
 from secaudit.facts.linux.utmp import parse_utmp
@@ -119,9 +120,9 @@ def _query_sqlite(data: bytes, wal: bytes | None, sql: str) -> list[tuple[object
 
 
 def _read_db(ctx: FactContext, path: str) -> tuple[bytes, bytes | None]:
-    data = ctx.transport.read_bytes(path)
+    data = ctx.transport.read_bytes(path, cap=limits.LOG_FILE)
     try:
-        wal: bytes | None = ctx.transport.read_bytes(path + "-wal")
+        wal: bytes | None = ctx.transport.read_bytes(path + "-wal", cap=limits.LOG_FILE)
     except FactUnavailable:
         wal = None
     return data, wal
@@ -205,7 +206,7 @@ def collect_last_logins(ctx: FactContext, users: list[tuple[str, int]]) -> Login
             # better no wtmp than a stale one.
             result.failed.append((WTMP, "error", f"{WTMP} is {size} bytes; skipped"))
         else:
-            for name, urec in utmp_last_logins(parse_utmp(ctx.transport.read_bytes(WTMP))).items():
+            for name, urec in utmp_last_logins(parse_utmp(ctx.transport.read_bytes(WTMP, cap=MAX_WTMP_BYTES))).items():
                 offer(name, LoginRecord(urec.time, urec.line, urec.host, WTMP))
             result.read.append(WTMP)
     except FactUnavailable as exc:

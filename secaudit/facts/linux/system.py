@@ -7,19 +7,21 @@ In --root mode only configuration and enabled units are seen (what would run at 
 from __future__ import annotations
 
 import fnmatch
-import gzip
 import posixpath
 import re
 import shlex
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import cache
 from typing import Any
 
+from secaudit import limits
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.inventory import parse_os_release
 from secaudit.facts.model import FirewallTable, SystemTable
 from secaudit.facts.registry import collector, rfc3339
+from secaudit.fsutil import TooLarge, gunzip_capped
 from secaudit.transport.base import CommandFailed, CommandResult, FactUnavailable, NotFound, PermissionDenied
 
 CMD_TIMEOUT = 3.0
@@ -758,7 +760,7 @@ def _interval_on(value: str) -> bool:
 
 
 def dpkg_installed(ctx: FactContext, package: str) -> bool | None:
-    text = ctx.memo("system.dpkg_status", lambda: ctx.read_text("/var/lib/dpkg/status"))
+    text = ctx.memo("system.dpkg_status", lambda: ctx.read_text("/var/lib/dpkg/status", cap=limits.PACKAGE_DB))
     if text is None:
         return None
     m = re.search(rf"^Package: {re.escape(package)}\n((?:[^\n]+\n)*)", text, re.M)
@@ -902,10 +904,10 @@ def _history_files(ctx: FactContext, directory: str, base: str) -> list[str]:
 
 def _read_log(ctx: FactContext, path: str) -> str | None:
     try:
-        raw = ctx.transport.read_bytes(path)
+        raw = ctx.transport.read_bytes(path, cap=limits.LOG_FILE)
         if path.endswith(".gz"):
-            raw = gzip.decompress(raw)
-    except (FactUnavailable, OSError, EOFError):
+            raw = gunzip_capped(raw, limits.LOG_FILE)
+    except (FactUnavailable, TooLarge, OSError, EOFError, zlib.error):
         return None
     return raw.decode("utf-8", errors="replace")
 
