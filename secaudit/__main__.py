@@ -1,3 +1,3 @@
-from secaudit.cli import main
+from secaudit.cli import run
 
-main()
+run()

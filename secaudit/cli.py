@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import click
 
-from secaudit import __version__
+from secaudit import __version__, limits
 from secaudit.errors import SecauditError
-from secaudit.fsutil import write_file
+from secaudit.fsutil import safe_name, write_file
 from secaudit.i18n import LANGS, default_lang, t
 from secaudit.report import OUTPUT_FORMATS
 
@@ -24,17 +26,6 @@ lang_option = click.option("--lang", type=click.Choice(LANGS), default=None,
 
 def _lang(value: str | None) -> str:
     return value or default_lang()
-
-
-def _write(path: str, text: str, lang: str) -> None:
-    try:
-        target = Path(path)
-        if target.parent and not target.parent.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise SecauditError(t("error.write", "vi", path=path, error=exc.strerror),
-                            t("error.write", "en", path=path, error=exc.strerror)) from exc
 
 
 def _transport(root: str | None, replay: str | None) -> Any:
@@ -71,7 +62,7 @@ def emit(report: dict[str, Any], fmt: str, output: str | None, lang: str, verbos
 
             buf = io.StringIO()
             terminal.render(report, lang, file=buf, verbose=verbose)
-            _write(output, buf.getvalue(), lang)
+            write_file(output, buf.getvalue().encode("utf-8"))
             click.echo(t("report.written", lang, path=output))
         else:
             terminal.render(report, lang, verbose=verbose)
@@ -82,9 +73,9 @@ def emit(report: dict[str, Any], fmt: str, output: str | None, lang: str, verbos
             from secaudit.report.render import render
 
             data = render(report, fmt, lang)
-        if fmt == "pdf" and not output:
-            stamp = report["generated_at"][:10].replace("-", "")
-            output = f"{report['host']['hostname'] or 'report'}-{stamp}.pdf"
+        if fmt == "pdf" and not output:  # named after the audited host: sanitised, in this directory
+            stamp = safe_name(report["generated_at"][:10].replace("-", ""), "")
+            output = f"{safe_name(report['host']['hostname'])}-{stamp}.pdf"
         if output and output != "-":
             write_file(output, data)
             terminal.render(report, lang, verbose=verbose)
@@ -140,7 +131,9 @@ def sign_and_announce(report: dict[str, Any], sign: bool | None, key_dir: str | 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="secaudit")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def cli(debug: bool) -> None:
+@click.option("--deadline", type=click.IntRange(min=1), default=None, metavar="SECONDS",
+              help="Stop the whole run after this many seconds (default 1800; scan 6 h; backup 24 h).")
+def cli(debug: bool, deadline: int | None) -> None:
     """secaudit: kiểm tra tuân thủ an toàn thông tin cho trường học / security compliance auditor."""
     if debug:
         os.environ["SECAUDIT_DEBUG"] = "1"
@@ -218,7 +211,7 @@ def facts(config_path: str | None, root: str | None, replay: str | None, output:
     if output == "-":
         click.echo(text, nl=False)
     else:
-        _write(output, text, _lang(lang))
+        write_file(output, text.encode("utf-8"))
         click.echo(t("facts.written", _lang(lang), path=output), err=True)
 
 
@@ -317,6 +310,55 @@ def _lang_from_argv(argv: list[str]) -> str:
         if arg.startswith("--lang=") and arg[7:] in LANGS:
             return arg[7:]
     return default_lang()
+
+
+# A whole run has a deadline: past it the process exits (exit 2), whatever a thread is stuck on.
+DEADLINES = {"scan": 6 * 3600, "backup": 24 * 3600}
+
+
+def _deadline(argv: list[str]) -> int:
+    """Seconds for this run: --deadline (a group option), else SECAUDIT_DEADLINE, else by command."""
+    given = os.environ.get("SECAUDIT_DEADLINE", "")
+    for i, arg in enumerate(argv):
+        if arg.startswith("--deadline="):
+            given = arg.partition("=")[2]
+        elif arg == "--deadline" and i + 1 < len(argv):
+            given = argv[i + 1]
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    command = next((a for a in argv if not a.startswith("-")), "")
+    return DEADLINES.get(command, limits.RUN_DEADLINE)
+
+
+def _flush_and_exit(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
+def run() -> None:
+    """The `secaudit` command: `main` under a watchdog, and an exit that waits for no thread (a collector
+    stuck on a FIFO or a silent server must not keep a cron job alive once the report is written)."""
+    args = sys.argv[1:]
+    seconds = _deadline(args)
+    lang = _lang_from_argv(args)
+
+    def expired() -> None:
+        click.echo(t("error.deadline", lang, seconds=seconds), err=True)
+        _flush_and_exit(EXIT_ERROR)
+
+    watchdog = threading.Timer(seconds, expired)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        main(args)
+        code = EXIT_OK
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None else EXIT_ERROR)
+        if not isinstance(exc.code, int | None):
+            click.echo(str(exc.code), err=True)
+    _flush_and_exit(code)
 
 
 def main(argv: list[str] | None = None) -> None:

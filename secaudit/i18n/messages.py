@@ -43,7 +43,49 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Lỗi nội bộ: {error} (chạy lại với --debug để xem chi tiết).",
         "en": "Internal error: {error} (run again with --debug for details).",
     },
+    "error.deadline": {
+        "vi": "Lần chạy vượt quá thời hạn {seconds} giây nên đã dừng (báo cáo trước đó, nếu có, vẫn còn nguyên); "
+              "đặt thời hạn khác bằng --deadline.",
+        "en": "The run passed its deadline of {seconds} s and was stopped (any previous report is intact); "
+              "set another deadline with --deadline.",
+    },
     "error.write": {"vi": "Không ghi được {path}: {error}.", "en": "Cannot write {path}: {error}."},
+    # Our own input files (secaudit/inputs.py): {what} is one of the input.what.* labels
+    "input.missing": {"vi": "Không tìm thấy {what} {path}.", "en": "Cannot read {what} {path}: it does not exist."},
+    "input.not_regular": {
+        "vi": "Không đọc {what} {path}: đây không phải tệp thông thường (thiết bị, FIFO hay thư mục).",
+        "en": "Cannot read {what} {path}: it is not a regular file (a device, FIFO or directory).",
+    },
+    "input.too_large": {
+        "vi": "Không đọc {what} {path}: tệp lớn hơn giới hạn {cap}.",
+        "en": "Cannot read {what} {path}: it is larger than the {cap} limit.",
+    },
+    "input.unreadable": {"vi": "Không đọc được {what} {path}: {error}.", "en": "Cannot read {what} {path}: {error}."},
+    "input.not_utf8": {
+        "vi": "Không đọc được {what} {path}: dòng {line} không phải văn bản UTF-8.",
+        "en": "Cannot read {what} {path}: line {line} is not UTF-8 text.",
+    },
+    "input.bad_syntax": {
+        "vi": "{what} {path} không phải {format} hợp lệ (dòng {line}: {problem}).",
+        "en": "{what} {path} is not valid {format} (line {line}: {problem}).",
+    },
+    "input.too_deep": {
+        "vi": "{what} {path} lồng nhau quá sâu (hơn {limit} cấp).",
+        "en": "{what} {path} is nested too deeply (more than {limit} levels).",
+    },
+    "input.field": {"vi": "{what} {path}, trường '{field}': {problem}.", "en": "{what} {path}, field '{field}': {problem}."},
+    "input.corrupt_kept": {
+        "vi": "{what} {path} bị hỏng ({problem}); tệp được giữ nguyên: hãy kiểm tra hoặc chuyển nó đi rồi chạy lại.",
+        "en": "{what} {path} is corrupt ({problem}); it was left untouched: inspect or move it away, then run again.",
+    },
+    "input.what.config": {"vi": "tệp cấu hình", "en": "config file"},
+    "input.what.playbook": {"vi": "bộ yêu cầu", "en": "playbook"},
+    "input.what.hosts": {"vi": "tệp danh sách máy", "en": "hosts file"},
+    "input.what.state": {"vi": "tệp trạng thái", "en": "state file"},
+    "input.what.snapshot": {"vi": "ảnh chụp dữ kiện", "en": "facts snapshot"},
+    "input.what.known": {"vi": "tệp thiết bị đã biết", "en": "known-devices file"},
+    "input.what.report": {"vi": "báo cáo của máy", "en": "agent report"},
+    "input.what.nmap": {"vi": "tệp dữ liệu nmap", "en": "nmap data file"},
     "playbooks.valid": {"vi": "Hợp lệ: {path} ({n} yêu cầu).", "en": "Valid: {path} ({n} requirements)."},
     "facts.written": {"vi": "Đã ghi ảnh chụp dữ kiện: {path}", "en": "Facts snapshot written: {path}"},
     "sign.written": {"vi": "Đã ký và ghi báo cáo: {path}", "en": "Signed report written: {path}"},
