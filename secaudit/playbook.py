@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from secaudit import inputs, limits, safeyaml
 from secaudit.errors import PlaybookError
 from secaudit.resources import shipped_dir
 
@@ -20,8 +21,6 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _REQ_ID = re.compile(r"^[A-Z][A-Z0-9-]*$")
 _DUE = re.compile(r"^(\d{4}-)?\d{2}-\d{2}$")
 CADENCE_KINDS = ("annual", "quarterly", "monthly", "school_year", "dates")
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -72,27 +71,27 @@ class Playbook:
 
 
 class _Doc:
-    """Plain values plus the line of every field path, for error messages."""
+    """Plain values plus the line of every field path, for error messages. A playbook given by path is
+    foreign input: composed by safeyaml (no aliases, nesting and node limits), errors never quote it."""
 
     def __init__(self, path: str, text: str) -> None:
         self.path = path
         self.lines: dict[str, int] = {}
+        self._values = safeyaml.Constructor()
         try:
-            node = yaml.compose(text, Loader=_Loader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else 0
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise PlaybookError(
-                f"{path}:{line}: YAML không hợp lệ: {problem}.", f"{path}:{line}: invalid YAML: {problem}."
-            ) from None
-        self.data = self._value(node, "") if node is not None else None
+            node = safeyaml.compose(text)
+            self.data = self._value(node, "") if node is not None else None
+        except safeyaml.YamlRefused as exc:
+            raise PlaybookError(f"{path}:{exc.line or 1}: {exc.vi}.", f"{path}:{exc.line or 1}: {exc.en}.") from None
 
     def _value(self, node: yaml.Node, where: str) -> Any:
         self.lines[where] = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.lines[where] = key_node.start_mark.line + 1
+                    raise self.error(where, "khóa phải là chuỗi", "keys must be plain text")
                 key = str(key_node.value)
                 sub = f"{where}.{key}" if where else key
                 if key in out:
@@ -104,10 +103,9 @@ class _Doc:
         if isinstance(node, yaml.SequenceNode):
             return [self._value(n, f"{where}[{i}]") for i, n in enumerate(node.value)]
         try:
-            return yaml.load(yaml.serialize(node), Loader=_Loader)
-        except (ValueError, yaml.YAMLError) as exc:  # e.g. an unquoted impossible date, an unknown tag
-            why = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise self.error(where, f"giá trị không hợp lệ ({why})", f"invalid value ({why})") from None
+            return self._values.value(node)
+        except safeyaml.YamlRefused as exc:  # e.g. an unquoted impossible date, an unknown tag
+            raise self.error(where, exc.vi, exc.en) from None
 
     def error(self, where: str, vi: str, en: str) -> PlaybookError:
         line = self.lines.get(where)
@@ -164,11 +162,9 @@ def resolve(ref: str, near: Path | None = None) -> Path:
 
 def _read(path: Path) -> tuple[bytes, _Doc]:
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PlaybookError(
-            f"Không đọc được bộ yêu cầu {path}: {exc.strerror}.", f"Cannot read playbook {path}: {exc.strerror}."
-        ) from exc
+        raw = inputs.read_bytes(path, limits.PLAYBOOK, "playbook", PlaybookError)
+    except FileNotFoundError:
+        raise inputs.missing(PlaybookError, "playbook", path) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

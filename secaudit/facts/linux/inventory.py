@@ -730,8 +730,10 @@ def ifupdown_rows(ctx: FactContext, path: str = "/etc/network/interfaces",
 
 def netplan_rows(ctx: FactContext) -> list[dict[str, Any]]:
     """Netplan YAML; a file in /etc/netplan shadows one of the same name in /lib/netplan, and
-    later files (by name) override a device's earlier definition."""
-    import yaml
+    later files (by name) override a device's earlier definition. The files belong to the audited
+    system: safeyaml refuses aliases and over-deep or over-large documents, every value's type is
+    checked before use, and a refused file's reason names the line, never its content."""
+    from secaudit import safeyaml
 
     kinds = {"ethernets": "ether", "wifis": "wireless", "bridges": "bridge", "bonds": "bond", "vlans": "vlan",
              "tunnels": "tunnel", "modems": "ppp"}
@@ -742,24 +744,33 @@ def netplan_rows(ctx: FactContext) -> list[dict[str, Any]]:
     for n in sorted(files):
         path = files[n]
         try:
-            doc = yaml.safe_load(ctx.read_text(path, unknown_key="interfaces.configured") or "") or {}
-        except yaml.YAMLError as exc:
-            ctx.unknown("interfaces.configured", "error", f"{path}: {exc}")
+            doc = safeyaml.load(ctx.read_text(path, unknown_key="interfaces.configured") or "")
+        except safeyaml.YamlRefused as exc:
+            ctx.unknown("interfaces.configured", "error", f"{path}:{exc.line}: {exc.en}")
             continue
         network = doc.get("network") if isinstance(doc, dict) else None
         for section, kind in kinds.items():
             devs = network.get(section) if isinstance(network, dict) else None
             for name, conf in devs.items() if isinstance(devs, dict) else ():
+                if not isinstance(name, str | int) or isinstance(name, bool):
+                    continue  # not an interface name
                 conf = conf if isinstance(conf, dict) else {}
                 dhcp = any(conf.get(k) in (True, "yes", "true") for k in ("dhcp4", "dhcp6"))
                 row = _config_row(str(name), path, "dhcp" if dhcp else "static")
                 row["kind"] = kind
                 match = conf.get("match")
                 mac = conf.get("macaddress") or (match.get("macaddress") if isinstance(match, dict) else None)
-                row["mac"] = str(mac).lower() if mac else None
-                for addr in conf.get("addresses") or []:
+                if isinstance(mac, int) and not isinstance(mac, bool) and 0 <= mac < 60 ** 6:
+                    # an unquoted all-digit MAC (00:11:22:33:44:55) is a YAML 1.1 base-60 integer
+                    mac = ":".join(f"{mac // 60 ** i % 60:02d}" for i in range(5, -1, -1))
+                row["mac"] = mac.lower() if isinstance(mac, str) and mac else None
+                addresses = conf.get("addresses")
+                for addr in addresses if isinstance(addresses, list) else ():
                     # "10.0.0.5/24", or {"10.0.0.5/24": {lifetime: ...}}
-                    _add_address(row, addr if isinstance(addr, str) else str(next(iter(addr), "")))
+                    if isinstance(addr, dict) and len(addr) == 1:
+                        addr = next(iter(addr))
+                    if isinstance(addr, str):
+                        _add_address(row, addr)
                 rows[str(name)] = row
     return list(rows.values())
 
