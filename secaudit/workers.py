@@ -46,8 +46,15 @@ def run_all(fns: Sequence[Callable[[], Any]], workers: int, deadline: float, nam
                 task.error = exc
             task.done.set()
 
+    started = 0
     for i in range(min(workers, len(tasks))):
-        threading.Thread(target=work, name=f"{name}-{i}", daemon=True).start()
+        try:
+            threading.Thread(target=work, name=f"{name}-{i}", daemon=True).start()
+        except RuntimeError:  # "can't start new thread": out of memory or of threads; carry on with fewer
+            break
+        started += 1
+    if not started and tasks:
+        work()  # not even one thread: run here, in order (the watchdog still bounds the run)
     for task in tasks:
         if not task.done.wait(max(0.0, deadline - time.monotonic())):
             break
