@@ -48,10 +48,19 @@ def _precondition(chk: Check, snapshot: Snapshot, env: Env) -> Result | None:
         role = {lang: MESSAGES[f"role.{env.role}"][lang] for lang in ("vi", "en")}
         msg = {lang: render(MESSAGES["check.role_na"][lang], {"role": role[lang]}) for lang in ("vi", "en")}
         return Result(meta.id, "not_applicable", msg, {"role": env.role})
+    host = snapshot.table("host")
+    if isinstance(host, dict) and host.get("looks_like_system") is False:
+        # An empty directory or a data disk given as --root: nothing found there is evidence of anything.
+        markers = ", ".join(str(m) for m in host.get("system_markers_checked") or ["/etc/passwd"])
+        return Result(meta.id, "unknown", both(MESSAGES["check.not_a_system"], {"markers": markers}),
+                      {"fact": "host.looks_like_system", "reason_code": "not_a_system", "detail": markers})
     if meta.live_only and snapshot.mode == "root":
         return Result(meta.id, "not_applicable", both(MESSAGES["check.live_na"]), {"mode": snapshot.mode})
     for key in meta.needs:
         why = snapshot.why_unknown(key)
+        if why is None and key.split(".", 1)[0] not in snapshot.tables:
+            # A table nobody filled (e.g. `devices` outside a network scan) is not an empty one.
+            why = {"code": "not_collected", "detail": key.split(".", 1)[0]}
         if why is None:
             continue
         status = "not_applicable" if why["code"] == "not_applicable" else "unknown"
@@ -105,8 +114,9 @@ def run_checks(snapshot: Snapshot, check_ids: list[str], playbook: Playbook, con
             continue
         pending.append((chk, params_for(chk, playbook, config)))
     # Checks are pure and fast; the deadline only stops a pathological one (daemon threads: never waited for).
-    deadline = time.monotonic() + max((chk.meta.timeout for chk, _ in pending), default=0.0)
-    tasks = run_all([partial(chk.fn, snapshot, params, env) for chk, params in pending], 4, deadline, "checks")
+    deadline = time.monotonic() + sum(chk.meta.timeout for chk, _ in pending)
+    tasks = run_all([partial(chk.fn, snapshot, params, env) for chk, params in pending], 4, deadline, "checks",
+                    timeouts=[chk.meta.timeout for chk, _ in pending])
     for (chk, _), task in zip(pending, tasks, strict=True):
         cid = chk.meta.id
         if not task.done.is_set():

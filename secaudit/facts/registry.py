@@ -65,7 +65,8 @@ def collect(transport: Transport, config: AgentConfig, family: str = "linux",
     ctx = FactContext(transport, config, snap, started)
     chosen = [c for c in COLLECTORS if c.family == family and (only is None or c.name in only)]
     deadline = time.monotonic() + max((c.timeout for c in chosen), default=0)
-    tasks = run_all([partial(_run_one, c, ctx) for c in chosen], 8, deadline, "facts")
+    tasks = run_all([partial(_run_one, c, ctx) for c in chosen], 8, deadline, "facts",
+                    timeouts=[c.timeout for c in chosen])
     ctx.close()  # a collector still running past the deadline can no longer change the snapshot
     for col, task in zip(chosen, tasks, strict=True):
         if not task.done.is_set():
