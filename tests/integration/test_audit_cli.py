@@ -90,29 +90,49 @@ def shared_dir() -> Iterator[Path]:
     shutil.rmtree(work, ignore_errors=True)
 
 
+def _usable_by(user: str) -> str | None:
+    """Why this interpreter (and the secaudit package it imports) cannot run as `user`, or None."""
+    probe = subprocess.run(["runuser", "-u", user, "--", sys.executable, "-c", "import secaudit.cli"],
+                           capture_output=True, text=True, timeout=60, cwd="/")
+    if probe.returncode == 0:
+        return None
+    why = (probe.stderr.strip().splitlines() or [f"exit {probe.returncode}"])[-1]
+    return f"{sys.executable} cannot run secaudit as {user} ({why}); put the checkout where {user} can read it"
+
+
 def test_audit_as_unprivileged_user(shared_dir: Path) -> None:
     if os.geteuid() != 0:
         user = None  # already unprivileged
+        uid = os.geteuid()
     else:
         if shutil.which("runuser") is None:
             if IN_CI:
                 pytest.fail("runuser is not installed (CI must install util-linux)")
             pytest.skip("runuser is not installed")
         user = _ensure_user()
+        uid = pwd.getpwnam(user).pw_uid
+        reason = _usable_by(user)
+        if reason:
+            pytest.skip(reason)
     work = shared_dir
     out = work / "report.json"
     proc = _audit(out, user=user, env={"SECAUDIT_STATE_DIR": str(work / "state"), "HOME": str(work)})
+    # The audit itself ran: its own exit code, its summary, and files written by that user (runuser's
+    # own failures are 1, 125-127 and write nothing).
     assert proc.returncode in (0, 1), proc.stderr
     assert "Traceback" not in proc.stderr
+    assert out.stat().st_uid == uid and (work / "state" / "state.json").stat().st_uid == uid
     report = json.loads(out.read_text(encoding="utf-8"))
     _validate(report)
+    assert report["mode"] == "local" and report["sequence"] == 1
+    assert proc.returncode == (1 if report["summary"]["fail"] else 0)
+    assert str(report["summary"]["score"]) in proc.stdout  # the terminal summary was printed
     findings = {f["check_id"]: f for f in report["findings"]}
     # /etc/shadow is unreadable without root: empty-password check must say unknown, with why
-    shadow = findings.get("accounts.empty_passwords")
-    if shadow is not None:
-        assert shadow["status"] == "unknown", shadow
-        assert "/etc/shadow" in shadow["message"]["en"]
-        assert "root" in shadow["message"]["vi"]
+    shadow = findings["accounts.empty_passwords"]
+    assert shadow["status"] == "unknown", shadow
+    assert "/etc/shadow" in shadow["message"]["en"]
+    assert "root" in shadow["message"]["vi"]
 
 
 def test_bad_playbook_is_one_sentence_exit_2(tmp_path: Path) -> None:
