@@ -1,9 +1,10 @@
 """A remote Linux host over SSH (paramiko): files through SFTP, commands through exec.
 
 Host keys are verified against known_hosts (the user's file or --known-hosts, plus
-/etc/ssh/ssh_known_hosts). An unknown key is refused unless `accept_new` (then it is recorded,
-like OpenSSH's StrictHostKeyChecking=accept-new); a changed key, a key of another type than the
-known ones, and a key marked @revoked are always refused. Authentication is by key file or
+/etc/ssh/ssh_known_hosts) as OpenSSH matches them (wildcards, negation, [host]:port, hashed names:
+secaudit.transport.known_hosts). An unknown key is refused unless `accept_new` (then it is recorded,
+like OpenSSH's StrictHostKeyChecking=accept-new); a changed key (any entry matching the host, with
+another key of any type) and a key marked @revoked are always refused. Authentication is by key file or
 ssh-agent; passwords are never used. With `sudo`, commands run as `sudo -n -- ...` and a read
 refused to the login user is retried with `sudo -n cat`; sudo must not ask for a password
 (NOPASSWD), since a sudo password is not supported.
@@ -18,8 +19,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import errno
-import fcntl
-import hashlib
 import ipaddress
 import logging
 import os
@@ -32,7 +31,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from secaudit import limits
@@ -49,6 +47,8 @@ from secaudit.transport.base import (
     TimedOut,
     TooLarge,
 )
+from secaudit.transport.known_hosts import HostKeyError, HostKeyPolicy, fingerprint
+from secaudit.transport.known_hosts import load as load_known_hosts
 
 T = TypeVar("T")
 
@@ -83,115 +83,8 @@ class SshOptions:
     op_timeout: float = 30.0  # one SFTP request, opening a channel
 
 
-def fingerprint(key: Any) -> str:
-    """OpenSSH's SHA256 fingerprint of a paramiko key."""
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
 def user_known_hosts(opts: SshOptions) -> str:
     return opts.known_hosts or os.path.expanduser("~/.ssh/known_hosts")
-
-
-# -- host keys ------------------------------------------------------------------------------------
-
-_RECORD_LOCK = threading.Lock()
-
-
-def _revoked_blobs(paths: list[str]) -> set[str]:
-    """Base64 key blobs of `@revoked` lines: such a key is refused for every host."""
-    blobs: set[str] = set()
-    for path in paths:
-        try:
-            text = Path(path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        for line in text.splitlines():
-            fields = line.split()
-            if len(fields) >= 4 and fields[0] == "@revoked":
-                blobs.add(fields[3])
-    return blobs
-
-
-def _load_known_hosts(host_keys: Any, path: str) -> None:
-    """Add a known_hosts file's entries (plain or hashed names). Unlike paramiko's own loader this
-    skips marker lines (@revoked is read by _revoked_blobs; @cert-authority is not supported) and
-    lines it cannot parse, as OpenSSH does, instead of failing on the whole file."""
-    from paramiko.hostkeys import HostKeyEntry
-
-    text = Path(path).read_text(encoding="utf-8", errors="replace")
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith(("#", "@")):
-            continue
-        try:
-            entry = HostKeyEntry.from_line(line, lineno)
-        except Exception:  # a damaged line (bad base64, unknown key format)
-            continue
-        if entry is None or entry.key is None:
-            continue
-        for name in entry.hostnames:
-            host_keys.add(name, entry.key.get_name(), entry.key)
-
-
-def _record_host_key(path: str, name: str, key: Any) -> None:
-    """Append `name keytype base64` to known_hosts (creating ~/.ssh 0700 and the file 0600)."""
-    target = Path(path)
-    with _RECORD_LOCK:
-        if target.parent != Path(os.path.expanduser("~")):
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            fh.write(f"{name} {key.get_name()} {key.get_base64()}\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-
-
-class _HostKeyPolicy:
-    """paramiko calls missing_host_key only when no key at all is known for the host name."""
-
-    def __init__(self, opts: SshOptions, target: str, revoked: set[str]) -> None:
-        self.opts, self.target, self.revoked = opts, target, revoked
-        self.recorded: str | None = None
-
-    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
-        if key.get_base64() in self.revoked:
-            raise _revoked(self.target, key)
-        if not self.opts.accept_new:
-            raise SshError(
-                HOST_KEY_REFUSED,
-                f"Khóa máy chủ của {self.target} ({key.get_name()} {fingerprint(key)}) chưa có trong known_hosts "
-                f"nên bị từ chối: hãy đối chiếu dấu vân tay với quản trị máy đó rồi chạy lại với --accept-new.",
-                f"The host key of {self.target} ({key.get_name()} {fingerprint(key)}) is not in known_hosts and was "
-                f"refused: check the fingerprint with the host's administrator, then run again with --accept-new.")
-        path = user_known_hosts(self.opts)
-        try:
-            _record_host_key(path, hostname, key)
-        except OSError as exc:
-            raise SshError(SSH_ERROR, f"Không ghi được khóa máy chủ mới vào {path}: {exc.strerror}.",
-                           f"Cannot record the new host key in {path}: {exc.strerror}.") from None
-        client.get_host_keys().add(hostname, key.get_name(), key)
-        self.recorded = path
-
-
-def _revoked(target: str, key: Any) -> SshError:
-    return SshError(HOST_KEY_REFUSED,
-                    f"Khóa máy chủ của {target} ({fingerprint(key)}) bị đánh dấu @revoked trong known_hosts: "
-                    f"đã từ chối.",
-                    f"The host key of {target} ({fingerprint(key)}) is marked @revoked in known_hosts: refused.")
-
-
-def _changed(target: str, got: Any, known: Any, files: list[str]) -> SshError:
-    where = ", ".join(files)
-    return SshError(
-        HOST_KEY_REFUSED,
-        f"CẢNH BÁO: khóa máy chủ của {target} đã THAY ĐỔI ({got.get_name()} {fingerprint(got)}, khác khóa đã biết "
-        f"{known.get_name()} {fingerprint(known)} trong {where}); có thể đang bị tấn công xen giữa nên đã từ chối — "
-        f"chỉ sửa known_hosts sau khi xác minh khóa mới.",
-        f"WARNING: the host key of {target} has CHANGED ({got.get_name()} {fingerprint(got)} instead of the known "
-        f"{known.get_name()} {fingerprint(known)} in {where}); this may be a man-in-the-middle attack, so it was "
-        f"refused: fix known_hosts only after verifying the new key.")
 
 
 # -- connecting -----------------------------------------------------------------------------------
@@ -290,17 +183,12 @@ def connect(host: str, port: int, user: str, opts: SshOptions, key_file: str | N
     if key_file and not os.path.isfile(key_file):
         raise SshError(AUTH_FAILED, f"Không tìm thấy tệp khóa {key_file}.", f"The key file {key_file} does not exist.")
     known = user_known_hosts(opts)
-    files = [f for f in (opts.system_known_hosts, known) if f and os.path.isfile(f)]
-    client = paramiko.SSHClient()
-    for path in files:  # read only: paramiko never rewrites them
-        try:
-            _load_known_hosts(client.get_host_keys(), path)
-        except OSError as exc:
-            client.close()
-            raise SshError(SSH_ERROR, f"Không đọc được {path}: {exc.strerror}.",
-                           f"Cannot read {path}: {exc.strerror}.") from None
-    revoked = _revoked_blobs(files)
-    policy = _HostKeyPolicy(opts, target, revoked)
+    try:  # read only: only an accepted new key is ever appended (to `known`)
+        entries = load_known_hosts([opts.system_known_hosts, known])
+    except HostKeyError as exc:
+        raise SshError(exc.status, exc.vi, exc.en) from None
+    policy = HostKeyPolicy(entries, host, port, target, opts.accept_new, known)
+    client = paramiko.SSHClient()  # given no host keys: every key goes through `policy`
     client.set_missing_host_key_policy(policy)
     sock = _tcp_connect(host, port, opts.connect_timeout, target)
     t = opts.connect_timeout
@@ -309,13 +197,11 @@ def connect(host: str, port: int, user: str, opts: SshOptions, key_file: str | N
         # longer than the banner wait, or paramiko gives up silently before saying why.
         client.connect(host, port=port, username=user, sock=sock, key_filename=key_file,
                        allow_agent=True, look_for_keys=key_file is None, timeout=2 * t, banner_timeout=t,
-                       auth_timeout=t, channel_timeout=opts.op_timeout)
-    except SshError:
+                       auth_timeout=t, channel_timeout=opts.op_timeout,
+                       transport_factory=policy.transport_factory)
+    except HostKeyError as exc:
         client.close()
-        raise
-    except paramiko.BadHostKeyException as exc:
-        client.close()
-        raise _changed(target, exc.key, exc.expected_key, files) from None
+        raise SshError(exc.status, exc.vi, exc.en) from None
     except (paramiko.AuthenticationException, paramiko.PasswordRequiredException) as exc:
         client.close()
         raise _auth_error(target, exc, key_file) from None
@@ -348,9 +234,6 @@ def connect(host: str, port: int, user: str, opts: SshOptions, key_file: str | N
         raise SshError(UNREACHABLE, f"{target} đóng kết nối trong lúc bắt tay SSH ({why}).",
                        f"{target} closed the connection during the SSH handshake ({why}).") from None
     server_key = client.get_transport().get_remote_server_key()
-    if server_key.get_base64() in revoked:
-        client.close()
-        raise _revoked(target, server_key)
     transport = SshTransport(client, sudo=opts.sudo if sudo is None else sudo, op_timeout=opts.op_timeout,
                              target=target)
     transport.host_key = f"{server_key.get_name()} {fingerprint(server_key)}"

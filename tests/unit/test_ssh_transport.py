@@ -13,7 +13,7 @@ import pytest
 from secaudit.agent.hosts import HostsError, HostSpec, gather, load_hosts, parse_target
 from secaudit.agent.remote import HostResult, exit_code, summary_table
 from secaudit.transport.base import FactUnavailable, NotFound, NotRegular, PermissionDenied, ReadBudget, TimedOut, TooLarge
-from secaudit.transport.ssh import REMOTE_PATH, SshTransport, _file_error, _record_host_key, _revoked_blobs
+from secaudit.transport.ssh import REMOTE_PATH, SshTransport, _file_error
 
 # -- targets -------------------------------------------------------------------------------------
 
@@ -388,30 +388,7 @@ def test_without_sftp_reads_use_commands() -> None:
     assert not tr.sftp_usable
 
 
-# -- known_hosts -----------------------------------------------------------------------------------
-
-class Key:
-    def get_name(self) -> str:
-        return "ssh-ed25519"
-
-    def get_base64(self) -> str:
-        return "AAAAC3NzaC1lZDI1NTE5AAAAIBLOB"
-
-
-def test_recorded_host_key_is_appended_privately(tmp_path: Path) -> None:
-    path = tmp_path / "ssh" / "known_hosts"
-    _record_host_key(str(path), "[127.0.0.1]:2222", Key())
-    _record_host_key(str(path), "h", Key())
-    assert path.read_text() == ("[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBLOB\n"
-                                "h ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBLOB\n")
-    assert stat_mod.S_IMODE(path.stat().st_mode) == 0o600
-    assert stat_mod.S_IMODE(path.parent.stat().st_mode) == 0o700
-
-
-def test_revoked_keys_are_read(tmp_path: Path) -> None:
-    path = tmp_path / "known_hosts"
-    path.write_text("# c\n@revoked * ssh-ed25519 AAAAREVOKED\nh ssh-ed25519 AAAAOK\n")
-    assert _revoked_blobs([str(path), str(tmp_path / "missing")]) == {"AAAAREVOKED"}
+# known_hosts matching, recording and the host-key decision: tests/hostile/test_known_hosts.py
 
 
 # -- results -----------------------------------------------------------------------------------------
@@ -437,25 +414,3 @@ def test_summary_table_in_both_languages() -> None:
     vi = summary_table(rows, "vi")
     assert "đã kiểm tra" in vi and "không kết nối được" in vi and "Không kết nối được." in vi
     assert rows[0].row()["score"] == 80 and rows[1].row()["reason"]["en"] == "Cannot connect."
-
-
-def test_known_hosts_loader_skips_markers_and_damage_and_reads_hashed_names(tmp_path: Path) -> None:
-    import paramiko
-
-    from secaudit.transport.ssh import _load_known_hosts
-
-    blob = "AAAAC3NzaC1lZDI1NTE5AAAAIHn5j4gceVb+z423sGIvhDjF30NuPBotNJ1/3WHicv2h"
-    hashed = paramiko.HostKeys.hash_host("[10.0.0.5]:2222")
-    path = tmp_path / "known_hosts"
-    path.write_text(
-        "# comment\n\n"
-        f"@cert-authority *.truong.edu.vn ssh-ed25519 {blob}\n"
-        f"@revoked * ssh-ed25519 {blob}\n"
-        "broken ssh-ed25519 not-base64!!\n"
-        f"{hashed} ssh-ed25519 {blob}\n"
-        f"thuvien,10.0.0.6 ssh-ed25519 {blob}\n")
-    keys = paramiko.HostKeys()
-    _load_known_hosts(keys, str(path))
-    assert keys.lookup("[10.0.0.5]:2222")["ssh-ed25519"].get_base64() == blob
-    assert keys.lookup("10.0.0.6") is not None and keys.lookup("thuvien") is not None
-    assert keys.lookup("other") is None and keys.lookup("*.truong.edu.vn") is None
