@@ -14,7 +14,11 @@ class SecauditError(Exception):
         self.en = en
 
     def text(self, lang: str) -> str:
-        return self.vi if lang == "vi" else self.en
+        """The sentence for a terminal: a path, host or value quoted from an audited system cannot
+        carry an escape sequence or bidi control with it (they are shown as `\\x1b`, `\\u202e`)."""
+        from secaudit.safetext import for_terminal
+
+        return for_terminal(self.vi if lang == "vi" else self.en)
 
 
 class ConfigError(SecauditError):

@@ -15,6 +15,12 @@ PACKAGE_DB = 64 * MiB  # /var/lib/dpkg/status, rpm/snap/flatpak metadata
 LOG_FILE = 64 * MiB  # wtmp, lastlog2 database (lastlog itself is sparse: read by offset, never whole)
 RECORDING = 64 * MiB  # replay recordings, fact snapshots
 ENVELOPE = 16 * MiB  # signed reports (DSSE envelopes) and report JSON: sign and verify share it
+# What one report carries (secaudit/report/fit.py): lists beyond these keep their first entries and a
+# sibling `<name>_truncated` count; if the signed report would still exceed ENVELOPE, they shrink.
+EVIDENCE_ITEMS = 200  # entries of one list in a finding's evidence
+INVENTORY_ROWS = 10_000  # rows of one inventory table (accounts, listening_ports, software...)
+REPORT_TEXT = 4096  # characters of one string from the audited system
+REPORT_DEPTH = 16  # nesting of evidence and inventory values; deeper parts become one JSON string
 STATE_FILE = 16 * MiB  # our own state files (sequence, devices, backup verification state)
 COMMAND_OUTPUT = 64 * MiB  # stdout + stderr of one command
 

@@ -70,8 +70,10 @@ class HostSpec:
     @property
     def label(self) -> str:
         """A file-name-safe label: the name, else host and port."""
+        from secaudit.fsutil import safe_name
+
         base = self.name or (self.host if self.port == DEFAULT_PORT else f"{self.host}_{self.port}")
-        return re.sub(r"[^A-Za-z0-9._-]+", "_", base).strip("._-") or "host"
+        return safe_name(base, "host")
 
 
 class HostsError(ConfigError):

@@ -24,6 +24,7 @@ from secaudit.agent.config import AgentConfig
 from secaudit.agent.hosts import HostSpec
 from secaudit.errors import SecauditError
 from secaudit.playbook import Playbook
+from secaudit.safetext import for_terminal
 from secaudit.transport.ssh import SSH_ERROR, SshError, SshOptions, SshTransport, connect
 
 OK = "ok"
@@ -91,23 +92,14 @@ def _stamp(report: dict[str, Any]) -> str:
     return f"{when:%Y%m%d-%H%M%S}"
 
 
-_WRITE_LOCK = threading.Lock()
-
-
 def _write_new(directory: Path, stem: str, suffix: str, data: bytes) -> str:
-    """Write `stem<suffix>` (or stem-2, -3...) without ever overwriting a file."""
-    directory.mkdir(parents=True, exist_ok=True)
-    with _WRITE_LOCK:
-        for n in range(1, 1000):
-            path = directory / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
-            try:
-                with open(path, "xb") as fh:
-                    fh.write(data)
-            except FileExistsError:
-                continue
-            return str(path)
-    raise SecauditError(f"Đã có quá nhiều tệp {stem}{suffix} trong {directory}.",
-                        f"There are too many files named {stem}{suffix} in {directory}.")
+    """Write `stem<suffix>` (or stem-2, -3...) atomically, never overwriting or following anything there."""
+    from secaudit.fsutil import create_unique, safe_name, write_error
+
+    try:
+        return str(create_unique(directory, safe_name(stem, "host"), suffix, data))
+    except OSError as exc:
+        raise write_error(directory / f"{stem}{suffix}", exc) from None
 
 
 def _build(snapshot: Any, run: RemoteRun, config: AgentConfig) -> dict[str, Any]:
@@ -271,8 +263,8 @@ def summary_table(results: list[HostResult], lang: str) -> str:
         summary = (r.report or {}).get("summary") or {}
         status = STATUS_TEXT.get(r.status, {"vi": r.status, "en": r.status})[lang if lang == "en" else "vi"]
         detail = r.report_path or "" if r.audited else (r.reason or {}).get(lang, "")
-        rows.append((r.spec.target, status, "" if not r.audited else f"{summary.get('score', 0)}/100",
-                     "" if not r.audited else str(summary.get("fail", 0)), detail or ""))
+        rows.append((for_terminal(r.spec.target), status, "" if not r.audited else f"{summary.get('score', 0)}/100",
+                     "" if not r.audited else str(summary.get("fail", 0)), for_terminal(detail or "")))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows, strict=False)]
     widths[-1] = 0
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()

@@ -18,6 +18,7 @@ import click
 from secaudit.errors import SecauditError
 from secaudit.i18n import t
 from secaudit.report import OUTPUT_FORMATS
+from secaudit.safetext import for_terminal
 
 _OPTIONS = [
     click.option("--host", "host", multiple=True, metavar="USER@HOST[:PORT]",
@@ -83,19 +84,21 @@ def _progress(lang: str) -> Callable[[Any, int, int], None]:
     from secaudit.agent.remote import STATUS_TEXT
 
     def show(result: Any, done: int, total: int) -> None:
+        # reasons can quote the remote host (banners, error text): escaped before the terminal
+        target = for_terminal(result.spec.target)
         seconds = f"{result.duration_ms / 1000:.1f} s"
         status = STATUS_TEXT.get(result.status, {"vi": result.status, "en": result.status})[lang]
         if result.recorded_key_in:
-            click.echo(t("remote.host_key_recorded", lang, target=result.spec.target, host_key=result.host_key,
-                         path=result.recorded_key_in), err=True)
+            click.echo(t("remote.host_key_recorded", lang, target=target, host_key=for_terminal(result.host_key),
+                         path=for_terminal(result.recorded_key_in)), err=True)
         if result.audited:
             summary = result.report["summary"]
             line = t("remote.host_result", lang, score=summary["score"], fail=summary["fail"])
         else:
-            line = result.reason[lang]
-        click.echo(f"[{done}/{total}] {result.spec.target}: {status} — {line} ({seconds})", err=True)
+            line = for_terminal(result.reason[lang])
+        click.echo(f"[{done}/{total}] {target}: {status} — {line} ({seconds})", err=True)
         if result.sign_error:
-            click.echo("  " + t("sign.skipped", lang, reason=result.sign_error[lang]), err=True)
+            click.echo("  " + t("sign.skipped", lang, reason=for_terminal(result.sign_error[lang])), err=True)
 
     return show
 
@@ -130,12 +133,12 @@ def run_remote_audit(host: tuple[str, ...] | list[str], hosts_file: str | None, 
     for result in results:
         if result.report is None:
             continue
-        click.echo(f"\n== {result.spec.target} ==")
+        click.echo(f"\n== {for_terminal(result.spec.target)} ==")
         sys.stdout.flush()
         terminal.render(result.report, lang, verbose=verbose)
     click.echo("\n" + summary_table(results, lang))
     path = write_summary(results, out_dir)
-    click.echo(t("remote.summary_written", lang, path=path))
+    click.echo(t("remote.summary_written", lang, path=for_terminal(path)))
     return exit_code(results)
 
 

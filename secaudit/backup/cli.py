@@ -12,6 +12,7 @@ import click
 
 from secaudit.errors import SecauditError
 from secaudit.i18n import LANGS, default_lang, t
+from secaudit.safetext import for_terminal
 
 _COLLECTORS = {"backups", "host", "listening_ports", "software"}
 
@@ -28,7 +29,8 @@ class _RichProgress:
             TransferSpeedColumn,
         )
 
-        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+        # a set name is the operator's, but shown as plain text all the same (markup=False)
+        self._progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
                                   TransferSpeedColumn(), TimeRemainingColumn(), transient=True)
         self._task: Any = None
 
@@ -40,7 +42,7 @@ class _RichProgress:
         self._progress.stop()
 
     def start_set(self, name: str, total: int | None) -> None:
-        self._task = self._progress.add_task(name, total=total)
+        self._task = self._progress.add_task(for_terminal(name), total=total)
 
     def advance(self, n: int) -> None:
         if self._task is not None:
@@ -63,22 +65,25 @@ def _summary(summaries: list[Any], lang: str, out: Any) -> None:
 
     for s in summaries:
         if s.config_error:
-            click.echo(t("backup.set_error", lang, name=s.name, kind=s.kind, detail=s.config_error[1]), file=out)
+            click.echo(t("backup.set_error", lang, name=for_terminal(s.name), kind=for_terminal(s.kind),
+                         detail=for_terminal(s.config_error[1])), file=out)
         else:
-            click.echo(t("backup.set", lang, name=s.name, kind=s.kind, verified=format_size(s.bytes_verified),
+            click.echo(t("backup.set", lang, name=for_terminal(s.name), kind=for_terminal(s.kind),
+                         verified=format_size(s.bytes_verified),
                          seconds=int(s.seconds), covered="?" if s.bytes_covered is None else
                          format_size(s.bytes_covered), total="?" if s.bytes_total is None else
                          format_size(s.bytes_total), full=_when(s.fully_verified_at, lang), errors=len(s.errors)),
                        file=out)
         if s.drill:
-            click.echo(t("backup.drill", lang, method=s.drill.get("method") or "-",
+            click.echo(t("backup.drill", lang, method=for_terminal(s.drill.get("method") or "-"),
                          restored=s.drill.get("files_restored"), compared=s.drill.get("files_compared"),
                          mismatches=len(s.drill.get("mismatches") or [])), file=out)
         if s.offsite:
             err = s.offsite.get("error")
             state = err["detail"] if err else t("backup.offsite_ok", lang,
                                                  when=_when(s.offsite.get("newest_time"), lang))
-            click.echo(t("backup.offsite", lang, location=s.offsite.get("location"), state=state), file=out)
+            click.echo(t("backup.offsite", lang, location=for_terminal(s.offsite.get("location")),
+                         state=for_terminal(state)), file=out)
 
 
 def backup_playbook(book: Any) -> Any:
@@ -164,7 +169,7 @@ def _verify(config_path: str | None, budget_text: str | None, playbook_ref: str 
             error = f"{getattr(exc, 'filename', '') or ''} {exc.strerror or exc}".strip()
             raise SecauditError(t("backup.state", "vi", error=error), t("backup.state", "en", error=error)) from None
         for warning in warnings:
-            click.echo(t("backup.warning", lang, text=warning), err=True)
+            click.echo(t("backup.warning", lang, text=for_terminal(warning)), err=True)
         _summary(summaries, lang, info)
         click.echo("", file=info)
     snapshot = collect(LocalTransport(), config, only=_COLLECTORS)

@@ -90,6 +90,7 @@ def scan(subnets: tuple[str, ...], ports_text: str, known_path: str | None, serv
     from secaudit.agent.config import load_config
     from secaudit.network import targets as tg
     from secaudit.network.inventory import preflight, proxy_arp_suspects, state_path
+    from secaudit.safetext import for_terminal
 
     lg = lang or default_lang()
     config = load_config(config_path)
@@ -109,7 +110,7 @@ def scan(subnets: tuple[str, ...], ports_text: str, known_path: str | None, serv
     click.echo(t("scan.done", lg, s=f"{time.monotonic() - started:.1f}", n=len(devices),
                  p=sum(len(d["open_ports"]) for d in devices)), err=True)
     for mac, count in proxy_arp_suspects(devices).items():
-        click.echo(t("scan.proxy_arp", lg, mac=mac, n=count), err=True)
+        click.echo(t("scan.proxy_arp", lg, mac=for_terminal(mac), n=count), err=True)
     timed_out = [d["ip"] for d in devices if d["port_scan"] == "timeout"]
     if timed_out:
         click.echo(t("scan.timeouts", lg, ips=", ".join(timed_out)), err=True)
@@ -283,8 +284,16 @@ def run_scan(plan: dict[str, Any], config: Any, known_rows: list[dict[str, Any]]
 
 
 def print_devices(devices: list[dict[str, Any]], lang: str) -> None:
+    """The device table. Names (reverse DNS, NetBIOS) and service banners come from the devices
+    themselves: plain Text cells with control and bidi characters escaped, never markup."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from secaudit.safetext import for_terminal
+
+    def cell(value: Any) -> Text:
+        return Text(for_terminal(value))
 
     table = Table(title=t("scan.devices", lang), title_justify="left", show_lines=False)
     for key in ("scan.col_ip", "scan.col_mac", "scan.col_vendor", "scan.col_names", "scan.col_ports",
@@ -293,7 +302,7 @@ def print_devices(devices: list[dict[str, Any]], lang: str) -> None:
     for d in devices:
         ports = ", ".join(f"{p['port']}/{p['proto']}" + (f" {p['service']}" if p.get("service") else "")
                           for p in d["open_ports"])
-        table.add_row(d["ip"], d.get("mac") or "—", d.get("vendor") or "—", ", ".join(d.get("names") or []) or "—",
-                      ports or "—", d.get("first_seen") or "")
-    Console(highlight=False).print(table)
+        table.add_row(cell(d["ip"]), cell(d.get("mac") or "—"), cell(d.get("vendor") or "—"),
+                      cell(", ".join(d.get("names") or []) or "—"), cell(ports or "—"), cell(d.get("first_seen") or ""))
+    Console(highlight=False, emoji=False, markup=False).print(table)
 

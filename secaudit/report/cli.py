@@ -8,7 +8,6 @@ report of the school, one section per host.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -16,9 +15,10 @@ from typing import Any, NoReturn
 import click
 
 from secaudit.errors import SecauditError
-from secaudit.fsutil import write_file
+from secaudit.fsutil import safe_name, write_file
 from secaudit.i18n import LANGS, default_lang, t
 from secaudit.report import RENDER_FORMATS as FORMATS
+from secaudit.safetext import for_terminal
 from secaudit.sign import ENVELOPE_SUFFIX
 
 SUFFIX = {"html": ".html", "md": ".md", "pdf": ".pdf", "sarif": ".sarif", "csv": ".csv"}
@@ -72,7 +72,7 @@ def verified_reports(envelopes: list[str], pubkeys: list[str], key_dir: str | No
     for path in envelopes:
         result = verify_file(path, paths)
         check_shape(result.payload, path)
-        click.echo(t("render.verified", lang, path=path, keyid=result.keyid), err=True)
+        click.echo(t("render.verified", lang, path=for_terminal(path), keyid=result.keyid), err=True)
         out.append((path, result.payload, {"keyid": result.keyid, "fingerprint": prints.get(result.keyid, "")}))
     return out
 
@@ -98,8 +98,9 @@ def latest_per_host(items: list[tuple[str, dict[str, Any], dict[str, str]]],
     kept = [item for item in items if best[_agent(item)] is item]
     for item in items:
         if best[_agent(item)] is not item:
-            # str(): the signed payload's hostname is printed as it is, even if it is not a string
-            click.echo(t("render.older", lang, path=item[0], host=str(item[1]["host"].get("hostname"))), err=True)
+            # the signed payload's hostname is the audited system's: any type, any characters
+            click.echo(t("render.older", lang, path=for_terminal(item[0]),
+                         host=for_terminal(item[1]["host"].get("hostname"))), err=True)
     return kept
 
 
@@ -121,11 +122,10 @@ def default_output(envelopes: list[str], reports: list[dict[str, Any]], fmt: str
     if not unit:
         name = Path(envelopes[0]).name
         stem = name[: -len(ENVELOPE_SUFFIX)] if name.endswith(ENVELOPE_SUFFIX) else Path(name).stem
-        return stem + SUFFIX[fmt]
-    code = str(reports[0]["unit"].get("code") or "unit")
-    code = re.sub(r"[^A-Za-z0-9._-]+", "_", code).strip("._-") or "unit"
-    day = max(str(r.get("generated_at") or "")[:10] for r in reports).replace("-", "")
-    return f"{code}-{day or 'report'}{SUFFIX[fmt]}"
+        return safe_name(stem) + SUFFIX[fmt]
+    code = safe_name(reports[0]["unit"].get("code"), "unit")
+    day = safe_name(max(str(r.get("generated_at") or "")[:10] for r in reports).replace("-", ""), "report")
+    return f"{code}-{day}{SUFFIX[fmt]}"
 
 
 def write_output(data: bytes, output: str) -> None:

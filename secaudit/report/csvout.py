@@ -4,7 +4,8 @@ UTF-8 with a byte order mark (so Excel on Vietnamese Windows reads the diacritic
 quoting and CRLF line ends. Cells are defused against formula injection: a cell starting with
 = + - @ TAB CR or LF gets a leading apostrophe, which Excel and LibreOffice show as text.
 Control and bidi-override characters are written as a visible [U+202E]. The delimiter is a comma;
-pass ";" for Excel set to a Vietnamese regional format (its list separator is ";").
+pass ";" for Excel set to a Vietnamese regional format (its list separator is ";"). The evidence
+cell is cut to fit a spreadsheet cell (32,767 characters), every kind of evidence still named.
 """
 
 from __future__ import annotations
@@ -14,24 +15,37 @@ import io
 import json
 from typing import Any
 
-from secaudit.report.viewmodel import visible
+from secaudit.report.fit import within
+from secaudit.safetext import for_document
 
 COLUMNS = ("host", "check_id", "status", "severity", "requirements", "title", "message", "remediation", "evidence")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 BOM = b"\xef\xbb\xbf"
+CELL_MAX = 32_767  # characters Excel and LibreOffice keep in one cell
 
 
 def cell(value: Any) -> str:
     text = "" if value is None else str(value)
     if text.startswith(_FORMULA_START):
         text = "'" + text
-    return visible(text)
+    return for_document(text)
 
 
 def _text(value: Any, lang: str) -> str:
     if isinstance(value, dict):
         return str(value.get(lang) or value.get("en") or value.get("vi") or "")
     return "" if value is None else str(value)
+
+
+def _evidence(evidence: Any) -> str:
+    """The evidence as compact JSON that fits one spreadsheet cell, every key kept (lists cut, with
+    their `<key>_truncated` counts: report/fit.py)."""
+    budget = CELL_MAX
+    while True:
+        text = json.dumps(within(evidence, budget), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        if len(cell(text)) <= CELL_MAX or budget < 256:
+            return text
+        budget //= 2
 
 
 def render(reports: list[dict[str, Any]], lang: str, delimiter: str = ",") -> bytes:
@@ -50,6 +64,6 @@ def render(reports: list[dict[str, Any]], lang: str, delimiter: str = ",") -> by
                 _text(f.get("title"), lang),
                 _text(f.get("message"), lang),
                 _text(f.get("remediation"), lang),
-                json.dumps(f.get("evidence") or {}, ensure_ascii=False, separators=(",", ":"), sort_keys=True),
+                _evidence(f.get("evidence") or {}),
             )])
     return BOM + buf.getvalue().encode("utf-8", "replace")

@@ -15,19 +15,9 @@ from typing import Any
 
 from secaudit.errors import SecauditError
 from secaudit.report import RENDER_FORMATS as FORMATS
-from secaudit.report.viewmodel import (
-    _UNSAFE,
-    HTML_CAPS,
-    PDF_CAPS,
-    DocInfo,
-    Fmt,
-    _mark,
-    official_view,
-    report_view,
-    unit_view,
-    visible,
-)
+from secaudit.report.viewmodel import HTML_CAPS, PDF_CAPS, DocInfo, Fmt, official_view, report_view, unit_view
 from secaudit.resources import shipped_dir
+from secaudit.safetext import for_document
 
 
 class RenderError(SecauditError):
@@ -117,7 +107,7 @@ def _unit_of(reports: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _html_finalize(value: Any) -> Any:
     if value.__class__ is str:  # Markup and numbers pass; the view model has cleaned agent text already
-        return _UNSAFE.sub(_mark, value) if _UNSAFE.search(value) else value
+        return for_document(value)
     return "" if value is None else value
 
 
@@ -138,7 +128,7 @@ def md_escape(value: Any) -> str:
     if isinstance(value, MdSafe):
         return str(value)
     text = _WS.sub(" ", value if isinstance(value, str) else str(value)).strip()
-    text = visible(text)
+    text = for_document(text)
     text = _MD_META.sub(lambda m: _MD_ENTITY.get(m.group(), "\\" + m.group()), text)
     if text[:1] in ("#", "+", "-", "=", ">"):
         text = "\\" + text

@@ -14,6 +14,8 @@ import json
 import re
 from typing import Any
 
+from secaudit.safetext import DOCUMENT_UNSAFE
+
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "warning", "info": "note"}
 KIND = {"fail": "fail", "warn": "fail", "pass": "pass", "not_applicable": "notApplicable"}  # others: review
@@ -24,8 +26,6 @@ LANGUAGE = {"vi": "vi-VN", "en": "en-US"}
 _ID_INTS = {"port", "uid", "gid", "id", "mode"}
 _VOLATILE = re.compile(r"time|date|age|days|hours|last|count|_at$|^pid$|seen|size|version")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T")
-# Characters that reorder or hide text in an editor: written as \u escapes (same JSON data).
-_INVISIBLE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]")
 
 
 def _text(value: Any, lang: str) -> str:
@@ -123,5 +123,6 @@ def run(report: dict[str, Any], lang: str, include_all: bool = False) -> dict[st
 def render(reports: list[dict[str, Any]], lang: str, include_all: bool = False) -> bytes:
     doc = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run(r, lang, include_all) for r in reports]}
     text = json.dumps(doc, ensure_ascii=False, indent=2)
-    text = _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    # characters that reorder or hide text in an editor: written as \u escapes (the same JSON data)
+    text = DOCUMENT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return (text + "\n").encode("utf-8")

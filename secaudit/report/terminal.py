@@ -1,4 +1,10 @@
-"""The terminal summary: grouped by requirement, worst first, with what to do."""
+"""The terminal summary: grouped by requirement, worst first, with what to do.
+
+Every string of the report is printed as a plain rich Text (never markup, so a hostname
+"[bold red]x[/]" or "[link=...]" prints literally) after safetext.for_terminal() has made escape
+sequences and bidi controls visible (`\\x1b`, `\\u202e`): the report carries the audited system's
+names and messages, and a terminal would obey them.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from typing import Any
 
 from secaudit.checks.base import RANK
 from secaudit.i18n import SEVERITY, STATUS, t
+from secaudit.safetext import for_terminal as plain
 
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "unknown": "magenta",
           "not_applicable": "dim", "error": "red"}
@@ -14,24 +21,29 @@ _MARK = {"pass": "✓", "warn": "!", "fail": "✗", "unknown": "?", "not_applica
 
 def render(report: dict[str, Any], lang: str, file: Any = None, verbose: bool = False) -> None:
     from rich.console import Console
-    from rich.markup import escape
+    from rich.text import Text
 
-    console = Console(file=file, highlight=False, soft_wrap=False)
+    def line(*parts: str | tuple[str, str]) -> None:
+        console.print(Text.assemble(*parts))
+
+    console = Console(file=file, highlight=False, soft_wrap=False, emoji=False, markup=False)
     host, summary = report["host"], report["summary"]
     role = t(f"role.{host['role']}", lang) if host["role"] in ("server", "workstation", "lab") else host["role"]
-    console.print(f"[bold]{t('report.title', lang)}[/bold]")
+    line((t("report.title", lang), "bold"))
     unit = report["unit"]["name"] or report["unit"]["code"]
-    line = f"{t('report.host', lang)}: {escape(host['hostname'])} ({role}, {escape(host['os']['name'])})"
+    host_line: list[str | tuple[str, str]] = [
+        f"{t('report.host', lang)}: {plain(host['hostname'])} ({plain(role)}, {plain(host['os']['name'])})"]
     if unit:
-        line += f" · {t('report.unit', lang)}: {escape(unit)}"
-    console.print(line)
-    console.print(f"{t('report.playbook', lang)}: {escape(report['playbook']['title'][lang])} "
-                  f"· {t('report.mode', lang)}: {report['mode']} · {report['generated_at']}")
-    counts = " · ".join(
-        f"[{_STYLE[s]}]{STATUS[s][lang]} {summary[s]}[/]"
-        for s in ("pass", "warn", "fail", "unknown", "not_applicable", "error") if summary[s]
-    )
-    console.print(f"[bold]{t('report.score', lang)}: {summary['score']}/100[/bold]   {counts}\n")
+        host_line.append(f" · {t('report.unit', lang)}: {plain(unit)}")
+    line(*host_line)
+    line(f"{t('report.playbook', lang)}: {plain(report['playbook']['title'][lang])} "
+         f"· {t('report.mode', lang)}: {plain(report['mode'])} · {plain(report['generated_at'])}")
+    counts: list[str | tuple[str, str]] = []
+    for s in ("pass", "warn", "fail", "unknown", "not_applicable", "error"):
+        if summary[s]:
+            counts += [" · "] if counts else []
+            counts.append((f"{STATUS[s][lang]} {summary[s]}", _STYLE[s]))
+    line((f"{t('report.score', lang)}: {summary['score']}/100", "bold"), "   ", *counts, "\n")
 
     findings = {f["check_id"]: f for f in report["findings"]}
     reqs = sorted(report["requirements"], key=lambda r: -RANK[r["status"]])
@@ -41,22 +53,22 @@ def render(report: dict[str, Any], lang: str, file: Any = None, verbose: bool = 
         if status in ("pass", "not_applicable") and not verbose:
             quiet += 1
             continue
-        clause = f" ({escape(req['clause'])})" if req["clause"] else ""
-        console.print(f"[{_STYLE[status]}]{_MARK[status]} {STATUS[status][lang]}[/] "
-                      f"[bold]{req['id']}[/bold]{clause} {escape(req['title'][lang])}")
+        clause = f" ({plain(req['clause'])})" if req["clause"] else ""
+        line((f"{_MARK[status]} {STATUS[status][lang]}", _STYLE[status]), " ", (plain(req["id"]), "bold"),
+             f"{clause} {plain(req['title'][lang])}")
         for cid in sorted(req["checks"], key=lambda c: -RANK[findings[c]["status"]]):
             f = findings[cid]
             if f["status"] == "pass" and not verbose:
                 continue
             sev = SEVERITY[f["severity"]][lang]
-            console.print(f"    [{_STYLE[f['status']]}]{_MARK[f['status']]}[/] [{sev}] "
-                          f"{escape(f['title'][lang])}: {escape(f['message'][lang])}")
+            line("    ", (_MARK[f["status"]], _STYLE[f["status"]]),
+                 f" [{sev}] {plain(f['title'][lang])}: {plain(f['message'][lang])}")
             if f["status"] in ("fail", "warn"):
-                console.print(f"      [cyan]→ {t('report.fix', lang)}:[/] {escape(f['remediation'][lang])}")
+                line("      ", (f"→ {t('report.fix', lang)}:", "cyan"), f" {plain(f['remediation'][lang])}")
     if quiet:
-        passed = [r["id"] for r in reqs if r["status"] == "pass"]
+        passed = [plain(r["id"]) for r in reqs if r["status"] == "pass"]
         if passed:
-            console.print(f"\n[green]{STATUS['pass'][lang]}:[/] {', '.join(passed)}")
-        na = [r["id"] for r in reqs if r["status"] == "not_applicable"]
+            line("\n", (f"{STATUS['pass'][lang]}:", "green"), f" {', '.join(passed)}")
+        na = [plain(r["id"]) for r in reqs if r["status"] == "not_applicable"]
         if na:
-            console.print(f"[dim]{STATUS['not_applicable'][lang]}: {', '.join(na)}[/]")
+            line((f"{STATUS['not_applicable'][lang]}: {', '.join(na)}", "dim"))

@@ -60,6 +60,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "plan_clause": ("Kế hoạch mục {clause}", "Plan clause {clause}"),
     "plan_clause_prefix": ("Kế hoạch mục", "Plan clause"),
     "more_items": ("… và {n} mục khác", "… and {n} more"),
+    "n_items": ("{n} mục", "{n} entries"),
     "more_rows": ("… và {n} dòng khác (xem tệp JSON của báo cáo)", "… and {n} more rows (see the report JSON)"),
     "more_chars": ("… (còn {n} ký tự)", "… ({n} more characters)"),
     "yes": ("Có", "Yes"),

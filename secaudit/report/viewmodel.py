@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from secaudit.i18n import SEVERITY, STATUS
+from secaudit.report.fit import SUFFIX, truncated
 from secaudit.report.texts import MONTHS_EN, group_label, labels
+from secaudit.safetext import DOCUMENT_UNSAFE as _UNSAFE
+from secaudit.safetext import mark as _mark
 
 ICT = timezone(timedelta(hours=7), "ICT")
 # Worst first, as in the contract: a requirement takes the worst status of its checks.
@@ -28,8 +31,6 @@ SEVERITIES = ("critical", "high", "medium", "low", "info")
 ISSUE = ("fail", "warn")
 UNDETERMINED = ("unknown", "error")
 
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069"
-                     "\ufeff\ufff9-\ufffb\ud800-\udfff]")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$")
 _SPACES = re.compile(r"\s+")
 _ODD_SPACE = re.compile(r"^\s|\s$|[^\S ]|  ")
@@ -77,15 +78,6 @@ class DocInfo:
     signer_title: str | None = None  # e.g. "HIỆU TRƯỞNG", "KT. HIỆU TRƯỞNG\nPHÓ HIỆU TRƯỞNG"
     signer_name: str | None = None
     blank_date: bool = False  # leave day and month for the văn thư, like the number
-
-
-def _mark(match: re.Match[str]) -> str:
-    return f"[U+{ord(match.group()):04X}]"
-
-
-def visible(text: str) -> str:
-    """Control and bidi-formatting characters as a visible "[U+202E]"."""
-    return _UNSAFE.sub(_mark, text) if _UNSAFE.search(text) else text
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -214,12 +206,12 @@ class Fmt:
             return self.datetime(when) if when else self.text(value)
         return self.text(value)
 
-    def joined(self, values: Any, limit: int = 20) -> str:
+    def joined(self, values: Any, limit: int = 20, left_out: int = 0) -> str:
         if not isinstance(values, list | tuple):
             return self.scalar(values) if values not in (None, "") else "—"
         shown = ", ".join(self.line(v, self.caps.name) for v in values[:limit])
-        if len(values) > limit:
-            shown += " " + self.t["more_items"].format(n=self.num(len(values) - limit))
+        if len(values) + left_out > min(limit, len(values)):
+            shown += " " + self.t["more_items"].format(n=self.num(len(values) + left_out - min(limit, len(values))))
         return shown or "—"
 
 
@@ -235,60 +227,82 @@ def _key(fmt: Fmt, key: Any) -> str:
     return fmt.line(str(key).replace("_", " "), 80)
 
 
-def evidence_tree(fmt: Fmt, value: Any, depth: int = 0, budget: _Budget | None = None) -> dict[str, Any]:
+def _members(obj: dict[str, Any]) -> list[tuple[Any, Any, int]]:
+    """(key, value, entries the report left out of that value) for each member shown: a list's
+    `<key>_truncated` count (report/fit.py) is folded into the list, not shown as a row of its own."""
+    out = []
+    for key, item in obj.items():
+        if isinstance(key, str) and key.endswith(SUFFIX) and isinstance(obj.get(key[: -len(SUFFIX)]), list) \
+                and truncated(obj, key[: -len(SUFFIX)]):
+            continue
+        out.append((key, item, truncated(obj, key) if isinstance(item, list) and isinstance(key, str) else 0))
+    return out
+
+
+def _summary(fmt: Fmt, value: Any, left_out: int) -> str:
+    """A value the cell budget has no room for: still counted when it is a list."""
+    if isinstance(value, list | dict) and len(value) + left_out:
+        return "… " + fmt.t["n_items"].format(n=fmt.num(len(value) + left_out))
+    return "…"
+
+
+def evidence_tree(fmt: Fmt, value: Any, depth: int = 0, budget: _Budget | None = None,
+                  left_out: int = 0) -> dict[str, Any]:
     """A JSON value as nodes a template lays out as nested tables:
     s (scalar text), l (list of scalars), m (object: key/value rows), t (list of similar objects:
-    a table), ml (list of other things). Each list or object is capped; `more` counts the rest."""
+    a table), ml (list of other things). Each list or object is capped; `more` counts the rest,
+    including the `left_out` entries the report itself did not carry. Every key of an object is
+    named even when the cell budget is spent (its value is then only summarised)."""
     budget = budget or _Budget(fmt.caps.cells)
     caps = fmt.caps
     if budget.left <= 0:
-        return _scalar("…")
+        return _scalar(_summary(fmt, value, left_out))
     if isinstance(value, dict):
         if not value:
             return _scalar(fmt.t["empty"])
         if depth >= caps.depth:
             budget.left -= 1
             return _scalar(fmt.text(_compact(value)))
+        members = _members(value)
         pairs = []
-        for key, item in list(value.items())[: caps.items]:
-            if budget.left <= 0:
-                break
+        for key, item, n in members[: caps.items]:
             budget.left -= 1
-            pairs.append(Obj(key=_key(fmt, key), node=evidence_tree(fmt, item, depth + 1, budget)))
-        return Obj(k="m", rows=pairs, more=_more(fmt, len(value) - len(pairs)))
+            pairs.append(Obj(key=_key(fmt, key), node=evidence_tree(fmt, item, depth + 1, budget, n)))
+        return Obj(k="m", rows=pairs, more=_more(fmt, len(members) - len(pairs)))
     if isinstance(value, list):
         if not value:
             return _scalar(fmt.t["empty"])
+        total = len(value) + left_out
         head = value[: caps.items]
         if all(not isinstance(v, dict | list) for v in head):
             budget.left -= len(head)
             entries = [fmt.scalar(v) for v in head]
-            more = _more(fmt, len(value) - len(head))
+            more = _more(fmt, total - len(head))
             if sum(len(e) for e in entries) <= 160 and all("\n" not in e for e in entries):
                 return _scalar(", ".join(entries) + (f" {more}" if more else ""))
             return Obj(k="l", entries=entries, more=more)
-        if len(value) == 1:
+        if total == 1:
             return evidence_tree(fmt, value[0], depth, budget)
         if depth >= caps.depth:
             budget.left -= 1
             return _scalar(fmt.text(_compact(value)))
-        columns = list(dict.fromkeys(k for v in head if isinstance(v, dict) for k in v))
+        columns = list(dict.fromkeys(k for v in head if isinstance(v, dict) for k, _, _ in _members(v)))
         if all(isinstance(v, dict) for v in head) and len(columns) <= 6:
             rows: list[list[dict[str, Any]]] = []
             for item in head:
                 if budget.left <= 0:
                     break
                 budget.left -= len(columns)
-                rows.append([evidence_tree(fmt, item[c], depth + 2, budget) if c in item else _scalar("—")
-                             for c in columns])
+                rows.append([evidence_tree(fmt, item[c], depth + 2, budget, truncated(item, c)) if c in item
+                             else _scalar("—") for c in columns])
             return Obj(k="t", cols=[_key(fmt, c) for c in columns], rows=rows,
-                       more=_more(fmt, len(value) - len(rows)))
+                       more=_more(fmt, total - len(rows)))
         items = []
         for item in head:
             if budget.left <= 0:
                 break
             items.append(evidence_tree(fmt, item, depth + 1, budget))
-        return Obj(k="ml", entries=items, more=_more(fmt, len(value) - len(items)))
+        return Obj(k="ml", entries=items, more=_more(fmt, total - len(items)))
     budget.left -= 1
     return _scalar(fmt.scalar(value))
 
@@ -297,13 +311,29 @@ def _more(fmt: Fmt, n: int, key: str = "more_items") -> str:
     return fmt.t[key].format(n=fmt.num(n)) if n > 0 else ""
 
 
-def _flat(value: Any, depth: int = 0) -> str:
-    """Evidence as one readable line: "key: value; list: a, b; objects: (k: v), (k: v)"."""
+_FLAT_ITEMS = 30
+
+
+def _flat(value: Any, depth: int = 0, left_out: int = 0, width: int = 600) -> str:
+    """Evidence as one readable line of about `width` characters: "key: value; list (N): a, b, …;
+    objects: (k: v), (k: v)". Each key of the top object gets its share of the line, so every one
+    stays named; a list that was cut says how many entries it had."""
     if isinstance(value, dict):
-        text = "; ".join(f"{k}: {_flat(v, depth + 1)}" for k, v in list(value.items())[:30])
+        members = _members(value)[:_FLAT_ITEMS]
+        share = max(24, width // max(1, len(members)) - 4)
+        parts = []
+        for key, item, n in members:
+            total = len(item) + n if isinstance(item, list) else 0
+            label = f"{key} ({total})" if isinstance(item, list) and total > min(len(item), _FLAT_ITEMS) else str(key)
+            text = _flat(item, depth + 1, n)
+            if depth == 0 and len(text) > share:
+                text = text[:share].rstrip() + "…"
+            parts.append(f"{label}: {text}")
+        text = "; ".join(parts)
         return f"({text})" if depth else text
     if isinstance(value, list):
-        return ", ".join(_flat(v, depth + 1) for v in value[:30]) + (", …" if len(value) > 30 else "") or "[]"
+        shown = ", ".join(_flat(v, depth + 1) for v in value[:_FLAT_ITEMS])
+        return (shown + (", …" if len(value) + left_out > _FLAT_ITEMS or left_out else "")) or "[]"
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -483,7 +513,9 @@ def _signature(fmt: Fmt, signature: dict[str, str] | None) -> str:
 # --- inventory ---------------------------------------------------------------------------------
 
 
-def _table(fmt: Fmt, rows: list[Any], columns: list[tuple[str, Any]], sort: Any = None) -> dict[str, Any]:
+def _table(fmt: Fmt, rows: list[Any], columns: list[tuple[str, Any]], sort: Any = None,
+           left_out: int = 0) -> dict[str, Any]:
+    """`left_out`: rows the report itself did not carry (its `<table>_truncated` count)."""
     items = [r for r in rows if isinstance(r, dict)]
     if sort is not None:
         items.sort(key=sort)
@@ -491,7 +523,7 @@ def _table(fmt: Fmt, rows: list[Any], columns: list[tuple[str, Any]], sort: Any 
     return {
         "cols": [fmt.t[c] for c, _ in columns],
         "rows": [[cell(r) for _, cell in columns] for r in shown],
-        "more": _more(fmt, len(items) - len(shown), "more_rows"),
+        "more": _more(fmt, len(items) + left_out - len(shown), "more_rows"),
     }
 
 
@@ -510,8 +542,9 @@ def inventory_view(fmt: Fmt, inv: dict[str, Any]) -> dict[str, Any]:
         ("col_password", pw),
         ("col_password_changed", lambda r: f.date(r.get("password_last_change"))),
         ("col_last_login", lambda r: f.datetime(r.get("last_login"))),
-        ("col_groups", lambda r: f.joined(r.get("groups"))),
-    ], sort=lambda r: (not r.get("admin"), not r.get("interactive"), str(r.get("name", "")).casefold()))
+        ("col_groups", lambda r: f.joined(r.get("groups"), left_out=truncated(r, "groups"))),
+    ], sort=lambda r: (not r.get("admin"), not r.get("interactive"), str(r.get("name", "")).casefold()),
+       left_out=truncated(inv, "accounts"))
     antivirus = _table(f, inv.get("antivirus") or [], [
         ("col_product", lambda r: f.name(r.get("product"))),
         ("col_vendor", lambda r: f.name(r.get("vendor"))),
@@ -520,41 +553,42 @@ def inventory_view(fmt: Fmt, inv: dict[str, Any]) -> dict[str, Any]:
         ("col_signatures", lambda r: f.datetime(r.get("signature_time"))),
         ("col_last_scan", lambda r: f.datetime(r.get("last_scan_time"))),
         ("col_managed", lambda r: f.yes_no(r.get("managed"))),
-    ])
+    ], left_out=truncated(inv, "antivirus"))
     ports = _table(f, inv.get("listening_ports") or [], [
         ("col_proto", lambda r: f.line(r.get("proto"), 8)),
         ("col_address", lambda r: f.line(r.get("address"), 64)),
         ("col_port", lambda r: f.line(r.get("port"), 8)),
         ("col_process", lambda r: f.name(r.get("process")) or "—"),
         ("col_user", lambda r: f.name(r.get("user")) or "—"),
-    ], sort=lambda r: (r.get("port") if isinstance(r.get("port"), int) else 1 << 20, str(r.get("proto"))))
+    ], sort=lambda r: (r.get("port") if isinstance(r.get("port"), int) else 1 << 20, str(r.get("proto"))),
+       left_out=truncated(inv, "listening_ports"))
     interfaces = _table(f, inv.get("interfaces") or [], [
         ("col_name", lambda r: f.name(r.get("name"))),
         ("col_mac", lambda r: f.line(r.get("mac"), 64) or "—"),
         ("col_ipv4", lambda r: f.joined(r.get("ipv4"))),
         ("col_ipv6", lambda r: f.joined(r.get("ipv6"))),
-    ])
+    ], left_out=truncated(inv, "interfaces"))
     software = _table(f, inv.get("software") or [], [
         ("col_name", lambda r: f.name(r.get("name"))),
         ("col_version", lambda r: f.line(r.get("version"), 80) or "—"),
         ("col_publisher", lambda r: f.name(r.get("publisher")) or "—"),
-    ], sort=lambda r: str(r.get("name", "")).casefold())
+    ], sort=lambda r: str(r.get("name", "")).casefold(), left_out=truncated(inv, "software"))
     backups = _table(f, inv.get("backups") or [], [
         ("col_name", lambda r: f.name(r.get("set") or r.get("name"))),
         ("col_kind", lambda r: f.line(r.get("kind"), 32) or "—"),
         ("col_copies", lambda r: f.num(len(r.get("copies") or [])) if isinstance(r.get("copies"), list) else "—"),
         ("col_newest", lambda r: f.datetime(_newest(r.get("copies")))),
-    ])
+    ], left_out=truncated(inv, "backups"))
     devices = _table(f, inv.get("devices") or [], [
         ("col_ip", lambda r: f.line(r.get("ip"), 64)),
         ("col_mac", lambda r: f.line(r.get("mac"), 64) or "—"),
         ("col_vendor", lambda r: f.name(r.get("vendor")) or "—"),
-        ("col_name", lambda r: f.joined(r.get("names"))),
+        ("col_name", lambda r: f.joined(r.get("names"), left_out=truncated(r, "names"))),
         ("col_open_ports", lambda r: f.joined([f"{p.get('port')}/{p.get('proto')}" + (f" {p['service']}" if p.get(
             "service") else "") for p in r.get("open_ports") or [] if isinstance(p, dict)])),
         ("col_first_seen", lambda r: f.datetime(r.get("first_seen"))),
         ("col_last_seen", lambda r: f.datetime(r.get("last_seen"))),
-    ])
+    ], left_out=truncated(inv, "devices"))
     hw: dict[str, Any] = inv["hardware"] if isinstance(inv.get("hardware"), dict) else {}
     disks = [f"{d.get('name')} {f.size(d.get('size_bytes'))}" for d in hw.get("disks") or [] if isinstance(d, dict)]
     hardware = [{"label": t[key], "value": value} for key, value in (
@@ -567,7 +601,8 @@ def inventory_view(fmt: Fmt, inv: dict[str, Any]) -> dict[str, Any]:
     ) if value]
     return {
         "accounts": accounts, "antivirus": antivirus, "listening_ports": ports, "interfaces": interfaces,
-        "software": software, "software_count": t["software_count"].format(n=f.num(len(inv.get("software") or []))),
+        "software": software, "software_count": t["software_count"].format(
+            n=f.num(len(inv.get("software") or []) + truncated(inv, "software"))),
         "backups": backups, "devices": devices, "hardware": hardware,
     }
 

@@ -6,23 +6,15 @@ Heavy imports (cryptography) happen inside the functions, so importing this pack
 from __future__ import annotations
 
 import os
-import re
-import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from secaudit.fsutil import safe_name
+
 REPORT_TYPE = "application/vnd.secaudit.report.v1+json"
 KEYROTATE_TYPE = "application/vnd.secaudit.keyrotate.v1+json"
 ENVELOPE_SUFFIX = ".secaudit.json"
-
-
-def _safe_host(hostname: Any) -> str:
-    """A hostname as a file name part: ASCII letters, digits, '.', '-', '_' only; never empty."""
-    text = unicodedata.normalize("NFKD", str(hostname or "")).replace("đ", "d").replace("Đ", "D")
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")[:63]
-    return text or "host"
 
 
 def envelope_name(payload: dict[str, Any]) -> str:
@@ -33,7 +25,7 @@ def envelope_name(payload: dict[str, Any]) -> str:
         when = datetime.strptime(str(payload.get("generated_at")), "%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
         when = datetime.now(UTC)
-    return f"{_safe_host(hostname)}-{when:%Y%m%d-%H%M%S}{ENVELOPE_SUFFIX}"
+    return f"{safe_name(hostname, 'host')}-{when:%Y%m%d-%H%M%S}{ENVELOPE_SUFFIX}"
 
 
 def agent_id_for(key_dir: str | None) -> str | None:
@@ -50,8 +42,9 @@ def sign_report(payload: dict[str, Any], key_dir: str | None, passphrase: str | 
     """Sign canonical_bytes(payload) with the key directory's agent.key and write the envelope into
     out_dir (atomically, never overwriting); return its path, or None when there is no key.
     A None passphrase falls back to SECAUDIT_KEY_PASSPHRASE."""
-    from secaudit import fsutil as _fs
     from secaudit.errors import SecauditError
+    from secaudit.fsutil import create_unique, write_error
+    from secaudit.limits import ENVELOPE
     from secaudit.sign import dsse, keys
 
     directory = keys.resolve_key_dir(key_dir)
@@ -61,20 +54,13 @@ def sign_report(payload: dict[str, Any], key_dir: str | None, passphrase: str | 
         passphrase = os.environ.get(keys.PASSPHRASE_ENV) or None
     key = keys.load_private(directory, passphrase)
     envelope = dsse.sign(dsse.canonical_bytes(payload), REPORT_TYPE, key)
+    if len(envelope) > ENVELOPE:  # the report builder keeps payloads well under this: a bug if reached
+        raise SecauditError(f"Báo cáo đã ký quá lớn ({len(envelope)} byte, tối đa {ENVELOPE}); không ghi.",
+                            f"The signed report is too large ({len(envelope)} bytes, at most {ENVELOPE}); "
+                            "not written.")
     out = Path(out_dir or ".")
-    name = envelope_name(payload)
-    stem = name[: -len(ENVELOPE_SUFFIX)]
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for n in range(1, 1000):  # two reports in the same second get -2, -3...
-            path = out / (name if n == 1 else f"{stem}-{n}{ENVELOPE_SUFFIX}")
-            try:
-                _fs.create_new(path, envelope)
-            except FileExistsError:
-                continue
-            return str(path)
+    stem = envelope_name(payload)[: -len(ENVELOPE_SUFFIX)]
+    try:  # never overwrites: two reports in the same second get -2, -3...
+        return str(create_unique(out, stem, ENVELOPE_SUFFIX, envelope))
     except OSError as exc:
-        raise SecauditError(f"Không ghi được báo cáo đã ký vào {out}: {exc.strerror}.",
-                            f"Cannot write the signed report into {out}: {exc.strerror}.") from None
-    raise SecauditError(f"Đã có quá nhiều báo cáo cùng tên {name} trong {out}.",
-                        f"There are too many reports named {name} in {out}.")
+        raise write_error(out / f"{stem}{ENVELOPE_SUFFIX}", exc) from None

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import unicodedata
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
@@ -18,15 +17,14 @@ import click
 
 from secaudit.errors import SecauditError
 from secaudit.i18n import LANGS, SEVERITY, STATUS, default_lang, t
+from secaudit.safetext import for_terminal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 def _clean(value: Any, limit: int = 200) -> str:
-    """Untrusted text for a terminal: control and bidi-format characters escaped, length capped."""
+    """Untrusted text for a terminal: control and bidi characters escaped, length capped."""
     text = "" if value is None else str(value)
-    out = "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs") else ch
-                  for ch in text[:limit])
-    return out + ("…" if len(text) > limit else "")
+    return for_terminal(text[:limit]) + ("…" if len(text) > limit else "")
 
 
 def _fail(exc: SecauditError, lang: str) -> NoReturn:

@@ -22,9 +22,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from secaudit.errors import SecauditError
+from secaudit.limits import ENVELOPE  # the same cap when signing (report.fit) and here: what is signed verifies
 from secaudit.sign.ids import key_id
 
-MAX_ENVELOPE = 16 * 1024 * 1024  # bytes; a 2,000-finding report is about 2-3 MiB of envelope
 MAX_SIGNATURES = 16
 ED25519_SIG_LEN = 64
 
@@ -235,9 +235,9 @@ def _unusable(vi: str, en: str) -> EnvelopeUnusable:
 
 
 def verify(raw: bytes, allowed_types: set[str] | frozenset[str], keys: Sequence[Ed25519PublicKey]) -> Verified:
-    if len(raw) > MAX_ENVELOPE:
-        raise _unusable(f"Tệp quá lớn ({len(raw)} byte, tối đa {MAX_ENVELOPE} byte); không kiểm tra.",
-                        f"The input is too large ({len(raw)} bytes, at most {MAX_ENVELOPE}); not checked.")
+    if len(raw) > ENVELOPE:
+        raise _unusable(f"Tệp quá lớn ({len(raw)} byte, tối đa {ENVELOPE} byte); không kiểm tra.",
+                        f"The input is too large ({len(raw)} bytes, at most {ENVELOPE}); not checked.")
     # the envelope's own strings are compared, never displayed or re-encoded: no surrogate scan
     env = strict_loads(raw, "Phong bì", "envelope", surrogates=False)
     if not isinstance(env, dict):
@@ -303,10 +303,10 @@ def verify_file(path: str, pubkeys: list[str],
 
     keys = [load_public(p) for p in pubkeys]
     try:
-        raw = read_capped(path, MAX_ENVELOPE)
+        raw = read_capped(path, ENVELOPE)
     except TooLarge as exc:
-        raise _unusable(f"Tệp {path} quá lớn ({exc.size} byte, tối đa {MAX_ENVELOPE} byte); không kiểm tra.",
-                        f"{path} is too large ({exc.size} bytes, at most {MAX_ENVELOPE}); not checked.") from None
+        raise _unusable(f"Tệp {path} quá lớn ({exc.size} byte, tối đa {ENVELOPE} byte); không kiểm tra.",
+                        f"{path} is too large ({exc.size} bytes, at most {ENVELOPE}); not checked.") from None
     except OSError as exc:
         raise _unusable(f"Không đọc được tệp {path}: {exc.strerror}.",
                         f"Cannot read {path}: {exc.strerror}.") from None

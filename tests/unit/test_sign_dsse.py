@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from secaudit.limits import ENVELOPE
 from secaudit.sign import KEYROTATE_TYPE, REPORT_TYPE
 from secaudit.sign.dsse import (
-    MAX_ENVELOPE,
     EnvelopeInvalid,
     EnvelopeUnusable,
     b64decode_strict,
@@ -329,7 +329,7 @@ def test_escaped_surrogate_pairs_are_fine() -> None:
 
 
 def test_oversize_input_is_refused_before_parsing() -> None:
-    raw = b"[" * (MAX_ENVELOPE + 1)  # would be "nested too deeply" if it were parsed
+    raw = b"[" * (ENVELOPE + 1)  # would be "nested too deeply" if it were parsed
     with pytest.raises(EnvelopeUnusable) as exc:
         verify(raw, ALLOWED, [PUB])
     assert "too large" in one_sentence(exc)

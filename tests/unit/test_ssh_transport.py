@@ -60,7 +60,8 @@ def test_labels_and_known_hosts_names() -> None:
     assert parse_target("a@[fd00::1]:2222").address == "[fd00::1]:2222"
     assert parse_target("a@h:2222").label == "h_2222"
     assert parse_target("a@[fd00::1]:2222").target == "a@[fd00::1]:2222"
-    assert HostSpec("a", "h", name="Phòng máy 1").label == "Ph_ng_m_y_1"
+    assert HostSpec("a", "h", name="Phòng máy 1").label == "Phòng_máy_1"
+    assert HostSpec("a", "h", name="../../etc/cron.d/x").label == "etc_cron.d_x"
 
 
 # -- inventory files -------------------------------------------------------------------------------
