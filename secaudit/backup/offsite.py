@@ -2,7 +2,8 @@
 
 Local paths are compared by device id with the primary copies and the live data. sftp:// is
 checked over SSH with paramiko: host keys come from known_hosts (the user's, the system's and
-`offsite_known_hosts`) and an unknown or changed key is refused (RejectPolicy, never AutoAdd)."""
+`offsite_known_hosts`, matched as OpenSSH matches them: secaudit.transport.known_hosts) and an unknown,
+changed or revoked key is refused, never recorded."""
 
 from __future__ import annotations
 
@@ -143,20 +144,29 @@ def _newest_repo_file(tr: Transport, kind: str, repo: str, result: OffsiteResult
 def _client(bset: BackupSet, host: str, port: int, user: str | None, password: str | None) -> Any:
     import paramiko
 
+    from secaudit.transport.known_hosts import HostKeyPolicy, load
+
+    # Matched as OpenSSH matches known_hosts (wildcards, negation, hashed names, @revoked); read only:
+    # an unknown key is refused, never recorded. The client holds no keys, so `policy` judges every key.
+    entries = load([os.path.expanduser("~/.ssh/known_hosts"), "/etc/ssh/ssh_known_hosts", bset.offsite_known_hosts])
+    policy = HostKeyPolicy(entries, host, port, f"{host}:{port}", accept_new=False, record_to="")
     client = paramiko.SSHClient()
-    client.load_system_host_keys()  # ~/.ssh/known_hosts
-    for path in ("/etc/ssh/ssh_known_hosts", bset.offsite_known_hosts):
-        if path and os.path.exists(path):
-            client.get_host_keys().load(path)  # read-only: never written back
-    client.set_missing_host_key_policy(paramiko.RejectPolicy())
-    client.connect(host, port=port, username=user, password=password, key_filename=bset.offsite_key_file,
-                   timeout=CONNECT_TIMEOUT, banner_timeout=CONNECT_TIMEOUT, auth_timeout=CONNECT_TIMEOUT,
-                   look_for_keys=bset.offsite_key_file is None, allow_agent=bset.offsite_key_file is None)
+    client.set_missing_host_key_policy(policy)
+    try:
+        client.connect(host, port=port, username=user, password=password, key_filename=bset.offsite_key_file,
+                       timeout=CONNECT_TIMEOUT, banner_timeout=CONNECT_TIMEOUT, auth_timeout=CONNECT_TIMEOUT,
+                       look_for_keys=bset.offsite_key_file is None, allow_agent=bset.offsite_key_file is None,
+                       transport_factory=policy.transport_factory)
+    except BaseException:
+        client.close()
+        raise
     return client
 
 
 def check_sftp(bset: BackupSet, location: str, primary: Listing, now: int) -> OffsiteResult:
     import paramiko
+
+    from secaudit.transport.known_hosts import HostKeyError
 
     result = OffsiteResult(redact(location), now, kind="sftp")
     url = urlsplit(location)
@@ -166,10 +176,16 @@ def check_sftp(bset: BackupSet, location: str, primary: Listing, now: int) -> Of
     where = f"{url.username + '@' if url.username else ''}{host}:{port}"
     try:
         client = _client(bset, host, port, url.username, url.password)
-    except paramiko.BadHostKeyException as exc:
-        result.error = ("host_key_mismatch", f"the host key of {host}:{port} does not match known_hosts "
-                                             f"(got {exc.key.get_name()} {exc.key.get_fingerprint().hex()[:16]}…): "
-                                             f"connection refused, possible interception")
+    except HostKeyError as exc:
+        if exc.kind in ("changed", "revoked"):
+            why = "is marked @revoked in" if exc.kind == "revoked" else "does not match"
+            result.error = ("host_key_mismatch", f"the host key of {host}:{port} {why} known_hosts: connection "
+                                                 f"refused, possible interception")
+        elif exc.kind == "unknown":
+            result.error = ("unknown_host_key", f"{host}:{port} is not in known_hosts: check its fingerprint, then "
+                                                f"add it (ssh-keyscan -p {port} {host}) or set offsite_known_hosts")
+        else:  # @cert-authority only, a host certificate, an unreadable known_hosts
+            result.error = ("unknown_host_key" if exc.status == "host_key_refused" else "ssh_error", exc.en)
         return result
     except paramiko.AuthenticationException as exc:
         result.error = ("auth_failed", f"authentication failed for {where}: {exc}")

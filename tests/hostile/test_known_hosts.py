@@ -608,3 +608,31 @@ def test_remote_audit_refuses_a_wildcard_changed_key_with_accept_new(sshd: Sshd,
     assert "has CHANGED" in result.output and "host key refused" in result.output
     assert known.read_text() == f"127.0.0.*,[127.0.0.*]:* {sshd.other}\n"
     assert not list(out.glob("127.0.0.1*")) if out.exists() else True  # no report for that host
+
+
+@pytest.mark.integration
+@pytest.mark.root
+@pytest.mark.parametrize(("template", "code"), [
+    ("* {OTHER}\n", "host_key_mismatch"),
+    ("127.0.0.1,[127.0.0.?]:* {ECDSA}\n", "host_key_mismatch"),
+    ("@revoked * {KEY}\n{NAME} {KEY}\n", "host_key_mismatch"),
+    ("[127.0.0.1]:*,![127.0.0.1]:{P} {KEY}\n", "unknown_host_key"),
+    ("@cert-authority * {KEY}\n", "unknown_host_key"),
+    ("{HASHED} {KEY}\n", None),
+    ("[127.0.0.*]:* {KEY}\n", None),
+])
+def test_backup_offsite_sftp_uses_the_same_matching(sshd: Sshd, tmp_path: Path, template: str,
+                                                    code: str | None) -> None:
+    from secaudit.agent.config import BackupSet
+    from secaudit.backup.offsite import check_sftp
+    from secaudit.backup.sets import Listing
+
+    known = tmp_path / "known_hosts"
+    text = _known_hosts(sshd, template, sshd.lab.port)
+    known.write_text(text)
+    bset = BackupSet(name="CSDL", path="/nowhere/db-*.sql.gz", offsite_known_hosts=str(known),
+                     offsite_key_file=str(sshd.lab.client_key))
+    result = check_sftp(bset, f"sftp://{sshd.lab.user}@127.0.0.1:{sshd.lab.port}/tmp", Listing(), int(time.time()))
+    assert (result.error[0] if result.error else None) == code, result.error
+    assert result.reachable is (code is None)
+    assert known.read_text() == text  # read only, never recorded
