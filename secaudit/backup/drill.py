@@ -1,8 +1,13 @@
-"""Restore drill: restore a random sample of files from the newest copy into a private temporary
-directory with the backup's own tool (restic restore, borg extract, the tar/zip/compression
-decoders), then compare each with the live data in `source` by SHA-256. A live file whose
-modification time differs from the archived one changed after the backup: it is counted, not
-reported as a mismatch."""
+"""Restore drill: restore a random sample of files from the newest copy and compare each with the
+live data in `source` by SHA-256. restic and borg restore into a private temporary directory with
+their own tool; plain copies (directories, tar, zip, compressed files) are decoded and hashed as
+they stream, so nothing is written to disk at all. A live file whose modification time differs
+from the archived one changed after the backup: it is counted, not reported as a mismatch.
+
+What an archive says is never trusted: member names are normalised (backslashes, leading `/` and
+`./`, `.` components) and a name with `..` is refused; a live file is only ever one under `source`
+(links resolved); a member is decoded only up to the live file's size plus SLACK, so a tar or zip
+bomb costs neither memory nor disk; and any decoder's error is a failed drill with the reason."""
 
 from __future__ import annotations
 
@@ -13,10 +18,13 @@ import os
 import posixpath
 import random
 import shutil
+import stat as stat_mod
 import subprocess
 import tempfile
+import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,21 +32,30 @@ from secaudit.agent.config import BackupSet
 from secaudit.backup.sets import CopyInfo, Listing, parse_time, tool_env
 from secaudit.backup.verify import FormatError, Sink
 from secaudit.backup.verify.compress import decoder_for, sniff
-from secaudit.backup.verify.files import FileJob, verify_file
+from secaudit.backup.verify.files import FileJob, open_regular, verify_file
 from secaudit.backup.verify.repo import run_tool
 from secaudit.backup.verify.tar import Member, MemberHandler, looks_like_tar
+from secaudit.backup.verify.ziparchive import open_archive, overlapping
 
 CHUNK = 1 << 20
+SLACK = 1 << 20  # bytes a restored member may exceed its live file by before decoding it stops
+NO_SOURCE_CAP = 256 << 20  # without a live file to compare with, a member is decoded this far at most
+MAX_LINE = 1 << 20  # one JSON line of `restic ls --json` / `borg list --json-lines`
+MAX_NAMED = 5  # unsafe member names quoted in a finding (all are counted)
 
 
 @dataclass
 class Sampled:
     member: str  # the name inside the backup
     live: str | None  # the live file it came from
-    restored: str  # where it was restored
+    restored: str = ""  # where the tool restored it (restic, borg); "" when hashed as it streamed
     mtime: int | None = None  # archived modification time, when the format keeps it
     size: int | None = None
     complete: bool = True
+    digest: str | None = None  # sha256 of the restored bytes, when hashed while streaming
+    got: int = 0  # restored bytes hashed
+    over: bool = False  # larger than the live file plus SLACK: decoding stopped there
+    error: str | None = None  # the member could not be restored: why
 
 
 @dataclass
@@ -61,24 +78,63 @@ class DrillResult:
                 "seconds": int(self.seconds)}
 
 
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    with open(path, "rb", buffering=0) as fh:
-        while n := fh.readinto(view):
-            h.update(view[:n])
-    return h.hexdigest()
+class _Over(Exception):
+    """A restored stream passed its limit: stop decoding it."""
+
+
+class _Digest(Sink):
+    """SHA-256 of a restored member as it streams past, up to `limit` bytes."""
+
+    def __init__(self, limit: int, stop: bool = False) -> None:
+        self.h = hashlib.sha256()
+        self.limit = limit
+        self.got = 0
+        self.over = False
+        self.stop = stop  # raise _Over when the limit is passed (a stream we may abandon)
+
+    def feed(self, data: memoryview | bytes) -> None:
+        if self.over:
+            return
+        if self.got + len(data) > self.limit:
+            self.over = True
+            if self.stop:
+                raise _Over
+            return
+        self.h.update(data)
+        self.got += len(data)
+
+    def into(self, item: Sampled) -> None:
+        item.got, item.over = self.got, self.over
+        item.digest = None if self.over else self.h.hexdigest()
+
+
+def safe_member(name: str) -> str | None:
+    """A member name as a clean relative path: backslashes are separators, leading `/` and `./` and
+    `.` components go; None when a `..` component remains or nothing is left (it would escape)."""
+    if "\x00" in name:
+        return None
+    parts = []
+    for part in name.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            return None
+        parts.append(part)
+    return "/".join(parts) or None
+
+
+def _under(path: str, top: str) -> bool:
+    return path == top or path.startswith(top.rstrip("/") + "/")
 
 
 def live_path(source: str, name: str) -> str | None:
     """Where an archived name lives under `source`: archives hold absolute paths without the
     leading slash (tar, borg), paths relative to source's parent (tar -C /srv data) or to
-    source itself (tar -C /srv/data .)."""
-    clean = name
-    while clean.startswith(("./", "/")):
-        clean = clean[2:] if clean.startswith("./") else clean[1:]
-    src = source.rstrip("/") or "/"
+    source itself (tar -C /srv/data .). Only a regular file under `source`, links resolved."""
+    clean = safe_member(name)
+    if clean is None:
+        return None
+    src = posixpath.normpath(source) if source.startswith("/") else source.rstrip("/")
     rel_src = src.lstrip("/")
     candidates = []
     if rel_src and clean.startswith(rel_src + "/"):
@@ -87,16 +143,51 @@ def live_path(source: str, name: str) -> str | None:
     if base and clean.startswith(base + "/"):
         candidates.append(posixpath.join(src, clean[len(base) + 1:]))
     candidates.append(posixpath.join(src, clean))
+    real_src = os.path.realpath(src)
     for cand in candidates:
-        if os.path.isfile(cand):
-            return cand
+        try:
+            if os.path.isfile(cand) and _under(os.path.realpath(cand), real_src):
+                return cand
+        except (OSError, ValueError):
+            continue
     return None
 
 
+def _limit(live: str | None) -> int:
+    if live is None:
+        return NO_SOURCE_CAP
+    try:
+        return os.stat(live).st_size + SLACK
+    except OSError:
+        return SLACK
+
+
+def sha256_file(path: str, limit: int | None = None, nofollow: bool = False) -> tuple[str | None, int]:
+    """(sha256, bytes) of a regular file; the digest is None when it is longer than `limit`."""
+    h = hashlib.sha256()
+    got = 0
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    with open(open_regular(path, nofollow), "rb", buffering=0) as fh:
+        while n := fh.readinto(view):
+            got += n
+            if limit is not None and got > limit:
+                return None, got
+            h.update(view[:n])
+    return h.hexdigest(), got
+
+
+def _mismatch(result: DrillResult, item: Sampled, problem: str, detail: str) -> None:
+    result.mismatches.append({"file": item.live or item.member, "member": item.member, "problem": problem,
+                              "detail": detail})
+
+
 def _compare(result: DrillResult, item: Sampled, copy_time: int) -> None:
+    if item.error is not None:
+        _mismatch(result, item, "not_restored", item.error)
+        return
     if not item.complete:
-        result.mismatches.append({"file": item.live or item.member, "member": item.member, "problem": "not_restored",
-                                  "detail": "the archive ends inside this file"})
+        _mismatch(result, item, "not_restored", "the archive ends inside this file")
         return
     result.files_restored += 1
     if item.live is None:
@@ -109,76 +200,151 @@ def _compare(result: DrillResult, item: Sampled, copy_time: int) -> None:
     if changed:
         result.skipped_changed += 1
         return
+    limit = st.st_size + SLACK
+    restored, size = item.digest, item.got
+    if not item.over and restored is None:
+        try:
+            restored, size = sha256_file(item.restored, limit, nofollow=True)
+        except OSError:
+            result.files_compared += 1
+            _mismatch(result, item, "not_restored", "the restore did not produce this file")
+            return
+        item.over = restored is None
     result.files_compared += 1
-    try:
-        restored_size = os.path.getsize(item.restored)
-        restored = sha256_file(item.restored)
-    except OSError:
-        result.mismatches.append({"file": item.live, "member": item.member, "problem": "not_restored",
-                                  "detail": "the restore did not produce this file"})
+    if item.over:
+        _mismatch(result, item, "content_differs",
+                  f"the archived file is larger than the live one ({st.st_size} bytes): restoring stopped after "
+                  f"{max(size, item.got)} bytes")
         return
-    live = sha256_file(item.live)
+    try:
+        live, _ = sha256_file(item.live)
+    except OSError:
+        result.files_compared -= 1
+        return  # replaced by something else since: nothing to compare with
     if restored != live:
-        result.mismatches.append({
-            "file": item.live, "member": item.member, "problem": "content_differs",
-            "detail": f"restored {restored_size} bytes sha256 {restored[:16]}…, live {st.st_size} bytes "
-                      f"sha256 {live[:16]}… (same modification time)"})
+        _mismatch(result, item, "content_differs",
+                  f"restored {size} bytes sha256 {(restored or '')[:16]}…, live {st.st_size} bytes "
+                  f"sha256 {(live or '')[:16]}… (same modification time)")
+
+
+def _unsafe_finding(result: DrillResult, archive: str, names: list[str], count: int) -> None:
+    if count:
+        shown = ", ".join(repr(n[:120]) for n in names[:MAX_NAMED])
+        result.mismatches.append({"file": archive, "member": names[0][:200] if names else "", "problem": "unsafe_name",
+                                  "detail": f"{count} members have names with '..' that a restore would write "
+                                            f"outside its folder ({shown}): never extracted"})
 
 
 # -- restic and borg ------------------------------------------------------------------------------
 
-def _stream_lines(bset: BackupSet, argv: list[str], timeout: float) -> tuple[list[dict[str, Any]], str | None]:
+def _stream_rows(bset: BackupSet, argv: list[str], timeout: float, on_row: Callable[[dict[str, Any]], None]
+                 ) -> str | None:
+    """Run a tool printing one JSON object per line and hand each to `on_row` as it comes (nothing
+    accumulates); a watchdog kills the tool at `timeout`. Returns an error sentence or None."""
     exe = shutil.which(argv[0])
     if exe is None:
-        return [], f"{argv[0]} is not installed"
+        return f"{argv[0]} is not installed"
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "HOME": os.environ.get("HOME", "/root"),
            **tool_env(bset)}
-    rows: list[dict[str, Any]] = []
-    deadline = time.monotonic() + timeout
-    with subprocess.Popen([exe, *argv[1:]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          stdin=subprocess.DEVNULL, env=env) as proc:
-        assert proc.stdout is not None and proc.stderr is not None
-        for raw in proc.stdout:
-            if time.monotonic() > deadline:
-                proc.kill()
-                return rows, f"{' '.join(argv[:3])} did not finish within {int(timeout)} s"
-            try:
-                row = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(row, dict):
-                rows.append(row)
-        err = proc.stderr.read().decode("utf-8", "replace").strip()
-        rc = proc.wait()
-    return rows, (f"exit code {rc}: {err[-300:]}" if rc else None)
-
-
-def _reservoir(items: list[Any], k: int, rng: random.Random) -> list[Any]:
-    return items if len(items) <= k else rng.sample(items, k)
-
-
-def _repo_candidates(bset: BackupSet, nodes: list[dict[str, Any]], is_file: str, absolute: bool
-                     ) -> list[tuple[str, str | None, int | None, int | None]]:
-    out = []
-    for node in nodes:
-        if node.get("type") != is_file:
-            continue
-        path = str(node.get("path") or "")
-        if not path:
-            continue
-        live = ("/" + path.lstrip("/")) if bset.source else None
-        if bset.source:
-            src = bset.source.rstrip("/")
-            if not live or not (live == src or live.startswith(src + "/")) or not os.path.isfile(live):
-                continue
-        mtime = None
+    killed = threading.Event()
+    with tempfile.TemporaryFile() as err:
         try:
-            mtime = parse_time(str(node.get("mtime")))
-        except (ValueError, TypeError):
-            mtime = None
-        size = node.get("size") if isinstance(node.get("size"), int) else None
-        out.append((path if absolute else path.lstrip("/"), live, mtime, size))
-    return out
+            proc = subprocess.Popen([exe, *argv[1:]], stdout=subprocess.PIPE, stderr=err, stdin=subprocess.DEVNULL,
+                                    env=env)
+        except OSError as exc:
+            return f"{argv[0]} cannot run: {exc.strerror or exc}"
+
+        def kill() -> None:
+            killed.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.daemon = True
+        timer.start()
+        try:
+            assert proc.stdout is not None
+            while raw := proc.stdout.readline(MAX_LINE + 1):
+                if len(raw) > MAX_LINE:  # an absurd line: skip to its end, unparsed
+                    while raw and not raw.endswith(b"\n"):
+                        raw = proc.stdout.readline(MAX_LINE + 1)
+                    continue
+                try:
+                    row = json.loads(raw)
+                except (ValueError, RecursionError):
+                    continue
+                if isinstance(row, dict):
+                    on_row(row)
+            rc = proc.wait()
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+        if killed.is_set():
+            return f"{' '.join(argv[:3])} did not finish within {int(timeout)} s"
+        err.seek(max(0, err.seek(0, os.SEEK_END) - 4096))
+        text = err.read().decode("utf-8", "replace").strip()
+    return f"exit code {rc}: {text[-300:]}" if rc else None
+
+
+class _Reservoir:
+    """Uniform sample of k items from a stream of unknown length, in O(k) memory."""
+
+    def __init__(self, k: int, rng: random.Random) -> None:
+        self.k, self.rng = k, rng
+        self.seen = 0
+        self.items: list[Any] = []
+
+    def slot(self) -> int | None:
+        """Where the next item goes, or None when it is not sampled."""
+        self.seen += 1
+        if len(self.items) < self.k:
+            self.items.append(None)
+            return len(self.items) - 1
+        j = self.rng.randrange(self.seen)
+        return j if j < self.k else None
+
+    def offer(self, item: Any) -> None:
+        index = self.slot()
+        if index is not None:
+            self.items[index] = item
+
+
+@dataclass
+class _Candidate:
+    path: str  # as the tool names it (restic: absolute; borg: relative)
+    rel: str  # the clean relative path, where it is restored under the temporary directory
+    live: str | None
+    mtime: int | None
+    size: int | None
+
+
+def _candidate(bset: BackupSet, node: dict[str, Any], file_type: str, absolute: bool) -> _Candidate | str | None:
+    """A sampled restic/borg node: a _Candidate, the name when it is unsafe, or None (not a file, not
+    under source)."""
+    if node.get("type") != file_type:
+        return None
+    path = node.get("path")
+    if not isinstance(path, str) or not path:
+        return None
+    rel = safe_member(path)
+    if rel is None:
+        return path
+    if path != ("/" + rel if absolute else rel):
+        return None  # an odd spelling (./x, //x): the tool would not find it under that name
+    live = None
+    if bset.source:
+        live = "/" + rel
+        src = posixpath.normpath(bset.source)
+        if not _under(live, src) or live_path(src, rel) != live:
+            return None
+    mtime = None
+    with contextlib.suppress(ValueError, TypeError, OverflowError):
+        mtime = parse_time(str(node.get("mtime")))
+    size = node.get("size") if isinstance(node.get("size"), int) else None
+    return _Candidate(path, rel, live, mtime, size)
 
 
 def _escape_restic(path: str) -> str:
@@ -192,114 +358,190 @@ def drill_repo(bset: BackupSet, listing: Listing, tmp: str, rng: random.Random, 
         return result
     newest = listing.copies[0]
     result.copy = newest.path
+    sample = _Reservoir(bset.drill_files, rng)
+    unsafe: list[str] = []
+    unsafe_count = 0
+    kind, absolute = ("file", True) if bset.kind == "restic" else ("-", False)
+
+    def on_row(node: dict[str, Any]) -> None:
+        nonlocal unsafe_count
+        got = _candidate(bset, node, kind, absolute)
+        if isinstance(got, str):
+            unsafe_count += 1
+            if len(unsafe) < MAX_NAMED:
+                unsafe.append(got)
+        elif got is not None:
+            sample.offer(got)
+
     if bset.kind == "restic":
-        nodes, err = _stream_lines(bset, ["restic", "-r", bset.path, "ls", "--json", "--no-lock", "--no-cache",
-                                          str(newest.id)], timeout)
-        cands = _repo_candidates(bset, nodes, "file", absolute=True)
+        err = _stream_rows(bset, ["restic", "-r", bset.path, "ls", "--json", "--no-lock", "--no-cache",
+                                  str(newest.id)], timeout, on_row)
     else:
-        nodes, err = _stream_lines(bset, ["borg", "list", "--json-lines", "--bypass-lock",
-                                          f"{bset.path}::{newest.id}"], timeout)
-        cands = _repo_candidates(bset, nodes, "-", absolute=False)
+        err = _stream_rows(bset, ["borg", "list", "--json-lines", "--bypass-lock", f"{bset.path}::{newest.id}"],
+                           timeout, on_row)
     if err:
         result.error = ("tool_error", f"listing {newest.path}: {err}")
         return result
-    chosen = _reservoir(cands, bset.drill_files, rng)
+    _unsafe_finding(result, newest.path, unsafe, unsafe_count)
+    chosen: list[_Candidate] = [c for c in sample.items if c is not None]
     if not chosen:
         result.error = ("nothing_to_restore", f"no file of {newest.path} is under source {bset.source}"
                         if bset.source else f"{newest.path} holds no files")
         return result
-    if bset.kind == "restic":
-        argv = ["restic", "-r", bset.path, "restore", str(newest.id), "--target", tmp, "--no-lock", "--no-cache"]
-        for path, *_ in chosen:
-            argv += ["--include", _escape_restic(path)]
-        result.method = "restic restore"
-        run = run_tool(bset, argv, timeout)
-    else:
-        argv = ["borg", "extract", "--bypass-lock", f"{bset.path}::{newest.id}", *[p for p, *_ in chosen]]
-        result.method = "borg extract"
-        run = run_tool(bset, argv, timeout, cwd=tmp)
-    if run.rc != 0:
-        result.error = ("tool_error", f"{result.method} exited with code {run.rc}: {run.output.strip()[-300:]}")
-        return result
-    for path, live, mtime, size in chosen:
-        restored = os.path.join(tmp, path.lstrip("/"))
-        _compare(result, Sampled(path, live, restored, mtime, size), newest.time)
+    # A file the repository says is far larger than its live copy is not restored at all: it differs.
+    items = [Sampled(c.path, c.live, os.path.join(tmp, c.rel), c.mtime, c.size) for c in chosen]
+    restore = []
+    for c, item in zip(chosen, items, strict=True):
+        if c.size is not None and c.size > _limit(c.live) and c.live is not None:
+            item.over, item.got = True, 0
+        else:
+            restore.append(c)
+    if restore:
+        if bset.kind == "restic":
+            argv = ["restic", "-r", bset.path, "restore", str(newest.id), "--target", tmp, "--no-lock", "--no-cache"]
+            argv += [f"--include={_escape_restic(c.path)}" for c in restore]
+            result.method = "restic restore"
+            run = run_tool(bset, argv, timeout)
+        else:
+            argv = ["borg", "extract", "--bypass-lock", f"{bset.path}::{newest.id}", "--", *[c.path for c in restore]]
+            result.method = "borg extract"
+            run = run_tool(bset, argv, timeout, cwd=tmp)
+        if run.rc != 0:
+            result.error = ("tool_error", f"{result.method} exited with code {run.rc}: {run.output.strip()[-300:]}")
+            return result
+    result.method = result.method or ("restic restore" if bset.kind == "restic" else "borg extract")
+    for item in items:
+        _compare(result, item, newest.time)
     return result
 
 
 # -- plain copies -----------------------------------------------------------------------------------
 
 class _Extract(MemberHandler):
-    """Reservoir-samples tar members as they stream past and writes the chosen ones."""
+    """Reservoir-samples tar members as they stream past and hashes the chosen ones."""
 
-    def __init__(self, bset: BackupSet, tmp: str, rng: random.Random) -> None:
-        self.bset, self.tmp, self.rng = bset, tmp, rng
-        self.seen = 0
-        self.chosen: list[Sampled] = []
-        self._fh: Any = None
-        self._slot = -1
+    def __init__(self, bset: BackupSet, rng: random.Random) -> None:
+        self.bset = bset
+        self.sample = _Reservoir(bset.drill_files, rng)
+        self.unsafe: list[str] = []
+        self.unsafe_count = 0
+        self._item: Sampled | None = None
+        self._digest: _Digest | None = None
+
+    @property
+    def chosen(self) -> list[Sampled]:
+        return [i for i in self.sample.items if i is not None]
 
     def start(self, member: Member) -> bool:
+        if safe_member(member.name) is None:
+            self.unsafe_count += 1
+            if len(self.unsafe) < MAX_NAMED:
+                self.unsafe.append(member.name)
+            return False
         live = live_path(self.bset.source, member.name) if self.bset.source else None
         if self.bset.source and live is None:
             return False
-        self.seen += 1
-        k = self.bset.drill_files
-        if len(self.chosen) < k:
-            self._slot = len(self.chosen)
-            self.chosen.append(Sampled(member.name, live, "", member.mtime, member.size))
-        else:
-            j = self.rng.randrange(self.seen)
-            if j >= k:
-                return False
-            old = self.chosen[j]
-            if old.restored:
-                with contextlib.suppress(OSError):
-                    os.unlink(old.restored)
-            self._slot = j
-            self.chosen[j] = Sampled(member.name, live, "", member.mtime, member.size)
-        target = os.path.join(self.tmp, f"{self.seen:08d}")
-        self.chosen[self._slot].restored = target
-        self._fh = open(target, "wb")  # noqa: SIM115 - closed in end()
+        index = self.sample.slot()
+        if index is None:
+            return False
+        self._item = Sampled(member.name, live, mtime=member.mtime, size=member.size)
+        self._digest = _Digest(_limit(live))
+        self.sample.items[index] = self._item
         return True
 
     def data(self, chunk: memoryview) -> None:
-        self._fh.write(chunk)
+        if self._digest is not None:
+            self._digest.feed(chunk)
 
     def end(self, member: Member, complete: bool) -> None:
-        self._fh.close()
-        self._fh = None
-        self.chosen[self._slot].complete = complete
+        if self._item is not None and self._digest is not None:
+            self._digest.into(self._item)
+            self._item.complete = complete
+        self._item, self._digest = None, None
 
 
-class _WriteSink(Sink):
-    def __init__(self, fh: Any) -> None:
-        self.fh = fh
+def _drill_dir(bset: BackupSet, copy: CopyInfo, rng: random.Random, result: DrillResult) -> None:
+    result.method = "copy from directory"
+    sample = _Reservoir(bset.drill_files, rng)
+    for f in copy.files or []:
+        rel = posixpath.relpath(f.path, copy.path)
+        live = live_path(bset.source, rel) if bset.source else None
+        if bset.source and live is None:
+            continue
+        sample.offer((f, rel, live))
+    for f, rel, live in (x for x in sample.items if x is not None):
+        item = Sampled(rel, live, mtime=f.mtime, size=f.size)
+        try:
+            item.digest, item.got = sha256_file(f.path, _limit(live), nofollow=True)
+            item.over = item.digest is None
+        except OSError as exc:
+            item.error = f"cannot read {f.path}: {exc.strerror or exc}"
+        _compare(result, item, copy.time)
 
-    def feed(self, data: memoryview | bytes) -> None:
-        self.fh.write(data)
+
+def _zip_member_is_link(info: zipfile.ZipInfo) -> bool:
+    return stat_mod.S_ISLNK(info.external_attr >> 16)
 
 
-def _single_file(bset: BackupSet, copy: CopyInfo, tmp: str, result: DrillResult) -> None:
+def _drill_zip(bset: BackupSet, copy: CopyInfo, rng: random.Random, result: DrillResult) -> None:
+    result.method = "zip extract"
+    with open_archive(copy.path) as archive:
+        infos = archive.infolist()
+        clash = overlapping(infos)
+        if clash:
+            result.error = ("corrupt", f"{copy.path}: zip members {clash} overlap (a zip bomb or a damaged "
+                                       f"central directory): nothing extracted")
+            return
+        sample = _Reservoir(bset.drill_files, rng)
+        unsafe: list[str] = []
+        unsafe_count = 0
+        for info in infos:
+            if info.is_dir() or info.flag_bits & 1 or _zip_member_is_link(info):
+                continue
+            if safe_member(info.filename) is None:
+                unsafe_count += 1
+                if len(unsafe) < MAX_NAMED:
+                    unsafe.append(info.filename)
+                continue
+            live = live_path(bset.source, info.filename) if bset.source else None
+            if bset.source and live is None:
+                continue
+            sample.offer((info, live))
+        _unsafe_finding(result, copy.path, unsafe, unsafe_count)
+        for info, live in (x for x in sample.items if x is not None):
+            item = Sampled(info.filename, live, mtime=None, size=info.file_size)
+            digest = _Digest(_limit(live))
+            try:
+                with archive.open(info) as src:
+                    while not digest.over and (chunk := src.read(CHUNK)):
+                        digest.feed(chunk)
+                digest.into(item)
+            except Exception as exc:  # zlib.error, BadZipFile (CRC), EOFError...: this member does not restore
+                item.error = f"zip: {type(exc).__name__}: {str(exc)[:200]}"
+            _compare(result, item, copy.time)
+
+
+def _drill_single(bset: BackupSet, copy: CopyInfo, result: DrillResult) -> None:
     """A compressed or plain single-file copy (a database file, an image) compared with a source file."""
-    target = os.path.join(tmp, "restored")
-    with open(copy.path, "rb") as src, open(target, "wb") as out:
+    live = bset.source if bset.source and os.path.isfile(bset.source) else None
+    item = Sampled(copy.path, live)
+    digest = _Digest(_limit(live), stop=True)
+    with open(open_regular(copy.path), "rb") as src:
         kind = sniff(src.read(8))
         src.seek(0)
-        if kind:
-            decoder = decoder_for(kind, _WriteSink(out))
+        sink: Sink = decoder_for(kind, digest) if kind else digest
+        result.method = f"{kind} decompress" if kind else "copy"
+        try:
             while chunk := src.read(CHUNK):
-                decoder.feed(chunk)
-            decoder.finish()
-            result.method = f"{kind} decompress"
-        else:
-            shutil.copyfileobj(src, out, CHUNK)
-            result.method = "copy"
-    live = bset.source if bset.source and os.path.isfile(bset.source) else None
-    _compare(result, Sampled(copy.path, live, target, None), copy.time)
+                sink.feed(chunk)
+            sink.finish()
+        except _Over:
+            pass
+    digest.into(item)
+    _compare(result, item, copy.time)
 
 
-def drill_files(bset: BackupSet, listing: Listing, tmp: str, rng: random.Random) -> DrillResult:
+def drill_files(bset: BackupSet, listing: Listing, rng: random.Random) -> DrillResult:
     result = DrillResult(at=int(time.time()))
     if not listing.copies:
         result.error = ("no_copy", "there is no copy to restore")
@@ -308,53 +550,30 @@ def drill_files(bset: BackupSet, listing: Listing, tmp: str, rng: random.Random)
     result.copy = copy.path
     try:
         if copy.is_dir:
-            result.method = "copy from directory"
-            cands = []
-            for f in copy.files or []:
-                rel = posixpath.relpath(f.path, copy.path)
-                live = live_path(bset.source, rel) if bset.source else None
-                if bset.source and live is None:
-                    continue
-                cands.append((f, rel, live))
-            for i, (f, rel, live) in enumerate(_reservoir(cands, bset.drill_files, rng)):
-                target = os.path.join(tmp, f"{i:08d}")
-                shutil.copyfile(f.path, target)
-                _compare(result, Sampled(rel, live, target, f.mtime, f.size), copy.time)
+            _drill_dir(bset, copy, rng, result)
             return result
-        with open(copy.path, "rb") as fh:
+        with open(open_regular(copy.path), "rb") as fh:
             head = fh.read(8192)
         kind = sniff(head)
         if head.startswith(b"PK\x03\x04"):
-            result.method = "zip extract"
-            with zipfile.ZipFile(copy.path) as archive:
-                infos = [i for i in archive.infolist() if not i.is_dir() and not i.flag_bits & 1]
-                pairs = [(i, live_path(bset.source, i.filename) if bset.source else None) for i in infos]
-                pairs = [p for p in pairs if p[1] is not None or not bset.source]
-                for n, (info, live) in enumerate(_reservoir(pairs, bset.drill_files, rng)):
-                    target = os.path.join(tmp, f"{n:08d}")
-                    item = Sampled(info.filename, live, target, None, info.file_size)
-                    try:
-                        with archive.open(info) as src, open(target, "wb") as out:
-                            shutil.copyfileobj(src, out, CHUNK)
-                    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                        result.mismatches.append({"file": live or info.filename, "member": info.filename,
-                                                  "problem": "not_restored", "detail": f"zip: {exc}"})
-                        continue
-                    _compare(result, item, copy.time)
+            _drill_zip(bset, copy, rng, result)
             return result
         if looks_like_tar(head) or (kind and _inner_is_tar(copy.path, kind)):
-            handler = _Extract(bset, tmp, rng)
+            handler = _Extract(bset, rng)
             outcome = verify_file(FileJob(copy.path, copy.size or 0, (), True), handler=handler)
             result.method = f"{outcome.format or 'tar'} extract"
+            _unsafe_finding(result, copy.path, handler.unsafe, handler.unsafe_count)
             for item in handler.chosen:
                 _compare(result, item, copy.time)
             for p in outcome.problems:
                 if p.code != "truncated" or not any(not c.complete for c in handler.chosen):
                     result.mismatches.append({"file": copy.path, "member": "", "problem": p.code, "detail": p.detail})
             return result
-        _single_file(bset, copy, tmp, result)
+        _drill_single(bset, copy, result)
     except FormatError as exc:
         result.error = (exc.code, f"{copy.path}: {exc.detail}")
+    except zipfile.BadZipFile as exc:
+        result.error = ("corrupt", f"{copy.path}: zip: {exc}")
     except OSError as exc:
         result.error = ("unreadable", f"{copy.path}: {exc.strerror or exc}")
     return result
@@ -378,26 +597,31 @@ def _inner_is_tar(path: str, kind: str) -> bool:
     head = _Head()
     decoder = decoder_for(kind, head)
     try:
-        with open(path, "rb") as fh:
+        with open(open_regular(path), "rb") as fh:
             while chunk := fh.read(65536):
                 decoder.feed(chunk)
     except _Enough:
         pass
-    except (FormatError, OSError):
+    except Exception:  # damaged or unreadable: not recognisably a tar (integrity reports the damage)
         return False
     return looks_like_tar(bytes(head.buf))
 
 
 def run_drill(bset: BackupSet, listing: Listing, timeout: float, seed: int | None = None) -> DrillResult:
+    """Never raises: whatever goes wrong is this set's drill error, with the reason."""
     started = time.monotonic()
     rng = random.Random(seed)
-    tmp = tempfile.mkdtemp(prefix="secaudit-drill-")  # 0700: restored files may hold personal data
     try:
         if bset.kind in ("restic", "borg"):
-            result = drill_repo(bset, listing, tmp, rng, timeout)
+            tmp = tempfile.mkdtemp(prefix="secaudit-drill-")  # 0700: restored files may hold personal data
+            try:
+                result = drill_repo(bset, listing, tmp, rng, timeout)
+            finally:
+                shutil.rmtree(tmp, ignore_errors=True)
         else:
-            result = drill_files(bset, listing, tmp, rng)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+            result = drill_files(bset, listing, rng)
+    except Exception as exc:
+        result = DrillResult(at=int(time.time()), copy=listing.copies[0].path if listing.copies else "")
+        result.error = ("corrupt", f"{result.copy}: the restore failed ({type(exc).__name__}: {str(exc)[:200]})")
     result.seconds = time.monotonic() - started
     return result

@@ -13,6 +13,7 @@ import os
 import posixpath
 import stat as stat_mod
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -24,6 +25,9 @@ from secaudit.transport.local import LocalTransport
 from secaudit.transport.paths import is_glob
 
 CONNECT_TIMEOUT = 10.0
+OFFSITE_WALK = 2000  # entries looked at inside off-site directory copies (only their newest time matters)
+OP_TIMEOUT = 30.0  # one SFTP request
+SFTP_ENTRIES = 200_000  # names read from one remote directory (as limits.DIR_ENTRIES for transports)
 _REPO_MARKERS = {"restic": ("snapshots",), "borg": ()}
 
 
@@ -39,12 +43,14 @@ class OffsiteResult:
     same_device: bool | None = None  # local: on the same filesystem as the primary copies or the data
     missing: list[str] = field(default_factory=list)  # recent primary copies not found off-site
     error: tuple[str, str] | None = None
+    complete: bool = True  # every entry of the off-site location was looked at (newest_time is exact)
 
     def to_dict(self) -> dict[str, Any]:
         return {"location": self.location, "checked_at": self.checked_at, "kind": self.kind,
                 "reachable": self.reachable, "newest_time": self.newest_time, "newest_path": self.newest_path,
                 "count": self.count, "same_device": self.same_device, "missing": self.missing,
-                "error": None if self.error is None else {"code": self.error[0], "detail": self.error[1]}}
+                "error": None if self.error is None else {"code": self.error[0], "detail": self.error[1]},
+                "complete": self.complete}
 
 
 def redact(location: str) -> str:
@@ -65,12 +71,23 @@ def _pattern(bset: BackupSet, base: str) -> str | None:
     return None
 
 
-def _missing(primary: Listing, names: set[str]) -> list[str]:
+def _newest_name(primary: Listing) -> str | None:
+    """The file name of the newest primary copy, when it is a local file or directory."""
     if not primary.copies:
-        return []
+        return None
     newest = primary.copies[0]
-    name = posixpath.basename(newest.path.rstrip("/"))
-    return [] if name in names or not newest.path.startswith("/") or "::" in newest.path else [newest.path]
+    if not newest.path.startswith("/") or "::" in newest.path:
+        return None
+    return posixpath.basename(newest.path.rstrip("/")) or None
+
+
+def _missing(primary: Listing, present: Callable[[str], bool | None]) -> list[str]:
+    """The newest primary copy when it is positively absent off-site. `present(name)` looks the name up
+    itself (never "not in a listing that may have been cut short"); None means it could not tell."""
+    name = _newest_name(primary)
+    if name is None:
+        return []
+    return [primary.copies[0].path] if present(name) is False else []
 
 
 def check_local(bset: BackupSet, location: str, primary: Listing, now: int, transport: Transport | None = None,
@@ -102,15 +119,24 @@ def check_local(bset: BackupSet, location: str, primary: Listing, now: int, tran
         return result
     pattern = _pattern(bset, location)
     target = posixpath.join(location, pattern) if pattern else location
-    listing = list_files(tr, BackupSet(name=bset.name, path=target), sniff=False, walk_limit=2000)
+    listing = list_files(tr, BackupSet(name=bset.name, path=target), sniff=False, walk_limit=OFFSITE_WALK)
     if listing.error:
         result.error = listing.error
         return result
+    result.complete = listing.complete
     result.count = len(listing.copies)
     if listing.copies:
         result.newest_time = listing.copies[0].time
         result.newest_path = listing.copies[0].path
-    result.missing = _missing(primary, {posixpath.basename(c.path.rstrip("/")) for c in listing.copies})
+
+    def present(name: str) -> bool | None:
+        try:
+            tr.stat(posixpath.join(base, name))
+        except FactUnavailable as exc:
+            return False if exc.code == "not_found" else None
+        return True
+
+    result.missing = _missing(primary, present)
     return result
 
 
@@ -125,7 +151,10 @@ def _newest_repo_file(tr: Transport, kind: str, repo: str, result: OffsiteResult
     try:
         names = _repo_files(kind, tr.list_dir(where))
     except FactUnavailable as exc:
-        result.error = ("not_found", f"{where}: {exc.code} (not a {kind} repository?)")
+        if exc.code == "not_found":
+            result.error = ("not_found", f"{where}: not found (not a {kind} repository?)")
+        else:
+            result.error = (exc.code, f"{where}: {exc.detail}")
         return
     for name in names:
         try:
@@ -202,44 +231,72 @@ def check_sftp(bset: BackupSet, location: str, primary: Listing, now: int) -> Of
         result.error = ("unreachable", f"cannot connect to {where}: {getattr(exc, 'strerror', None) or exc}")
         return result
     try:
-        sftp = client.open_sftp()
-        result.reachable = True
-        if bset.kind in ("restic", "borg"):
-            base = posixpath.join(path, "snapshots") if bset.kind == "restic" else path
-            try:
-                attrs = [a for a in sftp.listdir_attr(base) if a.filename in _repo_files(bset.kind, [a.filename])]
-            except OSError as exc:
-                result.error = ("not_found", f"{where}{base}: {exc.strerror or exc} (not a {bset.kind} repository?)")
-                return result
-            for a in attrs:
-                if bset.kind == "restic":
-                    result.count += 1
-                if a.st_mtime is not None and (result.newest_time is None or a.st_mtime > result.newest_time):
-                    result.newest_time, result.newest_path = int(a.st_mtime), posixpath.join(base, a.filename)
-            if result.newest_time is None:
-                result.error = ("not_found", f"{where}{base}: no {bset.kind} snapshot found")
-            return result
-        pattern = _pattern(bset, path)
-        try:
-            attrs = sftp.listdir_attr(path)
-        except OSError as exc:
-            result.error = ("not_found", f"{where}{path}: {exc.strerror or 'no such directory'}")
-            return result
-        names = set()
-        for a in attrs:
-            name = a.filename
-            if name.startswith(".") or (pattern and not fnmatch.fnmatchcase(name, pattern)):
-                continue
-            if a.st_mode is not None and not (stat_mod.S_ISREG(a.st_mode) or stat_mod.S_ISDIR(a.st_mode)):
-                continue
-            names.add(name)
-            result.count += 1
-            if a.st_mtime is not None and (result.newest_time is None or a.st_mtime > result.newest_time):
-                result.newest_time, result.newest_path = int(a.st_mtime), posixpath.join(path, name)
-        result.missing = _missing(primary, names)
+        _sftp_check(bset, client, path, where, primary, result)
+    except (OSError, EOFError, paramiko.SSHException) as exc:  # the server stopped answering, or hung up
+        result.error = ("ssh_error", f"{where}: {getattr(exc, 'strerror', None) or exc or type(exc).__name__}")
     finally:
         client.close()
     return result
+
+
+def _listdir(sftp: Any, path: str, result: OffsiteResult) -> list[Any]:
+    """A remote directory's entries, at most SFTP_ENTRIES (a server may list without end)."""
+    out: list[Any] = []
+    for attrs in sftp.listdir_iter(path):
+        if len(out) >= SFTP_ENTRIES:
+            result.complete = False
+            break
+        out.append(attrs)
+    return out
+
+
+def _sftp_check(bset: BackupSet, client: Any, path: str, where: str, primary: Listing,
+                result: OffsiteResult) -> None:
+    sftp = client.open_sftp()
+    sftp.get_channel().settimeout(OP_TIMEOUT)  # a server that never answers a request: socket.timeout
+    result.reachable = True
+    if bset.kind in ("restic", "borg"):
+        base = posixpath.join(path, "snapshots") if bset.kind == "restic" else path
+        try:
+            attrs = [a for a in _listdir(sftp, base, result)
+                     if a.filename in _repo_files(bset.kind, [a.filename])]
+        except FileNotFoundError as exc:
+            result.error = ("not_found", f"{where}{base}: {exc.strerror or exc} (not a {bset.kind} repository?)")
+            return
+        for a in attrs:
+            if bset.kind == "restic":
+                result.count += 1
+            if a.st_mtime is not None and (result.newest_time is None or a.st_mtime > result.newest_time):
+                result.newest_time, result.newest_path = int(a.st_mtime), posixpath.join(base, a.filename)
+        if result.newest_time is None:
+            result.error = ("not_found", f"{where}{base}: no {bset.kind} snapshot found")
+        return
+    pattern = _pattern(bset, path)
+    try:
+        attrs = _listdir(sftp, path, result)
+    except FileNotFoundError as exc:
+        result.error = ("not_found", f"{where}{path}: {exc.strerror or 'no such directory'}")
+        return
+    for a in attrs:
+        name = a.filename
+        if name.startswith(".") or (pattern and not fnmatch.fnmatchcase(name, pattern)):
+            continue
+        if a.st_mode is not None and not (stat_mod.S_ISREG(a.st_mode) or stat_mod.S_ISDIR(a.st_mode)):
+            continue
+        result.count += 1
+        if a.st_mtime is not None and (result.newest_time is None or a.st_mtime > result.newest_time):
+            result.newest_time, result.newest_path = int(a.st_mtime), posixpath.join(path, name)
+
+    def present(name: str) -> bool | None:
+        try:
+            sftp.stat(posixpath.join(path, name))
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return None
+        return True
+
+    result.missing = _missing(primary, present)
 
 
 def check(bset: BackupSet, primary: Listing, now: int | None = None) -> OffsiteResult | None:

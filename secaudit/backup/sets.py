@@ -20,21 +20,14 @@ from typing import Any
 
 from secaudit.agent.config import BackupSet
 from secaudit.backup.verify.manifest import is_manifest_name, matches
+from secaudit.backup.walk import AUDIT_WALK, FileEntry, Walker
 from secaudit.transport.base import FactUnavailable, NotFound, StatResult, Transport
 from secaudit.transport.paths import expand_glob, is_glob
 
 _SKIP_SUFFIXES = (".tmp", ".part", ".partial", ".lock", ".log", ".swp", "~")
 _SKIP_NAMES = {"lost+found"}
-WALK_LIMIT = 20000  # entries stat'ed inside directory copies per set (the audit must stay fast)
 LIST_TIMEOUT = 8.0
 SNIFF_COPIES = 50  # copies whose first bytes are read to tell whether they are encrypted
-
-
-@dataclass
-class FileEntry:
-    path: str
-    size: int
-    mtime: int
 
 
 @dataclass
@@ -49,6 +42,7 @@ class CopyInfo:
     id: str | None = None  # restic snapshot id / borg archive name
     encrypted: bool | None = None
     files: list[FileEntry] | None = None  # files inside a directory copy (when walked)
+    complete: bool = True  # a directory copy: every entry inside was looked at
 
 
 @dataclass
@@ -60,55 +54,17 @@ class Listing:
     dir_stat: StatResult | None = None  # the directory holding the copies, or the repository
     dir_path: str = ""
     encryption: str | None = None  # repository encryption mode (borg), "repository" (restic)
-    truncated_walk: bool = False
+    walk: Walker | None = None  # what the walk inside directory copies saw and could not see
+
+    @property
+    def complete(self) -> bool:
+        """Every entry inside every directory copy was looked at (no cap, no unreadable directory)."""
+        return self.walk is None or (not self.walk.truncated and not self.walk.unlisted_count)
 
 
 def _skipped(name: str) -> bool:
     return (name.startswith(".") or name in _SKIP_NAMES or name.endswith(_SKIP_SUFFIXES)
             or is_manifest_name(name))
-
-
-class _Walker:
-    def __init__(self, transport: Transport, limit: int, keep_files: bool) -> None:
-        self.transport = transport
-        self.budget = limit
-        self.keep_files = keep_files
-        self.truncated = False
-        self.manifests: list[str] = []
-
-    def walk(self, root: str) -> tuple[int | None, int | None, list[FileEntry] | None]:
-        """(total size, newest mtime, files) of a directory copy; size None when cut short."""
-        total, newest = 0, None
-        files: list[FileEntry] | None = [] if self.keep_files else None
-        stack = [root]
-        while stack:
-            directory = stack.pop()
-            try:
-                names = self.transport.list_dir(directory)
-            except FactUnavailable:
-                continue
-            for name in names:
-                if self.budget <= 0:
-                    self.truncated = True
-                    return None, newest, files
-                self.budget -= 1
-                path = posixpath.join(directory, name)
-                try:
-                    st = self.transport.stat(path)
-                except FactUnavailable:
-                    continue
-                if st.is_dir:
-                    stack.append(path)
-                    continue
-                if not st.is_file:
-                    continue
-                if is_manifest_name(name):
-                    self.manifests.append(path)
-                total += st.size
-                newest = st.mtime if newest is None else max(newest, st.mtime)
-                if files is not None:
-                    files.append(FileEntry(path, st.size, st.mtime))
-        return total, newest, files
 
 
 def _encrypted_magic(head: bytes) -> bool | None:
@@ -121,7 +77,7 @@ def _encrypted_magic(head: bytes) -> bool | None:
     return False if head else None
 
 
-def list_files(transport: Transport, bset: BackupSet, keep_files: bool = False, walk_limit: int = WALK_LIMIT,
+def list_files(transport: Transport, bset: BackupSet, keep_files: bool = False, walk_limit: int = AUDIT_WALK,
                sniff: bool = True) -> Listing:
     listing = Listing(source=f"stat {bset.path}")
     pattern = bset.path.rstrip("/") or "/"
@@ -145,8 +101,10 @@ def list_files(transport: Transport, bset: BackupSet, keep_files: bool = False, 
     except FactUnavailable as exc:
         listing.error = (exc.code, exc.detail)
         return listing
-    walker = _Walker(transport, walk_limit, keep_files)
+    walker = Walker(transport, walk_limit, keep_files)
+    listing.walk = walker
     parents: set[str] = set()
+    found: list[tuple[str, StatResult]] = []
     for path in candidates:
         name = posixpath.basename(path)
         if is_glob(pattern) and (name.endswith(_SKIP_SUFFIXES) or is_manifest_name(name)):
@@ -156,15 +114,19 @@ def list_files(transport: Transport, bset: BackupSet, keep_files: bool = False, 
         except FactUnavailable:
             continue
         parents.add(posixpath.dirname(path))
+        if st.is_dir or st.is_file:
+            found.append((path, st))
+        else:  # a FIFO or a device where a copy is expected: named, never opened
+            walker.skip_special(path, "fifo" if stat_mod.S_ISFIFO(st.mode) else "device")
+    # The newest directories first, so that a capped walk (the audit) spends itself on recent copies.
+    found.sort(key=lambda item: (item[1].mtime, item[0]), reverse=True)
+    for path, st in found:
         copy = CopyInfo(path, st.mtime, st.size, st.mode, st.uid, st.gid, st.is_dir)
         if st.is_dir:
-            size, newest, files = walker.walk(path)
-            copy.size, copy.files = size, files
-            copy.time = newest if newest is not None else st.mtime
-        elif not st.is_file:
-            continue
+            walked = walker.walk(path)
+            copy.size, copy.files, copy.complete = walked.size, walked.files, walked.complete
+            copy.time = walked.newest if walked.newest is not None else st.mtime
         listing.copies.append(copy)
-    listing.truncated_walk = walker.truncated
     listing.manifests = sorted(set(walker.manifests) | set(_manifests_beside(transport, parents)))
     if bset.manifest:
         with contextlib.suppress(FactUnavailable):
@@ -241,7 +203,9 @@ def precheck(transport: Transport, bset: BackupSet) -> tuple[str, str] | None:
         try:
             transport.read_bytes(bset.password_file, limit=1)
         except FactUnavailable as exc:
-            what = "cannot be read (permission denied)" if exc.code == "permission_denied" else "does not exist"
+            what = {"permission_denied": "cannot be read (permission denied)", "not_found": "does not exist",
+                    "not_regular": "is not a regular file (never opened)"}.get(exc.code,
+                                                                               f"cannot be read ({exc.detail})")
             return ("config", f"password_file {bset.password_file} {what}")
     if "://" not in bset.path and not bset.path.startswith(("sftp:", "rest:", "s3:", "b2:", "azure:", "gs:",
                                                               "rclone:", "ssh:")):
@@ -289,10 +253,22 @@ def _tool_json(transport: Transport, bset: BackupSet, listing: Listing, tool: st
     if result.rc != 0:
         listing.error = tool_error(tool, bset.path, result.stderr, result.rc)
         return None
+    if not result.stdout.strip():
+        listing.error = ("command_failed", f"{' '.join(argv[:2])} ... --json printed nothing")
+        return None
     try:
-        return json.loads(result.stdout or "null")
-    except ValueError:
+        return json.loads(result.stdout)
+    except (ValueError, RecursionError):
         listing.error = ("command_failed", f"{' '.join(argv[:2])} ... --json printed something that is not JSON")
+        return None
+
+
+def _time_of(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_time(value)
+    except (ValueError, OverflowError):
         return None
 
 
@@ -300,18 +276,22 @@ def list_restic(transport: Transport, bset: BackupSet, timeout: float = LIST_TIM
     listing = Listing(source=f"restic -r {bset.path} snapshots --json", dir_path=bset.path, encryption="repository")
     snaps = _tool_json(transport, bset, listing, "restic",
                        ["restic", "-r", bset.path, "snapshots", "--json", "--no-cache", "--no-lock"], timeout)
+    if snaps is None:
+        return listing
     if not isinstance(snaps, list):
+        listing.error = ("command_failed", "restic snapshots --json printed JSON that is not a list of snapshots")
         return listing
     for snap in snaps:
-        try:
-            when = parse_time(str(snap["time"]))
-        except (KeyError, ValueError):
-            continue
-        summary = snap.get("summary") or {}
-        size = summary.get("total_bytes_processed")
-        short = str(snap.get("short_id") or str(snap.get("id", ""))[:8])
-        listing.copies.append(CopyInfo(f"{bset.path}::{short}", when, int(size) if isinstance(size, int) else None,
-                                       id=str(snap.get("id", short)), encrypted=True))
+        when = _time_of(snap.get("time")) if isinstance(snap, dict) else None
+        if when is None:
+            continue  # not a snapshot as restic prints them: not counted as a copy
+        summary = snap.get("summary")
+        size = summary.get("total_bytes_processed") if isinstance(summary, dict) else None
+        ident = snap.get("id") if isinstance(snap.get("id"), str) else ""
+        short = snap.get("short_id") if isinstance(snap.get("short_id"), str) else ident[:8]
+        listing.copies.append(CopyInfo(f"{bset.path}::{short}", when,
+                                       size if isinstance(size, int) and not isinstance(size, bool) else None,
+                                       id=ident or short or None, encrypted=True))
     listing.copies.sort(key=lambda c: (c.time, c.path), reverse=True)
     return listing
 
@@ -320,28 +300,36 @@ def list_borg(transport: Transport, bset: BackupSet, timeout: float = LIST_TIMEO
     listing = Listing(source=f"borg list --json {bset.path}", dir_path=bset.path)
     data = _tool_json(transport, bset, listing, "borg", ["borg", "list", "--json", "--bypass-lock", bset.path],
                       timeout)
-    if not isinstance(data, dict):
+    if data is None:
         return listing
-    mode = (data.get("encryption") or {}).get("mode")
-    listing.encryption = str(mode) if mode else None
-    for arch in data.get("archives") or []:
-        try:
-            when = parse_time(str(arch.get("time") or arch["start"]))
-        except (KeyError, ValueError):
+    archives = data.get("archives") if isinstance(data, dict) else None
+    if not isinstance(archives, list):
+        listing.error = ("command_failed", "borg list --json printed JSON without a list of archives")
+        return listing
+    encryption = data.get("encryption")
+    mode = encryption.get("mode") if isinstance(encryption, dict) else None
+    mode = mode if isinstance(mode, str) and mode else None
+    listing.encryption = mode
+    for arch in archives:
+        if not isinstance(arch, dict):
             continue
-        name = str(arch.get("name") or arch.get("archive") or "")
+        when = _time_of(arch.get("time") or arch.get("start"))
+        name = arch.get("name") or arch.get("archive")
+        if when is None or not isinstance(name, str) or not name:
+            continue
         listing.copies.append(CopyInfo(f"{bset.path}::{name}", when, None, id=name,
                                        encrypted=None if mode is None else mode != "none"))
     listing.copies.sort(key=lambda c: (c.time, c.path), reverse=True)
     return listing
 
 
-def list_set(transport: Transport, bset: BackupSet, keep_files: bool = False) -> Listing:
+def list_set(transport: Transport, bset: BackupSet, keep_files: bool = False, walk_limit: int = AUDIT_WALK
+             ) -> Listing:
     if bset.kind == "restic":
         return list_restic(transport, bset)
     if bset.kind == "borg":
         return list_borg(transport, bset)
-    return list_files(transport, bset, keep_files=keep_files)
+    return list_files(transport, bset, keep_files=keep_files, walk_limit=walk_limit)
 
 
 def mode_string(mode: int | None) -> str | None:

@@ -333,6 +333,7 @@ class BackupCopyRow(TypedDict, total=False):
     is_dir: bool
     id: str | None  # restic snapshot id / borg archive name
     encrypted: bool | None  # from the file's first bytes (gpg, age, openssl, zip) or the repository
+    complete: bool  # a directory copy: every entry inside was looked at (else size_bytes is None)
 
 
 class BackupOffsiteRow(TypedDict, total=False):
@@ -347,6 +348,7 @@ class BackupOffsiteRow(TypedDict, total=False):
     missing: list[str]  # the newest primary copy, when it is not off-site
     max_age_seconds: int
     error: dict[str, str] | None  # {code, detail}
+    complete: bool  # every entry of the location was looked at (newest_time is exact)
 
 
 class BackupDrillRow(TypedDict, total=False):
@@ -365,6 +367,9 @@ class BackupVerificationRow(TypedDict, total=False):
     bytes_verified: int  # in that run
     bytes_total: int | None
     bytes_covered: int | None  # bytes whose last verification still applies
+    files_total: int | None  # files sets: files listed in the last run
+    files_covered: int | None  # files whose last verification still applies
+    listing_complete: bool  # the last run listed every file of the set (no cap, no unreadable directory)
     fully_verified_at: str | None  # every byte verified at or after this time
     method: str
     errors: list[dict[str, str]]  # {file, problem, detail}, at most 50
@@ -396,6 +401,9 @@ class BackupRow(TypedDict, total=False):
     verification: BackupVerificationRow
     error: dict[str, str] | None  # {code, detail}: config | not_found | permission_denied | ...
     source: str  # how the copies were listed (stat GLOB, restic snapshots --json ...)
+    listing: dict[str, Any] | None  # files sets: {complete, entries, limit, special, unlisted} of this listing
+    other_copies: list[dict[str, Any]]  # copies beyond `copies`, grouped: {mode, owner, group, count, example}
+    password_file: dict[str, Any] | None  # restic/borg: {path, mode, owner, group} or {path, error}
 
 
 def _empty_unknown() -> dict[str, Unknown]:

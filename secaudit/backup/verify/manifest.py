@@ -75,7 +75,13 @@ def _unescape(name: str) -> str:
     return "".join(out)
 
 
+MAX_LINE = 16 << 10  # a path (4 KiB at most on Linux, escaped) and a 128-digit digest fit easily
+_MAX_DIGEST_HEX = 128  # SHA-512, BLAKE2b-512; b3sum may print longer (--length), not worth more
+
+
 def _algo_for_digest(hinted: str | None, hexlen: int) -> str | None:
+    if hexlen % 2 or not 8 <= hexlen <= _MAX_DIGEST_HEX:
+        return None
     if hinted == "blake2b" or hinted == "blake3":
         return hinted
     if hinted is not None:
@@ -98,6 +104,10 @@ def parse(text: str, manifest_path: str) -> tuple[list[Expected], list[Problem]]
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         where = f"{manifest_path}:{number}"
+        if len(line) > MAX_LINE:  # never hand an absurd line to the regular expressions
+            problems.append(Problem(manifest_path, "malformed_manifest", f"line {number}: longer than "
+                                                                         f"{MAX_LINE} characters"))
+            continue
         escaped = line.startswith("\\")
         body = line[1:] if escaped else line
         algo: str | None
@@ -106,6 +116,10 @@ def parse(text: str, manifest_path: str) -> tuple[list[Expected], list[Problem]]
             family = tag.group("tag").split("-")[0]
             algo = _TAGS.get(family)
             target, digest = tag.group("name"), tag.group("hex")
+            if algo is not None and _algo_for_digest(algo, len(digest)) is None:
+                problems.append(Problem(manifest_path, "malformed_manifest",
+                                        f"line {number}: a {len(digest)}-digit digest does not fit {algo}"))
+                continue
             if algo is None:
                 problems.append(Problem(manifest_path, "malformed_manifest", f"line {number}: unknown algorithm "
                                                                              f"{tag.group('tag')}"))
@@ -122,8 +136,8 @@ def parse(text: str, manifest_path: str) -> tuple[list[Expected], list[Problem]]
                     problems.append(Problem(manifest_path, "malformed_manifest", f"line {number}: no file name"))
                     continue
             else:
-                problems.append(Problem(manifest_path, "malformed_manifest",
-                                        f"line {number}: not a checksum line: {line[:60]!r}"))
+                # never echoed: the file may not be a manifest at all (a link to /etc/shadow...)
+                problems.append(Problem(manifest_path, "malformed_manifest", f"line {number}: not a checksum line"))
                 continue
             algo = _algo_for_digest(hinted, len(digest))
             if algo is None:
@@ -132,8 +146,10 @@ def parse(text: str, manifest_path: str) -> tuple[list[Expected], list[Problem]]
                 continue
         if escaped:
             target = _unescape(target)
-        if not target.startswith("/"):
-            target = posixpath.normpath(posixpath.join(base, target))
+        if "\x00" in target:
+            problems.append(Problem(manifest_path, "malformed_manifest", f"line {number}: a NUL in the file name"))
+            continue
+        target = posixpath.normpath(target if target.startswith("/") else posixpath.join(base, target))
         entries.append(Expected(target, algo, digest.lower(), where))
     return entries, problems
 

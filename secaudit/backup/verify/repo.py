@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 
 from secaudit.agent.config import BackupSet
 from secaudit.backup.sets import tool_env
+
+OUTPUT_CAP = 8 << 20  # of a tool's output kept for parsing (restic/borg check list one line per problem)
 
 
 @dataclass
@@ -18,21 +21,30 @@ class ToolRun:
     output: str  # stdout and stderr, interleaved as the tool printed them
     timed_out: bool = False
     missing: bool = False
+    cut: bool = False  # the output was longer than OUTPUT_CAP: only its beginning was kept
 
 
 def run_tool(bset: BackupSet, argv: list[str], timeout: float | None, cwd: str | None = None) -> ToolRun:
+    """Run restic/borg with its output in a temporary file, of which at most OUTPUT_CAP is read back:
+    a repository that makes the tool print without end never fills memory."""
     exe = shutil.which(argv[0])
     if exe is None:
         return ToolRun(127, f"{argv[0]} is not installed", missing=True)
     env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LC_ALL": "C", "LANG": "C",
            "HOME": os.environ.get("HOME", "/root"), **tool_env(bset)}
-    try:
-        proc = subprocess.run([exe, *argv[1:]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, env=env, timeout=timeout, check=False, cwd=cwd)
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode("utf-8", "replace") if isinstance(exc.stdout, bytes) else ""
-        return ToolRun(-1, out, timed_out=True)
-    return ToolRun(proc.returncode, proc.stdout.decode("utf-8", "replace"))
+    with tempfile.TemporaryFile() as out:
+        try:
+            proc = subprocess.run([exe, *argv[1:]], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                  env=env, timeout=timeout, check=False, cwd=cwd)
+            rc, timed_out = proc.returncode, False
+        except subprocess.TimeoutExpired:
+            rc, timed_out = -1, True
+        except OSError as exc:
+            return ToolRun(126, f"{argv[0]} cannot run: {exc.strerror or exc}", missing=True)
+        size = out.seek(0, os.SEEK_END)
+        out.seek(0)
+        text = out.read(OUTPUT_CAP).decode("utf-8", "replace")
+    return ToolRun(rc, text, timed_out=timed_out, cut=size > OUTPUT_CAP)
 
 
 def local_repo(path: str) -> bool:

@@ -174,6 +174,8 @@ class TarSink(Sink):
             mtime = _number(header[136:148])
         except ValueError:
             raise FormatError("bad_header", f"tar: unreadable size field at offset {self.offset}") from None
+        if size < 0:
+            raise FormatError("bad_header", f"tar: negative size at offset {self.offset}")
         if typeflag in ("x", "g", "L", "K"):
             self._meta = bytearray()
             self._meta_type = typeflag
@@ -190,6 +192,8 @@ class TarSink(Sink):
                 size = int(self._pending_pax["size"])
             except ValueError:
                 raise FormatError("bad_header", f"tar: bad pax size for {member_name}") from None
+        if size < 0:
+            raise FormatError("bad_header", f"tar: negative size for {member_name} at offset {self.offset}")
         self._pending_pax = {}
         self._pending_name = None
         if typeflag == "S" and header[482]:
