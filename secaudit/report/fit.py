@@ -30,10 +30,12 @@ class Caps:
     depth: int = limits.REPORT_DEPTH
 
 
+# Mildest first; the inventory and long strings give way before the evidence of findings does.
 STEPS = (
     Caps(limits.EVIDENCE_ITEMS, limits.INVENTORY_ROWS, limits.REPORT_TEXT),
-    Caps(100, 5000, 2048), Caps(50, 2000, 1024), Caps(20, 500, 512), Caps(10, 100, 256), Caps(5, 20, 128),
-    Caps(1, 1, 64, 4),
+    Caps(limits.EVIDENCE_ITEMS, 5000, 2048), Caps(limits.EVIDENCE_ITEMS, 2000, 1024),
+    Caps(limits.EVIDENCE_ITEMS, 500, 512), Caps(100, 200, 512), Caps(50, 100, 256), Caps(20, 50, 256),
+    Caps(10, 20, 128), Caps(5, 10, 128), Caps(1, 1, 64, 4),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -88,6 +89,7 @@ def test_within_keeps_every_key() -> None:
     assert all(out[k] and out[f"{k}_truncated"] for k in ("files", "dirs", "links"))
 
 
-def test_steps_only_get_smaller() -> None:
-    for a, b in zip(STEPS, STEPS[1:], strict=False):
-        assert (b.items, b.rows, b.chars) <= (a.items, a.rows, a.chars) and b.items < a.items
+def test_steps_only_get_smaller_and_evidence_gives_way_last() -> None:
+    for a, b in itertools.pairwise(STEPS):
+        assert b.items <= a.items and b.rows <= a.rows and b.chars <= a.chars and b != a
+    assert STEPS[3].items == limits.EVIDENCE_ITEMS and STEPS[3].rows < STEPS[0].rows
