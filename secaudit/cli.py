@@ -17,6 +17,7 @@ from secaudit.errors import SecauditError
 from secaudit.fsutil import safe_name, write_file
 from secaudit.i18n import LANGS, default_lang, t
 from secaudit.report import OUTPUT_FORMATS
+from secaudit.safetext import for_terminal
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
@@ -262,19 +263,23 @@ def playbooks_show(ref: str, lang: str | None) -> None:
 
     lg = _lang(lang)
     book = pb.load(ref)
-    click.echo(f"{book.title[lg]} ({book.id} {book.version})")
+
+    def echo(text: str) -> None:  # a playbook given by path is foreign text: escapes made visible
+        click.echo("\n".join(for_terminal(line) for line in text.split("\n")))
+
+    echo(f"{book.title[lg]} ({book.id} {book.version})")
     if book.document:
-        click.echo("  " + " · ".join(f"{k}: {v}" for k, v in book.document.items()))
+        echo("  " + " · ".join(f"{k}: {v}" for k, v in book.document.items()))
     if book.cadence:
         text = book.cadence.get("text", {}).get(lg, "")
-        click.echo(f"{t('cadence', lg)}: {book.cadence['kind']} {', '.join(book.cadence.get('due', []))} {text}")
+        echo(f"{t('cadence', lg)}: {book.cadence['kind']} {', '.join(book.cadence.get('due', []))} {text}")
     for clause in book.clauses:
-        click.echo(f"\n{clause.clause}: {clause.text[lg]}")
+        echo(f"\n{clause.clause}: {clause.text[lg]}")
         for rid in clause.requirements:
             req = book.requirements[rid]
-            click.echo(f"  {rid} {req.title[lg]}")
+            echo(f"  {rid} {req.title[lg]}")
             for cid in req.checks:
-                click.echo(f"      {cid}: {REGISTRY[cid].meta.title[lg]}")
+                echo(f"      {cid}: {REGISTRY[cid].meta.title[lg]}")
 
 
 @playbooks.command("validate")
