@@ -194,7 +194,19 @@ def audit(config_path: str | None, root: str | None, replay: str | None, playboo
     snapshot = collect(_transport(root, replay), config)
     report = report_for(snapshot, book, config, key_dir)
     sign_and_announce(report, sign, key_dir, output, lg)
-    sys.exit(emit(report, fmt, output, lg, verbose))
+    code = emit(report, fmt, output, lg, verbose)
+    sys.exit(EXIT_ERROR if not_a_system(snapshot, root or replay or "/", lg) else code)
+
+
+def not_a_system(snapshot: Any, where: str, lang: str) -> bool:
+    """Say on stderr when the audited root looks like no installed system (an empty directory, a data
+    disk): the report is written, every check in it is unknown, and the run exits 2 (a usage error)."""
+    host = snapshot.table("host")
+    if not isinstance(host, dict) or host.get("looks_like_system") is not False:
+        return False
+    markers = ", ".join(str(m) for m in host.get("system_markers_checked") or ["/etc/passwd"])
+    click.echo(t("audit.not_a_system", lang, root=where, markers=markers), err=True)
+    return True
 
 
 @cli.command()
@@ -214,6 +226,8 @@ def facts(config_path: str | None, root: str | None, replay: str | None, output:
     else:
         write_file(output, text.encode("utf-8"))
         click.echo(t("facts.written", _lang(lang), path=output), err=True)
+    if not_a_system(snapshot, root or replay or "/", _lang(lang)):
+        sys.exit(EXIT_ERROR)
 
 
 @cli.command()
@@ -234,7 +248,8 @@ def evaluate(facts_path: str, config_path: str | None, playbook: str | None, lan
     config = load_config(config_path)
     snapshot = Snapshot.load(facts_path)
     snapshot.mode = "replay"
-    sys.exit(emit(_report(snapshot, playbook, config), fmt, output, _lang(lang), verbose))
+    code = emit(_report(snapshot, playbook, config), fmt, output, _lang(lang), verbose)
+    sys.exit(EXIT_ERROR if not_a_system(snapshot, facts_path, _lang(lang)) else code)
 
 
 @cli.group()

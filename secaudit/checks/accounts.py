@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from secaudit.checks.base import Env, Outcome, check
-from secaudit.facts.linux.sudoers import grants_root_shell, runs_as_root
+from secaudit.facts.linux.sudoers import RUNNERS, SENSITIVE_PATHS, WRITERS, root_reasons, runs_as_root
 from secaudit.facts.model import Snapshot
 
 NEVER = 99999  # shadow/login.defs "no maximum password age"
@@ -28,15 +28,28 @@ def _days_since(value: str | None, env: Env) -> int | None:
 
 
 def _sudo_unreadable(snap: Snapshot) -> str | None:
+    """A sudoers file that could not be read; sudo not being installed at all is not a gap."""
     why = snap.why_unknown("sudo_rules")
+    return why["detail"] if why and why["code"] != "not_applicable" else None
+
+
+def _sudo_unparsed(snap: Snapshot) -> str | None:
+    """sudoers lines the parser could not read: a rule there may grant anything, so nothing passes on them."""
+    why = snap.unknown.get("sudo_rules.parse")
     return why["detail"] if why else None
+
+
+def _root_reasons(rule: dict[str, Any], p: dict[str, Any]) -> list[str]:
+    """Why a sudo rule amounts to root (empty: it does not), with the check's command lists."""
+    return root_reasons(rule, list(p.get("shell_commands", ())), list(p.get("escape_commands", ())),
+                        list(p.get("write_commands", WRITERS)), list(p.get("run_commands", RUNNERS)),
+                        list(p.get("sensitive_paths", SENSITIVE_PATHS)))
 
 
 def _admins(snap: Snapshot, p: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Everyone holding admin rights, root excluded: flagged users, members of admin groups,
     and sudoers principals that name no local account (netgroups, directory users)."""
     admin_groups = set(p.get("admin_groups", ()))
-    shells, escapes = list(p.get("shell_commands", ())), list(p.get("escape_commands", ()))
     users = snap.table("users")
     out: dict[str, dict[str, Any]] = {}
     for u in users:
@@ -52,7 +65,7 @@ def _admins(snap: Snapshot, p: dict[str, Any]) -> dict[str, dict[str, Any]]:
     for rule in snap.table("sudo_rules"):
         if rule.get("host_match") is False or not runs_as_root(rule):
             continue
-        if not grants_root_shell(rule, shells, escapes):
+        if not _root_reasons(rule, p):
             continue
         principal, kind = str(rule["principal"]), rule.get("principal_kind")
         unresolved = (kind in ("netgroup", "nonunix_group")
@@ -73,11 +86,15 @@ def _label(a: dict[str, Any]) -> str:
 
 @check("accounts.uid0_duplicates")
 def uid0_duplicates(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
-    extra = [u for u in snap.table("users") if u.get("uid") == 0 and u["name"] != "root"]
+    users = snap.table("users")
+    extra = [u for u in users if u.get("uid") == 0 and u["name"] != "root"]
     if extra:
         return Outcome("fail", "fail", {"accounts": [f"{u['name']} ({u.get('source')})" for u in extra]},
                        {"accounts": [{"name": u["name"], "uid": 0, "source": u.get("source")} for u in extra]})
-    return Outcome("pass", "pass", {}, {"uid0": [u["name"] for u in snap.table("users") if u.get("uid") == 0]})
+    if not any(u.get("uid") == 0 and u["name"] == "root" for u in users):
+        # Every Linux passwd has root at UID 0: without it this is not the system's account database.
+        return Outcome("unknown", "unknown_no_root", {"n": len(users)}, {"accounts": len(users)})
+    return Outcome("pass", "pass", {}, {"uid0": [u["name"] for u in users if u.get("uid") == 0]})
 
 
 @check("accounts.admin_members")
@@ -100,6 +117,10 @@ def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                                                          "path": unreadable}, evidence)
     if unreadable:
         return Outcome("unknown", "unknown", {"path": unreadable}, evidence)
+    unparsed = _sudo_unparsed(snap)
+    if unparsed:
+        evidence["sudoers_unparsed"] = unparsed
+        return Outcome("unknown", "unknown_parse", {"lines": unparsed}, evidence)
     if not admins:
         return Outcome("pass", "pass_none", {}, evidence)
     return Outcome("pass", "pass", {"n": len(admins), "accounts": sorted(admins)}, evidence)
@@ -116,13 +137,16 @@ def admin_count(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     unreadable = _sudo_unreadable(snap)
     if unreadable:
         return Outcome("unknown", "unknown", {"n": len(humans), "path": unreadable}, evidence)
+    unparsed = _sudo_unparsed(snap)
+    if unparsed:
+        return Outcome("unknown", "unknown_parse", {"n": len(humans), "lines": unparsed},
+                       {**evidence, "sudoers_unparsed": unparsed})
     return Outcome("pass", "pass" if humans else "pass_none", {"n": len(humans), "max": limit, "accounts": names},
                    evidence)
 
 
 @check("accounts.sudo_nopasswd")
 def sudo_nopasswd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
-    shells, escapes = list(p.get("shell_commands", ())), list(p.get("escape_commands", ()))
     broad: list[dict[str, Any]] = []
     narrow: list[dict[str, Any]] = []
     for rule in snap.table("sudo_rules"):
@@ -130,7 +154,10 @@ def sudo_nopasswd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
             continue
         item = {k: rule.get(k) for k in ("principal", "runas", "commands", "source", "nopasswd_source")
                 if rule.get(k) is not None}
-        (broad if grants_root_shell(rule, shells, escapes) else narrow).append(item)
+        reasons = _root_reasons(rule, p)
+        if reasons:
+            item["root_equivalent"] = reasons
+        (broad if reasons else narrow).append(item)
 
     def text(items: list[dict[str, Any]]) -> list[str]:
         return [f"{r['principal']} → {', '.join(r['commands'])} ({r['source']})" for r in items]
@@ -143,27 +170,43 @@ def sudo_nopasswd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     unreadable = _sudo_unreadable(snap)
     if unreadable:
         return Outcome("unknown", "unknown", {"path": unreadable}, {"sudoers_unreadable": unreadable})
+    unparsed = _sudo_unparsed(snap)
+    if unparsed:
+        return Outcome("unknown", "unknown_parse", {"lines": unparsed}, {"sudoers_unparsed": unparsed})
     return Outcome("pass", "pass", {}, {"rules": len(snap.table("sudo_rules"))})
 
 
 @check("accounts.empty_passwords")
 def empty_passwords(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
-    bad = [u for u in snap.table("users") if u.get("password_state") == "empty" and u.get("enabled") is not False]
+    users = snap.table("users")
+    bad = [u for u in users if u.get("password_state") == "empty" and u.get("enabled") is not False]
     if bad:
         return Outcome("fail", "fail", {"accounts": [f"{u['name']} ({u.get('source')})" for u in bad]},
                        {"accounts": [{"name": u["name"], "source": u.get("source")} for u in bad]})
-    return Outcome("pass", "pass", {}, {"checked": len(snap.table("users"))})
+    unsure = [u["name"] for u in users if not u.get("password_state") and u.get("enabled") is not False]
+    if unsure:
+        return Outcome("unknown", "unknown", {"accounts": unsure}, {"state_unknown": unsure})
+    return Outcome("pass", "pass", {}, {"checked": len(users)})
 
 
 @check("accounts.pam_nullok")
 def pam_nullok(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    """nullok matters where people log in or gain rights (login, sshd, su, sudo, display managers and the
+    shared stacks they include), not in an unrelated service such as cups or ppp."""
     pam = snap.table("pam")
-    lines = list(pam.get("nullok", []))
+    wanted = set(p.get("services") or ())
+    used_by = {str(e.get("source")): set(e.get("services", [])) for e in pam.get("entries", [])
+               if e.get("type") == "auth"}
+    lines = [ln for ln in pam.get("nullok", []) if used_by.get(ln, set()) & wanted]
+    elsewhere = [ln for ln in pam.get("nullok", []) if ln not in lines]
     if lines:
-        services = sorted({s for e in pam.get("entries", []) if e.get("source") in lines
-                           for s in e.get("services", [])})
-        return Outcome("fail", "fail", {"lines": lines}, {"lines": lines, "services": services})
-    return Outcome("pass", "pass", {}, {"services": len(pam.get("services", []))})
+        services = sorted({s for ln in lines for s in used_by.get(ln, set()) & wanted})
+        return Outcome("fail", "fail", {"lines": lines, "services": services},
+                       {"lines": lines, "services": services, "unrelated_services": elsewhere})
+    if not set(pam.get("services", [])) & wanted:
+        return Outcome("unknown", "unknown_no_stack", {"services": sorted(wanted)}, {"services": pam.get("services")})
+    return Outcome("pass", "pass", {}, {"services": sorted(set(pam.get("services", [])) & wanted),
+                                        "unrelated_services": elsewhere})
 
 
 @check("accounts.generic_names")
@@ -260,9 +303,18 @@ def password_quality(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     args = {"min_length": length, "min_classes": classes, "module": module, "want_length": want_len,
             "want_classes": want_classes, "warn_length": warn_len}
     evidence = {k: pol.get(k) for k in ("min_length", "min_length_configured", "min_classes", "quality_module",
-                                          "quality_enforcing", "sources")}
+                                          "quality_enforcing", "quality_reason", "quality_service",
+                                          "quality_services", "sources") if k in pol}
+    reason = pol.get("quality_reason")
+    args["service"] = pol.get("quality_service") or "passwd"
+    if reason == "no_stack":
+        return Outcome("unknown", "unknown_no_stack", args, evidence)
     if not module:
         return Outcome("fail", "fail_none", args, evidence)
+    if reason == "not_reached":
+        return Outcome("fail", "fail_not_reached", args, evidence)
+    if reason == "stack_fails":
+        return Outcome("unknown", "unknown_stack_fails", args, evidence)
     if pol.get("quality_enforcing") is False:
         return Outcome("fail", "fail_not_enforcing", args, evidence)
     if length is None or length < warn_len:
@@ -336,10 +388,17 @@ def lockout(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     args = {"threshold": threshold, "module": module, "max": limit, "server_max": server_limit,
             "minutes": minutes, "min_minutes": min_minutes}
     evidence = {k: pol.get(k) for k in ("lockout_module", "lockout_threshold", "lockout_minutes",
-                                          "lockout_permanent", "lockout_window_minutes", "sources")}
+                                          "lockout_permanent", "lockout_window_minutes", "lockout_reason",
+                                          "lockout_service", "lockout_services", "sources") if k in pol}
+    reason = pol.get("lockout_reason")
+    args["service"] = pol.get("lockout_service") or "login"
+    if reason == "no_stack":
+        return Outcome("unknown", "unknown_no_stack", args, evidence)
     if not module:
         return Outcome("fail", "fail_none", args, evidence)
-    if pol.get("lockout_incomplete"):
+    if reason == "not_blocking":
+        return Outcome("fail", "fail_not_blocking", args, evidence)
+    if pol.get("lockout_incomplete") or reason == "not_counted":
         return Outcome("fail", "fail_incomplete", args, evidence)
     if not threshold:
         return Outcome("fail", "fail_zero", args, evidence)

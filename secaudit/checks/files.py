@@ -32,5 +32,10 @@ def sensitive_modes(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                        {"files": bad})
     if unreadable:
         return Outcome("unknown", "unknown", {"files": unreadable}, {"unreadable": unreadable})
+    # Every system has these: when they are missing, "nothing has a wrong mode" is no evidence.
+    seen = {row["path"] for row in snap.table("file_modes")}
+    missing = [f for f in p.get("required") or [] if f not in seen]
+    if missing:
+        return Outcome("unknown", "unknown_missing", {"files": missing}, {"missing": missing})
     return Outcome("pass", "pass", {"n": len(snap.table("file_modes"))},
                    {"files": snap.table("file_modes")})

@@ -88,7 +88,8 @@ def unknown_devices(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         return Outcome("warn", "warn", {"n": len(unknown), "total": len(devices),
                                         "devices": [describe_device(d) for d in unknown]}, evidence)
     if not devices:
-        return Outcome("pass", "none_found", {}, evidence)
+        # Nothing answered: a scan of the wrong range or a blocked one looks the same as an empty network.
+        return Outcome("unknown", "none_found", {}, evidence)
     return Outcome("pass", "pass", {"n": len(devices)}, evidence)
 
 
@@ -178,6 +179,8 @@ def risky_exposed(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         return Outcome("fail", "fail_and_warn" if warns else "fail", {"fail": fails, "warn": warns}, evidence)
     if warns:
         return Outcome("warn", "warn", {"warn": warns}, evidence)
+    if not snap.table("devices"):
+        return Outcome("unknown", "no_devices", {}, evidence)  # no device scanned: nothing was reviewed
     return Outcome("pass", "pass", {"n": open_total, "devices": len(snap.table("devices"))}, evidence)
 
 

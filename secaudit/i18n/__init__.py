@@ -40,6 +40,8 @@ REASON: dict[str, dict[str, str]] = {
     "error": {"vi": "lỗi khi thu thập: {detail}", "en": "collection error: {detail}"},
     "not_regular": {"vi": "không phải tệp thông thường: {detail}", "en": "not a regular file: {detail}"},
     "too_large": {"vi": "quá lớn, không đọc: {detail}", "en": "too large, not read: {detail}"},
+    "no_entries": {"vi": "{detail} không có mục nào đọc được", "en": "{detail} has no readable entries"},
+    "not_collected": {"vi": "chưa thu thập dữ kiện {detail}", "en": "the {detail} facts were not collected"},
 }
 
 

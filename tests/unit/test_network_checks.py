@@ -97,9 +97,11 @@ def test_without_known_devices_file_is_unknown() -> None:
     assert res.status == "unknown" and "known_devices (--known FILE)" in res.message["en"]
 
 
-def test_no_devices_found() -> None:
+def test_no_devices_found_is_no_evidence() -> None:
+    # An empty scan (wrong range, blocked) proves nothing: neither check may pass on it.
     res = run_check("network.unknown_devices", snap([], []))
-    assert res.status == "pass" and "No live device" in res.message["en"]
+    assert res.status == "unknown" and "No live device" in res.message["en"]
+    assert run_check("network.risky_exposed", snap([], [])).status == "unknown"
 
 
 def test_scope_in_evidence() -> None:

@@ -130,7 +130,8 @@ def test_pwquality_conf_dropins_and_arguments() -> None:
         "etc/security/pwquality.conf.d/50-local.conf": "minlen = 12\nucredit=-1\nlcredit = -1\n",
         "etc/security/pwquality.conf.d/README": "minlen = 99\n",  # only *.conf files count
         "etc/pam.d/common-password": "password requisite pam_pwquality.so retry=3 minlen=14 ocredit=-1\n"
-                                     "password [success=1 default=ignore] pam_unix.so obscure use_authtok\n",
+                                     "password [success=1 default=ignore] pam_unix.so obscure use_authtok\n"
+                                     "password requisite pam_deny.so\npassword required pam_permit.so\n",
     })
     pol = replay(files).table("password_policy")
     assert pol["quality_module"] == "pam_pwquality" and pol["quality_enforcing"] is True
@@ -186,10 +187,10 @@ def test_mfa_and_vendor_dir() -> None:
     assert "sshd" in pam["services"]
 
 
-def test_no_pam_at_all_is_not_applicable() -> None:
+def test_no_pam_config_is_unknown() -> None:
     files = {k: v for k, v in system().items() if "pam.d" not in k}
     snap = replay(files)
-    assert snap.unknown["pam"]["code"] == "not_applicable"
+    assert snap.unknown["pam"]["code"] == "not_found"
 
 
 def test_nullok_secure_in_a_service_file_directly() -> None:

@@ -192,10 +192,15 @@ def test_unreadable_sudoers_is_unknown_but_groups_still_count() -> None:
     assert users["bob"]["admin"] and users["bob"]["admin_via"] == ["group:wheel"]
 
 
-def test_no_sudo_installed_means_no_rules_and_nothing_unknown() -> None:
+def test_no_sudo_installed_means_no_rules_and_not_applicable() -> None:
     snap = replay(system({"etc/sudoers": None}))
     assert snap.table("sudo_rules") == []
-    assert "sudo_rules" not in snap.unknown
+    assert snap.unknown["sudo_rules"]["code"] == "not_applicable"  # no sudoers and no sudo program
+
+
+def test_sudo_program_without_sudoers_is_unknown_not_no_rules() -> None:
+    snap = replay(system({"etc/sudoers": None, "usr/bin/sudo": "ELF"}))
+    assert snap.unknown["sudo_rules"] == {"code": "not_found", "detail": "/etc/sudoers (/usr/bin/sudo is installed)"}
 
 
 def test_admin_via_sudoers_lines_and_uid_gid_principals() -> None:

@@ -19,6 +19,7 @@ from secaudit.facts.registry import collector, rfc3339
 from secaudit.transport.base import FactUnavailable
 
 ADMIN_GROUPS = ("sudo", "wheel", "admin")
+SUDO_BINARIES = ("/usr/bin/sudo", "/bin/sudo", "/usr/sbin/sudo", "/sbin/sudo", "/usr/local/bin/sudo")
 NO_LOGIN_SHELLS = frozenset({"nologin", "false", "true", "sync", "halt", "shutdown"})
 DAY = 86400
 # A usable crypt(3) hash: $id$..., or traditional 13-character DES.
@@ -54,12 +55,26 @@ def sudoers_rules(ctx: FactContext) -> tuple[Sudoers | None, list[dict[str, Any]
         reader = Reader(ctx.transport.read_text, ctx.transport.list_dir, is_file, host.split(".")[0])
         parsed = parse_sudoers(reader)
         if parsed is None:
+            # No /etc/sudoers: no sudo at all only if no sudo program is there either.
+            binary = next((b for b in SUDO_BINARIES if _exists(ctx, b)), None)
+            if binary is None:
+                ctx.unknown("sudo_rules", "not_applicable",
+                            "sudo (no /etc/sudoers, no " + ", ".join(SUDO_BINARIES) + ")")
+            else:
+                ctx.unknown("sudo_rules", "not_found", f"/etc/sudoers ({binary} is installed)")
             return None, []
         for path, code in parsed.unreadable:
             ctx.unknown("sudo_rules", code, path)
         return parsed, rules(parsed, host)
 
     return ctx.memo("sudoers", load)
+
+
+def _exists(ctx: FactContext, path: str) -> bool:
+    try:
+        return ctx.transport.exists(path)
+    except FactUnavailable:
+        return True  # cannot tell: assume it is there, so that nothing passes on a guess
 
 
 def pam_table(ctx: FactContext) -> tuple[dict[str, Any], PamConfig]:
@@ -116,6 +131,8 @@ def collect_accounts(ctx: FactContext) -> None:
     group_entries = etcfiles.groups(ctx) or []
     if entries is None:
         return  # etcfiles recorded why under "users"
+    if not entries:
+        ctx.unknown("users", "no_entries", "/etc/passwd")  # a file, but not an account database
     defs = login_defs(ctx)
     uid_min = defs_int(defs, "UID_MIN")[0] or 1000
     uid_max = defs_int(defs, "UID_MAX")[0] or 60000
@@ -127,8 +144,9 @@ def collect_accounts(ctx: FactContext) -> None:
         for s in etcfiles.parse_shadow(ctx.transport.read_text("/etc/shadow")):
             shadow.setdefault(s.name, s)
     except FactUnavailable as exc:
-        shadow = {} if exc.code == "not_found" else None
-        if shadow is None:
+        shadow = None
+        # A missing shadow is unknown too, unless no account points to it ("x"): passwords are then in passwd.
+        if exc.code != "not_found" or any(e.password == "x" for e in entries):
             for key in ("users.password_state", "users.password_last_change", "users.password_max_days",
                         "users.enabled"):
                 ctx.unknown(key, exc.code, exc.detail)
@@ -244,7 +262,8 @@ def collect_sudoers(ctx: FactContext) -> None:
 def collect_pam_table(ctx: FactContext) -> None:
     table, cfg = pam_table(ctx)
     if not table["services"]:
-        ctx.unknown("pam", "not_applicable", "no PAM configuration (/etc/pam.d)")
+        # Not "no PAM": a root whose /usr (and /usr/lib/pam.d) is another partition looks the same.
+        ctx.unknown("pam", "not_found", "/etc/pam.d, /usr/lib/pam.d")
         return
     for path, code, detail in cfg.unreadable:
         ctx.unknown("pam", code, detail or path)
@@ -253,6 +272,6 @@ def collect_pam_table(ctx: FactContext) -> None:
 
 @collector("password_policy", ("password_policy",))
 def collect_password_policy(ctx: FactContext) -> None:
-    table, _ = pam_table(ctx)
-    policy: PasswordPolicy = build_policy(ctx, login_defs(ctx), table)
+    table, cfg = pam_table(ctx)
+    policy: PasswordPolicy = build_policy(ctx, login_defs(ctx), table, cfg)
     ctx.put("password_policy", policy)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from secaudit.facts.context import FactContext
+from secaudit.transport.base import FactUnavailable
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,21 @@ def parse_shadow(text: str, path: str = "/etc/shadow") -> list[ShadowEntry]:
     return entries
 
 
+def _read(ctx: FactContext, path: str, unknown_key: str) -> str | None:
+    """The file's text, or None with the reason recorded under `unknown_key`. A missing account
+    database is unknown too: no /etc/passwd is not "no users", it is not a system's passwd."""
+    try:
+        return ctx.transport.read_text(path)
+    except FactUnavailable as exc:
+        ctx.unknown_from(unknown_key, exc)
+        return None
+
+
 def passwd(ctx: FactContext) -> list[PasswdEntry] | None:
-    """The audited system's /etc/passwd, parsed once per collection; None if unreadable."""
+    """The audited system's /etc/passwd, parsed once per collection; None if unreadable or missing."""
 
     def load() -> list[PasswdEntry] | None:
-        text = ctx.read_text("/etc/passwd", unknown_key="users")
+        text = _read(ctx, "/etc/passwd", "users")
         return None if text is None else parse_passwd(text)
 
     return ctx.memo("etc.passwd", load)
@@ -104,10 +115,31 @@ def passwd(ctx: FactContext) -> list[PasswdEntry] | None:
 
 def groups(ctx: FactContext) -> list[GroupEntry] | None:
     def load() -> list[GroupEntry] | None:
-        text = ctx.read_text("/etc/group", unknown_key="groups")
+        text = _read(ctx, "/etc/group", "groups")
         return None if text is None else parse_group(text)
 
     return ctx.memo("etc.group", load)
+
+
+# Files every installed Linux system has: the account database, and os-release (systemd's
+# os-release(5); /etc/os-release is usually a link to /usr/lib/os-release). Old systems without
+# os-release still have /etc/passwd; a data disk, /boot or /home partition has none of them.
+SYSTEM_MARKERS = ("/etc/passwd", "/etc/os-release", "/usr/lib/os-release")
+
+
+def system_shape(ctx: FactContext) -> dict[str, object]:
+    """Whether the audited root looks like an installed system: which marker files are regular files.
+    Recorded, not judged: `looks_like_system` is False only when none of SYSTEM_MARKERS is there."""
+    found: list[str] = []
+    for path in SYSTEM_MARKERS:
+        try:
+            if ctx.transport.stat(path).is_file:
+                found.append(path)
+        except FactUnavailable as exc:
+            if exc.code != "not_found":
+                found.append(path)  # there but unreadable (permissions): a system that hides it
+    return {"looks_like_system": bool(found), "system_markers": found,
+            "system_markers_checked": list(SYSTEM_MARKERS)}
 
 
 def uid_names(ctx: FactContext) -> dict[int, str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from secaudit import limits
 from secaudit.facts.context import FactContext
+from secaudit.facts.linux.etcfiles import system_shape
 from secaudit.facts.linux.utmp import USER_PROCESS, parse_utmp
 from secaudit.facts.registry import collector, rfc3339
 from secaudit.transport.base import FactUnavailable
@@ -365,6 +366,7 @@ def collect_host(ctx: FactContext) -> None:
         "timezone": _timezone(ctx, sources),
     }
     _runtime(ctx, host, sources)
+    host.update(system_shape(ctx))  # an empty dir or a data disk under --root: recorded, judged by the engine
     host["sources"] = sources
     ctx.put("host", host)
 
