@@ -267,6 +267,9 @@ class HostTable(TypedDict, total=False):
     boot_time: str | None
     uptime_seconds: int | None
     logged_in_users: list[SessionRow] | None
+    looks_like_system: bool  # False: none of system_markers_checked is a file (empty dir, data disk)
+    system_markers: list[str]  # the marker files found (/etc/passwd, /etc/os-release, /usr/lib/os-release)
+    system_markers_checked: list[str]
     sources: dict[str, str]  # field -> file or command it came from
 
 

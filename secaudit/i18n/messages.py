@@ -35,6 +35,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Not applicable when auditing a mounted filesystem (no running processes).",
     },
     "check.error": {"vi": "Lỗi trong kiểm tra: {error}", "en": "The check failed: {error}"},
+    "check.not_a_system": {
+        "vi": "Không xác định được: thư mục gốc được kiểm tra không giống một hệ điều hành đã cài đặt "
+              "(không có tệp nào trong số {markers}).",
+        "en": "Could not be determined: the audited root does not look like an installed operating system "
+              "(none of {markers} exists).",
+    },
+    "audit.not_a_system": {
+        "vi": "CẢNH BÁO: {root} không giống một hệ điều hành đã cài đặt (không có {markers}); có thể đã chỉ "
+              "sai thư mục hoặc sai phân vùng. Báo cáo vẫn được ghi nhưng mọi kiểm tra đều không xác định.",
+        "en": "WARNING: {root} does not look like an installed operating system (no {markers}); the wrong "
+              "directory or partition may have been given. The report is written, but every check is unknown.",
+    },
     "check.timeout": {
         "vi": "Kiểm tra vượt quá thời gian cho phép ({seconds} giây).",
         "en": "The check exceeded its time limit ({seconds} s).",
