@@ -228,6 +228,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không quét chính máy này ({ips}): hãy kiểm tra nó bằng secaudit audit.",
         "en": "This machine ({ips}) is not scanned: audit it with secaudit audit.",
     },
+    "scan.only_self": {
+        "vi": "chỉ gồm địa chỉ của chính máy này: không quét",
+        "en": "only this machine's own addresses: not scanned",
+    },
     "scan.phase_arp": {"vi": "Quét ARP {net}…", "en": "ARP sweep of {net}…"},
     "scan.arp_failed": {
         "vi": "Không quét ARP được trên {iface} ({why}); chuyển sang nmap.",

@@ -6,6 +6,7 @@ rich, the report builder) happen inside the command.
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import time
@@ -95,6 +96,7 @@ def scan(subnets: tuple[str, ...], ports_text: str, known_path: str | None, serv
     lg = lang or default_lang()
     config = load_config(config_path)
     chosen = tg.select_targets(list(subnets), config.subnets, allow_public, force, config.source)
+    chosen = tg.leave_out(chosen, own_networks())  # never this machine itself
     plan = make_plan(chosen, ports_text, service_detect, host_timeout)
     known_rows = _load_known(known_path or config.known_devices or None)
     agent_rows = _load_agent_reports(agent_reports)
@@ -103,6 +105,8 @@ def scan(subnets: tuple[str, ...], ports_text: str, known_path: str | None, serv
         preflight(state_path(config))
     print_plan(plan, lg)
     if dry_run:
+        if fmt == "json":
+            click.echo(json.dumps(plan_json(plan), ensure_ascii=False, indent=2))
         return
     started = time.monotonic()
     snap = run_scan(plan, config, known_rows, agent_rows, not no_names, lg)
@@ -151,26 +155,55 @@ def _load_agent_reports(paths: tuple[str, ...]) -> list[dict[str, Any]]:
 def make_plan(chosen: list[Any], ports_text: str, service_detect: bool, host_timeout: int | None) -> dict[str, Any]:
     """Which parts of each target are swept by ARP and which by nmap, and the port scan to run."""
     from secaudit.network import arp, nmapscan
+    from secaudit.network.targets import within
 
     as_root = nmapscan.root()
     attached = arp.attached_networks()
-    own = {str(a.address) for a in attached}
     parts: list[dict[str, Any]] = []
     for target in chosen:
         for net, att in arp.split(target.network, attached):
+            ranges = within(target.scan_ranges, net)  # what is left once this machine is cut out
+            if not ranges:
+                continue
             method = "arp" if att is not None and as_root else "nmap"
-            parts.append({"network": net, "target": target, "method": method,
+            parts.append({"network": net, "ranges": ranges, "target": target, "method": method,
                           "iface": att.iface if att is not None else None})
     ports = nmapscan.port_spec(ports_text)
     return {"targets": chosen, "parts": parts, "ports": ports, "root": as_root, "service_detect": service_detect,
             "host_timeout": host_timeout or (300 if service_detect else nmapscan.DEFAULT_HOST_TIMEOUT),
-            "own": sorted(ip for ip in own if any(_in(ip, target.network) for target in chosen))}
+            "own": sorted({_shown(n) for target in chosen for n in target.own}, key=_sort_key)}
 
 
-def _in(ip: str, net: Any) -> bool:
+def own_networks() -> list[Any]:
+    """This machine's addresses (secaudit.network.own) and those of the interfaces the plan sweeps."""
     import ipaddress
 
-    return ipaddress.IPv4Address(ip) in net
+    from secaudit.network import arp, own
+
+    nets: list[Any] = list(own.own_addresses().networks)
+    nets += [ipaddress.ip_network(a.address) for a in arp.attached_networks()]
+    return nets
+
+
+def _shown(net: Any) -> str:
+    """A /32 as its address, a range as CIDR."""
+    return str(net.network_address) if net.num_addresses == 1 else str(net)
+
+
+def _sort_key(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in text.split("/")[0].split("."))
+
+
+def plan_json(plan: dict[str, Any]) -> dict[str, Any]:
+    """The plan for --dry-run --format json: what would be swept, how, and what is left out."""
+    return {
+        "targets": [{"network": str(t.network), "origin": t.origin, "outside_config": t.outside_config,
+                     "ranges": [str(r) for r in t.scan_ranges], "own": [_shown(n) for n in t.own]}
+                    for t in plan["targets"]],
+        "parts": [{"network": str(p["network"]), "ranges": [str(r) for r in p["ranges"]], "method": p["method"],
+                   "iface": p["iface"]} for p in plan["parts"]],
+        "own": plan["own"], "ports": plan["ports"].label, "port_count": plan["ports"].count, "root": plan["root"],
+    }
 
 
 def print_plan(plan: dict[str, Any], lang: str) -> None:
@@ -179,6 +212,8 @@ def print_plan(plan: dict[str, Any], lang: str) -> None:
     click.echo(t("scan.plan", lang), err=True)
     for target in plan["targets"]:
         note = f" ({t('scan.outside', lang)})" if target.outside_config else ""
+        if not target.scan_ranges:
+            note += f" — {t('scan.only_self', lang)}"
         click.echo(f"  {target.network} — {target.host_count} {t('scan.addresses', lang)}{note}", err=True)
         for part in (p for p in plan["parts"] if p["target"] is target):
             if part["method"] == "arp":
@@ -205,19 +240,21 @@ def run_scan(plan: dict[str, Any], config: Any, known_rows: list[dict[str, Any]]
 
     from secaudit.facts.model import Snapshot
     from secaudit.network import arp, inventory, names, nmapscan, oui
+    from secaudit.network.own import Own
     from secaudit.network.targets import hosts_of
 
     progress = Progress()
     started = time.monotonic()
     collected_at = _now()
-    own = set(plan["own"])
+    own = set(plan["own"])  # shown in the report; the plan's ranges already leave them out
+    mine = Own(tuple(own_networks()))  # and whatever answers, this machine is never a device
     found: dict[str, inventory.Discovered] = {}
     commands: list[str] = []
     for part in plan["parts"]:
         net = part["network"]
         if part["method"] == "arp":
             with progress.phase(t("scan.phase_arp", lang, net=net)):
-                addresses = [str(ip) for ip in hosts_of(net) if str(ip) not in own]
+                addresses = [str(ip) for ip in hosts_of(net) if any(ip in r for r in part["ranges"])]
                 try:
                     swept = arp.arp_sweep(part["iface"], addresses)
                 except OSError as exc:  # interface gone or raw sockets refused: nmap can still look
@@ -228,10 +265,11 @@ def run_scan(plan: dict[str, Any], config: Any, known_rows: list[dict[str, Any]]
                         found.setdefault(ip, inventory.Discovered(ip, mac, "arp", f"arp {part['iface']}"))
         if part["method"] != "arp":
             with progress.phase(t("scan.phase_ping", lang, net=net)):
-                run = nmapscan.discover([str(net)], net.num_addresses, plan["root"])
+                run = nmapscan.discover([str(r) for r in part["ranges"]],
+                                        sum(r.num_addresses for r in part["ranges"]), plan["root"])
                 commands.append(run.command)
                 for ip, host in run.hosts.items():
-                    if ip not in own and not host.timed_out:
+                    if not mine.contains(ip) and not host.timed_out:
                         found.setdefault(ip, inventory.Discovered(ip, host.mac, "nmap", "nmap -sn"))
     live = sorted(found, key=lambda a: tuple(int(x) for x in a.split(".")))
     discovery_ms = int((time.monotonic() - started) * 1000)

@@ -7,15 +7,17 @@ Rules, in order:
     explicit choice and is scanned, with a note when it is outside them;
   - public ranges (anything outside RFC 1918, loopback and link-local) only with --allow-public:
     scanning networks the school does not own may be unlawful;
-  - ranges larger than a /16 only with --force.
+  - ranges larger than a /16 only with --force;
+  - never this machine's own addresses (secaudit.network.own): they are cut out of every range,
+    and a scan with nothing left is refused.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
-from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network
+from dataclasses import dataclass, replace
+from ipaddress import IPv4Address, IPv4Network, IPv6Network
 
 from secaudit.errors import SecauditError
 
@@ -39,10 +41,16 @@ class Target:
     text: str  # as written by the operator or in the config
     origin: str  # cli | config
     outside_config: bool = False  # a command-line target outside the configured subnets
+    ranges: tuple[IPv4Network, ...] | None = None  # what is scanned: `network` without this machine's addresses
+    own: tuple[IPv4Network, ...] = ()  # this machine's addresses and local ranges inside `network`
 
     @property
     def host_count(self) -> int:
         return host_count(self.network)
+
+    @property
+    def scan_ranges(self) -> tuple[IPv4Network, ...]:
+        return (self.network,) if self.ranges is None else self.ranges
 
 
 def host_count(net: IPv4Network) -> int:
@@ -166,4 +174,43 @@ def _dedupe(targets: list[Target]) -> list[Target]:
 
 
 def all_addresses(targets: Sequence[Target]) -> list[IPv4Address]:
-    return [ip for t in targets for ip in hosts_of(t.network)]
+    """Every address the targets scan (network and broadcast addresses left out below /31)."""
+    return [ip for t in targets for ip in hosts_of(t.network) if any(ip in r for r in t.scan_ranges)]
+
+
+def subtract(net: IPv4Network, holes: Sequence[IPv4Network]) -> list[IPv4Network]:
+    """`net` without the addresses in `holes`, as few CIDR ranges as possible."""
+    parts = [net]
+    for hole in holes:
+        rest: list[IPv4Network] = []
+        for part in parts:
+            if part.subnet_of(hole):
+                continue
+            rest.extend(part.address_exclude(hole) if hole.subnet_of(part) else [part])
+        parts = rest
+    return list(ipaddress.collapse_addresses(parts))
+
+
+def within(ranges: Sequence[IPv4Network], net: IPv4Network) -> list[IPv4Network]:
+    """The parts of `ranges` inside `net` (CIDR ranges either nest or do not meet)."""
+    return [r if r.subnet_of(net) else net for r in ranges if r.subnet_of(net) or net.subnet_of(r)]
+
+
+def leave_out(targets: Sequence[Target], own: Sequence[IPv4Network | IPv6Network]) -> list[Target]:
+    """The targets with this machine's own addresses cut out (`ranges`, `own`); refuses when nothing
+    is left to scan. A target that was only this machine stays, with no ranges, so the plan says so."""
+    mine = [n for n in own if isinstance(n, IPv4Network)]
+    out: list[Target] = []
+    for t in targets:
+        inside = list(ipaddress.collapse_addresses(
+            n if n.subnet_of(t.network) else t.network for n in mine if n.overlaps(t.network)))
+        out.append(replace(t, ranges=tuple(subtract(t.network, inside)), own=tuple(inside)))
+    if not any(t.ranges for t in out):
+        shown = ", ".join(dict.fromkeys(t.text.strip() for t in out))
+        raise TargetError(
+            f"Không còn gì để quét: mọi địa chỉ trong {shown} đều là của chính máy này (loopback hoặc địa chỉ "
+            "của các giao diện mạng). secaudit scan không bao giờ quét chính nó: hãy kiểm tra máy này bằng "
+            "secaudit audit.",
+            f"Nothing left to scan: every address in {shown} is this machine's own (loopback or an address of "
+            "its interfaces). secaudit scan never scans itself: audit this machine with secaudit audit.")
+    return out
