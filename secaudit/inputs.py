@@ -38,12 +38,13 @@ def field_error(kind: type[SecauditError], what: str, path: str | Path, field: s
     return error(kind, "input.field", what, path, field=field, problem={"vi": vi, "en": en})
 
 
-def read_bytes(path: str | Path, cap: int, what: str, kind: type[SecauditError] = SecauditError) -> bytes:
-    """The file's bytes. FileNotFoundError passes through untouched (callers decide whether a missing
-    file is an error or means defaults); every other failure is a sentence."""
+def read_bytes(path: str | Path, cap: int, what: str, kind: type[SecauditError] = SecauditError,
+               passthrough: tuple[type[OSError], ...] = (FileNotFoundError,)) -> bytes:
+    """The file's bytes. The `passthrough` errors (a missing file) reach the caller untouched, for it
+    to decide whether they mean defaults; every other failure is a sentence."""
     try:
         return read_capped(path, cap)
-    except FileNotFoundError:
+    except passthrough:
         raise
     except NotRegularFile:
         raise error(kind, "input.not_regular", what, path) from None
@@ -123,3 +124,32 @@ def load_json(path: str | Path, cap: int, what: str, kind: type[SecauditError] =
 
 def load_toml(path: str | Path, cap: int, what: str, kind: type[SecauditError] = SecauditError) -> dict[str, Any]:
     return parse_toml(read_text(path, cap, what, kind), path, what, kind)
+
+
+def corrupt(kind: type[SecauditError], what: str, path: str | Path, vi: str, en: str) -> SecauditError:
+    """A state file that cannot be used: the sentence says it was left untouched (nothing is lost)."""
+    return error(kind, "input.corrupt_kept", what, path, problem={"vi": vi, "en": en})
+
+
+def load_state(path: str | Path, what: str = "state", kind: type[SecauditError] = SecauditError,
+               cap: int = limits.STATE_FILE) -> Any:
+    """One of our JSON state files: None when it does not exist. A damaged one raises (callers then never
+    write over it); its shape is the caller's to check, with `corrupt` for the error."""
+    try:
+        raw = read_bytes(path, cap, what, kind)
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+        deep = too_deep(data)
+    except UnicodeDecodeError:
+        raise corrupt(kind, what, path, "không phải văn bản UTF-8", "not UTF-8 text") from None
+    except RecursionError:
+        deep = True
+    except json.JSONDecodeError as exc:
+        raise corrupt(kind, what, path, f"JSON hỏng ở dòng {exc.lineno}: {exc.msg}",
+                      f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    if deep:
+        raise corrupt(kind, what, path, f"lồng nhau quá sâu (hơn {limits.NESTING} cấp)",
+                      f"nested too deeply (more than {limits.NESTING} levels)")
+    return data

@@ -272,21 +272,15 @@ def load(ref: str | Path, _chain: tuple[str, ...] = ()) -> Playbook:
     if not isinstance(params, dict):
         raise doc.error("params", "phải là ánh xạ mã kiểm tra → tham số", "must map check ids to parameters")
     from secaudit.checks import REGISTRY
+    from secaudit.checks.params import check_overrides
 
     for cid, values in params.items():
         if cid not in known_checks:
             raise doc.error(f"params.{cid}", f"không có kiểm tra '{cid}'", f"unknown check '{cid}'")
-        if not isinstance(values, dict):
-            raise doc.error(f"params.{cid}", "phải là một ánh xạ", "must be a mapping")
-        defaults = REGISTRY[cid].meta.params
-        for name, value in values.items():
-            if name not in defaults:
-                raise doc.error(f"params.{cid}.{name}", "tham số không tồn tại", "no such parameter")
-            if defaults[name] is not None and type(value) is not type(defaults[name]) and not (
-                isinstance(defaults[name], float) and isinstance(value, int)
-            ):
-                raise doc.error(f"params.{cid}.{name}", f"phải có kiểu {type(defaults[name]).__name__}",
-                                f"must be of type {type(defaults[name]).__name__}")
+        problem = check_overrides(cid, values, REGISTRY[cid].meta.params)
+        if problem is not None:
+            field, vi, en = problem
+            raise doc.error(f"params.{cid}.{field}" if field else f"params.{cid}", vi, en)
         pb.params.setdefault(cid, {}).update(values)
 
     if "cadence" in data:

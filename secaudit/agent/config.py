@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -108,10 +107,7 @@ def parse_config(data: dict[str, Any], path: str) -> AgentConfig:
     for key in _LIST_KEYS:
         if key in data:
             setattr(cfg, key, _str_list(path, key, data[key]))
-    params = _expect(path, "params", data.get("params", {}), dict, "một bảng", "a table")
-    for check_id, values in params.items():
-        _expect(path, f"params.{check_id}", values, dict, "một bảng", "a table")
-    cfg.params = params
+    cfg.params = _params(path, _expect(path, "params", data.get("params", {}), dict, "một bảng", "a table"))
     backups = _expect(path, "backup", data.get("backup", []), list, "mảng [[backup]]", "an array of [[backup]]")
     names = {f.name for f in fields(BackupSet)}
     for i, entry in enumerate(backups):
@@ -127,6 +123,29 @@ def parse_config(data: dict[str, Any], path: str) -> AgentConfig:
             raise _fail(path, f"{where}.name", "trùng tên với một bộ sao lưu khác", "duplicates another set's name")
         cfg.backups.append(BackupSet(**entry))
     return cfg
+
+
+def _params(path: str, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """[params."check.id"] tables: known checks, declared parameters, values shaped like the defaults."""
+    if not params:
+        return {}
+    from secaudit.checks import load_checks
+    from secaudit.checks.params import check_overrides
+
+    registry = load_checks()
+    for check_id, values in params.items():
+        where = f"params.{check_id}"
+        if check_id not in registry:
+            if any(cid.startswith(f"{check_id}.") for cid in registry):  # [params.accounts.inactive]
+                raise _fail(path, where, f'không có kiểm tra này; hãy đặt mã kiểm tra trong ngoặc kép, ví dụ '
+                                         f'[params."{check_id}.…"]',
+                            f'no such check; put the check id in quotes, e.g. [params."{check_id}.…"]')
+            raise _fail(path, where, "không có kiểm tra này", "no such check")
+        problem = check_overrides(check_id, values, registry[check_id].meta.params)
+        if problem is not None:
+            field, vi, en = problem
+            raise _fail(path, f"{where}.{field}" if field else where, vi, en)
+    return params
 
 
 _BACKUP_STR_KEYS = ("kind", "path", "max_age", "source", "password_file", "offsite", "manifest", "verify",
@@ -182,27 +201,22 @@ def _valid_offsite(value: str) -> bool:
 
 def load_config(path: str | None) -> AgentConfig:
     """Load `path`, or the default location if it exists, or pure defaults."""
+    from secaudit import inputs, limits
+
     explicit = path is not None
     target = Path(path) if path else default_config_path()
     try:
-        raw = target.read_bytes()
+        raw = inputs.read_bytes(target, limits.CONFIG_FILE, "config", ConfigError,
+                                passthrough=(FileNotFoundError, PermissionError))
     except FileNotFoundError:
         if explicit:
             raise ConfigError(
                 f"Không tìm thấy tệp cấu hình {target}.", f"Config file {target} does not exist."
             ) from None
         return AgentConfig()
-    except OSError as exc:
-        if not explicit and isinstance(exc, PermissionError):
+    except PermissionError as exc:
+        if not explicit:
             return AgentConfig(source=f"{target} (unreadable, defaults used)")
-        raise ConfigError(
-            f"Không đọc được tệp cấu hình {target}: {exc.strerror}.",
-            f"Cannot read config file {target}: {exc.strerror}.",
-        ) from exc
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(
-            f"Tệp cấu hình {target} không phải TOML hợp lệ: {exc}.", f"Config file {target} is not valid TOML: {exc}."
-        ) from exc
+        raise inputs.error(ConfigError, "input.unreadable", "config", target, error=exc.strerror) from None
+    data = inputs.parse_toml(inputs.decode(raw, target, "config", ConfigError), target, "config", ConfigError)
     return parse_config(data, str(target))

@@ -246,10 +246,18 @@ def _toml_host(entry: Any, defaults: dict[str, Any], where: str, base: Path) -> 
 
 
 def _parse_toml(text: str, path: str, base: Path) -> list[HostSpec]:
+    from secaudit import inputs, limits
+
     try:
         data = tomllib.loads(text)
+        deep = inputs.too_deep(data)
     except tomllib.TOMLDecodeError as exc:
         raise HostsError(f"{path}: không phải TOML hợp lệ: {exc}.", f"{path}: not valid TOML: {exc}.") from None
+    except RecursionError:
+        deep = True
+    if deep:
+        raise _err(path, f"lồng nhau quá sâu (hơn {limits.NESTING} cấp)",
+                   f"nested too deeply (more than {limits.NESTING} levels)")
     for key in data:
         if key not in ("defaults", "host"):
             raise _err(path, f"khóa '{key}' không được hỗ trợ (chỉ có [defaults] và [[host]])",
@@ -273,14 +281,12 @@ def _parse_toml(text: str, path: str, base: Path) -> list[HostSpec]:
 
 def load_hosts(path: str) -> list[HostSpec]:
     """Hosts from an inventory file (TOML when it ends in .toml, else text lines)."""
+    from secaudit import inputs, limits
+
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = inputs.read_text(path, limits.CONFIG_FILE, "hosts", HostsError)
     except FileNotFoundError:
         raise HostsError(f"Không tìm thấy tệp danh sách máy {path}.", f"Hosts file {path} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        why = getattr(exc, "strerror", None) or str(exc)
-        raise HostsError(f"Không đọc được tệp danh sách máy {path}: {why}.",
-                         f"Cannot read hosts file {path}: {why}.") from None
     base = Path(path).resolve().parent
     if path.endswith(".toml"):
         specs = _parse_toml(text, path, base)

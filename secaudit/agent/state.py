@@ -7,7 +7,9 @@ import json
 import os
 import uuid
 from pathlib import Path
+from typing import Any
 
+from secaudit import inputs
 from secaudit.agent.config import AgentConfig
 from secaudit.errors import SecauditError
 from secaudit.fsutil import replace
@@ -24,6 +26,25 @@ def state_dir(config: AgentConfig) -> Path:
     return Path(base) / "secaudit"
 
 
+def _load(path: Path) -> dict[str, Any]:
+    """The stored agent id and sequence; a damaged file stops the run and is never written over
+    (the sequence must stay monotonic, so it cannot be guessed)."""
+    state = inputs.load_state(path)
+    if state is None:
+        return {}
+    if not isinstance(state, dict):
+        raise inputs.corrupt(SecauditError, "state", path, "không phải đối tượng JSON", "not a JSON object")
+    agent_id = state.get("agent_id")
+    if agent_id is not None and (not isinstance(agent_id, str) or len(agent_id) > 200):
+        raise inputs.corrupt(SecauditError, "state", path, "trường 'agent_id' phải là chuỗi",
+                             "field 'agent_id' must be a string")
+    sequence = state.get("sequence", 0)
+    if type(sequence) is not int or sequence < 0:
+        raise inputs.corrupt(SecauditError, "state", path, "trường 'sequence' phải là số nguyên không âm",
+                             "field 'sequence' must be a non-negative integer")
+    return state
+
+
 def next_sequence(config: AgentConfig) -> tuple[str, int]:
     """Return (agent_id, sequence) with the new sequence durably stored before it is used."""
     directory = state_dir(config)
@@ -32,19 +53,9 @@ def next_sequence(config: AgentConfig) -> tuple[str, int]:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         with open(directory / ".lock", "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                state = json.loads(path.read_text(encoding="utf-8"))
-                if not isinstance(state, dict):
-                    raise ValueError("not an object")
-            except FileNotFoundError:
-                state = {}
-            except ValueError as exc:
-                raise SecauditError(
-                    f"Tệp trạng thái {path} bị hỏng ({exc}); hãy kiểm tra trước khi chạy lại.",
-                    f"State file {path} is corrupt ({exc}); inspect it before running again.",
-                ) from exc
-            agent_id = str(state.get("agent_id") or uuid.uuid4())
-            sequence = int(state.get("sequence", 0)) + 1
+            state = _load(path)
+            agent_id = state.get("agent_id") or str(uuid.uuid4())
+            sequence = state.get("sequence", 0) + 1
             replace(path, json.dumps({"agent_id": agent_id, "sequence": sequence}).encode(), 0o600, exact=True)
     except OSError as exc:
         raise SecauditError(

@@ -6,12 +6,12 @@ A table or field that could not be read is listed in ``unknown`` with a reason c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, Required, TypedDict
 
 from secaudit.errors import SecauditError
+from secaudit.shapes import Day, OctalMode, Time
 
 SCHEMA = "secaudit.facts/v1"
 Mode = Literal["local", "root", "ssh", "replay"]
@@ -26,7 +26,7 @@ class Unknown(TypedDict):
 
 
 class UserRow(TypedDict, total=False):
-    name: str
+    name: Required[str]
     id: str
     uid: int
     gid: int
@@ -36,14 +36,14 @@ class UserRow(TypedDict, total=False):
     interactive: bool
     system: bool
     password_state: str  # set | empty | locked | none | unknown
-    password_last_change: str | None
+    password_last_change: Time | None
     password_change_required: bool  # shadow "last change" is 0: must change at next login
     password_max_days: int | None
     password_min_days: int | None
     password_inactive_days: int | None
-    account_expires: str | None
+    account_expires: Time | None
     disabled_by: list[str]  # password_locked | account_expired | password_inactive | no_login_shell
-    last_login: str | None
+    last_login: Time | None
     last_login_source: str | None
     last_login_from: str | None  # remote host of that login, if recorded
     admin: bool
@@ -53,7 +53,7 @@ class UserRow(TypedDict, total=False):
 
 
 class GroupRow(TypedDict, total=False):
-    name: str
+    name: Required[str]
     id: str
     gid: int
     members: list[str]  # explicit members and users whose primary group it is
@@ -63,7 +63,7 @@ class GroupRow(TypedDict, total=False):
 
 
 class SudoRuleRow(TypedDict, total=False):
-    principal: str  # user, %group, %#gid, #uid, +netgroup or ALL as written, aliases expanded
+    principal: Required[str]  # user, %group, %#gid, #uid, +netgroup or ALL as written, aliases expanded
     principal_kind: str  # user | group | gid | uid | netgroup | nonunix_group | all
     via_alias: str  # the User_Alias it came from
     # Rows may also hold "except": negated principals listed after this one ("ALL, !bob"),
@@ -73,13 +73,13 @@ class SudoRuleRow(TypedDict, total=False):
     runas: str  # "root" when no Runas_Spec; "ALL:ALL"; "" for "()" (the invoking user)
     runas_users: list[str]
     runas_groups: list[str]
-    commands: list[str]  # aliases expanded; "!cmd" for negated entries
+    commands: Required[list[str]]  # aliases expanded; "!cmd" for negated entries
     nopasswd: bool
     nopasswd_source: str  # a "Defaults ... !authenticate" that made it password-less
     tags: list[str]
     options: dict[str, str]
     all_commands: bool
-    source: str  # file:line
+    source: Required[str]  # file:line
 
 
 class PasswordPolicy(TypedDict, total=False):
@@ -117,10 +117,10 @@ class PamTable(TypedDict, total=False):
 
 
 class FileModeRow(TypedDict, total=False):
-    path: str
-    mode: str  # octal string, e.g. "0640"
-    owner: str
-    group: str
+    path: Required[str]
+    mode: Required[OctalMode]  # octal string, e.g. "0640"
+    owner: Required[str]
+    group: Required[str]
     uid: int
     gid: int
 
@@ -148,7 +148,7 @@ class FirewallTable(TypedDict, total=False):
 
 
 class SystemTable(TypedDict, total=False):
-    boot_time: str | None
+    boot_time: Time | None
     time_synced: bool | None
     time_sync_source: str | None
     time_sync_service: str | None  # timesyncd | chrony | ntpd | openntpd | none
@@ -157,7 +157,7 @@ class SystemTable(TypedDict, total=False):
     auto_updates: bool | None
     auto_updates_source: str | None
     auto_updates_reason: str | None  # enabled | not_set | setting_off | periodic_disabled | package_missing | ...
-    last_update_time: str | None
+    last_update_time: Time | None
     last_update_source: str | None
     pending_security_updates: int | None
     pending_updates_source: str | None
@@ -165,7 +165,7 @@ class SystemTable(TypedDict, total=False):
     reboot_required_pkgs: list[str]
     os_id: str
     os_version: str
-    os_support_end: str | None  # YYYY-MM-DD
+    os_support_end: Day | None  # YYYY-MM-DD
     os_support_note: str | None
     os_eol_table: str | None  # when the shipped table was compiled
     os_rolling: bool
@@ -174,14 +174,14 @@ class SystemTable(TypedDict, total=False):
 
 class AntivirusRow(TypedDict, total=False):
     id: str  # catalogue id (secaudit/data/antivirus.yaml), e.g. "clamav", "kesl"
-    product: str
+    product: Required[str]
     vendor: str
     installed: bool
     running: bool | None  # None: not observable (--root mode, hidden /proc)
     running_processes: list[str]  # "comm (pid N)" of the product's processes seen
     realtime: bool | None
     realtime_source: str | None
-    signature_time: str | None
+    signature_time: Time | None
     signature_source: str | None  # file the time came from, and how (header | mtime)
     signature_version: int | None
     signatures_found: bool | None  # False: none where the product keeps them; None: cannot tell
@@ -189,7 +189,7 @@ class AntivirusRow(TypedDict, total=False):
     updater_scheduled: bool | None  # timer or cron job that updates signatures
     updater_enabled: bool | None  # updater service enabled at boot
     updater_source: str | None
-    last_scan_time: str | None
+    last_scan_time: Time | None
     last_scan_source: str | None
     managed: bool | None
     managed_source: str | None
@@ -251,7 +251,7 @@ class SessionRow(TypedDict, total=False):
     user: str
     line: str  # tty or pts/N
     host: str | None  # remote host of the session
-    since: str
+    since: Time
 
 
 class HostTable(TypedDict, total=False):
@@ -264,7 +264,7 @@ class HostTable(TypedDict, total=False):
     role_guess: str
     role_evidence: list[str]  # files that made the guess
     timezone: str | None
-    boot_time: str | None
+    boot_time: Time | None
     uptime_seconds: int | None
     logged_in_users: list[SessionRow] | None
     looks_like_system: bool  # False: none of system_markers_checked is a file (empty dir, data disk)
@@ -303,7 +303,7 @@ class HardwareTable(TypedDict, total=False):
 
 
 class SoftwareRow(TypedDict, total=False):
-    name: str
+    name: Required[str]
     version: str | None  # None when the package manager does not say (some snaps, flatpaks)
     arch: str | None
     publisher: str | None  # dpkg Maintainer, rpm Vendor, flatpak developer
@@ -327,10 +327,10 @@ class InterfaceRow(TypedDict, total=False):
 
 
 class BackupCopyRow(TypedDict, total=False):
-    path: str  # file or directory; "REPO::snapshot" for restic, "REPO::archive" for borg
-    time: str  # modification time (files) or snapshot/archive time
+    path: Required[str]  # file or directory; "REPO::snapshot" for restic, "REPO::archive" for borg
+    time: Required[Time]  # modification time (files) or snapshot/archive time
     size_bytes: int | None
-    mode: str | None  # octal, e.g. "0640" (files only)
+    mode: OctalMode | None  # octal, e.g. "0640" (files only)
     owner: str | None
     group: str | None
     is_dir: bool
@@ -342,9 +342,9 @@ class BackupCopyRow(TypedDict, total=False):
 class BackupOffsiteRow(TypedDict, total=False):
     location: str  # password in a URL is redacted
     kind: str  # local | sftp
-    checked_at: str | None  # None: never checked (sftp is checked by `secaudit backup verify`)
+    checked_at: Time | None  # None: never checked (sftp is checked by `secaudit backup verify`)
     reachable: bool | None
-    newest_time: str | None
+    newest_time: Time | None
     newest_path: str | None
     count: int
     same_device: bool | None  # on the filesystem of the primary copies or of the live data
@@ -366,14 +366,14 @@ class BackupDrillRow(TypedDict, total=False):
 
 
 class BackupVerificationRow(TypedDict, total=False):
-    verified_at: str | None  # last `secaudit backup verify` of this set
+    verified_at: Time | None  # last `secaudit backup verify` of this set
     bytes_verified: int  # in that run
     bytes_total: int | None
     bytes_covered: int | None  # bytes whose last verification still applies
     files_total: int | None  # files sets: files listed in the last run
     files_covered: int | None  # files whose last verification still applies
     listing_complete: bool  # the last run listed every file of the set (no cap, no unreadable directory)
-    fully_verified_at: str | None  # every byte verified at or after this time
+    fully_verified_at: Time | None  # every byte verified at or after this time
     method: str
     errors: list[dict[str, str]]  # {file, problem, detail}, at most 50
     errors_count: int
@@ -385,17 +385,17 @@ class BackupVerificationRow(TypedDict, total=False):
 
 
 class BackupRow(TypedDict, total=False):
-    set: str
+    set: Required[str]
     kind: str  # files | restic | borg
-    path: str
+    path: Required[str]
     data_source: str | None  # the live data the set protects (config `source`)
     personal_data: bool
     max_age_seconds: int
     min_count: int
     copies: list[BackupCopyRow]  # newest first, at most 50
     count: int  # all copies
-    newest_time: str | None
-    oldest_time: str | None
+    newest_time: Time | None
+    oldest_time: Time | None
     span_days: int | None
     directory: dict[str, Any] | None  # {path, mode, owner, group} of the folder or repository
     encryption: str | None  # borg mode ("none", "repokey" ...); "repository" for restic
@@ -407,6 +407,70 @@ class BackupRow(TypedDict, total=False):
     listing: dict[str, Any] | None  # files sets: {complete, entries, limit, special, unlisted} of this listing
     other_copies: list[dict[str, Any]]  # copies beyond `copies`, grouped: {mode, owner, group, count, example}
     password_file: dict[str, Any] | None  # restic/borg: {path, mode, owner, group} or {path, error}
+
+
+class DevicePortRow(TypedDict, total=False):
+    port: int
+    proto: str  # tcp | udp
+    service: str | None
+    product: str | None
+    version: str | None
+    extrainfo: str | None
+    service_probed: bool  # identified by probing (-sV), not guessed from the port number
+
+
+class DeviceRow(TypedDict, total=False):
+    """`secaudit scan`: one device seen on the network."""
+
+    ip: Required[str]
+    mac: str | None
+    vendor: str | None
+    vendor_source: str | None
+    mac_locally_administered: bool | None
+    mac_shared_with: list[str]
+    names: list[str]
+    open_ports: list[DevicePortRow]
+    port_scan: str  # complete | timeout | not_scanned
+    discovered_by: str  # arp | nmap
+    first_seen: Time
+    last_seen: Time
+    source: str
+
+
+class KnownDeviceRow(TypedDict, total=False):
+    """A line of the known-devices CSV (secaudit/network/known.py)."""
+
+    mac: str | None
+    ip: str | None
+    name: str | None
+    owner: str | None
+    location: str | None
+    role: str | None
+    allowed_ports: list[str]
+    extra: dict[str, str]
+    source: str
+
+
+class AgentSocketRow(TypedDict, total=False):
+    proto: str | None
+    address: str | None
+    port: int | None
+    process: str | None
+    pid: int | None
+
+
+class AgentReportRow(TypedDict, total=False):
+    """What an agent report (secaudit/network/agents.py) says about its host's listening ports."""
+
+    file: str
+    hostname: str
+    generated_at: str
+    mode: str
+    signed: bool
+    ips: list[str]
+    macs: list[str]
+    listening_ports_known: bool
+    listening_ports: list[AgentSocketRow]
 
 
 def _empty_unknown() -> dict[str, Unknown]:
@@ -447,36 +511,34 @@ class Snapshot:
 
     @classmethod
     def from_dict(cls, data: Any, origin: str = "snapshot") -> Snapshot:
+        """A snapshot from parsed JSON, its shape checked (facts/schema.py) before any check sees it."""
+        from secaudit import inputs
+        from secaudit.facts.schema import problem
+
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             raise SecauditError(
                 f"{origin} không phải ảnh chụp dữ kiện {SCHEMA}.",
                 f"{origin} is not a {SCHEMA} facts snapshot.",
             )
+        found = problem(data)
+        if found is not None:
+            raise inputs.field_error(SecauditError, "snapshot", origin, found.field, found.vi, found.en)
         meta = {"schema", "collected_at", "mode", "tool_version", "duration_ms", "unknown"}
-        unknown = data.get("unknown") or {}
-        if not isinstance(unknown, dict):
-            raise SecauditError(f"{origin}: trường unknown sai kiểu.", f"{origin}: field 'unknown' is malformed.")
         return cls(
             collected_at=str(data.get("collected_at", "")),
             mode=str(data.get("mode", "replay")),
             tables={k: v for k, v in data.items() if k not in meta},
-            unknown=unknown,
+            unknown=data.get("unknown") or {},
             tool_version=str(data.get("tool_version", "")),
-            duration_ms=int(data.get("duration_ms", 0) or 0),
+            duration_ms=data.get("duration_ms", 0) or 0,
         )
 
     @classmethod
     def load(cls, path: str | Path) -> Snapshot:
+        from secaudit import inputs, limits
+
         try:
-            raw = Path(path).read_bytes()
-        except OSError as exc:
-            raise SecauditError(
-                f"Không đọc được tệp {path}: {exc.strerror}.", f"Cannot read {path}: {exc.strerror}."
-            ) from exc
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise SecauditError(
-                f"{path} không phải JSON hợp lệ ({exc}).", f"{path} is not valid JSON ({exc})."
-            ) from exc
+            data = inputs.load_json(path, limits.RECORDING, "snapshot")
+        except FileNotFoundError:
+            raise inputs.missing(SecauditError, "snapshot", path) from None
         return cls.from_dict(data, str(path))

@@ -139,17 +139,18 @@ def remember(rows: list[dict[str, Any]], path: Path, now: str) -> None:
 
 
 def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    """The seen-devices state; a damaged one stops the scan and is never written over."""
+    from secaudit import inputs
+
+    data = inputs.load_state(path)
+    if data is None:
         return {"schema": STATE_SCHEMA, "devices": {}}
-    except OSError as exc:
-        raise SecauditError(f"Không đọc được tệp trạng thái {path}: {exc.strerror}.",
-                            f"Cannot read the state file {path}: {exc.strerror}.") from exc
-    except ValueError as exc:
-        raise SecauditError(f"Tệp trạng thái {path} bị hỏng ({exc}); hãy kiểm tra hoặc xóa nó.",
-                            f"State file {path} is corrupt ({exc}); inspect or remove it.") from exc
     if not isinstance(data, dict) or not isinstance(data.get("devices"), dict):
-        raise SecauditError(f"Tệp trạng thái {path} không đúng định dạng {STATE_SCHEMA}.",
-                            f"State file {path} is not a {STATE_SCHEMA} file.")
+        raise inputs.corrupt(SecauditError, "state", path, f"không đúng định dạng {STATE_SCHEMA}",
+                             f"not a {STATE_SCHEMA} file")
+    for key, entry in data["devices"].items():
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(f), str | None)
+                                                  for f in ("first_seen", "last_seen", "ip", "mac")):
+            raise inputs.corrupt(SecauditError, "state", path, f"mục devices.{key[:80]} sai định dạng",
+                                 f"entry devices.{key[:80]} is malformed")
     return data

@@ -224,7 +224,7 @@ def test_duplicate_key(tmp_path):
 def test_wrong_param_type(tmp_path):
     err = _error(tmp_path, HEAD + "params:\n  files.sensitive_modes:\n    files: /etc/shadow\n")
     assert _loc(err) == (7, "params.files.sensitive_modes.files")
-    assert "dict" in err.en
+    assert "must be a table (mapping)" in err.en
 
 
 def test_unknown_param_name(tmp_path):
