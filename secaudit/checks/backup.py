@@ -124,6 +124,12 @@ def _set_error(items: _Items, row: dict[str, Any], err: dict[str, Any] | None) -
     return True
 
 
+def _partial(row: dict[str, Any]) -> bool:
+    """The listing of this set's directory copies stopped short (cap, unreadable directory)."""
+    listing = row.get("listing")
+    return isinstance(listing, dict) and listing.get("complete") is False
+
+
 def _rows(snap: Snapshot) -> list[dict[str, Any]]:
     return [r for r in snap.table("backups") if isinstance(r, dict)]
 
@@ -158,6 +164,9 @@ def freshness(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
             items.add("warn", "future", ev, age=_span(-age), **args)
         elif age <= limit:
             items.add("pass", "fresh", ev, age=_span(max(age, 0)), **args)
+        elif _partial(row):
+            # A directory copy was only partly listed: its newest file may not have been seen.
+            items.add("unknown", "partial", {**ev, "listing": row.get("listing")}, age=_span(age), **args)
         elif age <= limit * int(p["fail_factor"]):
             items.add("warn", "late", ev, age=_span(age), **args)
         else:
@@ -179,7 +188,8 @@ def retention(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         ev = {"set": row["set"], "path": row["path"], "count": count, "min_count": need, "span_days": span,
               "oldest_time": row.get("oldest_time"), "newest_time": row.get("newest_time")}
         args = {"set": row["set"], "count": count, "min": need, "days": span if span is not None else 0}
-        items.add("pass" if count >= need else "fail", "enough" if count >= need else "too_few", ev, **args)
+        ok = count >= need and count > 0  # no copy is never "enough", whatever min_count says
+        items.add("pass" if ok else "fail", "enough" if ok else "too_few", ev, **args)
     return items.outcome()
 
 
@@ -199,6 +209,10 @@ def size_anomaly(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
             continue
         size = newest.get("size_bytes")
         ev: dict[str, Any] = {"set": row["set"], "newest": newest.get("path"), "size_bytes": size}
+        if not isinstance(size, int) and newest.get("complete") is False:
+            items.add("unknown", "partial", {**ev, "listing": row.get("listing")}, set=row["set"],
+                      file=newest.get("path"))
+            continue
         if not isinstance(size, int):
             items.add("not_applicable", "no_sizes", ev, set=row["set"])
             continue
@@ -233,6 +247,19 @@ def _problem_list(errors: list[dict[str, Any]], limit: int = 5) -> dict[str, lis
     return out
 
 
+def _share(part: Any, whole: Any) -> int:
+    """Percent, rounded down (99.99% is not 100%); 100 of nothing."""
+    if not isinstance(whole, int) or not isinstance(part, int):
+        return 0
+    return 100 if whole == 0 else min(100, 100 * part // whole)
+
+
+def _files_share(covered: Any, total: Any) -> dict[str, str]:
+    if not isinstance(total, int) or not isinstance(covered, int):
+        return {"vi": "", "en": ""}
+    return {"vi": f"{covered}/{total} tệp, ", "en": f"{covered} of {total} files, "}
+
+
 def _joined(values: dict[str, list[str]]) -> dict[str, str]:
     return {lang: "; ".join(v) for lang, v in values.items()}
 
@@ -250,13 +277,16 @@ def integrity(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
             continue
         errors = [e for e in ver.get("errors") or [] if isinstance(e, dict)]
         total, covered = ver.get("bytes_total"), ver.get("bytes_covered")
-        pct = (100 * int(covered) // int(total)) if isinstance(total, int) and total and isinstance(covered, int) \
-            else (100 if total == 0 else 0)
+        files_total, files_covered = ver.get("files_total"), ver.get("files_covered")
+        pct = _share(covered, total)
+        if isinstance(files_total, int) and isinstance(files_covered, int):
+            pct = min(pct, _share(files_covered, files_total))  # 200,000 empty files are not "100%" of 0 bytes
         ev = {"set": row["set"], "verified_at": ver.get("verified_at"),
               "fully_verified_at": ver.get("fully_verified_at"),
               "bytes_verified": ver.get("bytes_verified"), "bytes_total": total, "bytes_covered": covered,
-              "covered_percent": pct, "method": ver.get("method"), "errors": errors,
-              "errors_count": ver.get("errors_count", len(errors))}
+              "files_total": files_total, "files_covered": files_covered, "covered_percent": pct,
+              "listing_complete": ver.get("listing_complete", True), "method": ver.get("method"),
+              "errors": errors, "errors_count": ver.get("errors_count", len(errors))}
         if errors:
             items.add("fail", "errors", ev, set=row["set"], n=ver.get("errors_count", len(errors)),
                       files=_joined(_problem_list(errors)))
@@ -264,10 +294,16 @@ def integrity(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         if not ver.get("verified_at"):
             items.add("warn", "never", ev, set=row["set"])
             continue
+        if not row.get("copies") and not row.get("count"):
+            items.add("unknown", "no_copies", ev, set=row["set"])  # nothing verified is no evidence
+            continue
         full_age = _age_seconds(ver.get("fully_verified_at"), env)
         args = {"set": row["set"], "pct": pct, "total": _size(total if isinstance(total, int) else None),
-                "method": ver.get("method") or "-", "days": p["max_unverified_days"]}
-        if full_age is None:
+                "method": ver.get("method") or "-", "days": p["max_unverified_days"],
+                "share": _files_share(files_covered, files_total)}
+        if ver.get("listing_complete") is False:
+            items.add("warn", "unlisted", ev, **args)
+        elif full_age is None:
             items.add("warn", "partial", ev, when={"vi": "chưa có", "en": "never"}, **args)
         elif full_age > max_age:
             items.add("warn", "stale_full", ev, when=_span(full_age), **args)
@@ -297,6 +333,11 @@ def restore_drill(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
             items.add(status, "drill_error", ev, set=row["set"], detail=str(err.get("detail") or err.get("code")))
             continue
         mismatches = [m for m in drill.get("mismatches") or [] if isinstance(m, dict)]
+        unsafe = [m for m in mismatches if m.get("problem") == "unsafe_name"]
+        if unsafe:
+            items.add("fail", "unsafe", ev, set=row["set"], file=str(unsafe[0].get("file")),
+                      detail=str(unsafe[0].get("detail") or ""))
+            continue
         if mismatches:
             names = {lang: [f"{m.get('file')} ({_phrase('drill', str(m.get('problem')))[lang]})"
                             for m in mismatches[:5]] for lang in LANGS}
@@ -351,7 +392,9 @@ def offsite(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         limit = int(off.get("max_age_seconds") or row.get("max_age_seconds") or 0)
         args = {"set": row["set"], "location": loc, "file": off.get("newest_path") or loc, "age": _span(max(age, 0)),
                 "limit": _span(limit)}
-        if age > limit * int(p["fail_factor"]):
+        if age > limit and off.get("complete") is False:
+            items.add("unknown", "partial", base, **args)  # the newest off-site file may not have been seen
+        elif age > limit * int(p["fail_factor"]):
             items.add("fail", "stale", base, **args)
         elif age > limit:
             items.add("warn", "late", base, **args)
@@ -362,6 +405,33 @@ def offsite(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     return items.outcome()
 
 
+def _mode(value: Any) -> int | None:
+    try:
+        return int(str(value), 8) if value else None
+    except ValueError:
+        return None
+
+
+def password_exposure(pw: dict[str, Any] | None) -> str | None:
+    """Why a restic/borg password file lets others decrypt every copy, or None. World-readable, or
+    readable by a group other than root's: everyone in that group (often "backup", "staff", a
+    teacher's own group) could read it. Writable by others: it could be swapped."""
+    if not isinstance(pw, dict) or "mode" not in pw:
+        return None
+    mode = _mode(pw.get("mode"))
+    if mode is None:
+        return None
+    gid = pw.get("gid")
+    root_group = gid == 0 or (gid is None and pw.get("group") == "root")
+    if mode & 0o004:
+        return "world_readable"
+    if mode & 0o040 and not root_group:
+        return "group_readable"
+    if mode & 0o002 or (mode & 0o020 and not root_group):
+        return "writable"
+    return None
+
+
 @check("backup.protection")
 def protection(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     rows = _rows(snap)
@@ -369,23 +439,45 @@ def protection(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         return _no_sets("backup.protection", env)
     items = _Items("backup.protection")
     for row in rows:
+        pw = row.get("password_file") if isinstance(row.get("password_file"), dict) else None
+        why = password_exposure(pw)
+        if pw is not None and why is not None:
+            # Judged even when the repository itself could not be listed (--root, a wrong password).
+            ev_pw = {"set": row["set"], "password_file": {k: pw.get(k) for k in ("path", "mode", "owner", "group")},
+                     "exposure": why}
+            items.add("fail", "password_exposed", ev_pw, set=row["set"], path=str(pw.get("path")),
+                      mode=str(pw.get("mode")), owner=str(pw.get("owner") or "?"), group=str(pw.get("group") or "?"),
+                      why=_phrase("exposure", why))
+            continue
         if _set_error(items, row, row.get("error")):
             continue
         personal = bool(row.get("personal_data", True))
         copies = row.get("copies") or []
+        others = [g for g in row.get("other_copies") or [] if isinstance(g, dict)]
         directory = row.get("directory") or {}
-        readable = [c for c in copies if c.get("mode") and int(c["mode"], 8) & 0o004 and personal]
-        writable = [c for c in copies if c.get("mode") and int(c["mode"], 8) & 0o002]
-        dir_writable = bool(directory.get("mode") and int(directory["mode"], 8) & 0o002
-                            and not int(directory["mode"], 8) & 0o1000)
+        readable = [c for c in copies if (_mode(c.get("mode")) or 0) & 0o004 and personal]
+        writable = [c for c in copies if (_mode(c.get("mode")) or 0) & 0o002]
+        readable += [{"path": g.get("example"), "mode": g.get("mode"), "owner": g.get("owner"),
+                      "count": g.get("count")} for g in others if (_mode(g.get("mode")) or 0) & 0o004 and personal]
+        writable += [{"path": g.get("example"), "mode": g.get("mode"), "owner": g.get("owner"),
+                      "count": g.get("count")} for g in others if (_mode(g.get("mode")) or 0) & 0o002]
+        dir_mode = _mode(directory.get("mode")) or 0
+        dir_writable = bool(dir_mode & 0o002 and not dir_mode & 0o1000)
         ev = {"set": row["set"], "personal_data": personal, "directory": directory,
               "world_readable": [{"path": c["path"], "mode": c["mode"], "owner": c.get("owner")} for c in readable],
               "world_writable": [{"path": c["path"], "mode": c["mode"], "owner": c.get("owner")} for c in writable]}
+        if pw is not None:
+            ev["password_file"] = {k: pw.get(k) for k in ("path", "mode", "owner", "group")}
         if readable or writable or dir_writable:
-            files = [f"{c['path']} ({c['mode']} {c.get('owner') or '?'})" for c in (readable + writable)[:5]]
+            files = [f"{c['path']} ({c['mode']} {c.get('owner') or '?'})"
+                     + (f" +{int(c['count']) - 1}" if isinstance(c.get("count"), int) and c["count"] > 1 else "")
+                     for c in (readable + writable)[:5]]
             if dir_writable:
                 files.append(f"{directory.get('path')}/ ({directory.get('mode')})")
             items.add("fail", "exposed", ev, set=row["set"], files=files)
+            continue
+        if not copies and not row.get("count"):
+            items.add("unknown", "no_copies", ev, set=row["set"])  # nothing seen is no evidence of protection
             continue
         unencrypted = [c for c in copies if c.get("encrypted") is False]
         if personal and row.get("kind") == "borg" and row.get("encryption") == "none":
@@ -420,6 +512,10 @@ def _covers_db(row: dict[str, Any]) -> bool:
     return any(_DB_SET.search(n) for n in names)
 
 
+def _known(snap: Snapshot, table: str) -> bool:
+    return table in snap.tables and table not in snap.unknown
+
+
 @check("backup.scope")
 def scope(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     rows = _rows(snap)
@@ -428,6 +524,11 @@ def scope(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         if engines:
             return Outcome("fail", "db_no_sets", {"engines": engines}, {"engines": engines})
         return _no_sets("backup.scope", env)
+    if not engines and not (_known(snap, "listening_ports") or _known(snap, "software")):
+        # Neither the listening sockets nor the installed software could be read: "no database" is unknown.
+        return Outcome("unknown", "no_evidence", {}, {"sets": [r["set"] for r in rows],
+                                                      "unknown": {t: snap.unknown.get(t) for t in
+                                                                  ("listening_ports", "software")}})
     covering = [r["set"] for r in rows if _covers_db(r)]
     ev = {"engines": engines, "db_sets": covering, "sets": [r["set"] for r in rows]}
     if engines and not covering:

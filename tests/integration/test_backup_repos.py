@@ -42,6 +42,7 @@ def _borg(tmp_path: Path, encryption: str = "repokey") -> tuple[Path, Path, Path
     data = make_data(tmp_path, size=200_000)
     repo, pw = tmp_path / "borg-repo", tmp_path / "borg.pass"
     pw.write_text(SECRET + "\n", encoding="utf-8")
+    pw.chmod(0o600)
     env = {"BORG_PASSCOMMAND": f"cat {pw}", "BORG_BASE_DIR": str(tmp_path / "borg-home")}
     run(["borg", "init", "-e", encryption, str(repo)], env=env)
     run(["borg", "create", f"{repo}::one", str(data)], env=env)
@@ -151,6 +152,7 @@ def test_unencrypted_borg_and_bad_password(tmp_path):
     wrong_repo, _wrong_pw, _ = _borg(tmp_path / "b2")
     bad = tmp_path / "bad.pass"
     bad.write_text("sai\n", encoding="utf-8")
+    bad.chmod(0o600)
     cfg = write_config(tmp_path, [_borg_set(repo, pw, data), _borg_set(wrong_repo, bad, data, name="Sai")])
     _, report, output = verify(cfg)
     prot = {s["set"]: s for s in finding(report, "backup.protection")["evidence"]["sets"]}

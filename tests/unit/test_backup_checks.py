@@ -65,8 +65,8 @@ ALL = ["backup.freshness", "backup.retention", "backup.size_anomaly", "backup.in
 
 @pytest.mark.parametrize("check_id", ALL)
 def test_a_good_set_passes_everything(check_id):
-    res = run_check(check_id, _snap(_row(encryption=None, copies=_copies([1000] * 8, encrypted=True))),
-                    role="server")
+    res = run_check(check_id, _snap(_row(encryption=None, copies=_copies([1000] * 8, encrypted=True)),
+                                    software=[], listening_ports=[]), role="server")
     assert res.status == "pass", res.message
 
 
@@ -230,3 +230,99 @@ def test_rows_are_not_modified():
     for cid in ALL:
         run_check(cid, _snap(row))
     assert row == before
+
+
+# -- issue 9: no pass without positive evidence ---------------------------------------------------
+
+def _pw(mode: str, group: str = "root", gid: int = 0) -> dict[str, Any]:
+    return {"path": "/etc/restic.pass", "mode": mode, "owner": "root", "group": group, "uid": 0, "gid": gid,
+            "regular": True}
+
+
+def _restic_row(**over: Any) -> dict[str, Any]:
+    return _row(kind="restic", path="/srv/restic", encryption="repository",
+                copies=_copies([None] * 8, mode=None, encrypted=True), **over)
+
+
+@pytest.mark.parametrize(("mode", "group", "gid", "status"), [
+    ("0644", "root", 0, "fail"),  # world-readable
+    ("0640", "backup", 34, "fail"),  # readable by a group that is not root's: its members decrypt everything
+    ("0640", "root", 0, "pass"),
+    ("0600", "backup", 34, "pass"),
+    ("0620", "staff", 50, "fail"),  # writable by the group: the password can be swapped
+    ("0400", "root", 0, "pass"),
+])
+def test_password_file_exposure(mode, group, gid, status):
+    res = run_check("backup.protection", _snap(_restic_row(password_file=_pw(mode, group, gid))))
+    assert res.status == status, res.message
+    if status == "fail":
+        assert "/etc/restic.pass" in res.message["en"] and mode in res.message["en"]
+        assert "tệp mật khẩu /etc/restic.pass" in res.message["vi"]
+        ev = res.evidence["sets"][0]
+        assert ev["password_file"] == {"path": "/etc/restic.pass", "mode": mode, "owner": "root", "group": group}
+
+
+def test_password_file_judged_even_when_the_repository_cannot_be_listed():
+    row = _restic_row(password_file=_pw("0644"), error={"code": "not_applicable", "detail": "no commands on --root"})
+    assert run_check("backup.protection", _snap(row)).status == "fail"
+
+
+def test_no_copies_is_never_a_pass():
+    empty = _row(copies=[], count=0, min_count=0)
+    assert run_check("backup.retention", _snap(empty)).status == "fail"
+    assert run_check("backup.protection", _snap(empty)).status == "unknown"
+    assert run_check("backup.integrity", _snap(empty)).status == "unknown"
+    assert run_check("backup.freshness", _snap(empty)).status == "fail"
+
+
+def test_old_copies_beyond_the_first_page_are_judged():
+    others = [{"mode": "0644", "owner": "root", "group": "root", "count": 12, "example": "/srv/backup/db-old.sql.gz"}]
+    res = run_check("backup.protection", _snap(_row(copies=_copies([1] * 8, encrypted=True), other_copies=others)))
+    assert res.status == "fail" and "/srv/backup/db-old.sql.gz (0644 root) +11" in res.message["en"]
+
+
+def test_integrity_share_counts_files_and_an_incomplete_listing_never_passes():
+    many_empty = _row(**{"verification.bytes_total": 0, "verification.bytes_covered": 0,
+                         "verification.files_total": 200_000, "verification.files_covered": 40_000,
+                         "verification.fully_verified_at": None})
+    res = run_check("backup.integrity", _snap(many_empty))
+    assert res.status == "warn" and "40000 of 200000 files, 20%" in res.message["en"]
+    assert res.evidence["sets"][0]["covered_percent"] == 20
+    unlisted = _row(**{"verification.listing_complete": False, "verification.files_total": 10,
+                       "verification.files_covered": 10})
+    res = run_check("backup.integrity", _snap(unlisted))
+    assert res.status == "warn" and "could be listed" in res.message["en"]
+
+
+def test_partial_listing_makes_age_and_size_unknown_not_failed():
+    copies = _copies([None] * 8, first_age_h=200)
+    for c in copies:
+        c["is_dir"], c["complete"] = True, False
+    row = _row(copies=copies, listing={"complete": False, "entries": 20000, "limit": 20000, "truncated": True,
+                                       "special": 0, "unlisted": 0})
+    assert run_check("backup.freshness", _snap(row)).status == "unknown"
+    assert run_check("backup.size_anomaly", _snap(row)).status == "unknown"
+    fresh = _copies([None] * 8)
+    assert run_check("backup.freshness", _snap(_row(copies=fresh, listing=row["listing"]))).status == "pass"
+
+
+def test_offsite_partial_listing_is_unknown_when_not_fresh():
+    base = _row()["offsite"]
+    res = run_check("backup.offsite", _snap(_row(offsite=dict(base, newest_time="2026-11-10T00:00:00Z",
+                                                              complete=False))))
+    assert res.status == "unknown" and "stopped short" in res.message["en"]
+
+
+def test_unsafe_member_names_fail_the_drill():
+    drill = dict(_row()["verification"]["drill"], mismatches=[
+        {"file": "/srv/backup/db-0.tar.gz", "member": "../../etc/cron.d/x", "problem": "unsafe_name",
+         "detail": "1 members have names with '..'"}])
+    res = run_check("backup.restore_drill", _snap(_row(**{"verification.drill": drill})))
+    assert res.status == "fail" and "'..'" in res.message["en"] and "/srv/backup/db-0.tar.gz" in res.message["vi"]
+
+
+def test_scope_without_ports_or_software_is_unknown():
+    snap = snapshot({"backups": [_row(set="Tài liệu", path="/srv/docs")]}, collected_at=NOW,
+                    unknown={"listening_ports": {"code": "permission_denied", "detail": "ss"},
+                             "software": {"code": "not_found", "detail": "dpkg"}})
+    assert run_check("backup.scope", snap).status == "unknown"
