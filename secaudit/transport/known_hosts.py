@@ -31,6 +31,7 @@ import binascii
 import hashlib
 import hmac
 import os
+import re
 import stat as stat_mod
 import threading
 from collections.abc import Iterable, Sequence
@@ -126,23 +127,36 @@ def match_pattern_list(text: str, patterns: str, dolower: bool = True) -> int:
     return positive
 
 
-def match_hashed(name: str, field: str) -> bool | None:
-    """Whether a hashed host field `|1|salt|hash` is `name`; None when it is not a valid hash."""
+def _split_hash(field: str) -> tuple[bytes, bytes] | None:
+    """(salt, HMAC) of a hashed host field `|1|salt|hash`; None when it is damaged. OpenSSH compares
+    the whole field with its own encoding, so only the canonical base64 of 20-byte values can match."""
     if not field.startswith(HASH_MAGIC):
         return None
-    salt_text, sep, _ = field[len(HASH_MAGIC):].partition("|")
+    salt_text, sep, hash_text = field[len(HASH_MAGIC):].partition("|")
     if not sep or not 0 < len(salt_text) <= 1024:
         return None
     try:
         salt = base64.b64decode(salt_text, validate=True)
+        digest = base64.b64decode(hash_text, validate=True)
     except (binascii.Error, ValueError):
         return None
-    if len(salt) != hashlib.sha1().digest_size:
+    size = hashlib.sha1().digest_size
+    if len(salt) != size or len(digest) != size:
         return None
-    digest = hmac.new(salt, name.encode("utf-8", "surrogateescape"), hashlib.sha1).digest()
-    expected = f"{HASH_MAGIC}{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()}"
-    return hmac.compare_digest(expected.encode("utf-8", "surrogateescape"),
-                               field.encode("utf-8", "surrogateescape"))
+    if f"{HASH_MAGIC}{base64.b64encode(salt).decode()}|{base64.b64encode(digest).decode()}" != field:
+        return None
+    return salt, digest
+
+
+def _hash_matches(name: str, parts: tuple[bytes, bytes]) -> bool:
+    salt, digest = parts
+    return hmac.compare_digest(hmac.digest(salt, name.encode("utf-8", "surrogateescape"), "sha1"), digest)
+
+
+def match_hashed(name: str, field: str) -> bool:
+    """Whether a hashed host field `|1|salt|hash` is `name` (a damaged one never is)."""
+    parts = _split_hash(field)
+    return parts is not None and _hash_matches(name, parts)
 
 
 def hash_name(name: str, salt: bytes | None = None) -> str:
@@ -164,11 +178,15 @@ class Entry:
     blob: bytes  # the public key, decoded
     source: str  # "path:line"
 
-    def matches(self, name: str) -> bool | None:
-        """True when the line applies to `name`; None when its hashed name is damaged."""
+    def matches(self, name: str) -> bool:
+        """Whether the line applies to `name` (a damaged hashed name applies to none)."""
         if self.names.startswith("|"):
-            return match_hashed(name, self.names)
+            return self._hash is not None and _hash_matches(name, self._hash)
         return match_pattern_list(name, self.names) == 1
+
+    @cached_property
+    def _hash(self) -> tuple[bytes, bytes] | None:
+        return _split_hash(self.names)
 
     @property
     def family(self) -> str:
@@ -182,8 +200,12 @@ class Entry:
 
 def _token(text: str) -> tuple[str, str]:
     """The text up to the next blank, and the rest after the blanks that follow it."""
-    end = next((i for i, c in enumerate(text) if c in _BLANKS), len(text))
+    word = _WORD.match(text)
+    end = word.end() if word else 0
     return text[:end], text[end:].lstrip(_BLANKS)
+
+
+_WORD = re.compile(r"[^ \t]*")
 
 
 def _blob_type(blob: bytes) -> str | None:
@@ -281,8 +303,27 @@ def load(paths: Iterable[str | None]) -> list[Entry]:
         except OSError as exc:
             why = exc.strerror or str(exc)
             raise _file_error(path, why, why) from None
-        out.extend(parse(data.decode("utf-8", "surrogateescape"), path))
+        out.extend(_parsed(path, data))
     return out
+
+
+_PARSED: dict[tuple[str, bytes], list[Entry]] = {}
+_PARSED_LOCK = threading.Lock()
+
+
+def _parsed(path: str, data: bytes) -> list[Entry]:
+    """parse(), remembered by content: a parallel audit of many hosts reads the same files again."""
+    key = (path, hashlib.sha256(data).digest())
+    with _PARSED_LOCK:
+        hit = _PARSED.get(key)
+    if hit is not None:
+        return hit
+    entries = parse(data.decode("utf-8", "surrogateescape"), path)
+    with _PARSED_LOCK:
+        if len(_PARSED) >= 8:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = entries
+    return entries
 
 
 def _file_error(path: str, vi: str, en: str) -> HostKeyError:
@@ -299,14 +340,25 @@ class Verdict:
     cert_authority: bool = False  # a @cert-authority line matches the host (not supported)
 
 
-def _matching(entries: Sequence[Entry], name: str) -> list[Entry]:
-    return [e for e in entries if e.matches(name) and e.key_ok]
+@dataclass(frozen=True)
+class Found:
+    """The usable lines that apply to host:port (`matched`) and, off port 22, to the bare host (`bare`)."""
+
+    matched: list[Entry]
+    bare: list[Entry]
 
 
-def check(entries: Sequence[Entry], host: str, port: int, blob: bytes) -> Verdict:
+def lookup(entries: Sequence[Entry], host: str, port: int) -> Found:
+    def matching(name: str) -> list[Entry]:
+        return [e for e in entries if e.matches(name) and e.key_ok]
+
+    return Found(matching(host_name(host, port)), matching(host_name(host, 22)) if port not in (0, 22) else [])
+
+
+def check(entries: Sequence[Entry] | Found, host: str, port: int, blob: bytes) -> Verdict:
     """What OpenSSH's check_host_key decides for `blob` offered by host:port (see the module doc)."""
-    matched = _matching(entries, host_name(host, port))
-    bare = _matching(entries, host_name(host, 22)) if port not in (0, 22) else []
+    found = entries if isinstance(entries, Found) else lookup(entries, host, port)
+    matched, bare = found.matched, found.bare
     revoked = next((e for e in matched + bare if e.marker == REVOKED and e.blob == blob), None)
     if revoked is not None:
         return Verdict(REVOKED_KEY, revoked)
@@ -324,17 +376,16 @@ def check(entries: Sequence[Entry], host: str, port: int, blob: bytes) -> Verdic
     return Verdict(NEW, cert_authority=any(e.marker == CERT_AUTHORITY for e in matched))
 
 
-def known_algorithms(entries: Sequence[Entry], host: str, port: int) -> list[str]:
+def known_algorithms(entries: Sequence[Entry] | Found, host: str, port: int) -> list[str]:
     """Host-key algorithms of the keys known for host:port (then for the bare host), so the server
     is asked for a key we can check (OpenSSH's order_hostkeyalgs)."""
-    names = [host_name(host, port)] + ([host_name(host, 22)] if port not in (0, 22) else [])
+    found = entries if isinstance(entries, Found) else lookup(entries, host, port)
     out: list[str] = []
-    for name in names:
-        for e in _matching(entries, name):
-            if e.marker:
-                continue
-            algs = ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] if e.family == "ssh-rsa" else [e.family]
-            out.extend(a for a in algs if a not in out)
+    for e in found.matched + found.bare:
+        if e.marker:
+            continue
+        algs = ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] if e.family == "ssh-rsa" else [e.family]
+        out.extend(a for a in algs if a not in out)
     return out
 
 
@@ -395,10 +446,11 @@ class HostKeyPolicy:
 
     def __init__(self, entries: Sequence[Entry], host: str, port: int, target: str, accept_new: bool,
                  record_to: str) -> None:
-        self.entries, self.host, self.port, self.target = list(entries), host, port, target
+        self.host, self.port, self.target = host, port, target
         self.accept_new, self.record_to = accept_new, record_to
         self.recorded: str | None = None
-        self.algorithms = known_algorithms(self.entries, host, port)
+        self.found = lookup(entries, host, port)  # once: hashed names cost an HMAC per line
+        self.algorithms = known_algorithms(self.found, host, port)
 
     def transport_factory(self, *args: Any, **kwargs: Any) -> Any:
         """A paramiko Transport that asks first for the key types known for this host."""
@@ -418,7 +470,7 @@ class HostKeyPolicy:
                                 f"trợ chứng thư, chỉ kiểm tra khóa thường trong known_hosts: đã từ chối.",
                                 f"{self.target} offers only a host certificate ({negotiated}); secaudit does not "
                                 f"support certificates, only plain keys in known_hosts: refused.")
-        verdict = check(self.entries, self.host, self.port, key.asbytes())
+        verdict = check(self.found, self.host, self.port, key.asbytes())
         shown = f"{key.get_name()} {fingerprint(key)}"
         if verdict.status == OK:
             return
@@ -470,5 +522,5 @@ class HostKeyPolicy:
             f"refused, even with --accept-new: fix known_hosts only after verifying the new key.")
 
 
-__all__ = ["HostKeyError", "HostKeyPolicy", "Verdict", "check", "fingerprint", "fingerprint_of", "host_name",
-           "load", "match_hashed", "match_pattern", "match_pattern_list", "parse", "parse_line", "record"]
+__all__ = ["Found", "HostKeyError", "HostKeyPolicy", "Verdict", "check", "fingerprint", "fingerprint_of", "host_name",
+           "load", "lookup", "match_hashed", "match_pattern", "match_pattern_list", "parse", "parse_line", "record"]
