@@ -177,7 +177,8 @@ def _client(bset: BackupSet, host: str, port: int, user: str | None, password: s
 
     # Matched as OpenSSH matches known_hosts (wildcards, negation, hashed names, @revoked); read only:
     # an unknown key is refused, never recorded. The client holds no keys, so `policy` judges every key.
-    entries = load([os.path.expanduser("~/.ssh/known_hosts"), "/etc/ssh/ssh_known_hosts", bset.offsite_known_hosts])
+    mine, system = os.path.expanduser("~/.ssh/known_hosts"), "/etc/ssh/ssh_known_hosts"
+    entries = load([mine, mine + "2", system, system + "2", bset.offsite_known_hosts])
     policy = HostKeyPolicy(entries, host, port, f"{host}:{port}", accept_new=False, record_to="")
     client = paramiko.SSHClient()
     client.set_missing_host_key_policy(policy)

@@ -183,8 +183,14 @@ def connect(host: str, port: int, user: str, opts: SshOptions, key_file: str | N
     if key_file and not os.path.isfile(key_file):
         raise SshError(AUTH_FAILED, f"Không tìm thấy tệp khóa {key_file}.", f"The key file {key_file} does not exist.")
     known = user_known_hosts(opts)
+    # OpenSSH's default files include the "2" ones: a key pinned there must not look new
+    files = [opts.system_known_hosts, known]
+    if opts.system_known_hosts == SYSTEM_KNOWN_HOSTS:
+        files.insert(1, SYSTEM_KNOWN_HOSTS + "2")
+    if opts.known_hosts is None:
+        files.append(known + "2")
     try:  # read only: only an accepted new key is ever appended (to `known`)
-        entries = load_known_hosts([opts.system_known_hosts, known])
+        entries = load_known_hosts(files)
     except HostKeyError as exc:
         raise SshError(exc.status, exc.vi, exc.en) from None
     policy = HostKeyPolicy(entries, host, port, target, opts.accept_new, known)

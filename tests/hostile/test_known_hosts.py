@@ -636,3 +636,19 @@ def test_backup_offsite_sftp_uses_the_same_matching(sshd: Sshd, tmp_path: Path, 
     assert (result.error[0] if result.error else None) == code, result.error
     assert result.reachable is (code is None)
     assert known.read_text() == text  # read only, never recorded
+
+
+@pytest.mark.integration
+@pytest.mark.root
+def test_a_key_pinned_in_known_hosts2_is_not_new(sshd: Sshd, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenSSH's default UserKnownHostsFile is ~/.ssh/known_hosts and ~/.ssh/known_hosts2."""
+    from secaudit.transport.ssh import SshError, SshOptions, connect
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".ssh").mkdir(mode=0o700)
+    (tmp_path / ".ssh" / "known_hosts2").write_text(f"[127.0.0.*]:* {sshd.other}\n")
+    opts = SshOptions(system_known_hosts=None, identity=str(sshd.lab.client_key), accept_new=True, connect_timeout=5)
+    with pytest.raises(SshError) as info:
+        connect("127.0.0.1", sshd.lab.port, sshd.lab.user, opts)
+    assert info.value.status == "host_key_refused" and "has CHANGED" in info.value.en
+    assert "known_hosts2:1" in info.value.en and not (tmp_path / ".ssh" / "known_hosts").exists()
