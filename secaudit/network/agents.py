@@ -13,7 +13,6 @@ of one host only the newest is kept.
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -60,19 +59,20 @@ def _load_dir(directory: Path) -> list[dict[str, Any]]:
 
 
 def load(path: str) -> dict[str, Any]:
+    from secaudit import inputs, limits
+
     try:
-        data = json.loads(Path(path).read_bytes())
-    except OSError as exc:
+        data = inputs.load_json(path, limits.ENVELOPE, "report")
+    except FileNotFoundError as exc:
         raise _error(path, f"không đọc được ({exc.strerror})", f"cannot be read ({exc.strerror})") from None
-    except ValueError as exc:
-        raise _error(path, f"không phải JSON hợp lệ ({exc})", f"is not valid JSON ({exc})") from None
     signed = False
     if isinstance(data, dict) and "payload" in data and "payloadType" in data:
         try:
-            data = json.loads(base64.b64decode(str(data["payload"]), validate=True))
+            payload = base64.b64decode(str(data["payload"]), validate=True)
         except (ValueError, TypeError) as exc:
             raise _error(path, f"phong bì DSSE có payload hỏng ({exc})",
                          f"DSSE envelope has a broken payload ({exc})") from None
+        data = inputs.parse_json(payload, path, "report")
         signed = True
     if not isinstance(data, dict) or not str(data.get("schema", "")).startswith("secaudit.report/"):
         raise _error(path, "không phải báo cáo secaudit (secaudit.report/v1)",
@@ -80,33 +80,48 @@ def load(path: str) -> dict[str, Any]:
     return row_from_report(data, path, signed)
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _rows(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 def row_from_report(report: dict[str, Any], path: str, signed: bool = False) -> dict[str, Any]:
-    inventory = report.get("inventory") or {}
+    """The report's addresses and listening sockets; a value of the wrong type is an error naming the
+    report's field, never a check that trips on it later."""
+    from secaudit import inputs, shapes
+    from secaudit.facts.model import AgentSocketRow
+
+    inventory = _mapping(report.get("inventory"))
     ips: list[str] = []
     macs: list[str] = []
-    for iface in inventory.get("interfaces") or []:
-        if not isinstance(iface, dict):
-            continue
+    for iface in _rows(inventory.get("interfaces")):
         mac = str(iface.get("mac") or "").lower()
         if mac and set(mac) - {"0", ":"}:
             macs.append(mac)
-        for addr in iface.get("ipv4") or []:
+        addresses = iface.get("ipv4")
+        for addr in addresses if isinstance(addresses, list) else []:
             ip = str(addr).split("/", 1)[0]
             if ip and not ip.startswith("127."):
                 ips.append(ip)
     mode = str(report.get("mode") or "")
-    ports_finding = next((f for f in report.get("findings") or []
-                          if isinstance(f, dict) and f.get("check_id") == "ports.risky_services"), None)
+    ports_finding = next((f for f in _rows(report.get("findings"))
+                          if f.get("check_id") == "ports.risky_services"), None)
     ports_known = mode in LIVE_MODES and not (ports_finding and ports_finding.get("status") in ("unknown",
                                                                                                   "not_applicable"))
-    listening = [
-        {k: p.get(k) for k in ("proto", "address", "port", "process", "pid")}
-        for p in inventory.get("listening_ports") or [] if isinstance(p, dict)
-    ]
+    listening = []
+    for i, p in enumerate(_rows(inventory.get("listening_ports"))):
+        sock = {k: p.get(k) for k in ("proto", "address", "port", "process", "pid")}
+        found = shapes.check(sock, AgentSocketRow, f"inventory.listening_ports[{i}]")
+        if found is not None:
+            raise inputs.field_error(SecauditError, "report", path, found.field, found.vi, found.en)
+        listening.append(sock)
     return {
         "file": path,
-        "hostname": (report.get("host") or {}).get("hostname") or "",
-        "generated_at": report.get("generated_at") or "",
+        "hostname": str(_mapping(report.get("host")).get("hostname") or ""),
+        "generated_at": str(report.get("generated_at") or ""),
         "mode": mode,
         "signed": signed,
         "ips": sorted(set(ips)),

@@ -16,7 +16,6 @@ import csv
 import io
 import ipaddress
 import re
-from pathlib import Path
 from typing import Any
 
 from secaudit.errors import SecauditError
@@ -146,9 +145,11 @@ def _row(values: dict[str, str], path: str, line: int, seen_mac: dict[str, int],
 
 
 def load(path: str) -> list[dict[str, Any]]:
+    from secaudit import inputs, limits
+
     try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
+        raw = inputs.read_bytes(path, limits.CONFIG_FILE, "known", KnownDevicesError)
+    except FileNotFoundError as exc:
         raise KnownDevicesError(f"Không đọc được tệp thiết bị đã biết {path}: {exc.strerror}.",
                                 f"Cannot read the known-devices file {path}: {exc.strerror}.") from None
     try:

@@ -13,7 +13,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from secaudit.errors import SecauditError
@@ -71,9 +70,12 @@ def root() -> bool:
 def top_tcp_ports(n: int, path: str = SERVICES_FILE) -> tuple[int, ...]:
     """nmap's N most common TCP ports, by the frequency column of nmap-services (as --top-ports)."""
     rows: list[tuple[float, int]] = []
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    from secaudit import limits
+    from secaudit.fsutil import TooLarge, read_capped
+
+    try:  # nmap's data file: regular and capped like every file read
+        text = read_capped(path, limits.PACKAGE_DB).decode("utf-8", errors="replace")
+    except (OSError, TooLarge):
         return ()
     for line in text.splitlines():
         parts = line.split()

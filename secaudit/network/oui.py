@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import cache
-from pathlib import Path
 
 DEFAULT_FILES = ("/usr/share/nmap/nmap-mac-prefixes", "/usr/share/ieee-data/oui.txt")
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
@@ -48,9 +47,12 @@ def parse(text: str) -> dict[str, str]:
 
 @cache
 def load(path: str) -> dict[str, str]:
-    try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    from secaudit import limits
+    from secaudit.fsutil import TooLarge, read_capped
+
+    try:  # a system data file (several MiB for the IEEE registry): regular and capped all the same
+        text = read_capped(path, limits.PACKAGE_DB).decode("utf-8", errors="replace")
+    except (OSError, TooLarge):
         return {}
     return parse(text)
 
