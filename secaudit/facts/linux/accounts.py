@@ -24,6 +24,7 @@ NO_LOGIN_SHELLS = frozenset({"nologin", "false", "true", "sync", "halt", "shutdo
 DAY = 86400
 # A usable crypt(3) hash: $id$..., or traditional 13-character DES.
 _HASH = re.compile(r"^\$[0-9a-z]+\$.+|^[./0-9A-Za-z]{13}$")
+_ID = re.compile(r"-?[0-9]{1,19}")  # ASCII digits only: str.isdigit() also accepts '²', which int() refuses
 
 
 # --- shared, parsed once per collection ---------------------------------------------------------
@@ -105,11 +106,11 @@ def _principal_matches(principal: str, name: str, uid: int, gids: set[int], grou
     if principal.startswith("%:") or principal.startswith("+"):
         return False  # non-Unix groups and netgroups cannot be resolved from files
     if principal.startswith("%#"):
-        return principal[2:].lstrip("-").isdigit() and int(principal[2:]) in gids
+        return _ID.fullmatch(principal[2:]) is not None and int(principal[2:]) in gids
     if principal.startswith("%"):
         return principal[1:] in groups
     if principal.startswith("#"):
-        return principal[1:].lstrip("-").isdigit() and int(principal[1:]) == uid
+        return _ID.fullmatch(principal[1:]) is not None and int(principal[1:]) == uid
     return principal == name
 
 

@@ -6,6 +6,7 @@ so owners and groups resolve through the audited system, not the auditing one.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from secaudit.facts.context import FactContext
@@ -56,29 +57,53 @@ def _lines(text: str, path: str) -> list[tuple[str, list[str]]]:
     return out
 
 
-def _int(value: str) -> int | None:
-    try:
-        return int(value)
-    except ValueError:
+# glibc's strtoul/strtol: leading blanks, one sign, ASCII digits to the end of the field (not '²', not '1_000').
+_C_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?)([0-9]+)")
+MAX_ID = 0xFFFFFFFF
+MAX_DAY = 2_932_896  # 9999-12-31 in days since 1970: later dates are "never" for every purpose here
+
+
+def _id(value: str) -> int | None:
+    """A uid or gid as glibc's nss_files reads it (strtou32): a negative or too large value
+    saturates at 4294967295 instead of wrapping, so "4294967296" is never uid 0."""
+    m = _C_NUMBER.fullmatch(value)
+    if m is None:
         return None
+    number = int(m.group(2)) if len(m.group(2)) < 30 else MAX_ID + 1
+    if m.group(1) == "-" and number:
+        return MAX_ID  # strtoul negates in unsigned arithmetic: far above 32 bits, saturated
+    return min(number, MAX_ID)
+
+
+def _int(value: str) -> int | None:
+    """A shadow day count (strtol); out-of-range values are clamped into what a date can hold."""
+    m = _C_NUMBER.fullmatch(value)
+    if m is None:
+        return None
+    number = int(m.group(2)) if len(m.group(2)) < 30 else MAX_DAY
+    return max(-1, min(-number if m.group(1) == "-" else number, MAX_DAY))
 
 
 def parse_passwd(text: str, path: str = "/etc/passwd") -> list[PasswdEntry]:
     entries = []
     for source, f in _lines(text, path):
-        if len(f) < 7 or _int(f[2]) is None or _int(f[3]) is None:
+        if len(f) < 7:
             continue
-        entries.append(PasswdEntry(f[0], f[1], int(f[2]), int(f[3]), f[4], f[5], ":".join(f[6:]).strip(), source))
+        uid, gid = _id(f[2]), _id(f[3])
+        if uid is None or gid is None:
+            continue
+        entries.append(PasswdEntry(f[0], f[1], uid, gid, f[4], f[5], ":".join(f[6:]).strip(), source))
     return entries
 
 
 def parse_group(text: str, path: str = "/etc/group") -> list[GroupEntry]:
     entries = []
     for source, f in _lines(text, path):
-        if len(f) < 4 or _int(f[2]) is None:
+        gid = _id(f[2]) if len(f) >= 4 else None
+        if gid is None:
             continue
         members = tuple(m.strip() for m in f[3].split(",") if m.strip())
-        entries.append(GroupEntry(f[0], f[1], int(f[2]), members, source))
+        entries.append(GroupEntry(f[0], f[1], gid, members, source))
     return entries
 
 

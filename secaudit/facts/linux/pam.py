@@ -13,6 +13,7 @@ common-*/system-auth/password-auth stacks when those are absent), never on unrel
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -281,6 +282,7 @@ def collect_pam(ctx: FactContext) -> tuple[dict[str, object], PamConfig]:
 
 # --- module settings ---------------------------------------------------------------------------
 
+_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII only: str.isdigit() also accepts '²', which int() refuses
 PWQUALITY_CONF = "/etc/security/pwquality.conf"
 FAILLOCK_CONF = "/etc/security/faillock.conf"
 PWHISTORY_CONF = "/etc/security/pwhistory.conf"
@@ -340,7 +342,7 @@ def _quality_settings(ctx: FactContext, e: PamEntry) -> dict[str, Any]:
         values = raw.split(",")
         best: tuple[int, int] | None = None  # (length, classes) of the weakest password accepted
         for classes, index in ((1, 0), (2, 1), (3, 3), (4, 4)):
-            if index < len(values) and values[index].strip().isdigit() and len(values[index].strip()) < 6:
+            if index < len(values) and _NUMBER.fullmatch(values[index].strip()):
                 length = int(values[index])
                 if best is None or length < best[0]:
                     best = (length, classes)
@@ -589,7 +591,7 @@ def _lockout_of(ctx: FactContext, cfg: PamConfig, svc: str) -> dict[str, Any]:
     value = unlock_raw[0].strip().lower()
     if value in ("never", "0"):
         out["lockout_permanent"] = True
-    elif value.isdigit() and len(value) < 12:
+    elif _NUMBER.fullmatch(value):
         out["lockout_minutes"] = int(value) // 60
     if unlock_raw[1]:
         out["sources"]["lockout_minutes"] = unlock_raw[1]
