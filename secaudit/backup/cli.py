@@ -74,6 +74,11 @@ def _summary(summaries: list[Any], lang: str, out: Any) -> None:
                          format_size(s.bytes_covered), total="?" if s.bytes_total is None else
                          format_size(s.bytes_total), full=_when(s.fully_verified_at, lang), errors=len(s.errors)),
                        file=out)
+            if s.files_total is not None:  # files sets: the share in files too (200,000 empty files are 0 bytes)
+                click.echo(t("backup.files", lang, verified=s.files_verified, covered=s.files_covered,
+                             total=s.files_total), file=out)
+            if s.listing is not None and not s.listing_complete:
+                click.echo(t("backup.unlisted", lang, **s.listing), file=out)
         if s.drill:
             click.echo(t("backup.drill", lang, method=for_terminal(s.drill.get("method") or "-"),
                          restored=s.drill.get("files_restored"), compared=s.drill.get("files_compared"),

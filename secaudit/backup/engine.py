@@ -59,6 +59,7 @@ class SetSummary:
     files_verified: int = 0
     files_covered: int | None = None
     listing_complete: bool = True
+    listing: dict[str, int] | None = None  # files sets: {entries, limit, unlisted} of the walk
 
 
 def _estimate(bset: BackupSet, listing: Listing) -> int:
@@ -105,6 +106,8 @@ def _files_run(bset: BackupSet, listing: Listing, entry: dict[str, Any], allowan
     last.update({"files_verified": run.files_verified, "files_total": run.files_total,
                  "files_covered": run.files_covered, "listing_complete": run.listing_complete})
     if listing.walk is not None:
+        summary.listing = {"entries": listing.walk.entries, "limit": listing.walk.limit,
+                           "unlisted": listing.walk.unlisted_count}
         last["listing"] = {"entries": listing.walk.entries, "limit": listing.walk.limit,
                            "truncated": listing.walk.truncated, "unlisted": listing.walk.unlisted_count,
                            "special": listing.walk.special_count}

@@ -27,6 +27,8 @@ from secaudit.backup.walk import FileEntry
 from secaudit.limits import MiB
 
 MANIFEST_CAP = 64 * MiB  # a checksum file: about 600,000 lines
+BATCH_BYTES = 4 * MiB  # files smaller than this are verified several to a task
+BATCH_FILES = 256
 
 
 def workers() -> int:
@@ -204,7 +206,7 @@ def verify_set(bset: BackupSet, listing: Listing, entry: dict[str, Any], records
     lock = threading.Lock()
     local = threading.local()
 
-    def work(job: FileJob) -> FileOutcome:
+    def work(batch: list[tuple[FileEntry, FileJob]]) -> list[tuple[FileEntry, FileJob, FileOutcome]]:
         buf = getattr(local, "buf", None)
         if buf is None:
             buf = local.buf = bytearray(BUFFER)
@@ -215,29 +217,43 @@ def verify_set(bset: BackupSet, listing: Listing, entry: dict[str, Any], records
             if progress is not None:
                 progress(n)
 
-        return _safe_verify(job, buf, advance, allowance.seconds_left() or 3600.0)
+        timeout = allowance.seconds_left() or 3600.0
+        return [(f, job, _safe_verify(job, buf, advance, timeout)) for f, job in batch]
 
     results: list[tuple[FileEntry, FileJob, FileOutcome]] = []
     pool = ThreadPoolExecutor(max_workers=workers(), thread_name_prefix="verify")
-    inflight: dict[Future[FileOutcome], tuple[FileEntry, FileJob]] = {}
+    inflight: set[Future[list[tuple[FileEntry, FileJob, FileOutcome]]]] = set()
     planned = 0
     started_any = False
+    batch: list[tuple[FileEntry, FileJob]] = []
+    batch_bytes = 0
+
+    def submit() -> None:
+        nonlocal batch, batch_bytes
+        while len(inflight) >= 2 * workers():
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for fut in done:
+                inflight.discard(fut)
+                results.extend(fut.result())
+        inflight.add(pool.submit(work, batch))
+        batch, batch_bytes = [], 0
+
     try:
         for f in queue:
-            while len(inflight) >= 4 * workers():
-                done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
-                for fut in done:
-                    fe, jb = inflight.pop(fut)
-                    results.append((fe, jb, fut.result()))
             if started_any and (allowance.exhausted() or (allowance.bytes is not None
                                                           and planned + f.size > allowance.bytes)):
                 break
-            job = job_for(f)
-            inflight[pool.submit(work, job)] = (f, job)
+            # Small files travel in batches: one task per file would cost more than reading it.
+            batch.append((f, job_for(f)))
+            batch_bytes += f.size
             planned += f.size
             started_any = True
-        for fut, (fe, jb) in list(inflight.items()):
-            results.append((fe, jb, fut.result()))
+            if batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+                submit()
+        if batch:
+            submit()
+        for fut in list(inflight):
+            results.extend(fut.result())
     finally:
         pool.shutdown(wait=True)
 

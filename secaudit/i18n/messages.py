@@ -95,7 +95,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "input.what.hosts": {"vi": "tệp danh sách máy", "en": "hosts file"},
     "input.what.state": {"vi": "tệp trạng thái", "en": "state file"},
     "input.what.snapshot": {"vi": "ảnh chụp dữ kiện", "en": "facts snapshot"},
-    "input.what.known": {"vi": "tệp thiết bị đã biết", "en": "known-devices file"},
+    "input.what.known": {"vi": "tệp thiết bị đã biết", "en": "the known-devices file"},
     "input.what.report": {"vi": "báo cáo của máy", "en": "agent report"},
     "input.what.nmap": {"vi": "tệp dữ liệu nmap", "en": "nmap data file"},
     "playbooks.valid": {"vi": "Hợp lệ: {path} ({n} yêu cầu).", "en": "Valid: {path} ({n} requirements)."},
@@ -128,6 +128,16 @@ MESSAGES: dict[str, dict[str, str]] = {
               "đầy đủ gần nhất: {full}; lỗi: {errors}",
         "en": "  {name} [{kind}]: verified {verified} in {seconds} s; covered {covered} of {total}; last fully "
               "verified: {full}; problems: {errors}",
+    },
+    "backup.files": {
+        "vi": "    tệp: kiểm tra {verified} tệp lần này; phủ {covered} của {total} tệp",
+        "en": "    files: {verified} verified this run; {covered} of {total} files covered",
+    },
+    "backup.unlisted": {
+        "vi": "    chưa liệt kê hết: dừng sau {entries} mục (giới hạn {limit}), {unlisted} thư mục không đọc được; "
+              "phần chưa liệt kê không được kiểm tra",
+        "en": "    not fully listed: stopped after {entries} entries (limit {limit}), {unlisted} folders unreadable; "
+              "what was not listed was not verified",
     },
     "backup.set_error": {"vi": "  {name} [{kind}]: {detail}", "en": "  {name} [{kind}]: {detail}"},
     "backup.drill": {
