@@ -33,10 +33,16 @@ def _sudo_unreadable(snap: Snapshot) -> str | None:
     return why["detail"] if why and why["code"] != "not_applicable" else None
 
 
-def _sudo_unparsed(snap: Snapshot) -> str | None:
-    """sudoers lines the parser could not read: a rule there may grant anything, so nothing passes on them."""
+def _sudo_gap(snap: Snapshot) -> tuple[str, dict[str, str]] | None:
+    """Rules the files do not show: sudoers lines the parser could not read, or rules kept in sssd/LDAP
+    (nsswitch.conf). Either may grant anything, so nothing passes while they are unseen."""
     why = snap.unknown.get("sudo_rules.parse")
-    return why["detail"] if why else None
+    if why:
+        return "unknown_parse", {"lines": why["detail"]}
+    why = snap.unknown.get("sudo_rules.directory")
+    if why:
+        return "unknown_directory", {"sources": why["detail"]}
+    return None
 
 
 def _root_reasons(rule: dict[str, Any], p: dict[str, Any]) -> list[str]:
@@ -117,10 +123,9 @@ def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                                                          "path": unreadable}, evidence)
     if unreadable:
         return Outcome("unknown", "unknown", {"path": unreadable}, evidence)
-    unparsed = _sudo_unparsed(snap)
-    if unparsed:
-        evidence["sudoers_unparsed"] = unparsed
-        return Outcome("unknown", "unknown_parse", {"lines": unparsed}, evidence)
+    gap = _sudo_gap(snap)
+    if gap:
+        return Outcome("unknown", gap[0], gap[1], {**evidence, "sudoers_unseen": gap[1]})
     if not admins:
         return Outcome("pass", "pass_none", {}, evidence)
     return Outcome("pass", "pass", {"n": len(admins), "accounts": sorted(admins)}, evidence)
@@ -137,10 +142,9 @@ def admin_count(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     unreadable = _sudo_unreadable(snap)
     if unreadable:
         return Outcome("unknown", "unknown", {"n": len(humans), "path": unreadable}, evidence)
-    unparsed = _sudo_unparsed(snap)
-    if unparsed:
-        return Outcome("unknown", "unknown_parse", {"n": len(humans), "lines": unparsed},
-                       {**evidence, "sudoers_unparsed": unparsed})
+    gap = _sudo_gap(snap)
+    if gap:
+        return Outcome("unknown", gap[0], {"n": len(humans), **gap[1]}, {**evidence, "sudoers_unseen": gap[1]})
     return Outcome("pass", "pass" if humans else "pass_none", {"n": len(humans), "max": limit, "accounts": names},
                    evidence)
 
@@ -170,9 +174,9 @@ def sudo_nopasswd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     unreadable = _sudo_unreadable(snap)
     if unreadable:
         return Outcome("unknown", "unknown", {"path": unreadable}, {"sudoers_unreadable": unreadable})
-    unparsed = _sudo_unparsed(snap)
-    if unparsed:
-        return Outcome("unknown", "unknown_parse", {"lines": unparsed}, {"sudoers_unparsed": unparsed})
+    gap = _sudo_gap(snap)
+    if gap:
+        return Outcome("unknown", gap[0], gap[1], {"sudoers_unseen": gap[1]})
     return Outcome("pass", "pass", {}, {"rules": len(snap.table("sudo_rules"))})
 
 

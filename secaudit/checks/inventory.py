@@ -206,5 +206,11 @@ def software_denylist(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
 
     args = {"denied": label(denied), "review": label(review), "n": len(rows)}
     status: Status = "fail" if denied else "warn" if review else "pass"
+    if status == "pass" and not rows:
+        # An empty package list is a truncated or foreign database, not a system with nothing installed.
+        return Outcome("unknown", "unknown_empty", args, evidence)
+    unread = [f"{k} ({snap.unknown[k]['detail']})" for k in incomplete if snap.unknown[k]["code"] != "not_applicable"]
+    if status == "pass" and unread:
+        return Outcome("unknown", "unknown_partial", {**args, "sources": unread}, evidence)
     key = {"fail": "fail_review" if review else "fail", "warn": "warn", "pass": "pass"}[status]
     return Outcome(status, key, args, evidence)

@@ -213,6 +213,19 @@ def test_unparseable_sudoers_line_is_no_evidence(make_root: Callable[..., Path])
         assert run_check(cid, snap).status == "unknown", cid
 
 
+@pytest.mark.parametrize("line, unseen", [("sudoers: files sss", True), ("sudoers:\tldap files # rules in LDAP", True),
+                                          ("sudoers: files", False), ("# sudoers: sss", False)])
+def test_sudo_rules_kept_in_a_directory_are_no_evidence(make_root: Callable[..., Path], line: str,
+                                                        unseen: bool) -> None:
+    group = "root:x:0:\nsudo:x:27:\nalice:x:1000:\nbob:x:1001:\n"  # nobody in %sudo: admin checks would pass
+    snap = accounts(make_root, {"etc/nsswitch.conf": f"passwd: files\n{line}\n", "etc/group": group})
+    for cid in ("accounts.sudo_nopasswd", "accounts.admin_members", "accounts.admin_count"):
+        res = run_check(cid, snap)
+        assert res.status == ("unknown" if unseen else "pass"), (cid, line, res.status)
+        if unseen:
+            assert "/etc/nsswitch.conf:2" in res.message["en"]
+
+
 # --- PAM: the stacks that matter, run as libpam runs them --------------------------------------
 
 GOOD_PASSWORD = ("password requisite pam_pwquality.so retry=3\n"

@@ -188,3 +188,13 @@ def test_denylist_data_is_well_formed() -> None:
         rule = match(name, list(rules))
         assert rule is None or rule.category not in ("insecure_server", "unlicensed"), (name, rule)
     assert match("Adobe Photoshop CS6 Keygen", list(rules)).category == "unlicensed"  # type: ignore[union-attr]
+
+
+def test_empty_or_partly_read_package_list_is_no_evidence() -> None:
+    res = run_check("inventory.software_denylist", snapshot({"software": []}))
+    assert res.status == "unknown" and "no installed package" in res.message["en"]
+    snap = snapshot({"software": _sw("bash").tables["software"]},
+                    unknown={"software.snap": {"code": "permission_denied", "detail": "/var/lib/snapd/snaps"}})
+    res = run_check("inventory.software_denylist", snap)
+    assert res.status == "unknown" and "/var/lib/snapd/snaps" in res.message["en"]
+    assert run_check("inventory.software_denylist", _sw("vsftpd")).status == "warn"  # a finding still stands

@@ -66,9 +66,24 @@ def sudoers_rules(ctx: FactContext) -> tuple[Sudoers | None, list[dict[str, Any]
             return None, []
         for path, code in parsed.unreadable:
             ctx.unknown("sudo_rules", code, path)
+        elsewhere = sudoers_sources(ctx.read_text("/etc/nsswitch.conf") or "")
+        if elsewhere:
+            # sssd or LDAP may hold more rules: the files alone are not the whole picture
+            ctx.unknown("sudo_rules.directory", "not_collected", elsewhere)
         return parsed, rules(parsed, host)
 
     return ctx.memo("sudoers", load)
+
+
+def sudoers_sources(nsswitch: str) -> str:
+    """Where else sudo reads rules, per the `sudoers:` line of nsswitch.conf ("sss ldap (line 12)"), or ""."""
+    found = ""
+    for number, raw in enumerate(nsswitch.splitlines(), 1):
+        key, sep, rest = raw.split("#", 1)[0].partition(":")
+        if sep and key.strip() == "sudoers":
+            others = [w for w in rest.split() if w != "files" and not w.startswith("[")]
+            found = f"{' '.join(others)} (/etc/nsswitch.conf:{number})" if others else ""
+    return found
 
 
 def _exists(ctx: FactContext, path: str) -> bool:
