@@ -215,11 +215,20 @@ def _write_through(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
+def _link_target_mode(link: Path) -> int | None:
+    """The st_mode of what a symlink points at (only to decide; nothing is opened), None if dangling."""
+    try:
+        return os.stat(link).st_mode
+    except OSError:
+        return None
+
+
 def write_file(path: str | Path, data: bytes) -> None:
     """Write an output the user named (-o), parent directories created: to a temporary file beside it,
     then renamed over it (replace()), so a full disk or a kill leaves the previous file whole and a
-    symlink at `path` is replaced, never written through. An existing file keeps its permissions.
-    Errors are one sentence (SecauditError)."""
+    symlink at `path` is replaced, never written through (a link to a device, /dev/stdout, or to a
+    directory is refused). A device or FIFO named directly is written in place. An existing file keeps
+    its permissions. Errors are one sentence (SecauditError)."""
     target = Path(path)
     try:
         try:
@@ -231,6 +240,15 @@ def write_file(path: str | Path, data: bytes) -> None:
         if st is not None and os.name != "nt" and (stat_mod.S_ISCHR(st.st_mode) or stat_mod.S_ISFIFO(st.st_mode)):
             _write_through(target, data)
             return
+        linked = _link_target_mode(target) if st is not None and stat_mod.S_ISLNK(st.st_mode) else None
+        if linked is not None and stat_mod.S_ISDIR(linked):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
+        if linked is not None and not stat_mod.S_ISREG(linked):
+            # a link is never written through, and replacing /dev/stdout (a link) would break the system
+            from secaudit.errors import SecauditError
+            from secaudit.i18n import t
+
+            raise SecauditError(t("error.write_link", "vi", path=path), t("error.write_link", "en", path=path))
         target.parent.mkdir(parents=True, exist_ok=True)
         if st is not None and stat_mod.S_ISREG(st.st_mode):
             replace(target, data, stat_mod.S_IMODE(st.st_mode) & 0o666, exact=True)

@@ -62,6 +62,10 @@ MESSAGES: dict[str, dict[str, str]] = {
               "set another deadline with --deadline.",
     },
     "error.write": {"vi": "Không ghi được {path}: {error}.", "en": "Cannot write {path}: {error}."},
+    "error.write_link": {
+        "vi": "Không ghi {path}: đó là liên kết tới một thiết bị hoặc ống dẫn (dùng -o - để ghi ra đầu ra chuẩn).",
+        "en": "Not writing {path}: it is a link to a device or pipe (use -o - for standard output).",
+    },
     # Our own input files (secaudit/inputs.py): {what} is one of the input.what.* labels
     "input.missing": {"vi": "Không tìm thấy {what} {path}.", "en": "Cannot read {what} {path}: it does not exist."},
     "input.not_regular": {

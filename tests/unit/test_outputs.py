@@ -85,6 +85,25 @@ def test_write_file_replaces_a_symlink_never_writes_through_it(tmp_path: Path) -
     assert not link.is_symlink() and link.read_bytes() == b"report"
 
 
+def test_write_file_refuses_a_link_to_a_device_or_directory(tmp_path: Path) -> None:
+    to_device = tmp_path / "stdout"
+    to_device.symlink_to("/dev/null")  # like /dev/stdout: replacing it would break the system
+    with pytest.raises(SecauditError) as exc:
+        write_file(str(to_device), b"x")
+    assert "link to a device or pipe" in exc.value.en and "-o -" in exc.value.en
+    assert to_device.is_symlink()
+    (tmp_path / "dir").mkdir()
+    to_dir = tmp_path / "to-dir"
+    to_dir.symlink_to(tmp_path / "dir")
+    with pytest.raises(SecauditError):
+        write_file(str(to_dir), b"x")
+    assert to_dir.is_symlink() and not list((tmp_path / "dir").iterdir())
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    write_file(str(dangling), b"x")  # replaced: the link's target is never created
+    assert not dangling.is_symlink() and not (tmp_path / "nowhere").exists()
+
+
 def test_write_file_failure_keeps_the_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "r.json"
     target.write_bytes(b"previous")
