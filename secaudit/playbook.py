@@ -70,6 +70,9 @@ class Playbook:
 # -- YAML with line numbers ---------------------------------------------------------------------
 
 
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
 class _Doc:
     """Plain values plus the line of every field path, for error messages. A playbook given by path is
     foreign input: composed by safeyaml (no aliases, nesting and node limits), errors never quote it."""
@@ -86,6 +89,9 @@ class _Doc:
 
     def _value(self, node: yaml.Node, where: str) -> Any:
         self.lines[where] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+            raise self.error(where, "giá trị không hợp lệ (thẻ YAML không được hỗ trợ)",
+                             "invalid value (YAML tag not supported)")
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
