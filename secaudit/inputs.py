@@ -98,6 +98,9 @@ def parse_json(text: str | bytes, path: str | Path, what: str, kind: type[Secaud
         raise error(kind, "input.too_deep", what, path, limit=limits.NESTING) from None
     except json.JSONDecodeError as exc:  # the message names the construct, never the file's text
         raise error(kind, "input.bad_syntax", what, path, format="JSON", line=exc.lineno, problem=exc.msg) from None
+    except ValueError:  # int() refuses a number of more than 4300 digits
+        raise error(kind, "input.bad_syntax", what, path, format="JSON", line="?",
+                    problem="number too long") from None
     if too_deep(data):
         raise error(kind, "input.too_deep", what, path, limit=limits.NESTING)
     return data
@@ -113,6 +116,9 @@ def parse_toml(text: str, path: str | Path, what: str, kind: type[SecauditError]
         problem, _, where = str(exc).partition(" (at line ")
         line = where.split(",", 1)[0] if where else "?"
         raise error(kind, "input.bad_syntax", what, path, format="TOML", line=line, problem=problem) from None
+    except ValueError:  # int() refuses a number of more than 4300 digits
+        raise error(kind, "input.bad_syntax", what, path, format="TOML", line="?",
+                    problem="number too long") from None
     if too_deep(data):
         raise error(kind, "input.too_deep", what, path, limit=limits.NESTING)
     return data
@@ -149,6 +155,8 @@ def load_state(path: str | Path, what: str = "state", kind: type[SecauditError] 
     except json.JSONDecodeError as exc:
         raise corrupt(kind, what, path, f"JSON hỏng ở dòng {exc.lineno}: {exc.msg}",
                       f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except ValueError:  # a number of more than 4300 digits
+        raise corrupt(kind, what, path, "có số quá dài", "a number is too long") from None
     if deep:
         raise corrupt(kind, what, path, f"lồng nhau quá sâu (hơn {limits.NESTING} cấp)",
                       f"nested too deeply (more than {limits.NESTING} levels)")

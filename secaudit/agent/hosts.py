@@ -253,6 +253,8 @@ def _parse_toml(text: str, path: str, base: Path) -> list[HostSpec]:
         deep = inputs.too_deep(data)
     except tomllib.TOMLDecodeError as exc:
         raise HostsError(f"{path}: không phải TOML hợp lệ: {exc}.", f"{path}: not valid TOML: {exc}.") from None
+    except ValueError:  # int() refuses a number of more than 4300 digits
+        raise _err(path, "không phải TOML hợp lệ: có số quá dài", "not valid TOML: a number is too long") from None
     except RecursionError:
         deep = True
     if deep:

@@ -163,8 +163,20 @@ def test_any_config_shape_is_a_config_or_one_sentence(data: dict[str, Any]) -> N
         assert exc.vi.startswith("Cấu hình fuzz.toml")
 
 
+@FUZZ
+@given(st.text(alphabet=st.sampled_from(list('[]{}="\'.,#\n\t \\abxu0189-:TZe+_')), max_size=60))
+def test_any_config_text_is_a_config_or_one_sentence(text: str) -> None:
+    from secaudit import inputs
+
+    try:
+        parse_config(inputs.parse_toml(text, "fuzz.toml", "config", ConfigError), "fuzz.toml")
+    except ConfigError as exc:
+        assert "fuzz.toml" in exc.en and "\n" not in exc.en and "fuzz.toml" in exc.vi
+
+
 @pytest.mark.integration
-@pytest.mark.parametrize("text", [DEEP_TOML, DEEP_TABLES, "a = {" * 5000 + "}" * 5000 + "\n", "x = [\n" * 3000])
+@pytest.mark.parametrize("text", [DEEP_TOML, DEEP_TABLES, "a = {" * 5000 + "}" * 5000 + "\n", "x = [\n" * 3000,
+                                  "x = " + "9" * 5000 + "\n"])
 def test_deeply_nested_config(tmp_path: Path, good_snapshot: Path, text: str) -> None:
     config = tmp_path / "deep.toml"
     config.write_text(text, encoding="utf-8")
@@ -308,6 +320,7 @@ def test_malformed_snapshot_through_the_cli(tmp_path: Path, change: dict[str, An
     ("\xff\xfe", "is not UTF-8"),
     ("", "is not valid JSON"),
     ("null", "is not a secaudit.facts/v1"),
+    ('{"schema": "secaudit.facts/v1", "duration_ms": ' + "9" * 5000 + "}", "number too long"),
 ])
 def test_unparsable_snapshot(tmp_path: Path, text: str, needle: str) -> None:
     path = tmp_path / "snap.json"
@@ -425,6 +438,7 @@ CORRUPT_STATES = [
     ('{"agent_id": ["a"], "sequence": 3}', "'agent_id' must be a string"),
     ('{"agent_id": "a", "sequence": 1e400}', "'sequence'"),
     (DEEP_JSON, "nested too deeply"),
+    ('{"agent_id": "a", "sequence": ' + "9" * 5000 + "}", "a number is too long"),
 ]
 
 
