@@ -44,16 +44,17 @@ def _reason(code: str, detail: str) -> dict[str, str]:
 
 def _precondition(chk: Check, snapshot: Snapshot, env: Env) -> Result | None:
     meta = chk.meta
+    host = snapshot.table("host")
+    if isinstance(host, dict) and host.get("looks_like_system") is False:
+        # An empty directory or a data disk given as --root: nothing found there is evidence of anything,
+        # not even of the role guessed from it.
+        markers = ", ".join(str(m) for m in host.get("system_markers_checked") or ["/etc/passwd"])
+        return Result(meta.id, "unknown", both(MESSAGES["check.not_a_system"], {"markers": markers}),
+                      {"fact": "host.looks_like_system", "reason_code": "not_a_system", "detail": markers})
     if meta.roles and env.role not in meta.roles:
         role = {lang: MESSAGES[f"role.{env.role}"][lang] for lang in ("vi", "en")}
         msg = {lang: render(MESSAGES["check.role_na"][lang], {"role": role[lang]}) for lang in ("vi", "en")}
         return Result(meta.id, "not_applicable", msg, {"role": env.role})
-    host = snapshot.table("host")
-    if isinstance(host, dict) and host.get("looks_like_system") is False:
-        # An empty directory or a data disk given as --root: nothing found there is evidence of anything.
-        markers = ", ".join(str(m) for m in host.get("system_markers_checked") or ["/etc/passwd"])
-        return Result(meta.id, "unknown", both(MESSAGES["check.not_a_system"], {"markers": markers}),
-                      {"fact": "host.looks_like_system", "reason_code": "not_a_system", "detail": markers})
     if meta.live_only and snapshot.mode == "root":
         return Result(meta.id, "not_applicable", both(MESSAGES["check.live_na"]), {"mode": snapshot.mode})
     for key in meta.needs:

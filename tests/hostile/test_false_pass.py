@@ -68,6 +68,14 @@ def test_no_check_passes_on_a_root_that_is_no_system(make_root: Callable[..., Pa
         assert "does not look like an installed operating system" in message, (cid, message)
 
 
+@pytest.mark.parametrize("role", ["server", "workstation", "lab"])
+def test_a_configured_role_does_not_hide_it(make_root: Callable[..., Path], role: str) -> None:
+    config = AgentConfig()
+    config.role = role
+    results = evaluate(facts_of(build(make_root, {})), config)
+    assert {s for s, _ in results.values()} == {"unknown"}, role
+
+
 def test_a_fifo_as_passwd_is_no_marker(tmp_path: Path) -> None:
     root = tmp_path / "r"
     (root / "etc").mkdir(parents=True)
