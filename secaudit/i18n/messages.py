@@ -89,7 +89,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "{what} {path} lồng nhau quá sâu (hơn {limit} cấp).",
         "en": "{what} {path} is nested too deeply (more than {limit} levels).",
     },
-    "input.field": {"vi": "{what} {path}, trường '{field}': {problem}.", "en": "{what} {path}, field '{field}': {problem}."},
+    "input.field": {
+        "vi": "{what} {path}, trường '{field}': {problem}.",
+        "en": "{what} {path}, field '{field}': {problem}.",
+    },
     "input.corrupt_kept": {
         "vi": "{what} {path} bị hỏng ({problem}); tệp được giữ nguyên: hãy kiểm tra hoặc chuyển nó đi rồi chạy lại.",
         "en": "{what} {path} is corrupt ({problem}); it was left untouched: inspect or move it away, then run again.",
