@@ -220,7 +220,15 @@ def facts(config_path: str | None, root: str | None, replay: str | None, output:
 
     config = load_config(config_path)
     snapshot = collect(_transport(root, replay), config)
-    text = json.dumps(snapshot.to_dict(), ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+    data = snapshot.to_dict()
+    text = json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+    if len(text.encode("utf-8")) > limits.RECORDING:  # what `evaluate --facts` would refuse to read
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+        if len(text.encode("utf-8")) > limits.RECORDING:
+            size = limits.mib(limits.RECORDING)
+            raise SecauditError(f"Ảnh chụp dữ kiện lớn hơn {size} nên không được ghi (evaluate sẽ không đọc được).",
+                                f"The fact snapshot is larger than {size} and was not written "
+                                f"(evaluate could not read it).")
     if output == "-":
         click.echo(text, nl=False)
     else:
@@ -405,5 +413,5 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        click.echo(t("error.internal", lang, error=f"{type(exc).__name__}: {exc}"), err=True)
+        click.echo(t("error.internal", lang, error=for_terminal(f"{type(exc).__name__}: {exc}")), err=True)
         sys.exit(EXIT_ERROR)
