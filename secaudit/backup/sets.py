@@ -77,8 +77,10 @@ def _encrypted_magic(head: bytes) -> bool | None:
     return False if head else None
 
 
-def list_files(transport: Transport, bset: BackupSet, keep_files: bool = False, walk_limit: int = AUDIT_WALK,
+def list_files(transport: Transport, bset: BackupSet, keep_files: bool = False, walk_limit: int | None = None,
                sniff: bool = True) -> Listing:
+    """The copies of a files set. `walk_limit`: entries looked at inside directory copies (default
+    AUDIT_WALK); what it leaves out is recorded in `listing.walk`, never dropped silently."""
     listing = Listing(source=f"stat {bset.path}")
     pattern = bset.path.rstrip("/") or "/"
     try:
@@ -101,7 +103,7 @@ def list_files(transport: Transport, bset: BackupSet, keep_files: bool = False, 
     except FactUnavailable as exc:
         listing.error = (exc.code, exc.detail)
         return listing
-    walker = Walker(transport, walk_limit, keep_files)
+    walker = Walker(transport, AUDIT_WALK if walk_limit is None else walk_limit, keep_files)
     listing.walk = walker
     parents: set[str] = set()
     found: list[tuple[str, StatResult]] = []
@@ -323,7 +325,7 @@ def list_borg(transport: Transport, bset: BackupSet, timeout: float = LIST_TIMEO
     return listing
 
 
-def list_set(transport: Transport, bset: BackupSet, keep_files: bool = False, walk_limit: int = AUDIT_WALK
+def list_set(transport: Transport, bset: BackupSet, keep_files: bool = False, walk_limit: int | None = None
              ) -> Listing:
     if bset.kind == "restic":
         return list_restic(transport, bset)

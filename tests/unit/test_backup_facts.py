@@ -147,3 +147,40 @@ def test_local_offsite_on_another_path(make_root):
 def test_no_sets_is_an_empty_table(make_root):
     snap = facts_of(_root(make_root), AgentConfig(), only={"backups"})
     assert snap.table("backups") == [] and "backups" not in snap.unknown
+
+
+def test_password_file_mode_is_a_fact_even_on_a_mounted_image(make_root):
+    root = _root(make_root, {"srv/restic/config": "x", "etc/restic.pass": ("pw", 0o644),
+                             "etc/borg.pass": ("pw", 0o640)})
+    os.chown(root / "etc/borg.pass", 0, 34)
+    snap = facts_of(root, _cfg(BackupSet(name="r", kind="restic", path="/srv/restic", password_file="/etc/restic.pass"),
+                               BackupSet(name="b", kind="borg", path="/srv/restic", password_file="/etc/borg.pass")),
+                    only={"backups"})
+    rows = {r["set"]: r for r in snap.table("backups")}
+    assert rows["r"]["password_file"] | {"uid": 0} == {"path": "/etc/restic.pass", "mode": "0644", "owner": "root",
+                                                       "group": "root", "uid": 0, "gid": 0, "regular": True}
+    assert rows["b"]["password_file"]["group"] == "backup"
+    assert rows["r"]["error"]["code"] == "not_applicable"  # the repository itself needs a live system
+    res = run_check("backup.protection", snap)
+    assert res.status == "fail" and "/etc/restic.pass (0644 root:root)" in res.message["en"]
+    assert "/etc/borg.pass (0640 root:backup)" in res.message["en"]
+
+
+def test_a_cut_listing_is_flagged_and_offsite_missing_is_looked_up_by_name(make_root, monkeypatch):
+    files = {f"srv/backup/2025-11-1{d}/f{i:03d}.txt": "x" for d in range(3) for i in range(40)}
+    files.update({f"mnt/usb/2025-11-1{d}/f{i:03d}.txt": "x" for d in range(3) for i in range(40)})
+    root = _root(make_root, files)
+    monkeypatch.setattr("secaudit.backup.sets.AUDIT_WALK", 50)
+    monkeypatch.setattr("secaudit.backup.offsite.OFFSITE_WALK", 10)
+    snap = facts_of(root, _cfg(BackupSet(name="Cắt", path="/srv/backup", offsite="/mnt/usb")), only={"backups"})
+    row = snap.table("backups")[0]
+    assert row["listing"]["complete"] is False and row["listing"]["entries"] == 50
+    assert [c.get("complete") for c in row["copies"]] == [True, False, False]
+    assert row["offsite"]["complete"] is False and row["offsite"]["missing"] == []
+    (root / "mnt/usb/2025-11-12/f000.txt").unlink()
+    for f in (root / "mnt/usb/2025-11-12").iterdir():
+        f.unlink()
+    (root / "mnt/usb/2025-11-12").rmdir()
+    newest = row["copies"][0]["path"]
+    gone = facts_of(root, _cfg(BackupSet(name="Cắt", path="/srv/backup", offsite="/mnt/usb")), only={"backups"})
+    assert gone.table("backups")[0]["offsite"]["missing"] == [newest]
