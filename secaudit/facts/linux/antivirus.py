@@ -9,7 +9,6 @@ on-access settings, freshclam schedule and scan-summary logs.
 from __future__ import annotations
 
 import fnmatch
-import io
 import json
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from secaudit import limits
 from secaudit.facts.context import FactContext
+from secaudit.facts.linux.inventory import zone_from_tzif
 from secaudit.facts.linux.procs import Proc, ProcTable, process_table
 from secaudit.facts.model import AntivirusRow
 from secaudit.facts.registry import collector, rfc3339
@@ -105,14 +105,16 @@ def local_timezone(ctx: FactContext) -> tuple[tzinfo, str]:
         from zoneinfo import ZoneInfo
 
         try:
-            return ZoneInfo.from_file(io.BytesIO(ctx.transport.read_bytes("/etc/localtime"))), "/etc/localtime"
-        except (FactUnavailable, ValueError, OSError):
+            zone = zone_from_tzif(ctx.transport.read_bytes("/etc/localtime"))
+            if zone is not None:
+                return zone, "/etc/localtime"
+        except FactUnavailable:
             pass
         name = (ctx.read_text("/etc/timezone") or "").strip()
         if name:
             try:
                 return ZoneInfo(name), "/etc/timezone"
-            except (ValueError, OSError):
+            except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
                 pass
         return UTC, "UTC (no time zone found)"
     return ctx.memo("system.timezone", compute)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from secaudit import limits
@@ -124,9 +125,19 @@ def hosts_fqdn(text: str, hostname: str) -> tuple[str, int] | None:
     return None
 
 
+LAST_TIME = 253402300799  # 9999-12-31T23:59:59Z: the last second rfc3339() can write
+
+
+def uint(text: str, digits: int = 18) -> int | None:
+    """A non-negative number written in ASCII digits, or None. Not isdigit() alone: it accepts '²',
+    which int() refuses, and int() refuses more than 4300 digits."""
+    text = text.strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= digits else None
+
+
 def version_key(name: str) -> tuple[tuple[int, int | str], ...]:
     """Natural sort key: '6.1.0-10-amd64' < '6.1.0-9-amd64' is wrong, this gets it right."""
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.findall(r"\d+|[^\d]+", name))
+    return tuple((0, int(p)) if p[0] in "0123456789" else (1, p) for p in re.findall(r"[0-9]{1,18}|[^0-9]+", name))
 
 
 def newest_kernel(modules: list[str], boot: list[str]) -> str | None:
@@ -144,6 +155,30 @@ def tzif_rule(data: bytes) -> str | None:
         return None
     rule = data[start + 1:-1].decode("ascii", errors="replace").strip()
     return rule or None
+
+
+TZIF_MAX = 64 * 1024  # real TZif files are under 4 KiB
+
+
+def zone_from_tzif(data: bytes) -> tzinfo | None:
+    """The time zone of TZif bytes (/etc/localtime), or None when they are not a usable TZif file.
+    zoneinfo's reader trusts its input: it loops forever on a v2+ file without its final newline and
+    raises struct.error, AssertionError, ValueError... on damaged ones, so it is fenced in here."""
+    if len(data) > TZIF_MAX or not data.startswith(b"TZif"):
+        return None
+    if data[4:5] not in (b"\0", b"1") and not data.endswith(b"\n"):
+        return None  # the v2+ footer is read byte by byte until a newline: there must be one
+    import io
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    try:
+        zone = ZoneInfo.from_file(io.BytesIO(data))
+        for year in (1970, 2000, 2026, 2038, 2100):  # offsets of 24 h or more fail only when used
+            datetime(year, 6, 1, tzinfo=zone).utcoffset()
+    except Exception:  # a stdlib decoder of foreign bytes: any failure means "no zone"
+        return None
+    return zone
 
 
 def _zone_from_link(target: str) -> str | None:
@@ -288,14 +323,15 @@ def _timezone(ctx: FactContext, sources: dict[str, str]) -> str | None:
 def parse_btime(text: str) -> int | None:
     for line in text.splitlines():
         if line.startswith("btime "):
-            value = line.split()[1]
-            return int(value) if value.isdigit() else None
+            fields = line.split()
+            value = uint(fields[1]) if len(fields) > 1 else None
+            return value if value is not None and value <= LAST_TIME else None
     return None
 
 
 def parse_uptime(text: str) -> int | None:
     head = text.split(".", 1)[0].split()[:1]
-    return int(head[0]) if head and head[0].isdigit() else None
+    return uint(head[0]) if head else None
 
 
 def logged_in(data: bytes) -> list[dict[str, Any]]:
@@ -410,8 +446,9 @@ def parse_meminfo_total(text: str) -> int | None:
     for line in text.splitlines():
         if line.startswith("MemTotal:"):
             parts = line.split()
-            if len(parts) >= 2 and parts[1].isdigit():
-                return int(parts[1]) * 1024  # the kernel always reports kB (KiB)
+            kib = uint(parts[1]) if len(parts) >= 2 else None
+            if kib is not None:
+                return kib * 1024  # the kernel always reports kB (KiB)
     return None
 
 
@@ -436,7 +473,7 @@ def _dmi(ctx: FactContext, hw: dict[str, Any], sources: dict[str, str]) -> None:
                 ctx.unknown_from("hardware.serial", exc)
         hw[field] = value
     if hw["chassis_type"] is not None:
-        hw["chassis_type"] = int(hw["chassis_type"]) if hw["chassis_type"].isdigit() else None
+        hw["chassis_type"] = uint(hw["chassis_type"], 3)
     if have_dmi:
         return
     # Boards without firmware tables (Raspberry Pi, ARM SBCs) describe themselves in the device tree.
@@ -462,7 +499,7 @@ def _disks(ctx: FactContext) -> list[dict[str, Any]]:
         removable = _sysfs(ctx, f"{base}/removable")
         disks.append({
             "name": name,
-            "size_bytes": int(size) * 512 if size and size.isdigit() else None,
+            "size_bytes": sectors * 512 if (sectors := uint(size or "")) is not None else None,
             "model": _sysfs(ctx, f"{base}/device/model") or _sysfs(ctx, f"{base}/device/name"),
             "vendor": _sysfs(ctx, f"{base}/device/vendor"),
             "serial": _sysfs(ctx, f"{base}/device/serial"),
@@ -514,23 +551,32 @@ def _with_prefix(addr: str, prefix: Any) -> str:
 
 
 def parse_ip_json(text: str) -> dict[str, dict[str, Any]]:
-    """`ip -j addr` output -> {name: {mac, ipv4[], ipv6[], up, operstate, link_type}}."""
-    data = json.loads(text or "[]")
+    """`ip -j addr` output -> {name: {mac, ipv4[], ipv6[], up, operstate, link_type}}. ValueError when
+    it is not JSON; values of an unexpected type are left out."""
+    try:
+        data = json.loads(text or "[]")
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
     out: dict[str, dict[str, Any]] = {}
     for link in data if isinstance(data, list) else []:
         if not isinstance(link, dict) or not link.get("ifname"):
             continue
+        link_type = link.get("link_type") if isinstance(link.get("link_type"), str) else None
+        flags, addrs = link.get("flags"), link.get("addr_info")
         row = out.setdefault(str(link["ifname"]), {"mac": None, "ipv4": [], "ipv6": []})
-        row["mac"] = link.get("address") if link.get("link_type") not in ("none", None) else None
-        row["up"] = "UP" in (link.get("flags") or [])
+        mac = link.get("address")
+        row["mac"] = mac if isinstance(mac, str) and link_type not in ("none", None) else None
+        row["up"] = isinstance(flags, list) and "UP" in flags
         row["operstate"] = str(link.get("operstate", "")).lower() or None
-        row["link_type"] = link.get("link_type")
-        for ai in link.get("addr_info") or []:
+        row["link_type"] = link_type
+        for ai in addrs if isinstance(addrs, list) else []:
             if not isinstance(ai, dict) or "local" not in ai:
                 continue
             family = {"inet": "ipv4", "inet6": "ipv6"}.get(str(ai.get("family")))
+            prefix = ai.get("prefixlen")
             if family:
-                row[family].append(_with_prefix(str(ai["local"]), ai.get("prefixlen")))
+                good = type(prefix) is int and 0 <= prefix <= 128  # not bool, not a float
+                row[family].append(_with_prefix(str(ai["local"]), prefix if good else None))
     return out
 
 
@@ -581,7 +627,7 @@ def _sysfs_link(ctx: FactContext, name: str) -> dict[str, Any] | None:
     arphrd_s = _sysfs(ctx, f"{base}/type")
     if arphrd_s is None and not uevent:
         return None  # e.g. /sys/class/net/bonding_masters is a file, not a link
-    arphrd = int(arphrd_s) if arphrd_s and arphrd_s.isdigit() else None
+    arphrd = uint(arphrd_s or "", 6)
     flags_s = _sysfs(ctx, f"{base}/flags")
     try:
         flags = int(flags_s, 16) if flags_s else None
@@ -656,18 +702,26 @@ def _apply_mask(row: dict[str, Any], family: str, mask: str) -> None:
     addrs = row[family]
     if not addrs or "/" in addrs[-1]:
         return
-    bits = int(mask) if mask.isdigit() else _mask_bits(mask)
+    bits = uint(mask, 3)
+    if bits is None or bits > 128:
+        bits = _mask_bits(mask)
     if bits is not None:
         addrs[-1] += f"/{bits}"
 
 
+IFUPDOWN_DEPTH = 16  # `source` nesting followed; a chain of thousands would exhaust the stack
+
+
 def ifupdown_rows(ctx: FactContext, path: str = "/etc/network/interfaces",
-                  seen: set[str] | None = None) -> list[dict[str, Any]]:
+                  seen: set[str] | None = None, depth: int = 0) -> list[dict[str, Any]]:
     """ifupdown stanzas, following `source` (globs) and `source-directory` where they stand."""
     import posixpath
 
     seen = seen if seen is not None else set()
     if path in seen:
+        return []
+    if depth > IFUPDOWN_DEPTH:
+        ctx.unknown("interfaces.configured", "error", f"{path}: `source` nested more than {IFUPDOWN_DEPTH} deep")
         return []
     seen.add(path)
     text = ctx.read_text(path, unknown_key="interfaces.configured")
@@ -697,11 +751,11 @@ def ifupdown_rows(ctx: FactContext, path: str = "/etc/network/interfaces",
             target = posixpath.join(posixpath.dirname(path), words[1])
             if key == "source":
                 for inc in sorted(_glob_dir(ctx, target)):
-                    rows += ifupdown_rows(ctx, inc, seen)
+                    rows += ifupdown_rows(ctx, inc, seen, depth + 1)
             else:  # run-parts names only: letters, digits, _ and -
                 for n in ctx.list_dir(target):
                     if re.fullmatch(r"[A-Za-z0-9_-]+", n):
-                        rows += ifupdown_rows(ctx, f"{target}/{n}", seen)
+                        rows += ifupdown_rows(ctx, f"{target}/{n}", seen, depth + 1)
         elif key == "iface" and len(words) >= 4:
             current = _config_row(words[1], f"{path}:{lineno}", words[3])
             current["kind"] = "loopback" if words[3] == "loopback" else None

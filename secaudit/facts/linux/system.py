@@ -18,7 +18,7 @@ from typing import Any
 
 from secaudit import limits
 from secaudit.facts.context import FactContext
-from secaudit.facts.linux.inventory import parse_os_release
+from secaudit.facts.linux.inventory import parse_btime, parse_os_release, zone_from_tzif
 from secaudit.facts.model import FirewallTable, SystemTable
 from secaudit.facts.registry import collector, rfc3339
 from secaudit.fsutil import TooLarge, gunzip_capped
@@ -351,21 +351,41 @@ def parse_nft_text(text: str, source: str, ctx: FactContext | None = None) -> li
 
 
 def parse_nft_json(text: str, source: str = "nft -j list ruleset") -> list[Chain]:
+    """`nft -j list ruleset`. ValueError when the text is not JSON or not a ruleset (the caller then
+    asks for the text form); objects of an unexpected shape inside are skipped."""
     import json
 
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+        items = data.get("nftables", []) if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise ValueError("not an nft JSON ruleset")
+        return _nft_json_chains(items, source)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def _str_or(value: Any, default: str) -> str:
+    return value if isinstance(value, str) else default
+
+
+def _nft_json_chains(items: list[Any], source: str) -> list[Chain]:
+    import json
+
     chains: dict[tuple[str, str, str], Chain] = {}
-    for obj in data.get("nftables", []):
-        if "chain" in obj:
-            c = obj["chain"]
-            key = (c.get("family", "ip"), c.get("table", ""), c.get("name", ""))
-            chains[key] = Chain(*key, hook=c.get("hook"), kind=c.get("type"),
-                                policy=c.get("policy") if c.get("hook") else None, source=source)
-        elif "rule" in obj:
-            r = obj["rule"]
-            key = (r.get("family", "ip"), r.get("table", ""), r.get("chain", ""))
+    for obj in items:
+        c = obj.get("chain") if isinstance(obj, dict) else None
+        r = obj.get("rule") if isinstance(obj, dict) else None
+        if isinstance(c, dict):
+            key = (_str_or(c.get("family"), "ip"), _str_or(c.get("table"), ""), _str_or(c.get("name"), ""))
+            hook = _str_or(c.get("hook"), "") or None
+            chains[key] = Chain(*key, hook=hook, kind=_str_or(c.get("type"), "") or None,
+                                policy=(_str_or(c.get("policy"), "") or None) if hook else None, source=source)
+        elif isinstance(r, dict):
+            key = (_str_or(r.get("family"), "ip"), _str_or(r.get("table"), ""), _str_or(r.get("chain"), ""))
             chain = chains.setdefault(key, Chain(*key, source=source))
-            exprs = r.get("expr") or []
+            exprs = r.get("expr")
+            exprs = exprs if isinstance(exprs, list) else []
             chain.rules.append(json.dumps(exprs, sort_keys=True))
             kinds = [_json_kind(e) for e in exprs if isinstance(e, dict) and e]
             last = kinds[-1] if kinds else None
@@ -755,8 +775,8 @@ def _interval_on(value: str) -> bool:
     v = value.strip().lower()
     if v == "always":
         return True
-    m = re.fullmatch(r"(\d+)\s*[smhd]?", v)
-    return bool(m and int(m.group(1)) > 0)
+    m = re.fullmatch(r"([0-9]+)\s*[smhd]?", v)
+    return bool(m and m.group(1).lstrip("0"))  # not int(): a 5000-digit value must not raise
 
 
 def dpkg_installed(ctx: FactContext, package: str) -> bool | None:
@@ -820,15 +840,15 @@ def local_zone(ctx: FactContext) -> tzinfo:
     from zoneinfo import ZoneInfo
 
     try:
-        import io
-
-        return ZoneInfo.from_file(io.BytesIO(ctx.transport.read_bytes("/etc/localtime")))
-    except (FactUnavailable, ValueError, OSError):
+        zone = zone_from_tzif(ctx.transport.read_bytes("/etc/localtime"))
+        if zone is not None:
+            return zone
+    except FactUnavailable:
         pass
     name = (ctx.read_text("/etc/timezone") or "").strip()
     try:
         return ZoneInfo(name) if name else UTC
-    except (ValueError, OSError):
+    except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
         return UTC
 
 
@@ -893,9 +913,9 @@ def _history_files(ctx: FactContext, directory: str, base: str) -> list[str]:
         rest = name[len(base):].removesuffix(".gz")
         if rest == "":
             return (0, "")
-        if rest.startswith(".") and rest[1:].isdigit():
+        if rest.startswith(".") and rest[1:].isascii() and rest[1:].isdigit() and len(rest) < 12:
             return (int(rest[1:]), "")
-        return (1, "~" + "".join(chr(255 - ord(c)) for c in rest))  # dates: newest first
+        return (1, "~" + "".join(chr(0x10FFFF - ord(c)) for c in rest))  # dates: newest first
 
     names = [n for n in ctx.list_dir(directory) if n == base or n.startswith(base + ".")
              or n.startswith(base + "-")]
@@ -914,10 +934,25 @@ def _read_log(ctx: FactContext, path: str) -> str | None:
 
 def _to_utc(local: str, zone: tzinfo) -> str | None:
     try:
-        dt = datetime.strptime(local, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone)
+        return _utc_text(datetime.strptime(local, "%Y-%m-%d %H:%M:%S").replace(tzinfo=zone))
     except ValueError:
         return None
-    return rfc3339(dt.timestamp())
+
+
+def _utc_text(dt: datetime) -> str | None:
+    """RFC 3339 UTC of an aware time from a log, or None when it has no such time (year 1 at
+    +07:00 is year 0 in UTC; a damaged zone gives offsets datetime refuses)."""
+    try:
+        return rfc3339(dt.timestamp())
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _dnf_time(stamp: str) -> datetime | None:
+    try:
+        return datetime.strptime(stamp.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:  # month 13, hour 25...
+        return None
 
 
 def _last_update(ctx: FactContext) -> tuple[str | None, str | None]:
@@ -944,9 +979,10 @@ def _last_update(ctx: FactContext) -> tuple[str | None, str | None]:
     for path in files:
         text = _read_log(ctx, path) or ""
         stamps = re.findall(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:Z|[+-]\d{4}))\s+\S+\s+Upgraded?:", text, re.M)
-        if stamps:
-            newest = max(datetime.strptime(s.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S%z") for s in stamps)
-            return rfc3339(newest.timestamp()), f"{path} (newest dnf upgrade)"
+        parsed = [t for t in map(_dnf_time, stamps) if t is not None]
+        newest = _utc_text(max(parsed)) if parsed else None
+        if newest:
+            return newest, f"{path} (newest dnf upgrade)"
     text = _read_log(ctx, "/var/log/yum.log")
     if text:
         found = _yum_last(ctx, text)
@@ -965,24 +1001,24 @@ def _yum_last(ctx: FactContext, text: str) -> str | None:
     """yum.log lines 'Nov 02 10:15:33 Updated: pkg' carry no year: take it from the file's mtime."""
     try:
         mtime = datetime.fromtimestamp(ctx.transport.stat("/var/log/yum.log").mtime, UTC)
-    except FactUnavailable:
+    except (FactUnavailable, ValueError, OverflowError, OSError):  # an image can carry any mtime
         return None
     zone = local_zone(ctx)
     newest: datetime | None = None
     for m in re.finditer(r"^([A-Z][a-z]{2} +\d{1,2} \d{2}:\d{2}:\d{2}) Updated: ", text, re.M):
         try:
             dt = datetime.strptime(f"{mtime.year} {m.group(1)}", "%Y %b %d %H:%M:%S").replace(tzinfo=zone)
-        except ValueError:
+            if dt > mtime.replace(tzinfo=UTC):
+                dt = dt.replace(year=dt.year - 1)
+            newest = dt if newest is None or dt > newest else newest
+        except (ValueError, OverflowError):  # 30 Feb; a year before 1; a damaged zone's offsets
             continue
-        if dt > mtime.replace(tzinfo=UTC):
-            dt = dt.replace(year=dt.year - 1)
-        newest = dt if newest is None or dt > newest else newest
-    return rfc3339(newest.timestamp()) if newest else None
+    return _utc_text(newest) if newest else None
 
 
-_UN_TOTAL = re.compile(r"^(\d+) (?:updates? can be applied immediately|packages? can be updated)", re.M)
+_UN_TOTAL = re.compile(r"^([0-9]{1,9}) (?:updates? can be applied immediately|packages? can be updated)", re.M)
 _UN_SECURITY = re.compile(
-    r"^(\d+) (?:of these updates (?:is a|are) (?:standard )?security updates?"
+    r"^([0-9]{1,9}) (?:of these updates (?:is a|are) (?:standard )?security updates?"
     r"|updates? (?:is a|are) security updates?"
     r"|of these updates? (?:is|are) (?:a )?(?:standard )?security updates?)", re.M)
 
@@ -1018,7 +1054,7 @@ def support_end(rel: dict[str, str], table: dict[str, Any]) -> dict[str, Any]:
     if os_id in (table.get("rolling") or []):
         return {"key": os_id, "end": None, "note": "rolling release", "rolling": True}
     releases = (table.get("releases") or {}).get(os_id) or {}
-    parts = version.split(".")
+    parts = version.split(".", 4)[:4]  # the table has at most major.minor.patch; a million dots is hostile
     for n in range(len(parts), 0, -1):
         entry = releases.get(".".join(parts[:n]))
         if entry is not None:
@@ -1107,8 +1143,8 @@ def collect_system(ctx: FactContext) -> None:
     # Boot time.
     table["boot_time"] = None
     if live:
-        m = re.search(r"^btime (\d+)$", ctx.read_text("/proc/stat", unknown_key="system.boot_time") or "", re.M)
-        table["boot_time"] = rfc3339(int(m.group(1))) if m else None
+        btime = parse_btime(ctx.read_text("/proc/stat", unknown_key="system.boot_time") or "")
+        table["boot_time"] = rfc3339(btime) if btime else None
     else:
         ctx.unknown("system.boot_time", "not_applicable", "no running system in --root mode")
     # Time synchronisation.
