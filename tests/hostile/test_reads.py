@@ -117,7 +117,7 @@ def test_every_hostile_object_at_once(tmp_path: Path) -> None:
         make(root / rel)
     _fifo(root / "etc/os-release")
     _sparse(root / "etc/login.defs", 1 << 40)  # 1 TiB
-    proc, report = _audit(root, tmp_path / "report.json")
+    _, report = _audit(root, tmp_path / "report.json")
     assert report["requirements"] and report["host"]["os"]
 
 

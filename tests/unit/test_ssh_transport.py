@@ -12,7 +12,15 @@ import pytest
 
 from secaudit.agent.hosts import HostsError, HostSpec, gather, load_hosts, parse_target
 from secaudit.agent.remote import HostResult, exit_code, summary_table
-from secaudit.transport.base import FactUnavailable, NotFound, NotRegular, PermissionDenied, ReadBudget, TimedOut, TooLarge
+from secaudit.transport.base import (
+    FactUnavailable,
+    NotFound,
+    NotRegular,
+    PermissionDenied,
+    ReadBudget,
+    TimedOut,
+    TooLarge,
+)
 from secaudit.transport.ssh import REMOTE_PATH, SshTransport, _file_error
 
 # -- targets -------------------------------------------------------------------------------------
@@ -343,7 +351,8 @@ def test_sudo_retries_refused_reads_with_sudo_cat() -> None:
         "find -H /etc/sudoers.d": (0, b"README\0secaudit\0", b""),
     })
     assert tr.read_text("/etc/shadow").startswith("root:*")
-    assert tr.ran[-1].startswith("sudo -n -- env LC_ALL=C LANG=C PATH=") and tr.ran[-1].endswith("sh /etc/shadow 4194305")
+    assert tr.ran[-1].startswith("sudo -n -- env LC_ALL=C LANG=C PATH=")
+    assert tr.ran[-1].endswith("sh /etc/shadow 4194305")
     assert "head -c" in tr.ran[-1] and "not a regular file" in tr.ran[-1]
     assert tr.read_bytes("/etc/shadow", limit=5) == b"root:"
     st = tr.stat("/etc/shadow")
