@@ -18,7 +18,7 @@ from typing import Any
 
 from secaudit import limits
 from secaudit.facts.context import FactContext
-from secaudit.facts.linux.inventory import zone_from_tzif
+from secaudit.facts.linux.inventory import LAST_TIME, uint, zone_from_tzif
 from secaudit.facts.linux.procs import Proc, ProcTable, process_table
 from secaudit.facts.model import AntivirusRow
 from secaudit.facts.registry import collector, rfc3339
@@ -159,17 +159,19 @@ def parse_cvd_header(data: bytes) -> CvdHeader | None:
         build_time, *fields = rest.split(":")
 
     def num(i: int) -> int | None:
-        value = fields[i].strip() if len(fields) > i else ""
-        return int(value) if value.isdigit() else None
+        return uint(fields[i]) if len(fields) > i else None
 
     when = num(6)
-    if when is None:
+    if when is None or when > LAST_TIME:
+        when = None
         for fmt in ("%d %b %Y %H-%M %z", "%d %b %Y %H:%M %z"):
             try:
                 when = int(datetime.strptime(build_time.strip(), fmt).timestamp())
                 break
             except ValueError:
                 continue
+    if when is not None and not 0 <= when <= LAST_TIME:
+        when = None  # year 1 at +23:59 is year 0 in UTC: no time rfc3339() can write
     return CvdHeader(build_time.strip(), num(0), num(1), when)
 
 
@@ -270,17 +272,20 @@ def last_clamav_scan(ctx: FactContext) -> tuple[int, str] | None:
         if "SCAN SUMMARY" not in text:
             continue  # clamd and freshclam logs: not evidence of a scan
         found: tuple[int, str] | None = None
+        line, counted = 1, 0  # lines counted as we go: counting from the start each time is quadratic
         for m in _SCAN_DATE.finditer(text):
             y, mo, d, h, mi, s = (int(g) for g in m.groups()[1:])
             try:
                 ts = int(datetime(y, mo, d, h, mi, s, tzinfo=tz).timestamp())
-            except ValueError:
+            except (ValueError, OverflowError):
                 continue
-            line = text.count("\n", 0, m.start()) + 1
-            if found is None or ts >= found[0]:
+            line, counted = line + text.count("\n", counted, m.start()), m.start()
+            if 0 <= ts <= LAST_TIME and (found is None or ts >= found[0]):
                 found = (ts, f"{path}:{line} ({m.group(1)} Date, {tz_source})")
-        if found is None:
+        if found is None and 0 <= st.mtime <= LAST_TIME:
             found = (st.mtime, f"{path} (mtime; summary without dates)")
+        if found is None:
+            continue
         if best is None or found[0] > best[0]:
             best = found
     return best
@@ -354,7 +359,7 @@ def _json_value(ctx: FactContext, path: str, key: str) -> Any:
         return None
     try:
         node: Any = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested past the interpreter's limit
         return None
     for part in key.split("."):
         if not isinstance(node, dict) or part not in node:

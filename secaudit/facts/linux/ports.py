@@ -74,9 +74,10 @@ def parse_proc_net(text: str, proto: str, family: str, path: str) -> list[Socket
         try:
             state = int(fields[3], 16)
             hexaddr, hexport = fields[1].rsplit(":", 1)
-            if state != wanted:
+            port = int(hexport, 16)
+            if state != wanted or not 0 <= port <= 65535:
                 continue
-            out.append(Socket(proto, family, decode_address(hexaddr, family), int(hexport, 16),
+            out.append(Socket(proto, family, decode_address(hexaddr, family), port,
                               int(fields[7]), int(fields[9]) or None, f"{path}:{lineno}"))
         except ValueError:
             continue
@@ -87,7 +88,8 @@ def parse_fd_listing(text: str) -> dict[int, int]:
     """inode -> lowest pid, from `find ... -printf '%p %l'` lines like
     '/proc/812/fd/3 socket:[21734]'."""
     owners: dict[int, int] = {}
-    pattern = re.compile(r"^/proc/(\d+)/fd/\d+ socket:\[(\d+)\]$")
+    # [0-9], not \d: \d also matches other scripts' digits; bounded, as int() refuses 4300+ digits
+    pattern = re.compile(r"^/proc/([0-9]{1,10})/fd/[0-9]+ socket:\[([0-9]{1,20})\]$")
     for line in text.splitlines():
         m = pattern.match(line.strip())
         if not m:
@@ -100,13 +102,13 @@ def parse_fd_listing(text: str) -> dict[int, int]:
 
 # -- ss -------------------------------------------------------------------------------
 
-_SS_PROC = re.compile(r'\("((?:[^"\\]|\\.)*)",pid=(\d+),fd=\d+\)')
+_SS_PROC = re.compile(r'\("((?:[^"\\]|\\.)*)",pid=([0-9]{1,10}),fd=[0-9]+\)')
 
 
 def _split_endpoint(text: str) -> tuple[str, int] | None:
     """'0.0.0.0:22', '[::]:22', '*:22', '127.0.0.53%lo:53', '[fe80::1%eth0]:123' -> (address, port)."""
     host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
+    if not sep or not (port.isascii() and port.isdigit() and len(port) <= 5 and int(port) <= 65535):
         return None
     if host.startswith("[") and "]" in host:
         host = host[1:host.index("]")]
@@ -137,8 +139,8 @@ def parse_ss(text: str, source: str = "ss -H -tulpne") -> list[Socket]:
             continue
         procs = [(int(pid), name) for name, pid in _SS_PROC.findall(line)]
         pid, process = min(procs) if procs else (None, None)
-        inode_m = re.search(r"\bino:(\d+)", line)
-        uid_m = re.search(r"\buid:(\d+)", line)
+        inode_m = re.search(r"\bino:([0-9]{1,20})\b", line)
+        uid_m = re.search(r"\buid:([0-9]{1,10})\b", line)
         uid = int(uid_m.group(1)) if uid_m else (0 if inode_m else None)
         out.append(Socket(proto, family, host, port, uid,
                           int(inode_m.group(1)) if inode_m and inode_m.group(1) != "0" else None,

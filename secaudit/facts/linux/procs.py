@@ -66,8 +66,14 @@ def _read_proc(ctx: FactContext, pid: int) -> Proc | None:
 def _status_uid(raw: bytes) -> int | None:
     for line in raw.decode("utf-8", "replace").splitlines():
         if line.startswith("Uid:") and len(line.split()) > 2:
-            return int(line.split()[2])  # the effective uid, the owner of /proc/<pid>
+            uid = line.split()[2]  # the effective uid, the owner of /proc/<pid>
+            return int(uid) if _is_number(uid) else None
     return None
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only ('²'.isdigit() is true; int() refuses it), and short enough for int()."""
+    return text.isascii() and text.isdigit() and len(text) <= 10
 
 
 def _read_procs_batched(read_many: Callable[[list[str]], dict[str, Any]], pids: list[int]) -> list[Proc]:
@@ -95,7 +101,7 @@ def _collect(ctx: FactContext) -> ProcTable:
         names = ctx.transport.list_dir("/proc")
     except FactUnavailable as exc:
         return ProcTable((), False, f"/proc: {exc.detail}")
-    pids = sorted(int(n) for n in names if n.isdigit())
+    pids = sorted(int(n) for n in names if _is_number(n))
     read_many = getattr(ctx.transport, "read_many", None)  # SshTransport: many small files at once
     if read_many is not None:
         try:

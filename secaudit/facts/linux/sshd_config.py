@@ -19,11 +19,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from secaudit.transport.base import FactUnavailable, Transport
+from secaudit.transport.base import FactUnavailable, TooLarge, Transport
 from secaudit.transport.paths import expand_glob
 
 SSHDIR = "/etc/ssh"
 MAX_DEPTH = 16  # SERVCONF_MAX_DEPTH
+# Beyond what sshd itself checks: two drop-ins that include each other are 2^16 files at depth 16
+# (sshd would never start; the agent must not run out of memory). Past either budget the rest is
+# recorded as unreadable, so settings not decided before it are unknown, never a default.
+MAX_FILES = 256
+MAX_DIRECTIVES = 20_000
+MAX_ERRORS = 100  # complaints listed; a file of a million bad lines must not become a million strings
 _WS = " \t\r\n"
 _KEYWORD = re.compile(r"[^ \t\r\n=]*")
 
@@ -141,19 +147,38 @@ class _Parser:
     def __init__(self, transport: Transport, config: SshdConfig) -> None:
         self.transport = transport
         self.cfg = config
+        self.stopped = False  # a budget is spent: nothing more is read
+        self.statements = 0  # directives, Match and Include lines, in every file
+
+    def error(self, message: str) -> None:
+        if len(self.cfg.errors) < MAX_ERRORS:
+            self.cfg.errors.append(message)
+        elif len(self.cfg.errors) == MAX_ERRORS:
+            self.cfg.errors.append(f"more than {MAX_ERRORS} errors; the rest are not listed")
+
+    def stop(self, path: str, source: str, block: int | None, why: str) -> None:
+        self.stopped = True
+        self.error(f"{source}: {why}; the rest of the configuration is not read")
+        self.unreadable(path, TooLarge(f"{path}: {why}"), source, block)
 
     def parse_file(self, path: str, text: str, depth: int, base_block: int | None) -> None:
         self.cfg.files.append(path)
         block = base_block
         for number, line in enumerate(text.splitlines(), 1):
+            if self.stopped:
+                return
             source = f"{path}:{number}"
             try:
                 parsed = split_line(line)
             except ValueError as exc:
-                self.cfg.errors.append(f"{source}: {exc}")
+                self.error(f"{source}: {exc}")
                 continue
             if parsed is None:
                 continue
+            self.statements += 1
+            if self.statements > MAX_DIRECTIVES:
+                self.stop(path, source, block, f"more than {MAX_DIRECTIVES} directives")
+                return
             keyword, args = parsed
             if keyword == "match":
                 if len(args) == 1 and args[0].lower() == "all":
@@ -172,7 +197,7 @@ class _Parser:
 
     def include(self, args: list[str], source: str, depth: int, block: int | None) -> None:
         if depth + 1 > MAX_DEPTH:
-            self.cfg.errors.append(f"{source}: too many recursive includes")
+            self.error(f"{source}: too many recursive includes")
             return
         for arg in args:
             pattern = arg if arg.startswith("/") else f"{SSHDIR}/{arg}"
@@ -182,6 +207,11 @@ class _Parser:
                 self.unreadable(pattern, exc, source, block)
                 continue
             for path in paths:
+                if self.stopped:
+                    return
+                if len(self.cfg.files) >= MAX_FILES:
+                    self.stop(path, source, block, f"more than {MAX_FILES} included files")
+                    return
                 try:
                     text = self.transport.read_text(path)
                 except FactUnavailable as exc:
@@ -191,6 +221,10 @@ class _Parser:
                 self.parse_file(path, text, depth + 1, block)
 
     def unreadable(self, path: str, exc: FactUnavailable, source: str, block: int | None) -> None:
+        # A bounded list: the first entry outside Match blocks is the one that decides what is unknown.
+        have_global = any(u.block is None for u in self.cfg.unreadable)
+        if len(self.cfg.unreadable) >= MAX_ERRORS and (block is not None or have_global):
+            return
         self.cfg.unreadable.append(
             Unreadable(path, exc.code, exc.detail, source, len(self.cfg.directives), block))
 
