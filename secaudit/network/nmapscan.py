@@ -218,8 +218,14 @@ def parse_xml(xml: str | bytes) -> dict[str, HostScan]:
     # analyse_nmap_xml_scan only needs the instance to store results: skip __init__, which
     # looks for the nmap binary (not needed to read a recording).
     scanner = nmap.PortScanner.__new__(nmap.PortScanner)
-    text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
-    result = scanner.analyse_nmap_xml_scan(text)
+    try:
+        text = xml.decode("utf-8") if isinstance(xml, bytes) else xml
+        result = scanner.analyse_nmap_xml_scan(text)
+    # python-nmap trusts nmap's XML: a damaged file trips it with any of these. Its own error
+    # carries the whole file, which is never echoed.
+    except (nmap.PortScannerError, ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError):
+        raise NmapError("Không đọc được kết quả XML của nmap (tệp hỏng hoặc không phải của nmap).",
+                        "The nmap XML output cannot be read (damaged, or not from nmap).") from None
     return parse(result, text)
 
 

@@ -15,7 +15,7 @@ from functools import cache
 
 DEFAULT_FILES = ("/usr/share/nmap/nmap-mac-prefixes", "/usr/share/ieee-data/oui.txt")
 _HEX = re.compile(r"^[0-9A-Fa-f]+$")
-_IEEE = re.compile(r"^\s*([0-9A-Fa-f]{6})\s+\(base 16\)\s*(.*?)\s*$")
+_IEEE = re.compile(r"^\s*([0-9A-Fa-f]{6})\s+\(base 16\)(.*)$")  # not \s*(.*?)\s*$: quadratic on blanks
 
 
 def parse_nmap_prefixes(text: str) -> dict[str, str]:
@@ -35,8 +35,8 @@ def parse_ieee_oui(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for line in text.splitlines():
         m = _IEEE.match(line)
-        if m and m.group(2):
-            out[m.group(1).upper()] = m.group(2)
+        if m and m.group(2).strip():
+            out[m.group(1).upper()] = m.group(2).strip()
     return out
 
 

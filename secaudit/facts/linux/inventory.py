@@ -86,15 +86,16 @@ def parse_lsb_release(text: str) -> dict[str, str]:
 def parse_redhat_release(text: str) -> dict[str, str]:
     """'CentOS release 6.10 (Final)' -> os-release keys (systems older than os-release)."""
     line = text.strip().splitlines()[0] if text.strip() else ""
-    m = re.match(r"(.+?)\s+release\s+([\d.]+)\s*(?:\((.*)\))?", line)
-    if not m:
+    # Searched, not matched as (.+?)\s+release: that backtracks quadratically on a long line of blanks.
+    m = re.search(r"\srelease\s+([0-9.]+)\s*(?:\((.*)\))?", line)
+    name = line[:m.start()].strip() if m else ""
+    if not m or not name:
         return {"PRETTY_NAME": line} if line else {}
-    name = m.group(1)
     ident = {"centos": "centos", "red hat": "rhel", "fedora": "fedora", "rocky": "rocky",
              "almalinux": "almalinux", "oracle": "ol"}
     found = next((v for k, v in ident.items() if name.lower().startswith(k)), name.split()[0].lower())
-    return {"PRETTY_NAME": line, "NAME": name, "ID": found, "VERSION_ID": m.group(2),
-            "VERSION_CODENAME": (m.group(3) or "").lower()}
+    return {"PRETTY_NAME": line, "NAME": name, "ID": found, "VERSION_ID": m.group(1),
+            "VERSION_CODENAME": (m.group(2) or "").lower()}
 
 
 def first_line(text: str | None) -> str:
@@ -739,9 +740,12 @@ def ifupdown_rows(ctx: FactContext, path: str = "/etc/network/interfaces",
         i += 1
         if line.startswith("#"):  # only whole-line comments exist in this format
             continue
-        while line.endswith("\\") and i < len(lines):  # a backslash continues the line
-            line = line[:-1] + " " + lines[i].strip()
+        parts = [line]  # joined once: adding to a growing string is quadratic over many lines
+        while parts[-1].endswith("\\") and i < len(lines):  # a backslash continues the line
+            parts[-1] = parts[-1][:-1]
+            parts.append(lines[i].strip())
             i += 1
+        line = " ".join(parts)
         words = line.split()
         if not words:
             continue
@@ -1010,7 +1014,9 @@ def _rpm(ctx: FactContext) -> list[dict[str, Any]] | None:
     return parse_rpm_qa(res.stdout)
 
 
-_SNAP_VERSION = re.compile(r"^version:\s*['\"]?([^'\"\n]+?)['\"]?\s*$", re.M)
+# The value: non-blank, non-quote characters with single runs of blanks between them, so that no two
+# parts of the pattern can take the same characters (a lazy group before \s*$ backtracks quadratically).
+_SNAP_VERSION = re.compile(r"^version:\s*['\"]?((?:[^'\"\s]|[^\S\n]+[^'\"\s])+)['\"]?[^\S\n]*$", re.M)
 
 
 def _snaps(ctx: FactContext) -> list[dict[str, Any]]:
@@ -1042,8 +1048,9 @@ def _flatpaks(ctx: FactContext) -> list[dict[str, Any]]:
             text = ctx.read_text(meta) or ""
             if text:
                 break
-        version = re.search(r"<release\b[^>]*\bversion=\"([^\"]+)\"", text)
-        dev = re.search(r"<developer_name[^>]*>([^<]+)<|<developer\b[^>]*>\s*<name[^>]*>([^<]+)<", text)
+        # [^<>]: a tag ends before the next '<', so thousands of unclosed tags are not rescanned each
+        version = re.search(r"<release\b[^<>]*\bversion=\"([^\"<>]+)\"", text)
+        dev = re.search(r"<developer_name[^<>]*>([^<]+)<|<developer\b[^<>]*>\s*<name[^<>]*>([^<]+)<", text)
         rows.append({"name": app, "version": version.group(1) if version else None, "arch": None,
                      "publisher": (dev.group(1) or dev.group(2)).strip() if dev else None,
                      "manager": "flatpak", "source": f"{base}/{app}"})
