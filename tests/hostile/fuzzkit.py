@@ -28,10 +28,11 @@ from secaudit.facts.model import Snapshot
 from secaudit.transport.base import CommandResult, FactUnavailable, NotFound, StatResult, TooLarge
 
 # Reproducible in CI: no example database, derandomized; slow examples are fine (deadline=None).
-FUZZ = settings(max_examples=150, deadline=None, database=None, derandomize=True,
+# Sized so that every fuzz file together runs in well under a minute on two cores.
+FUZZ = settings(max_examples=250, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.filter_too_much])
-FUZZ_FEW = settings(FUZZ, max_examples=60)
+FUZZ_FEW = settings(FUZZ, max_examples=100)  # whole collectors, several files each
 
 NASTY_TEXT: tuple[str, ...] = (
     "\0", "\r", "\r\n", "\n", "\n\n", "\t", " ", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\ufeff",

@@ -17,6 +17,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from secaudit.facts.linux import system
+from secaudit.facts.linux.inventory import parse_os_release
 from secaudit.facts.linux.system import (
     Chain,
     effective,
@@ -38,6 +39,7 @@ from tests.hostile.fuzzkit import (
     real_bytes,
     real_file,
     seeds,
+    timed,
 )
 from tests.unit.test_system_facts import (
     CHRONY_SYNCED,
@@ -306,3 +308,30 @@ def test_unknown_zone_name_falls_back_to_utc() -> None:
 
     ctx = context(MemTransport({"/etc/timezone": "Mars/Olympus_Mons\n"}))
     assert system.local_zone(ctx) is UTC
+
+
+@FUZZ
+@given(mutated((UFW_DEFAULT, "ENABLED=yes\n", 'export A="b c" # d\nB=\'x\'\n')))
+def test_shell_key_values(text: str) -> None:
+    """/etc/default/ufw, ufw.conf, firewalld.conf."""
+    for key, value in system._kv(text).items():
+        assert isinstance(key, str) and isinstance(value, str)
+
+
+@FUZZ
+@given(mutated(OS_RELEASE))
+@example('ID=debian\nVERSION_ID="' + "1." * 100_000 + '"\n')
+def test_os_support_window(text: str) -> None:
+    got = system.support_end(parse_os_release(text), system.os_eol_table())
+    assert got["end"] is None or isinstance(got["end"], str)
+
+
+def test_firewalld_zone_entity_bomb_is_refused_quickly() -> None:
+    """Nested entities (billion laughs) in a zone file: expat refuses them; the built-in zone is used."""
+    entities = '<!ENTITY a0 "lol">' + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10))
+    zone = f'<?xml version="1.0"?><!DOCTYPE zone [{entities}]><zone target="&a9;"/>'
+    ctx = context(MemTransport({"/etc/firewalld/firewalld.conf": "DefaultZone=public\n",
+                                "/etc/firewalld/zones/public.xml": zone}, live=False))
+    got: list[tuple[str | None, int | None, str]] = []
+    assert timed(lambda: got.append(system._firewalld_zone(ctx))) < 2
+    assert got[0][2] == "firewalld built-in zone public"
