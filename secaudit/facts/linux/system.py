@@ -11,6 +11,7 @@ import posixpath
 import re
 import shlex
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import cache
@@ -23,6 +24,7 @@ from secaudit.facts.model import FirewallTable, SystemTable
 from secaudit.facts.registry import collector, rfc3339
 from secaudit.fsutil import TooLarge, gunzip_capped
 from secaudit.transport.base import CommandFailed, CommandResult, FactUnavailable, NotFound, PermissionDenied
+from secaudit.transport.base import TooLarge as FactTooLarge
 
 CMD_TIMEOUT = 3.0
 UNIT_DIRS = ("/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
@@ -139,6 +141,14 @@ class Chain:
 
 _FAMILIES = ("ip", "ip6", "inet", "arp", "bridge", "netdev")
 _NFT_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|\n|[{};]|[^\s{};"]+')
+# Budgets of one ruleset, includes and all: past one, the firewall is unknown, never half-read.
+NFT_MAX_FILES = 50  # included files (nft itself stops at 16 levels of nesting)
+NFT_MAX_TOKENS = 4_000_000  # about what one 4 MiB file can hold; a few seconds of parsing
+NFT_MAX_CHARS = 32 << 20  # text of the statements, variables expanded
+
+
+class RulesetTooLarge(FactTooLarge):
+    """An nftables ruleset past a budget (the caller records the firewall as unknown)."""
 
 
 def _unquote(word: str) -> str:
@@ -180,17 +190,26 @@ class _NftParser:
         self.ctx = ctx
         self.chains: dict[tuple[str, str, str], Chain] = {}
         self.defines: dict[str, str] = {}
-        self.sources: list[str] = []
+        self.files = 0  # included files read
+        self.tokens = 0
+        self.chars = 0  # text put into statements, `define`s expanded
 
     def parse(self, text: str, source: str) -> list[Chain]:
-        tokens = self._tokens(text, source)
+        # Tokens are streamed, an included file's ahead of the rest of its includer: memory stays
+        # the size of one statement, however many files are included.
+        stack: list[Iterator[tuple[str, str]]] = [self._tokens(text, source)]
         frames: list[tuple[str, Any]] = []
         stmt: list[str] = []
         origin = source
-        i = 0
-        while i < len(tokens):
-            tok, where = tokens[i]
-            i += 1
+        while stack:
+            item = next(stack[-1], None)
+            if item is None:
+                stack.pop()
+                continue
+            tok, where = item
+            self.tokens += 1
+            if self.tokens > NFT_MAX_TOKENS:
+                raise RulesetTooLarge(f"{source}: nftables ruleset of more than {NFT_MAX_TOKENS} words")
             top = frames[-1][0] if frames else None
             if tok == "{":
                 if top in ("chain", "anon"):
@@ -204,36 +223,41 @@ class _NftParser:
                     frames.pop()
                     stmt.append("}")
                     continue
-                tokens[i:i] = self._flush(stmt, frames, origin)
+                stack.extend(self._flush(stmt, frames, origin))
                 stmt = []
                 if frames:
                     frames.pop()
             elif tok in (";", "\n"):
                 if top == "anon":
                     continue
-                tokens[i:i] = self._flush(stmt, frames, origin)
+                stack.extend(self._flush(stmt, frames, origin))
                 stmt = []
             else:
                 if not stmt:
                     origin = where
-                stmt.append(self.defines.get(tok[1:], tok) if tok.startswith("$") else tok)
-        tokens[i:i] = self._flush(stmt, frames, origin)
+                word = self.defines.get(tok[1:], tok) if tok.startswith("$") else tok
+                self.chars += len(word)
+                if self.chars > NFT_MAX_CHARS:  # a `define` of two earlier ones doubles at each level
+                    raise RulesetTooLarge(f"{source}: nftables ruleset of more than {NFT_MAX_CHARS >> 20} MiB once "
+                                   "variables are expanded")
+                stmt.append(word)
+        self._flush(stmt, frames, origin)  # every file ends with a newline: normally nothing is left
         return list(self.chains.values())
 
-    def _tokens(self, text: str, source: str, depth: int = 0) -> list[tuple[str, str]]:
+    @staticmethod
+    def _tokens(text: str, source: str) -> Iterator[tuple[str, str]]:
         text = re.sub(r"\\\n", " ", text)
-        out: list[tuple[str, str]] = []
         line = 1
+        where = f"{source}:1"
         for m in _NFT_TOKEN.finditer(text):
             tok = m.group(0)
             if tok == "\n":
-                out.append((tok, f"{source}:{line}"))
+                yield tok, where
                 line += 1
+                where = f"{source}:{line}"
             elif not tok.startswith("#"):
-                out.append((tok, f"{source}:{line}"))
-        out.append(("\n", f"{source}:{line}"))
-        self.sources.append(source)
-        return out
+                yield tok, where
+        yield "\n", where
 
     def _chain(self, family: str, table: str, name: str, where: str) -> Chain:
         key = (family, table, name)
@@ -263,8 +287,9 @@ class _NftParser:
             return ("chain", self._chain(family, table, _unquote(words[1]), where))
         return ("other", None)
 
-    def _flush(self, stmt: list[str], frames: list[tuple[str, Any]], where: str) -> list[tuple[str, str]]:
-        """Apply a statement; returns tokens to splice in (for `include`)."""
+    def _flush(self, stmt: list[str], frames: list[tuple[str, Any]],
+               where: str) -> list[Iterator[tuple[str, str]]]:
+        """Apply a statement; returns the tokens of included files, to be read next."""
         if not stmt:
             return []
         top, obj = frames[-1] if frames else (None, None)
@@ -329,21 +354,27 @@ class _NftParser:
                 chain.rules.append(" ".join(body))
                 chain.final = _nft_final(body)
 
-    def _include(self, pattern: str) -> list[tuple[str, str]]:
-        if self.ctx is None or len(self.sources) > 50:
+    def _include(self, pattern: str) -> list[Iterator[tuple[str, str]]]:
+        if self.ctx is None:
             return []
         if not pattern.startswith("/"):
             pattern = posixpath.join("/etc", pattern)
         directory, base = posixpath.split(pattern)
         names = [n for n in self.ctx.list_dir(directory) if fnmatch.fnmatch(n, base)] \
             if any(c in base for c in "*?[") else [base]
-        out: list[tuple[str, str]] = []
-        for name in sorted(names):
-            path = posixpath.join(directory, name)
-            text = self.ctx.read_text(path)
-            if text is not None:
-                out.extend(self._tokens(text, path))
-        return out
+        ctx = self.ctx
+
+        def files() -> Iterator[tuple[str, str]]:  # each file read when its turn comes
+            for name in sorted(names):
+                path = posixpath.join(directory, name)
+                self.files += 1
+                if self.files > NFT_MAX_FILES:  # a file that includes itself, or each other
+                    raise RulesetTooLarge(f"{path}: more than {NFT_MAX_FILES} nftables files included")
+                text = ctx.read_text(path)
+                if text is not None:
+                    yield from self._tokens(text, path)
+
+        return [files()]
 
 
 def parse_nft_text(text: str, source: str, ctx: FactContext | None = None) -> list[Chain]:
