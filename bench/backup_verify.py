@@ -159,7 +159,7 @@ def driver(data: str, manifest: str, mode: str, only: str) -> None:
     listing = list_files(LocalTransport(), bset, sniff=False)
     listing.manifests = [f"{data}/{m}" for m in manifest.split(",") if m]
     started = time.perf_counter()
-    run = verify_set(bset, listing, {}, Allowance(None, None), int(time.time()))
+    run = verify_set(bset, listing, {}, {}, Allowance(None, None), int(time.time()))
     seconds = time.perf_counter() - started
     print(json.dumps({"bytes": run.bytes_verified, "seconds": seconds, "errors": len(run.errors),
                       "methods": sorted(run.methods)}))
