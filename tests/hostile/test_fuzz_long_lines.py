@@ -84,6 +84,10 @@ CASES: dict[str, Callable[[], object]] = {
     "apt comment blocks": lambda: _apt("/*" * (N // 2)),
     "apt quotes": lambda: _apt('"' + "a" * N),
     "apt scopes": lambda: _apt("a { " * (N // 4)),
+    # each #clear scanned every key; each statement joined the whole scope again (minutes at 1 MiB)
+    "apt clears": lambda: _apt("".join(f'k{i} "1";' for i in range(N // 10)) + "#clear x;" * (N // 10)),
+    "apt deep scope statements": lambda: _apt("a { " * (N // 8) + "x 1;" * (N // 8)),
+    "apt long scope name": lambda: _apt("a" * (N // 2) + " { " + "x 1;" * (N // 8)),
     "apt history": lambda: system.parse_apt_history("Commandline: " + "-o " * (N // 3), "h"),
     "updates-available": lambda: system.parse_updates_available("1" * N + " updates can be applied immediately."),
     "apt interval": lambda: system._interval_on("1" * N + "x"),

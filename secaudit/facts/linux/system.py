@@ -748,45 +748,86 @@ def _strip_apt_comments(text: str) -> list[tuple[int, str]]:
 
 def parse_apt_conf(text: str, source: str, into: dict[str, tuple[str, str]]) -> None:
     """Apply one apt.conf file to `into` (lower-case key -> (value, file:line)). Scopes nest with
-    `Tag { ... };`, values are `Tag "value";`, keys are case-insensitive, later values win."""
-    scope: list[str] = []
+    `Tag { ... };`, values are `Tag "value";`, keys are case-insensitive, later values win.
+
+    Linear in the file: each scope's key prefix is built once, keys longer than APT_MAX_KEY are not
+    kept (the keys looked up are short), and `#clear` is applied once at the end of the file."""
+    scope: list[tuple[str, str | None]] = []  # (name, key prefix of the scope; None: too long to keep)
     words: list[tuple[str, int]] = []
+    state = _AptFile(source, into)
     for lineno, line in _strip_apt_comments(text):
         for tok in _APT_TOKEN.findall(line):
             if tok == "{":
-                if words:
-                    scope.append(words[0][0].strip('"'))
-                else:
-                    scope.append("")
+                name = words[0][0].strip('"') if words else ""
+                parent = scope[-1][1] if scope else ""
+                scope.append((name, _apt_join(parent, name)))
                 words = []
             elif tok == "}":
                 words = []
                 if scope:
                     scope.pop()
             elif tok == ";":
-                _apt_statement(words, scope, source, into)
+                state.statement(words, scope)
                 words = []
             else:
                 words.append((tok, lineno))
     if words:
-        _apt_statement(words, scope, source, into)
+        state.statement(words, scope)
+    state.apply_clears()
 
 
-def _apt_statement(words: list[tuple[str, int]], scope: list[str], source: str,
-                   into: dict[str, tuple[str, str]]) -> None:
-    if not words:
-        return
-    first, lineno = words[0]
-    if first == "#clear":
-        for w, _ in words[1:]:
-            prefix = "::".join([*scope, w.strip('"')]).lower()
-            for key in [k for k in into if k == prefix or k.startswith(prefix + "::")]:
-                del into[key]
-        return
-    if first == "#include" or len(words) < 2 or first.startswith('"'):
-        return  # includes are rare in apt.conf.d; list items have no key
-    key = "::".join([s for s in scope if s] + [first]).lower()
-    into[key] = (words[1][0].strip('"'), f"{source}:{lineno}")
+APT_MAX_KEY = 1024
+
+
+def _apt_join(prefix: str | None, name: str) -> str | None:
+    """`prefix::name` (an empty name adds nothing), or None when it would pass APT_MAX_KEY."""
+    if prefix is None or len(prefix) + len(name) + 2 > APT_MAX_KEY:
+        return None
+    return (f"{prefix}::{name}" if prefix else name) if name else prefix
+
+
+class _AptFile:
+    def __init__(self, source: str, into: dict[str, tuple[str, str]]) -> None:
+        self.source, self.into = source, into
+        self.step = 0
+        self.set_at: dict[str, int] = {}  # key -> step of its last value in this file
+        self.cleared: dict[str, int] = {}  # #clear prefix -> step of its last #clear
+
+    def statement(self, words: list[tuple[str, int]], scope: list[tuple[str, str | None]]) -> None:
+        if not words:
+            return
+        self.step += 1
+        first, lineno = words[0]
+        prefix = scope[-1][1] if scope else ""
+        if first == "#clear":
+            if any(not name for name, _ in scope):
+                return  # inside an anonymous scope the prefix has an empty part: it matches no key
+            for w, _ in words[1:]:
+                key = _apt_join(prefix, w.strip('"'))
+                if key is not None:
+                    self.cleared[key.lower()] = self.step
+            return
+        if first == "#include" or len(words) < 2 or first.startswith('"'):
+            return  # includes are rare in apt.conf.d; list items have no key
+        key = _apt_join(prefix, first)
+        if key is not None:
+            key = key.lower()
+            self.into[key] = (words[1][0].strip('"'), f"{self.source}:{lineno}")
+            self.set_at[key] = self.step
+
+    def apply_clears(self) -> None:
+        """Drop every key set before a later #clear of itself or of a prefix ending at a `::`."""
+        if not self.cleared:
+            return
+        for key in list(self.into):
+            born = self.set_at.get(key, 0)
+            ends = [len(key)]
+            at = key.find("::")
+            while at >= 0:
+                ends.append(at)
+                at = key.find("::", at + 1)
+            if any(self.cleared.get(key[:end], -1) > born for end in ends):
+                del self.into[key]
 
 
 def apt_config(ctx: FactContext) -> dict[str, tuple[str, str]]:
