@@ -306,3 +306,17 @@ def test_software_collector(data: st.DataObject) -> None:
     }
     commands = {shlex.join(["rpm", "-qa", "--qf", inventory.RPM_QF]): draw(mutated((RPM_QA,)))}
     collect_one(inventory.collect_software, MemTransport(files, commands, live=draw(st.booleans())))
+
+
+def test_package_count_is_bounded(monkeypatch: Any) -> None:
+    """A 64 MiB database of 13-byte stanzas was five million rows (gigabytes): past the bound the
+    package list is unknown, never an exhausted agent."""
+    monkeypatch.setattr(inventory, "MAX_PACKAGES", 1000)
+    stanzas = "".join(f"Package: p{i}\nStatus: install ok installed\nVersion: 1\n\n" for i in range(1001))
+    files: dict[str, str | bytes] = {"/var/lib/dpkg/status": stanzas, "/var/lib/rpm/rpmdb.sqlite": b""}
+    commands = {shlex.join(["rpm", "-qa", "--qf", inventory.RPM_QF]): "a\tb\n" * 1001}
+    ctx = context(MemTransport(files, commands))
+    inventory.collect_software(ctx)
+    assert ctx.snapshot.unknown["software.dpkg"]["code"] == "too_large"
+    assert ctx.snapshot.unknown["software.rpm"]["code"] == "too_large"
+    assert ctx.snapshot.unknown["software"]["code"] == "too_large"

@@ -370,3 +370,9 @@ def test_nft_include_loop_makes_the_firewall_unknown() -> None:
              f"{ENABLED}/nftables.service": ""}
     snap = collect(MemTransport(files, live=False), AgentConfig(), only={"firewall"})
     assert snap.unknown["firewall"]["code"] == "too_large"
+
+
+def test_apt_history_entries_are_bounded(monkeypatch: Any) -> None:
+    monkeypatch.setattr(system, "APT_MAX_ENTRIES", 10)
+    with pytest.raises(ValueError):
+        parse_apt_history("Start-Date: 2026-11-10  08:00:01\n\n" * 11, "h")

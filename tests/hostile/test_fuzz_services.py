@@ -8,6 +8,7 @@ import json
 import shlex
 from typing import Any
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -229,3 +230,18 @@ def test_antivirus_collector(data: st.DataObject) -> None:
         "/proc/1/comm": "systemd\n", "/proc/70/comm": draw(st.sampled_from(["clamonacc\n", "clamd\n"])),
     }
     collect_one(antivirus.collect_antivirus, MemTransport(files, live=draw(st.booleans())))
+
+
+def test_socket_counts_are_bounded(monkeypatch: Any) -> None:
+    """`ss` or `find` output of 64 MiB was millions of rows; past the bound: unknown, with the reason."""
+    monkeypatch.setattr(ports, "MAX_SOCKETS", 100)
+    monkeypatch.setattr(ports, "MAX_FDS", 100)
+    ss = "".join(f"tcp LISTEN 0 1 10.0.0.1:{i} 0.0.0.0:*\n" for i in range(1, 102))
+    fds = "".join(f"/proc/1/fd/{i} socket:[{i}]\n" for i in range(102))
+    ctx = context(MemTransport({}, {"ss -H -tulpne": ss}))
+    with pytest.raises(FactUnavailable):  # the registry records the table as too_large
+        ports.collect_listening_ports(ctx)
+    ctx = context(MemTransport({"/proc/net/tcp": PROC_TCP}, {shlex.join(ports.FIND_ARGV): fds}))
+    ports.collect_listening_ports(ctx)
+    assert ctx.snapshot.tables["listening_ports"]  # the sockets; their processes unknown
+    assert ctx.snapshot.unknown["listening_ports.process"]["code"] == "too_large"

@@ -18,7 +18,7 @@ from typing import Any
 
 from secaudit import limits
 from secaudit.facts.context import FactContext
-from secaudit.facts.linux.inventory import LAST_TIME, uint, zone_from_tzif
+from secaudit.facts.linux.inventory import LAST_TIME, MAX_PACKAGES, uint, zone_from_tzif
 from secaudit.facts.linux.procs import Proc, ProcTable, process_table
 from secaudit.facts.model import AntivirusRow
 from secaudit.facts.registry import collector, rfc3339
@@ -70,6 +70,10 @@ def _dpkg_installed(ctx: FactContext) -> dict[str, str] | None:
         if not line.strip():
             if name and status.split()[-1:] == ["installed"]:
                 out[name] = version
+                if len(out) > MAX_PACKAGES:  # see inventory.MAX_PACKAGES
+                    ctx.unknown("antivirus.packages", "too_large",
+                                f"/var/lib/dpkg/status: more than {MAX_PACKAGES} packages")
+                    return None
             name = version = status = ""
         elif line.startswith("Package:"):
             name = line[8:].strip()

@@ -937,8 +937,18 @@ class DpkgPackage:
     line: int  # line of the stanza's first field
 
 
+# Real systems have a few thousand packages. A 64 MiB database of 13-byte stanzas would be five million
+# (gigabytes of rows): past this the package list is unknown rather than the agent out of memory.
+MAX_PACKAGES = 100_000
+
+
+class TooManyPackages(ValueError):
+    pass
+
+
 def parse_dpkg_status(text: str) -> list[DpkgPackage]:
-    """Every stanza of a dpkg status file (all states). Fast: only the fields we keep are split."""
+    """Every stanza of a dpkg status file (all states). Fast: only the fields we keep are split.
+    TooManyPackages past MAX_PACKAGES."""
     out: list[DpkgPackage] = []
     name = version = arch = maint = status = ""
     start = 0
@@ -951,6 +961,8 @@ def parse_dpkg_status(text: str) -> list[DpkgPackage]:
         if first == "":
             if name:
                 out.append(DpkgPackage(name, version, arch, maint, status.rpartition(" ")[2], start))
+                if len(out) > MAX_PACKAGES:
+                    raise TooManyPackages(f"{DPKG_STATUS}: more than {MAX_PACKAGES} packages")
             name = version = arch = maint = status = ""
             start = 0
             continue
@@ -979,7 +991,11 @@ def dpkg_packages(ctx: FactContext) -> list[DpkgPackage]:
     """Parsed /var/lib/dpkg/status, shared between collectors."""
     def compute() -> list[DpkgPackage]:
         text = ctx.read_text(DPKG_STATUS, unknown_key="software.dpkg", cap=limits.PACKAGE_DB)
-        return parse_dpkg_status(text) if text else []
+        try:
+            return parse_dpkg_status(text) if text else []
+        except TooManyPackages as exc:
+            ctx.unknown("software.dpkg", "too_large", str(exc))
+            return []
     return ctx.memo("inventory.dpkg_status", compute)
 
 
@@ -993,6 +1009,8 @@ def parse_rpm_qa(text: str) -> list[dict[str, Any]]:
         rows.append({"name": parts[0], "version": parts[1], "arch": parts[3] if len(parts) > 3 else None,
                      "publisher": None if vendor in ("", "(none)") else vendor,
                      "manager": "rpm", "source": "rpm -qa"})
+        if len(rows) > MAX_PACKAGES:
+            raise TooManyPackages(f"rpm -qa: more than {MAX_PACKAGES} packages")
     return rows
 
 
@@ -1011,7 +1029,11 @@ def _rpm(ctx: FactContext) -> list[dict[str, Any]] | None:
     if res.rc != 0:
         ctx.unknown("software.rpm", "command_failed", f"rpm -qa: {res.stderr.strip()[:200]}")
         return None
-    return parse_rpm_qa(res.stdout)
+    try:
+        return parse_rpm_qa(res.stdout)
+    except TooManyPackages as exc:
+        ctx.unknown("software.rpm", "too_large", str(exc))
+        return None
 
 
 # The value: non-blank, non-quote characters with single runs of blanks between them, so that no two

@@ -19,7 +19,7 @@ from secaudit.facts.context import FactContext
 from secaudit.facts.linux.etcfiles import uid_names
 from secaudit.facts.model import PortRow
 from secaudit.facts.registry import collector
-from secaudit.transport.base import CommandFailed, FactUnavailable, NotFound, PermissionDenied
+from secaudit.transport.base import CommandFailed, FactUnavailable, NotFound, PermissionDenied, TooLarge
 
 PROC_NET = (
     ("tcp", "ipv4", "/proc/net/tcp"),
@@ -35,6 +35,9 @@ FIND_ARGV = ["find", "/proc", "-mindepth", "1", "-maxdepth", "3",
              "(", "-path", "/proc/[0-9]*/task", "-o", "-path", "/proc/[0-9]*/net", ")", "-prune",
              "-o", "-path", "/proc/[0-9]*/fd/*", "-lname", "socket:*", "-printf", "%p %l\\n"]
 CMD_TIMEOUT = 3.0
+# Command output may be 64 MiB: as rows, tens of times that. Past these the parser raises TooLarge.
+MAX_SOCKETS = 100_000  # listening sockets in `ss` output
+MAX_FDS = 1_000_000  # socket descriptors in the /proc/*/fd listing
 
 
 @dataclass
@@ -97,6 +100,8 @@ def parse_fd_listing(text: str) -> dict[int, int]:
         pid, inode = int(m.group(1)), int(m.group(2))
         if inode not in owners or pid < owners[inode]:
             owners[inode] = pid
+            if len(owners) > MAX_FDS:
+                raise TooLarge(f"find /proc: more than {MAX_FDS} sockets")
     return owners
 
 
@@ -145,6 +150,8 @@ def parse_ss(text: str, source: str = "ss -H -tulpne") -> list[Socket]:
         out.append(Socket(proto, family, host, port, uid,
                           int(inode_m.group(1)) if inode_m and inode_m.group(1) != "0" else None,
                           f"{source}:{lineno}", pid, process))
+        if len(out) > MAX_SOCKETS:
+            raise TooLarge(f"{source}: more than {MAX_SOCKETS} listening sockets")
     return out
 
 
@@ -222,16 +229,19 @@ def _attach_owners(ctx: FactContext, sockets: list[Socket]) -> FactUnavailable |
     """Fill pid/process from a /proc/*/fd listing, or from `ss -p`; the reason when neither works."""
     text, problem = _run(ctx, FIND_ARGV)
     owners: dict[int, tuple[int, str | None]] = {}
-    if text is not None:
-        for inode, pid in parse_fd_listing(text).items():
-            owners[inode] = (pid, None)
-    else:
-        ss_text, ss_problem = _run(ctx, SS_ARGV)
-        if ss_text is None:
-            return problem if problem and problem.code != "not_found" else ss_problem
-        for s in parse_ss(ss_text):
-            if s.inode is not None and s.pid is not None:
-                owners[s.inode] = (s.pid, s.process)
+    try:
+        if text is not None:
+            for inode, pid in parse_fd_listing(text).items():
+                owners[inode] = (pid, None)
+        else:
+            ss_text, ss_problem = _run(ctx, SS_ARGV)
+            if ss_text is None:
+                return problem if problem and problem.code != "not_found" else ss_problem
+            for s in parse_ss(ss_text):
+                if s.inode is not None and s.pid is not None:
+                    owners[s.inode] = (s.pid, s.process)
+    except TooLarge as exc:  # the sockets are known; their processes are not
+        return exc
     comms: dict[int, str | None] = {}
     for sock in sockets:
         if sock.inode is None or sock.inode not in owners:

@@ -949,9 +949,13 @@ def _is_update_run(commandline: str | None) -> bool:
     return verb not in _APT_NON_UPDATE
 
 
+APT_MAX_ENTRIES = 200_000  # a year of hourly runs is 9,000; a 64 MiB log of 15-byte entries is millions
+
+
 def parse_apt_history(text: str, source: str) -> list[tuple[str, bool, str]]:
     """Entries of apt's history.log as (local end time 'YYYY-MM-DD HH:MM:SS', update run?, file:line).
-    Entries are separated by blank lines; an interrupted one has no End-Date (Start-Date is used)."""
+    Entries are separated by blank lines; an interrupted one has no End-Date (Start-Date is used).
+    ValueError past APT_MAX_ENTRIES."""
     out: list[tuple[str, bool, str]] = []
     start: str | None = None
     end: str | None = None
@@ -964,6 +968,8 @@ def parse_apt_history(text: str, source: str) -> list[tuple[str, bool, str]]:
             if stamp:
                 out.append((" ".join(stamp.split()), upgraded and _is_update_run(commandline),
                             f"{source}:{line_at}"))
+                if len(out) > APT_MAX_ENTRIES:
+                    raise ValueError(f"{source}: more than {APT_MAX_ENTRIES} entries")
             start = end = commandline = None
             upgraded = False
             continue
@@ -1036,7 +1042,10 @@ def _last_update(ctx: FactContext) -> tuple[str | None, str | None]:
             text = _read_log(ctx, path)
             if text is None:
                 continue
-            entries = parse_apt_history(text, path)
+            try:
+                entries = parse_apt_history(text, path)
+            except ValueError:
+                continue  # not a log apt wrote: as if unreadable (an older file may still tell)
             ups = [e for e in entries if e[1]]
             zone = zone or local_zone(ctx)
             if ups:
