@@ -554,6 +554,8 @@ def _with_prefix(addr: str, prefix: Any) -> str:
 def parse_ip_json(text: str) -> dict[str, dict[str, Any]]:
     """`ip -j addr` output -> {name: {mac, ipv4[], ipv6[], up, operstate, link_type}}. ValueError when
     it is not JSON; values of an unexpected type are left out."""
+    if len(text) > limits.CONFIG_FILE:  # as objects, JSON takes tens of times its size
+        raise ValueError(f"output larger than {limits.mib(limits.CONFIG_FILE)}")
     try:
         data = json.loads(text or "[]")
     except RecursionError:

@@ -386,6 +386,8 @@ def parse_nft_json(text: str, source: str = "nft -j list ruleset") -> list[Chain
     asks for the text form); objects of an unexpected shape inside are skipped."""
     import json
 
+    if len(text) > NFT_MAX_CHARS // 2:  # as objects, JSON takes tens of times its size; the text form streams
+        raise ValueError("nft JSON output too large")
     try:
         data = json.loads(text)
         items = data.get("nftables", []) if isinstance(data, dict) else None
