@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from secaudit import __version__
@@ -39,8 +39,16 @@ def collector(name: str, tables: tuple[str, ...], family: str = "linux", timeout
     return register
 
 
+# Times outside what RFC 3339 can write (a file touched to year 30000 in an image) are pinned to its ends.
+_FIRST, _LAST = -62135596800, 253402300799  # 0001-01-01T00:00:00Z, 9999-12-31T23:59:59Z
+
+
 def rfc3339(ts: float) -> str:
-    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if ts != ts:  # NaN
+        ts = 0
+    seconds = int(min(max(ts, _FIRST), _LAST))
+    t = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
 
 
 def _run_one(col: Collector, ctx: FactContext) -> None:

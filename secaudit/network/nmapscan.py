@@ -191,16 +191,28 @@ def run(hosts: Sequence[str], args: Sequence[str], timeout: int) -> ScanRun:
         raise NmapError(f"nmap chạy quá {timeout} giây và đã bị dừng.",
                         f"nmap ran longer than {timeout} seconds and was stopped.") from None
     except nmap.PortScannerError as exc:
-        msg = str(exc).strip().replace("\n", " ")
+        msg = str(exc).strip().replace("\n", " ")[:300]
         raise NmapError(f"nmap báo lỗi: {msg}", f"nmap failed: {msg}") from None
+    except Exception as exc:  # python-nmap's XML analysis on output shaped by what the devices answered
+        raise _unreadable(exc) from None
     elapsed = int((time.monotonic() - started) * 1000)
     xml = scanner.get_nmap_last_output()
-    run_ = ScanRun(parse(result, xml), str(result.get("nmap", {}).get("command_line", "")), elapsed,
-                   _version(scanner))
+    try:
+        found = parse(result, xml)
+    except NmapError:
+        raise
+    except Exception as exc:
+        raise _unreadable(exc) from None
+    run_ = ScanRun(found, str(result.get("nmap", {}).get("command_line", "")), elapsed, _version(scanner))
     warning = result.get("nmap", {}).get("scaninfo", {}).get("warning")
     if warning:
         run_.warnings = [w for w in (warning if isinstance(warning, list) else [warning]) if w]
     return run_
+
+
+def _unreadable(exc: Exception) -> NmapError:
+    return NmapError(f"Không đọc được kết quả của nmap ({type(exc).__name__}).",
+                     f"nmap's output could not be read ({type(exc).__name__}).")
 
 
 def _version(scanner: Any) -> str:

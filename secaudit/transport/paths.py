@@ -6,7 +6,8 @@ import fnmatch
 import posixpath
 import re
 
-from secaudit.transport.base import FactUnavailable, Transport
+from secaudit import limits
+from secaudit.transport.base import FactUnavailable, TooLarge, Transport
 
 _MAGIC = re.compile(r"[*?\[]")
 
@@ -38,6 +39,8 @@ def expand_glob(transport: Transport, pattern: str) -> list[str]:
                     continue  # glob(3): a leading dot must be matched explicitly
                 if fnmatch.fnmatchcase(name, part):
                     nxt.append(posixpath.join(base, name))
+        if len(nxt) > limits.DIR_ENTRIES:  # a pattern like /*/*/*/* over a whole image
+            raise TooLarge(f"{pattern} (more than {limits.DIR_ENTRIES} matches)")
         found = nxt if last else [p for p in nxt if _is_dir(transport, p)]
     # like glob(3): a literal path is returned only if it exists
     return sorted(p for p in found if transport.exists(p))

@@ -213,3 +213,48 @@ def test_hostile_recording_file(tmp_path: Path, make: Any) -> None:
                           timeout=60, check=False)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert ("not a regular file" in proc.stderr) or ("larger than" in proc.stderr), proc.stderr
+
+
+# -- left-overs the fuzzing pointed at ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("ts", "text"), [
+    (1e20, "9999-12-31T23:59:59Z"), (-1e20, "0001-01-01T00:00:00Z"),
+    (float("inf"), "9999-12-31T23:59:59Z"), (float("nan"), "1970-01-01T00:00:00Z")])
+def test_times_out_of_range_are_pinned_not_raised(ts: float, text: str) -> None:
+    from secaudit.facts.registry import rfc3339
+
+    assert rfc3339(ts) == text
+
+
+def test_a_glob_over_a_whole_image_is_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from secaudit.transport.paths import expand_glob
+
+    for i in range(30):
+        (tmp_path / f"d{i}").mkdir()
+        for j in range(30):
+            (tmp_path / f"d{i}" / f"f{j}").write_text("")
+    monkeypatch.setattr(limits, "DIR_ENTRIES", 500)
+    with pytest.raises(TooLarge):
+        expand_glob(RootTransport(str(tmp_path)), "/*/*")
+    assert len(expand_glob(RootTransport(str(tmp_path)), "/d1/*")) == 30
+
+
+def test_a_batch_read_answered_with_garbage_is_unknown_per_file() -> None:
+    from tests.unit.test_ssh_transport import Fake
+
+    tr = Fake({}, commands={"base64 -w0": (0, b"+not*base64!\n+aGk=\n", b"")})
+    got = tr.read_many(["/proc/1/comm", "/proc/2/comm"])
+    assert isinstance(got["/proc/1/comm"], FactUnavailable) and got["/proc/2/comm"] == b"hi"
+
+
+def test_nmap_output_python_nmap_cannot_analyse_is_one_sentence(monkeypatch: pytest.MonkeyPatch) -> None:
+    from secaudit.network import nmapscan
+
+    class Broken:
+        def scan(self, **_: object) -> object:
+            raise AttributeError("'NoneType' object has no attribute 'get'")
+
+    monkeypatch.setattr(nmapscan, "_scanner", lambda: Broken())
+    with pytest.raises(nmapscan.NmapError) as info:
+        nmapscan.run(["10.0.0.1"], ["-sT"], 10)
+    assert info.value.en == "nmap's output could not be read (AttributeError)."
