@@ -52,7 +52,10 @@ def build_policy(data: Any, extra: list[dict[str, Any]] | None = None) -> dict[t
         entry = {"service": str(svc["service"]), "category": svc["category"],
                  "label": {"vi": cat["vi"], "en": cat["en"]},
                  "verdicts": {"exposed": cat["exposed"], "loopback": cat["loopback"]}}
-        for spec in svc.get("ports") or []:
+        specs = svc.get("ports") or []
+        if not isinstance(specs, list):  # "22" would be read character by character
+            raise PolicyError(f"{where}: ports must be a list such as [22] or [\"5900-5910\"]")
+        for spec in specs:
             for port in _port_range(spec, where):
                 for pr in protos:
                     out[(pr, port)] = entry  # later entries (params) override the shipped ones

@@ -106,6 +106,8 @@ BAD_PARAMS = [
      "extra_services[0]", "invalid entry"),
     ('[params."ports.risky_services"]\nextra_services = [{ service = "x", category = "database", '
      'ports = ["99999"] }]\n', "extra_services[0]", "out of range"),
+    ('[params."ports.risky_services"]\nextra_services = [{ service = "x", category = "database", '
+     'ports = "22" }]\n', "extra_services[0]", "ports must be a list"),
 ]
 
 
