@@ -14,17 +14,14 @@ Directories are derived from file paths. A command that was not recorded is "not
 
 from __future__ import annotations
 
-import json
 import posixpath
 import shlex
 import stat as stat_mod
 from pathlib import Path
 from typing import Any
 
-from secaudit import limits
+from secaudit import inputs, limits
 from secaudit.errors import SecauditError
-from secaudit.fsutil import TooLarge as FileTooLarge
-from secaudit.fsutil import read_capped
 from secaudit.transport.base import CommandResult, NotFound, NotRegular, PermissionDenied, StatResult, TooLarge
 
 SCHEMA = "secaudit.recording/v1"
@@ -87,17 +84,9 @@ class ReplayTransport:
     @classmethod
     def load(cls, path: str | Path) -> ReplayTransport:
         try:
-            data = json.loads(read_capped(path, limits.RECORDING).decode("utf-8"))
-        except FileTooLarge:
-            raise SecauditError(
-                f"Bản ghi {path} lớn hơn {limits.mib(limits.RECORDING)}: không đọc.",
-                f"Recording {path} is larger than {limits.mib(limits.RECORDING)}: not read.") from None
-        except OSError as exc:
-            raise SecauditError(f"Không đọc được bản ghi {path}: {exc.strerror}.",
-                                f"Cannot read recording {path}: {exc.strerror}.") from None
-        except (ValueError, RecursionError):
-            raise SecauditError(f"Bản ghi {path} không phải JSON hợp lệ.",
-                                f"Recording {path} is not valid JSON.") from None
+            data = inputs.load_json(path, limits.RECORDING, "recording")
+        except FileNotFoundError:
+            raise inputs.missing(SecauditError, "recording", path) from None
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             raise SecauditError(
                 f"{path} không phải bản ghi {SCHEMA}.", f"{path} is not a {SCHEMA} recording."
