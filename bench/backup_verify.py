@@ -148,10 +148,10 @@ def timed(argv: list[str], cwd: Path | None = None, env: dict[str, str] | None =
 
 def driver(data: str, manifest: str, mode: str, only: str) -> None:
     """Child process: secaudit's integrity pass over the dataset (no drill, no report)."""
-    from secaudit.agent.config import BackupSet
     from secaudit.backup.budget import Allowance
     from secaudit.backup.filesets import verify_set
     from secaudit.backup.sets import list_files
+    from secaudit.config import BackupSet
     from secaudit.transport.local import LocalTransport
 
     pattern = f"{data}/{only}" if only else data

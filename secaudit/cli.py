@@ -178,7 +178,7 @@ def audit(config_path: str | None, root: str | None, replay: str | None, playboo
           known_hosts: str | None, identity: str | None, sudo: bool, connect_timeout: float) -> None:
     """Kiểm tra máy này (hoặc máy khác qua SSH) theo kế hoạch / audit this machine (or others over SSH)."""
     from secaudit import playbook as pb
-    from secaudit.agent.config import load_config
+    from secaudit.config import load_config
     from secaudit.facts import collect
 
     lg = _lang(lang)
@@ -215,7 +215,7 @@ def not_a_system(snapshot: Any, where: str, lang: str) -> bool:
 @lang_option
 def facts(config_path: str | None, root: str | None, replay: str | None, output: str, lang: str | None) -> None:
     """Thu thập dữ kiện (không đánh giá) / collect facts only."""
-    from secaudit.agent.config import load_config
+    from secaudit.config import load_config
     from secaudit.facts import collect
 
     config = load_config(config_path)
@@ -250,7 +250,7 @@ def facts(config_path: str | None, root: str | None, replay: str | None, output:
 def evaluate(facts_path: str, config_path: str | None, playbook: str | None, lang: str | None,
              fmt: str, output: str | None, verbose: bool) -> None:
     """Đánh giá một ảnh chụp dữ kiện / evaluate a recorded snapshot."""
-    from secaudit.agent.config import load_config
+    from secaudit.config import load_config
     from secaudit.facts.model import Snapshot
 
     config = load_config(config_path)

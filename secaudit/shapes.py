@@ -13,9 +13,11 @@ import re
 import types
 import typing
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+from secaudit.timefmt import parse_rfc3339
 
 RFC3339 = "rfc3339"  # 2026-01-31T08:00:00Z, as every time in a snapshot
 DATE = "date"  # 2026-01-31
@@ -46,7 +48,7 @@ _FORMATS = {RFC3339: ("thời điểm dạng 2026-01-31T08:00:00Z", "a time such
 def _format_ok(fmt: str, value: str) -> bool:
     try:
         if fmt == RFC3339:
-            datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+            parse_rfc3339(value)
         elif fmt == DATE:
             date.fromisoformat(value)
         elif fmt == OCTAL:

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from secaudit.agent.config import AgentConfig
 from secaudit.checks.engine import Result, run_checks
+from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.facts.model import Snapshot
 from secaudit.playbook import Playbook

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from secaudit.agent.config import ROLES
+from secaudit.config import ROLES
 from secaudit.errors import ConfigError
 
 DEFAULT_PORT = 22

@@ -20,11 +20,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from secaudit.agent.config import AgentConfig
 from secaudit.agent.hosts import HostSpec
+from secaudit.config import AgentConfig
 from secaudit.errors import SecauditError
 from secaudit.playbook import Playbook
 from secaudit.safetext import for_terminal
+from secaudit.timefmt import parse_rfc3339
 from secaudit.transport.ssh import SSH_ERROR, SshError, SshOptions, SshTransport, connect
 
 OK = "ok"
@@ -86,7 +87,7 @@ class RemoteRun:
 
 def _stamp(report: dict[str, Any]) -> str:
     try:
-        when = datetime.strptime(str(report.get("generated_at")), "%Y-%m-%dT%H:%M:%SZ")
+        when = parse_rfc3339(report.get("generated_at"))
     except ValueError:
         when = datetime.now(UTC)
     return f"{when:%Y%m%d-%H%M%S}"

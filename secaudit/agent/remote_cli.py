@@ -158,7 +158,7 @@ def remote_audit(host: tuple[str, ...], hosts_file: str | None, parallel: int, a
                  verbose: bool, sign: bool | None, key_dir: str | None) -> None:
     """Kiểm tra các máy từ xa qua SSH / audit remote hosts over SSH."""
     from secaudit import playbook as pb
-    from secaudit.agent.config import load_config
+    from secaudit.config import load_config
     from secaudit.i18n import default_lang
 
     if not remote_requested(host, hosts_file):

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from secaudit import inputs
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.errors import SecauditError
 from secaudit.fsutil import replace
 

@@ -61,7 +61,7 @@ def _when(ts: int | None, lang: str) -> str:
 
 
 def _summary(summaries: list[Any], lang: str, out: Any) -> None:
-    from secaudit.backup.budget import format_size
+    from secaudit.units import format_size
 
     for s in summaries:
         if s.config_error:
@@ -143,10 +143,10 @@ def verify(config_path: str | None, budget: str | None, playbook: str | None, la
 def _verify(config_path: str | None, budget_text: str | None, playbook_ref: str | None, lang: str, fmt: str,
             output: str | None, verbose: bool, sign: bool | None = None, key_dir: str | None = None) -> int:
     from secaudit import playbook as pb
-    from secaudit.agent.config import load_config
     from secaudit.backup import state as st
     from secaudit.backup.budget import parse_budget
     from secaudit.backup.engine import verify_all
+    from secaudit.config import load_config
     from secaudit.facts import collect
     from secaudit.transport.local import LocalTransport
 

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from secaudit.agent.config import BackupSet
 from secaudit.backup.sets import CopyInfo, Listing, parse_time, tool_env
 from secaudit.backup.verify import FormatError, Sink
 from secaudit.backup.verify.compress import decoder_for, sniff
@@ -36,6 +35,7 @@ from secaudit.backup.verify.files import FileJob, open_regular, verify_file
 from secaudit.backup.verify.repo import run_tool
 from secaudit.backup.verify.tar import Member, MemberHandler, looks_like_tar
 from secaudit.backup.verify.ziparchive import open_archive, overlapping
+from secaudit.config import BackupSet
 
 CHUNK = 1 << 20
 SLACK = 1 << 20  # bytes a restored member may exceed its live file by before decoding it stops

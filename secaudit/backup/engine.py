@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from secaudit.agent.config import AgentConfig, BackupSet
 from secaudit.backup import state as st
 from secaudit.backup.budget import Allowance, Budget
 from secaudit.backup.sets import Listing, list_set
 from secaudit.backup.verify import Problem
 from secaudit.backup.verify.repo import repo_data_bytes
 from secaudit.backup.walk import VERIFY_WALK
+from secaudit.config import AgentConfig, BackupSet
 
 DRILL_EVERY = 7 * 86400  # with a budget, a successful drill is repeated weekly (each run without one)
 MAX_ERRORS_KEPT = 500

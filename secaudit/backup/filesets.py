@@ -15,7 +15,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from secaudit.agent.config import BackupSet
 from secaudit.backup.budget import Allowance
 from secaudit.backup.fileindex import FileRecord, from_legacy
 from secaudit.backup.sets import Listing, in_set
@@ -24,6 +23,7 @@ from secaudit.backup.verify.files import BUFFER, FileJob, FileOutcome, verify_fi
 from secaudit.backup.verify.manifest import Expected, matches
 from secaudit.backup.verify.manifest import parse as parse_manifest
 from secaudit.backup.walk import FileEntry
+from secaudit.config import BackupSet
 from secaudit.limits import MiB
 
 MANIFEST_CAP = 64 * MiB  # a checksum file: about 600,000 lines

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from secaudit.agent.config import BackupSet
 from secaudit.backup.sets import Listing, list_files
+from secaudit.config import BackupSet
 from secaudit.transport.base import FactUnavailable, Transport
 from secaudit.transport.local import LocalTransport
 from secaudit.transport.paths import is_glob

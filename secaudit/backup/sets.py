@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from secaudit.agent.config import BackupSet
 from secaudit.backup.verify.manifest import is_manifest_name, matches
 from secaudit.backup.walk import AUDIT_WALK, FileEntry, Walker
+from secaudit.config import BackupSet
 from secaudit.transport.base import FactUnavailable, NotFound, StatResult, Transport
 from secaudit.transport.paths import expand_glob, is_glob
 

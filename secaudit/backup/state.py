@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Required, TypedDict
 
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 
 SCHEMA = "secaudit.backup-state/v1"
 FILENAME = "backup-state.json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from secaudit.checks.base import REGISTRY, Check, Env, Outcome, check, worst
+from secaudit.checks.base import REGISTRY, Check, Env, Outcome, check
 
 _MODULES = (
     "secaudit.checks.accounts",
@@ -25,4 +25,4 @@ def load_checks() -> dict[str, Check]:
     return REGISTRY
 
 
-__all__ = ["REGISTRY", "Check", "Env", "Outcome", "check", "load_checks", "worst"]
+__all__ = ["REGISTRY", "Check", "Env", "Outcome", "check", "load_checks"]

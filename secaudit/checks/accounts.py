@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from secaudit.checks.base import Env, Outcome, check
 from secaudit.facts.linux.sudoers import RUNNERS, SENSITIVE_PATHS, WRITERS, root_reasons, runs_as_root
 from secaudit.facts.model import Snapshot
+from secaudit.timefmt import parse_rfc3339_or_none
 
 NEVER = 99999  # shadow/login.defs "no maximum password age"
 
 
 def _time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-    except ValueError:
-        return None
+    return parse_rfc3339_or_none(value)
 
 
 def _days_since(value: str | None, env: Env) -> int | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from secaudit.checks.base import Env, Outcome, Status, check
+from secaudit.checks.base import Env, Outcome, check
 from secaudit.facts.model import Snapshot
+from secaudit.status import Status
+from secaudit.timefmt import parse_rfc3339
 
 DAY = 86400
 
@@ -16,7 +18,7 @@ def _installed(snap: Snapshot) -> list[dict[str, Any]]:
 
 
 def _when(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    return parse_rfc3339(value)
 
 
 def _age(env: Env, value: str) -> int:

@@ -10,10 +10,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from secaudit.checks.base import RANK, Env, Outcome, Status, check, worst
+from secaudit.checks.base import Env, Outcome, check
 from secaudit.facts.model import Snapshot
 from secaudit.i18n import LANGS, REASON, render
 from secaudit.resources import load_yaml
+from secaudit.status import RANK, Status, worst
+from secaudit.timefmt import parse_rfc3339_or_none
 
 _DB_PROCESSES = {"mysqld", "mariadbd", "postgres", "postmaster", "mongod", "sqlservr", "sqlservr.exe",
                  "mysqld.exe", "oracle", "db2sysc", "redis-server"}
@@ -44,14 +46,7 @@ def _phrase(group: str, key: str) -> dict[str, str]:
 
 
 def _parse(ts: str | None) -> datetime | None:
-    if not ts:
-        return None
-    try:
-        from secaudit.checks.engine import parse_time
-
-        return parse_time(ts)
-    except ValueError:
-        return None
+    return parse_rfc3339_or_none(ts)
 
 
 def _age_seconds(ts: str | None, env: Env) -> int | None:
@@ -73,7 +68,7 @@ def _span(seconds: int) -> dict[str, str]:
 
 
 def _size(n: int | None) -> str:
-    from secaudit.backup.budget import format_size
+    from secaudit.units import format_size
 
     return "?" if n is None else format_size(n)
 

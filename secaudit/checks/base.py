@@ -12,22 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts.model import Snapshot
 from secaudit.resources import load_yaml
+from secaudit.status import SEVERITIES, Status
 
-Status = Literal["pass", "warn", "fail", "unknown", "not_applicable", "error"]
-STATUSES: tuple[Status, ...] = ("pass", "warn", "fail", "unknown", "not_applicable", "error")
-# Worst first: a requirement takes the worst status of its checks.
-RANK: dict[str, int] = {"fail": 5, "error": 4, "unknown": 3, "warn": 2, "pass": 1, "not_applicable": 0}
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 Text = dict[str, str]
-
-
-def worst(statuses: list[str]) -> str:
-    return max(statuses, key=RANK.__getitem__) if statuses else "not_applicable"
 
 
 @dataclass

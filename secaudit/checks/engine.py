@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from secaudit.agent.config import AgentConfig
 from secaudit.checks import load_checks
 from secaudit.checks.base import Check, Env, Outcome
+from secaudit.config import AgentConfig
 from secaudit.facts.model import Snapshot
 from secaudit.i18n import REASON, STATUS, both, render
 from secaudit.i18n.messages import MESSAGES
 from secaudit.playbook import Playbook
+from secaudit.timefmt import parse_rfc3339
 from secaudit.workers import run_all
 
 
@@ -24,10 +25,6 @@ class Result:
     status: str
     message: dict[str, str]
     evidence: dict[str, Any]
-
-
-def parse_time(value: str) -> datetime:
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def effective_role(snapshot: Snapshot, config: AgentConfig) -> str:
@@ -83,7 +80,7 @@ def _merge(outcomes: list[Outcome]) -> Outcome:
     """Several outcomes from one check become one finding: worst status, messages joined."""
     if len(outcomes) == 1:
         return outcomes[0]
-    from secaudit.checks.base import worst
+    from secaudit.status import worst
 
     status = worst([o.status for o in outcomes])
     first = next(o for o in outcomes if o.status == status)
@@ -101,7 +98,7 @@ def run_checks(snapshot: Snapshot, check_ids: list[str], playbook: Playbook, con
                family: str = "linux") -> dict[str, Result]:
     registry = load_checks()
     try:
-        now = parse_time(snapshot.collected_at)
+        now = parse_rfc3339(snapshot.collected_at)
     except ValueError:
         now = datetime.now(UTC)
     env = Env(role=effective_role(snapshot, config), now=now, config=config, family=family)

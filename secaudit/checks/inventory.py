@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from secaudit.checks.base import Env, Outcome, Status, check
+from secaudit.checks.base import Env, Outcome, check
 from secaudit.facts.model import Snapshot
+from secaudit.status import Status
 
 # Field names as shown to the reader, per language.
 FIELD_TEXT = {

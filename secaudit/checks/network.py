@@ -14,6 +14,7 @@ from typing import Any
 from secaudit.checks.base import Env, Outcome, check
 from secaudit.checks.ports import ROLES, binding, build_policy, parse_allowed, shipped_policy
 from secaudit.facts.model import Snapshot
+from secaudit.timefmt import parse_rfc3339
 
 _RANK = {"ok": 0, "warn": 1, "fail": 2}
 
@@ -214,10 +215,8 @@ def _match(dev: dict[str, Any], views: list[dict[str, Any]]) -> dict[str, Any] |
 
 
 def _age_hours(view: dict[str, Any], env: Env) -> int | None:
-    from secaudit.checks.engine import parse_time
-
     try:
-        return int((env.now - parse_time(str(view.get("generated_at")))) / timedelta(hours=1))
+        return int((env.now - parse_rfc3339(view.get("generated_at"))) / timedelta(hours=1))
     except ValueError:
         return None
 

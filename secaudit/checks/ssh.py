@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from secaudit.checks.base import Env, Outcome, Status, check
+from secaudit.checks.base import Env, Outcome, check
 from secaudit.facts.model import Snapshot
+from secaudit.status import Status
 
 KEYWORD = {
     "permit_root_login": "PermitRootLogin",

@@ -3,11 +3,13 @@ VN-DEV-03, VN-PAT-01, VN-PAT-02)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import Any
 
-from secaudit.checks.base import Env, Outcome, Status, check
+from secaudit.checks.base import Env, Outcome, check
 from secaudit.facts.model import Snapshot
+from secaudit.status import Status
+from secaudit.timefmt import parse_rfc3339
 
 CLOSED = ("drop", "reject", "block")
 DISABLED_REASONS = ("not_set", "setting_off", "periodic_disabled", "package_missing", "timer_masked", "no_timer",
@@ -124,7 +126,7 @@ def updates_current(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                                             "pending_updates_source", "reboot_required", "reboot_required_pkgs"))
     if not last_text:
         return Outcome("unknown", "unknown", {}, evidence)
-    last = datetime.strptime(str(last_text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    last = parse_rfc3339(last_text)
     days = max(0, (env.now - last).days)
     evidence["days_since_update"] = days
     max_age, fail_age = int(p.get("max_age_days", 31)), int(p.get("fail_age_days", 60))

@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from secaudit import __version__
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts.context import FactContext
 from secaudit.facts.model import Snapshot
+from secaudit.timefmt import rfc3339
 from secaudit.transport.base import FactUnavailable, Transport
 from secaudit.workers import run_all
 
@@ -37,18 +37,6 @@ def collector(name: str, tables: tuple[str, ...], family: str = "linux", timeout
         return fn
 
     return register
-
-
-# Times outside what RFC 3339 can write (a file touched to year 30000 in an image) are pinned to its ends.
-_FIRST, _LAST = -62135596800, 253402300799  # 0001-01-01T00:00:00Z, 9999-12-31T23:59:59Z
-
-
-def rfc3339(ts: float) -> str:
-    if ts != ts:  # NaN
-        ts = 0
-    seconds = int(min(max(ts, _FIRST), _LAST))
-    t = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
-    return f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}Z"
 
 
 def _run_one(col: Collector, ctx: FactContext) -> None:

@@ -40,7 +40,7 @@ class Progress:
 
 
 def _now() -> str:
-    from secaudit.facts.registry import rfc3339
+    from secaudit.timefmt import rfc3339
 
     return rfc3339(time.time())
 
@@ -88,7 +88,7 @@ def scan(subnets: tuple[str, ...], ports_text: str, known_path: str | None, serv
          output: str | None, verbose: bool, sign: bool | None, key_dir: str | None,
          agent_reports: tuple[str, ...], host_timeout: int | None, no_names: bool, dry_run: bool) -> None:
     """Quét mạng nội bộ: thiết bị, cổng mở, thiết bị lạ / scan the LAN: devices, open ports, unknown devices."""
-    from secaudit.agent.config import load_config
+    from secaudit.config import load_config
     from secaudit.network import targets as tg
     from secaudit.network.inventory import preflight, proxy_arp_suspects, state_path
     from secaudit.safetext import for_terminal

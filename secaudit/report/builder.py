@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from secaudit import __version__
-from secaudit.agent.config import AgentConfig
 from secaudit.checks import load_checks
-from secaudit.checks.base import RANK, SEVERITIES, STATUSES, worst
 from secaudit.checks.engine import Result, effective_role, run_checks
+from secaudit.config import AgentConfig
 from secaudit.facts.model import Snapshot
 from secaudit.i18n import nfc
 from secaudit.playbook import Playbook
 from secaudit.report import SCHEMA
 from secaudit.report.fit import fit
+from secaudit.status import RANK, SEVERITIES, STATUSES, worst
 
 
 def score(counts: dict[str, int]) -> int:

@@ -8,11 +8,12 @@ import random
 import uuid
 from typing import Any
 
+from secaudit.status import RANK
+
 _GROUPS = ("ACC", "MAL", "NET", "PAT", "LOG", "DEV", "BAK")
 _DOMAINS = ("accounts", "antivirus", "ports", "system", "ssh", "files", "inventory")
 _STATUSES = ("pass",) * 9 + ("warn",) * 3 + ("fail",) * 5 + ("unknown",) * 1 + ("not_applicable",) + ("error",)
 _SEVERITIES = ("critical", "high", "high", "medium", "medium", "low", "info")
-_RANK = {"fail": 5, "error": 4, "unknown": 3, "warn": 2, "pass": 1, "not_applicable": 0}
 _SUBJECTS = (
     ("Tài khoản quản trị được phân quyền đúng người", "Administrator rights held only by designated people"),
     ("Mật khẩu có độ dài và độ phức tạp đủ mạnh", "Passwords are long and complex enough"),
@@ -86,12 +87,12 @@ def sample_report(findings: int = 200, *, hostname: str = "PC-PHONGMAY-01", host
         requirements.append({
             "id": req_id, "clause": f"II.{n % 9 + 1}.a",
             "title": {"vi": subject_vi, "en": subject_en},
-            "status": max((f["status"] for f in members), key=_RANK.__getitem__),
+            "status": max((f["status"] for f in members), key=RANK.__getitem__),
             "checks": [f["check_id"] for f in members],
             "basis": "TCVN 11930:2017 mục 7.2.2.1; TT 12/2022/TT-BTTTT",
         })
-    rows.sort(key=lambda f: (-_RANK[f["status"]], _SEVERITIES.index(f["severity"]), f["check_id"]))
-    counts = dict.fromkeys(_RANK, 0)
+    rows.sort(key=lambda f: (-RANK[f["status"]], _SEVERITIES.index(f["severity"]), f["check_id"]))
+    counts = dict.fromkeys(RANK, 0)
     for req in requirements:
         counts[req["status"]] += 1
     judged = sum(v for k, v in counts.items() if k != "not_applicable")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from secaudit.checks.base import RANK
 from secaudit.i18n import SEVERITY, STATUS, t
 from secaudit.safetext import for_terminal as plain
+from secaudit.status import RANK
 
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "unknown": "magenta",
           "not_applicable": "dim", "error": "red"}

@@ -22,12 +22,10 @@ from secaudit.report.fit import SUFFIX, truncated
 from secaudit.report.texts import MONTHS_EN, group_label, labels
 from secaudit.safetext import DOCUMENT_UNSAFE as _UNSAFE
 from secaudit.safetext import mark as _mark
+from secaudit.status import RANK, SEVERITIES, STATUSES
 
 ICT = timezone(timedelta(hours=7), "ICT")
-# Worst first, as in the contract: a requirement takes the worst status of its checks.
-RANK = {"fail": 5, "error": 4, "unknown": 3, "warn": 2, "pass": 1, "not_applicable": 0}
-SHOWN = ("pass", "warn", "fail", "unknown", "not_applicable", "error")  # order of the summary
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+SHOWN: tuple[str, ...] = STATUSES  # order of the summary
 ISSUE = ("fail", "warn")
 UNDETERMINED = ("unknown", "error")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from secaudit.fsutil import safe_name
+from secaudit.timefmt import parse_rfc3339
 
 REPORT_TYPE = "application/vnd.secaudit.report.v1+json"
 KEYROTATE_TYPE = "application/vnd.secaudit.keyrotate.v1+json"
@@ -22,7 +23,7 @@ def envelope_name(payload: dict[str, Any]) -> str:
     host = payload.get("host")
     hostname = host.get("hostname") if isinstance(host, dict) else None
     try:
-        when = datetime.strptime(str(payload.get("generated_at")), "%Y-%m-%dT%H:%M:%SZ")
+        when = parse_rfc3339(payload.get("generated_at"))
     except ValueError:
         when = datetime.now(UTC)
     return f"{safe_name(hostname, 'host')}-{when:%Y%m%d-%H%M%S}{ENVELOPE_SUFFIX}"

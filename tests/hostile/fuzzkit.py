@@ -22,7 +22,7 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts.context import FactContext
 from secaudit.facts.model import Snapshot
 from secaudit.transport.base import CommandResult, FactUnavailable, NotFound, StatResult, TooLarge

@@ -39,13 +39,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from secaudit.agent.config import BackupSet
 from secaudit.backup import drill as drill_mod
 from secaudit.backup.budget import Allowance
 from secaudit.backup.filesets import verify_set
 from secaudit.backup.sets import list_borg, list_restic, list_set
 from secaudit.backup.verify.files import FileJob, verify_file
 from secaudit.backup.walk import VERIFY_WALK
+from secaudit.config import BackupSet
 from secaudit.transport.base import CommandResult
 from secaudit.transport.local import LocalTransport
 from tests.conftest import facts_of, need_tool
@@ -512,7 +512,7 @@ def test_symlink_loops_and_links_inside_copies_are_not_followed(tmp_path, make_r
 
 
 def _config(sets: list[BackupSet]) -> Any:
-    from secaudit.agent.config import AgentConfig
+    from secaudit.config import AgentConfig
 
     return AgentConfig(backups=sets, state_dir="/var/lib/secaudit", role="server")
 

@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from secaudit import playbook as pb
-from secaudit.agent.config import AgentConfig
 from secaudit.checks.engine import run_checks
+from secaudit.config import AgentConfig
 from secaudit.facts.model import Snapshot
 from tests.conftest import facts_of, run_check
 from tests.unit.accounts_fixtures import ACCOUNT_COLLECTORS, COMMON_AUTH, system

@@ -363,7 +363,7 @@ def test_firewalld_zone_entity_bomb_is_refused_quickly() -> None:
 
 
 def test_nft_include_loop_makes_the_firewall_unknown() -> None:
-    from secaudit.agent.config import AgentConfig
+    from secaudit.config import AgentConfig
     from secaudit.facts import collect
 
     files = {"/etc/nftables.conf": 'include "/etc/nftables.conf"\n',

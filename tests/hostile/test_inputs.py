@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from secaudit import shapes
-from secaudit.agent.config import AgentConfig, parse_config
 from secaudit.backup import state as backup_state
+from secaudit.config import AgentConfig, parse_config
 from secaudit.errors import ConfigError, SecauditError
 from secaudit.facts.model import SCHEMA, AgentReportRow, Snapshot
 from secaudit.facts.schema import TABLES
@@ -116,7 +116,7 @@ def test_config_params_are_validated(tmp_path: Path, good_snapshot: Path, text: 
     config = tmp_path / "secaudit.toml"
     config.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as info:
-        from secaudit.agent.config import load_config
+        from secaudit.config import load_config
 
         load_config(str(config))
     assert str(config) in info.value.en and field in info.value.en and problem in info.value.en, info.value.en

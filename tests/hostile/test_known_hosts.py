@@ -623,9 +623,9 @@ def test_remote_audit_refuses_a_wildcard_changed_key_with_accept_new(sshd: Sshd,
 ])
 def test_backup_offsite_sftp_uses_the_same_matching(sshd: Sshd, tmp_path: Path, template: str,
                                                     code: str | None) -> None:
-    from secaudit.agent.config import BackupSet
     from secaudit.backup.offsite import check_sftp
     from secaudit.backup.sets import Listing
+    from secaudit.config import BackupSet
 
     known = tmp_path / "known_hosts"
     text = _known_hosts(sshd, template, sshd.lab.port)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from secaudit import limits
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.transport.base import FactUnavailable, NotRegular, TooLarge
 from secaudit.transport.local import LocalTransport, RootTransport, run_capped

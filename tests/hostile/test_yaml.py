@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from secaudit import limits, safeyaml
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.inventory import netplan_rows
 from secaudit.facts.model import Snapshot

@@ -26,12 +26,12 @@ import pytest
 from click.testing import CliRunner
 
 from secaudit import playbook as pb
-from secaudit.agent.config import AgentConfig
 from secaudit.agent.hosts import parse_target
 from secaudit.agent.remote import RemoteRun, audit_hosts
 from secaudit.agent.remote_cli import remote_audit
 from secaudit.checks import load_checks
 from secaudit.checks.engine import run_checks
+from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.facts.model import Snapshot
 from secaudit.transport.local import LocalTransport, RootTransport

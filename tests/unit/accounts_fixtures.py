@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.facts.model import Snapshot
 from secaudit.transport.replay import ReplayTransport

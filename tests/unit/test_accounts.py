@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts.linux.logins import LASTLOG_RECORD, pack_lastlog
 from secaudit.facts.linux.utmp import USER_PROCESS, pack_record
 from tests.conftest import facts_of, run_check

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from tests.conftest import facts_of, run_check, snapshot
 from tests.unit.test_antivirus_facts import clamav_root
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.facts.linux.antivirus import catalogue, parse_clam_conf, parse_cvd_header
 from secaudit.facts.linux.procs import Proc

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from secaudit.backup.budget import Allowance, Budget, format_size, parse_budget, parse_duration, parse_size
+from secaudit.backup.budget import Allowance, Budget, parse_budget
+from secaudit.units import format_size, parse_duration, parse_size
 
 
 @pytest.mark.parametrize("text, seconds", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from secaudit.agent.config import load_config
+from secaudit.config import load_config
 from secaudit.errors import ConfigError
 
 

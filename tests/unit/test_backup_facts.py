@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import os
 
-from secaudit.agent.config import AgentConfig, BackupSet
 from secaudit.backup import state as st
+from secaudit.config import AgentConfig, BackupSet
 from tests.conftest import facts_of, run_check
 
 PASSWD = "root:x:0:0:root:/root:/bin/bash\nbackup:x:34:34:backup:/var/backups:/usr/sbin/nologin\n"

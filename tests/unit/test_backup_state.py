@@ -7,8 +7,8 @@ import stat
 
 import pytest
 
-from secaudit.agent.config import AgentConfig
 from secaudit.backup import state as st
+from secaudit.config import AgentConfig
 
 
 def test_round_trip_is_private_and_atomic(tmp_path):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from secaudit.agent.config import load_config
+from secaudit.config import load_config
 from secaudit.errors import ConfigError
 
 
@@ -15,7 +15,7 @@ def _write(tmp_path: Path, text: str) -> str:
 
 
 def test_defaults_without_a_file(monkeypatch, tmp_path):
-    monkeypatch.setattr("secaudit.agent.config.default_config_path", lambda: tmp_path / "none.toml")
+    monkeypatch.setattr("secaudit.config.default_config_path", lambda: tmp_path / "none.toml")
     cfg = load_config(None)
     assert cfg.playbook == "dong-nai-2026" and cfg.role == "auto" and cfg.backups == []
 

@@ -5,12 +5,13 @@ from typing import Any
 
 import pytest
 
-from secaudit.agent.config import AgentConfig
-from secaudit.checks.base import REGISTRY, Check, CheckMeta, Env, Outcome, worst
+from secaudit.checks.base import REGISTRY, Check, CheckMeta, Env, Outcome
 from secaudit.checks.engine import run_checks
+from secaudit.config import AgentConfig
 from secaudit.facts.model import Snapshot
 from secaudit.playbook import Playbook
 from secaudit.report.builder import score
+from secaudit.status import worst
 
 TEXT = {"vi": "t", "en": "t"}
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.facts.linux.inventory import (
     RPM_QF,

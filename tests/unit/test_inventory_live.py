@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.transport.local import LocalTransport
 from tests.conftest import need_tool
@@ -64,7 +64,7 @@ def test_inventory_collectors_are_fast() -> None:
 
 _IN_NETNS = """
 import json
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.transport.local import LocalTransport
 rows = collect(LocalTransport(), AgentConfig(), only={"interfaces"}).table("interfaces")

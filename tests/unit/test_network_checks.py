@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import secaudit.checks.network  # noqa: F401  (registers the checks)
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from tests.conftest import run_check, snapshot
 
 NOW = "2026-11-20T08:00:00Z"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.facts.linux.ports import (
     FIND_ARGV,

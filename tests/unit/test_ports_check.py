@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from secaudit.agent.config import AgentConfig
 from secaudit.checks.ports import PolicyError, binding, build_policy, parse_allowed, shipped_policy
+from secaudit.config import AgentConfig
 from tests.conftest import run_check, snapshot
 
 

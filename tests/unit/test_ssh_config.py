@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.facts.linux.sshd_config import argv_split, parse_sshd_config, split_line
 from secaudit.transport.local import RootTransport
@@ -208,7 +208,7 @@ def test_binary_without_config_uses_defaults(make_root):
 def test_unreadable_main_config_is_unknown():
     t = ReplayTransport({"files": {"/usr/sbin/sshd": ""}, "stats": {"/etc/ssh/sshd_config": {"mode": 0o100600}},
                          "denied": ["/etc/ssh/sshd_config"]})
-    from secaudit.agent.config import AgentConfig
+    from secaudit.config import AgentConfig
     from secaudit.facts import collect
     snap = collect(t, AgentConfig(), only={"remote_login"})
     assert snap.unknown["remote_login.ssh"]["code"] == "permission_denied"
@@ -270,7 +270,7 @@ def test_glob_in_directory_component(make_root):
 
 
 def test_unreadable_dropin_unknown_fields_via_collector():
-    from secaudit.agent.config import AgentConfig
+    from secaudit.config import AgentConfig
     from secaudit.facts import collect
     t = ReplayTransport({"files": {
         "/etc/ssh/sshd_config": "PermitRootLogin no\nInclude /etc/ssh/sshd_config.d/*.conf\n"

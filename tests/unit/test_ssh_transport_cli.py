@@ -15,10 +15,10 @@ from click.testing import CliRunner
 
 from secaudit import playbook as pb
 from secaudit.agent import remote
-from secaudit.agent.config import AgentConfig
 from secaudit.agent.hosts import HostSpec, parse_target
 from secaudit.agent.remote import HostResult, RemoteRun, audit_hosts
 from secaudit.agent.remote_cli import add_remote_options, check_exclusive, remote_audit, remote_requested
+from secaudit.config import AgentConfig
 from secaudit.transport.ssh import SshOptions
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from secaudit.agent.config import AgentConfig
+from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.facts.linux.system import (
     effective,
@@ -834,7 +834,7 @@ def _netns(script: str) -> str:
     return res.stdout
 
 
-_COLLECT = ("{py} -c 'import json; from secaudit.facts import collect; from secaudit.agent.config import AgentConfig;"
+_COLLECT = ("{py} -c 'import json; from secaudit.facts import collect; from secaudit.config import AgentConfig;"
             " from secaudit.transport.local import LocalTransport;"
             " s = collect(LocalTransport(), AgentConfig(), only={{\"firewall\"}});"
             " print(json.dumps([s.table(\"firewall\"), s.unknown]))'")

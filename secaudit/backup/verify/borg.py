@@ -12,12 +12,12 @@ import re
 import time
 from typing import Any
 
-from secaudit.agent.config import BackupSet
 from secaudit.backup.budget import Allowance
 from secaudit.backup.sets import tool_error
 from secaudit.backup.verify import Problem
 from secaudit.backup.verify.repo import repo_data_bytes, run_tool
 from secaudit.backup.verify.restic import RepoRun
+from secaudit.config import BackupSet
 
 DEFAULT_THROUGHPUT = 60 * 1000 * 1000
 _SEGMENT = re.compile(r"segment (\d+)")

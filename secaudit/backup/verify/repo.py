@@ -9,8 +9,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from secaudit.agent.config import BackupSet
 from secaudit.backup.sets import tool_env
+from secaudit.config import BackupSet
 
 OUTPUT_CAP = 8 << 20  # of a tool's output kept for parsing (restic/borg check list one line per problem)
 

@@ -11,11 +11,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from secaudit.agent.config import BackupSet
 from secaudit.backup.budget import Allowance
 from secaudit.backup.sets import tool_error
 from secaudit.backup.verify import Problem
 from secaudit.backup.verify.repo import repo_data_bytes, run_tool
+from secaudit.config import BackupSet
 
 DEFAULT_THROUGHPUT = 100 * 1000 * 1000  # bytes/s, until a run has measured this repository
 MAX_SLICES = 256

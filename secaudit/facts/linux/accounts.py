@@ -15,7 +15,8 @@ from secaudit.facts.linux.logins import collect_last_logins, defs_int, login_def
 from secaudit.facts.linux.pam import PamConfig, build_policy, collect_pam
 from secaudit.facts.linux.sudoers import Reader, Sudoers, grants_root_shell, parse_sudoers, rules, runs_as_root
 from secaudit.facts.model import GroupRow, PasswordPolicy, UserRow
-from secaudit.facts.registry import collector, rfc3339
+from secaudit.facts.registry import collector
+from secaudit.timefmt import rfc3339
 from secaudit.transport.base import FactUnavailable
 
 ADMIN_GROUPS = ("sudo", "wheel", "admin")

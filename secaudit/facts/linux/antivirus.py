@@ -21,8 +21,9 @@ from secaudit.facts.context import FactContext
 from secaudit.facts.linux.inventory import LAST_TIME, MAX_PACKAGES, uint, zone_from_tzif
 from secaudit.facts.linux.procs import Proc, ProcTable, process_table
 from secaudit.facts.model import AntivirusRow
-from secaudit.facts.registry import collector, rfc3339
+from secaudit.facts.registry import collector
 from secaudit.resources import load_data
+from secaudit.timefmt import rfc3339
 from secaudit.transport.base import FactUnavailable
 
 CLAMD_CONFS = ("/etc/clamav/clamd.conf", "/etc/clamd.d/scan.conf", "/etc/clamd.conf", "/usr/local/etc/clamd.conf")

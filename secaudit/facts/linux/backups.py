@@ -8,16 +8,17 @@ import stat as stat_mod
 from typing import Any
 
 from secaudit import limits
-from secaudit.agent.config import BackupSet
 from secaudit.backup import state as backup_state
-from secaudit.backup.budget import parse_duration
 from secaudit.backup.offsite import check_local, redact
 from secaudit.backup.sets import Listing, list_set
+from secaudit.config import BackupSet
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.etcfiles import gid_names, uid_names
 from secaudit.facts.model import BackupCopyRow, BackupOffsiteRow, BackupRow, BackupVerificationRow
-from secaudit.facts.registry import collector, rfc3339
+from secaudit.facts.registry import collector
+from secaudit.timefmt import rfc3339
 from secaudit.transport.base import FactUnavailable
+from secaudit.units import parse_duration
 
 MAX_COPIES = 50
 MAX_ERRORS = 50

@@ -16,7 +16,8 @@ from secaudit import limits
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.etcfiles import system_shape
 from secaudit.facts.linux.utmp import USER_PROCESS, parse_utmp
-from secaudit.facts.registry import collector, rfc3339
+from secaudit.facts.registry import collector
+from secaudit.timefmt import rfc3339
 from secaudit.transport.base import FactUnavailable
 
 ROOT_NA = "runtime state of the audited system is not visible on a mounted root (--root)"

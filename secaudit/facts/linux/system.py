@@ -21,8 +21,9 @@ from secaudit import limits
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.inventory import parse_btime, parse_os_release, zone_from_tzif
 from secaudit.facts.model import FirewallTable, SystemTable
-from secaudit.facts.registry import collector, rfc3339
+from secaudit.facts.registry import collector
 from secaudit.fsutil import TooLarge, gunzip_capped
+from secaudit.timefmt import rfc3339
 from secaudit.transport.base import CommandFailed, CommandResult, FactUnavailable, NotFound, PermissionDenied
 from secaudit.transport.base import TooLarge as FactTooLarge
 

@@ -153,7 +153,7 @@ _BACKUP_STR_KEYS = ("kind", "path", "max_age", "source", "password_file", "offsi
 
 
 def _check_backup(path: str, where: str, entry: dict[str, Any]) -> None:
-    from secaudit.backup.budget import parse_duration
+    from secaudit.units import parse_duration
 
     for key in _BACKUP_STR_KEYS:
         if key in entry:
