@@ -95,9 +95,9 @@ def _report(snapshot: Any, playbook_ref: str | None, config: Any, key_dir: str |
 
 def report_for(snapshot: Any, playbook: Any, config: Any, key_dir: str | None = None) -> dict[str, Any]:
     """Build a report with the next sequence number and the agent id of the signing key."""
-    from secaudit.agent.state import next_sequence
     from secaudit.report.builder import build
     from secaudit.sign import agent_id_for
+    from secaudit.state import next_sequence
 
     state_agent_id, sequence = next_sequence(config)  # persisted before anything is signed
     try:

@@ -104,9 +104,9 @@ def _write_new(directory: Path, stem: str, suffix: str, data: bytes) -> str:
 
 
 def _build(snapshot: Any, run: RemoteRun, config: AgentConfig) -> dict[str, Any]:
-    from secaudit.agent.state import next_sequence
     from secaudit.report.builder import build
     from secaudit.sign import agent_id_for
+    from secaudit.state import next_sequence
 
     # The auditing machine's agent id and sequence: it is the one that signs these reports.
     state_agent_id, sequence = next_sequence(config)

@@ -27,7 +27,7 @@ class StateBusy(Exception):
 
 
 def state_path(config: AgentConfig) -> Path:
-    from secaudit.agent.state import state_dir
+    from secaudit.state import state_dir
 
     return state_dir(config) / FILENAME
 

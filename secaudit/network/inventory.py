@@ -95,7 +95,7 @@ def proxy_arp_suspects(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def state_path(config: Any) -> Path:
-    from secaudit.agent.state import state_dir
+    from secaudit.state import state_dir
 
     return state_dir(config) / STATE_FILE
 
