@@ -56,7 +56,8 @@ def verified_reports(envelopes: list[str], pubkeys: list[str], key_dir: str | No
                      lang: str) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
     """(path, payload, {keyid, fingerprint}) of every envelope, each verified before it is parsed."""
     from secaudit.sign import keys as k
-    from secaudit.sign.dsse import EnvelopeUnusable, verify_file
+    from secaudit.sign.dsse import EnvelopeUnusable
+    from secaudit.sign.verify import verify_file
 
     paths = list(pubkeys)
     if not paths:

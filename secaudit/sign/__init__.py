@@ -1,4 +1,5 @@
-"""Signed reports: DSSE v1 envelopes with Ed25519 (dsse.py), the agent key (keys.py), CLI (cli.py).
+"""Signed reports: DSSE v1 envelopes with Ed25519 (dsse.py), the agent key (keys.py), envelope files
+(verify.py), CLI (cli.py). Inside the package imports run payload_types, ids <- dsse <- keys <- verify <- here.
 
 Heavy imports (cryptography) happen inside the functions, so importing this package is cheap.
 """
@@ -11,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from secaudit.fsutil import safe_name
+from secaudit.sign.payload_types import KEYROTATE_TYPE as KEYROTATE_TYPE  # re-exported
+from secaudit.sign.payload_types import REPORT_TYPE as REPORT_TYPE  # re-exported
 from secaudit.timefmt import parse_rfc3339
 
-REPORT_TYPE = "application/vnd.secaudit.report.v1+json"
-KEYROTATE_TYPE = "application/vnd.secaudit.keyrotate.v1+json"
 ENVELOPE_SUFFIX = ".secaudit.json"
 
 

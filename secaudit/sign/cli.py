@@ -208,7 +208,8 @@ def verify(file: str, pubkeys: tuple[str, ...], key_dir: str | None, lang: str |
     Exit 0 valid, 1 invalid, 2 unusable input."""
     from secaudit.sign import KEYROTATE_TYPE, REPORT_TYPE
     from secaudit.sign import keys as k
-    from secaudit.sign.dsse import EnvelopeUnusable, verify_file
+    from secaudit.sign.dsse import EnvelopeUnusable
+    from secaudit.sign.verify import verify_file
 
     lg = lang or default_lang()
     try:

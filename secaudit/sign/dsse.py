@@ -293,21 +293,3 @@ def verify(raw: bytes, allowed_types: set[str] | frozenset[str], keys: Sequence[
                         "The signed payload is not a JSON object.")
     return Verified(ptype, body, signers[0], value, tuple(signers))
 
-
-def verify_file(path: str, pubkeys: list[str],
-                allowed_types: set[str] | frozenset[str] | None = None) -> Verified:
-    """Verify an envelope file against PEM public key files (default: only report envelopes)."""
-    from secaudit.fsutil import TooLarge, read_capped
-    from secaudit.sign import REPORT_TYPE
-    from secaudit.sign.keys import load_public
-
-    keys = [load_public(p) for p in pubkeys]
-    try:
-        raw = read_capped(path, ENVELOPE)
-    except TooLarge as exc:
-        raise _unusable(f"Tệp {path} quá lớn ({exc.size} byte, tối đa {ENVELOPE} byte); không kiểm tra.",
-                        f"{path} is too large ({exc.size} bytes, at most {ENVELOPE}); not checked.") from None
-    except OSError as exc:
-        raise _unusable(f"Không đọc được tệp {path}: {exc.strerror}.",
-                        f"Cannot read {path}: {exc.strerror}.") from None
-    return verify(raw, allowed_types if allowed_types is not None else {REPORT_TYPE}, keys)

@@ -28,10 +28,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from secaudit.errors import SecauditError
 from secaudit.fsutil import TooLarge, create_new, read_capped, replace
-from secaudit.sign import KEYROTATE_TYPE
+from secaudit.sign.dsse import canonical_bytes, sign_multi
 from secaudit.sign.ids import AGENT_ID_RE, agent_id, file_safe
 from secaudit.sign.ids import fingerprint as fingerprint  # re-exported: keys.fingerprint(pub)
 from secaudit.sign.ids import key_id as key_id  # re-exported: keys.key_id(pub)
+from secaudit.sign.payload_types import KEYROTATE_TYPE
 
 KEY_FILE, PUB_FILE, ID_FILE, RETIRED_DIR = "agent.key", "agent.pub", "agent.id", "retired"
 KEY_DIR_ENV, PASSPHRASE_ENV = "SECAUDIT_KEY_DIR", "SECAUDIT_KEY_PASSPHRASE"
@@ -283,8 +284,6 @@ def rotate(key_dir: str | os.PathLike[str] | None, passphrase: str | None = None
            now: datetime | None = None) -> Rotation:
     """New key pair; the old public key goes to retired/; a statement signed by the old and new key
     records the change; the old private key is replaced only once the new one is on disk."""
-    from secaudit.sign.dsse import canonical_bytes, sign_multi
-
     directory = resolve_key_dir(key_dir)
     old = load_private(directory, passphrase)
     old_pub = old.public_key()

@@ -26,9 +26,9 @@ from secaudit.sign.dsse import (
     sign,
     sign_multi,
     verify,
-    verify_file,
 )
 from secaudit.sign.ids import key_id
+from secaudit.sign.verify import verify_file
 
 ALLOWED = {REPORT_TYPE}
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))

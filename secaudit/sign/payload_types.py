@@ -1,0 +1,6 @@
+"""The DSSE payload types secaudit signs and accepts (no imports: every sign module may read them)."""
+
+from __future__ import annotations
+
+REPORT_TYPE = "application/vnd.secaudit.report.v1+json"
+KEYROTATE_TYPE = "application/vnd.secaudit.keyrotate.v1+json"
