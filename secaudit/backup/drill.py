@@ -31,7 +31,8 @@ from typing import Any
 from secaudit.backup.sets import CopyInfo, Listing, parse_time, tool_env
 from secaudit.backup.verify import FormatError, Sink
 from secaudit.backup.verify.compress import decoder_for, sniff
-from secaudit.backup.verify.files import FileJob, open_regular, verify_file
+from secaudit.backup.verify.files import FileJob, verify_file
+from secaudit.backup.verify.regular import open_regular
 from secaudit.backup.verify.repo import run_tool
 from secaudit.backup.verify.tar import Member, MemberHandler, looks_like_tar
 from secaudit.backup.verify.ziparchive import open_archive, overlapping

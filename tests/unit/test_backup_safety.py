@@ -13,8 +13,8 @@ import pytest
 from secaudit.backup import fileindex
 from secaudit.backup.drill import live_path, safe_member
 from secaudit.backup.verify import FormatError
-from secaudit.backup.verify.files import open_regular
 from secaudit.backup.verify.manifest import parse
+from secaudit.backup.verify.regular import open_regular
 from secaudit.backup.verify.sqldump import SqlDumpSink
 from secaudit.backup.verify.tar import TarSink
 from secaudit.backup.walk import MAX_DEPTH, Walker

@@ -5,9 +5,7 @@ pg_dump custom files need random access or pg_restore: they get their own pass a
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
-import stat as stat_mod
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +14,7 @@ from typing import Any
 from secaudit.backup.verify import FormatError, NullSink, Problem, Sink
 from secaudit.backup.verify.compress import decoder_for, sniff
 from secaudit.backup.verify.manifest import Expected, new_hasher
+from secaudit.backup.verify.regular import open_regular
 from secaudit.backup.verify.sqldump import PG_CUSTOM_MAGIC, SqlDumpSink, check_pg_custom, sql_flavour
 from secaudit.backup.verify.tar import MemberHandler, TarSink, looks_like_tar
 from secaudit.backup.verify.ziparchive import MAGIC as ZIP_MAGIC
@@ -107,32 +106,6 @@ def _plain_sink(head: bytes, outcome: FileOutcome, handler: MemberHandler | None
         outcome.format = f"sql ({flavour})"
         return SqlDumpSink(flavour)
     return None
-
-
-_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-def open_regular(path: str, nofollow: bool = False) -> int:
-    """A descriptor on a regular file: O_NONBLOCK, so a FIFO swapped in after the listing never
-    blocks the open, then fstat; NotRegularFile for anything else (and, with `nofollow`, for a
-    symbolic link: ELOOP)."""
-    from secaudit.fsutil import NotRegularFile
-
-    flags = _OPEN_FLAGS | (getattr(os, "O_NOFOLLOW", 0) if nofollow else 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError as exc:
-        if exc.errno == errno.ELOOP and nofollow:
-            raise NotRegularFile(path) from None
-        raise
-    try:
-        if not stat_mod.S_ISREG(os.fstat(fd).st_mode):
-            raise NotRegularFile(path)
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
 
 
 def _os_problem(path: str, exc: OSError) -> Problem:

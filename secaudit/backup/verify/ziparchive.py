@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 
 from secaudit.backup.verify import Problem
+from secaudit.backup.verify.regular import open_regular
 
 CHUNK = 1 << 20
 MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -32,8 +33,6 @@ def overlapping(infos: list[zipfile.ZipInfo]) -> str | None:
 @contextlib.contextmanager
 def open_archive(path: str, nofollow: bool = False) -> Iterator[zipfile.ZipFile]:
     """A ZipFile on a regular file only (never a FIFO swapped in after the listing)."""
-    from secaudit.backup.verify.files import open_regular
-
     with open(open_regular(path, nofollow), "rb") as fh, zipfile.ZipFile(fh) as archive:
         yield archive
 

@@ -1,0 +1,34 @@
+"""Opening a copy for reading: a regular file only, never blocking on a FIFO swapped in after the listing.
+Every verifier that opens a copy by path (files.py, ziparchive.py, drill.py) goes through open_regular."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import stat as stat_mod
+
+from secaudit.fsutil import NotRegularFile
+
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def open_regular(path: str, nofollow: bool = False) -> int:
+    """A descriptor on a regular file: O_NONBLOCK, so a FIFO swapped in after the listing never
+    blocks the open, then fstat; NotRegularFile for anything else (and, with `nofollow`, for a
+    symbolic link: ELOOP)."""
+    flags = _OPEN_FLAGS | (getattr(os, "O_NOFOLLOW", 0) if nofollow else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and nofollow:
+            raise NotRegularFile(path) from None
+        raise
+    try:
+        if not stat_mod.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(path)
+        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
