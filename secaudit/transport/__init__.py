@@ -1,4 +1,5 @@
-"""Transports: local machine, mounted root (--root), recorded replay; SSH arrives later."""
+"""Transports: local machine, mounted root (--root), recorded replay (replay.py), a remote host over SSH
+(ssh/, host keys in known_hosts.py)."""
 
 from secaudit.transport.base import (
     CommandFailed,

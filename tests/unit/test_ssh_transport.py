@@ -21,7 +21,8 @@ from secaudit.transport.base import (
     TimedOut,
     TooLarge,
 )
-from secaudit.transport.ssh import REMOTE_PATH, SshTransport, _file_error
+from secaudit.transport.ssh import REMOTE_PATH, SshTransport
+from secaudit.transport.ssh.transport import _file_error
 
 # -- targets -------------------------------------------------------------------------------------
 
