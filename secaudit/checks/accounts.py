@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from secaudit.checks.base import Env, Outcome, check
-from secaudit.facts.linux.sudoers import RUNNERS, SENSITIVE_PATHS, WRITERS, root_reasons, runs_as_root
+from secaudit.checks.base import REGISTRY, CheckFn, Env, Outcome, check
 from secaudit.facts.model import Snapshot
+from secaudit.policy.sudo import PARAM_DEFAULTS, root_reasons_with, runs_as_root
 from secaudit.timefmt import parse_rfc3339_or_none
 
 NEVER = 99999  # shadow/login.defs "no maximum password age"
@@ -41,11 +43,25 @@ def _sudo_gap(snap: Snapshot) -> tuple[str, dict[str, str]] | None:
     return None
 
 
+def _sudo_check(check_id: str) -> Callable[[CheckFn], CheckFn]:
+    """@check, with the root-equivalence lists of secaudit.policy.sudo as default parameters: the lists keep
+    one home, which the collector reads too (users.admin_via), and stay overridable per check."""
+
+    def register(fn: CheckFn) -> CheckFn:
+        check(check_id)(fn)
+        chk = REGISTRY[check_id]
+        params = dict(chk.meta.params)
+        for name, default in PARAM_DEFAULTS.items():
+            params.setdefault(name, list(default))
+        REGISTRY[check_id] = replace(chk, meta=replace(chk.meta, params=params))
+        return fn
+
+    return register
+
+
 def _root_reasons(rule: dict[str, Any], p: dict[str, Any]) -> list[str]:
     """Why a sudo rule amounts to root (empty: it does not), with the check's command lists."""
-    return root_reasons(rule, list(p.get("shell_commands", ())), list(p.get("escape_commands", ())),
-                        list(p.get("write_commands", WRITERS)), list(p.get("run_commands", RUNNERS)),
-                        list(p.get("sensitive_paths", SENSITIVE_PATHS)))
+    return root_reasons_with(rule, p)
 
 
 def _admins(snap: Snapshot, p: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -99,7 +115,7 @@ def uid0_duplicates(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     return Outcome("pass", "pass", {}, {"uid0": [u["name"] for u in users if u.get("uid") == 0]})
 
 
-@check("accounts.admin_members")
+@_sudo_check("accounts.admin_members")
 def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     admins = _admins(snap, p)
     approved = set(env.config.approved_admins) | set(p.get("approved_admins") or [])
@@ -127,7 +143,7 @@ def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     return Outcome("pass", "pass", {"n": len(admins), "accounts": sorted(admins)}, evidence)
 
 
-@check("accounts.admin_count")
+@_sudo_check("accounts.admin_count")
 def admin_count(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     humans = [a for a in _admins(snap, p).values() if not a["system"] and a.get("enabled") is not False]
     limit = int(p["max_admins"])
@@ -145,7 +161,7 @@ def admin_count(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                    evidence)
 
 
-@check("accounts.sudo_nopasswd")
+@_sudo_check("accounts.sudo_nopasswd")
 def sudo_nopasswd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     broad: list[dict[str, Any]] = []
     narrow: list[dict[str, Any]] = []

@@ -8,23 +8,14 @@ known-devices file; `agent_reports` holds what scanned hosts reported about them
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import cache
 from typing import Any
 
 from secaudit.checks.base import Env, Outcome, check
-from secaudit.checks.ports import ROLES, binding, build_policy, parse_allowed, shipped_policy
 from secaudit.facts.model import Snapshot
+from secaudit.policy.ports import ROLES, binding, build_policy, network_policy, parse_allowed, shipped_policy
 from secaudit.timefmt import parse_rfc3339
 
 _RANK = {"ok": 0, "warn": 1, "fail": 2}
-
-
-@cache
-def network_policy() -> dict[str, Any]:
-    from secaudit.resources import load_data
-
-    data: dict[str, Any] = load_data("network_policy.yaml")
-    return data
 
 
 def describe_device(dev: dict[str, Any]) -> str:

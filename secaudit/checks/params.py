@@ -105,7 +105,7 @@ def check_override(check_id: str, name: str, value: Any, default: Any) -> Proble
 
 def _special_list(check_id: str, name: str, value: list[Any]) -> Problem | None:
     if name == "extra_services":
-        from secaudit.checks.ports import PolicyError, build_policy, shipped_policy
+        from secaudit.policy.ports import PolicyError, build_policy, shipped_policy
 
         for i, entry in enumerate(value):
             try:

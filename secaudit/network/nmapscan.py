@@ -91,11 +91,9 @@ def top_tcp_ports(n: int, path: str = SERVICES_FILE) -> tuple[int, ...]:
 
 def policy_tcp_ports() -> tuple[int, ...]:
     """TCP ports of every risky service the checks judge, so they are always scanned."""
-    from secaudit.checks.ports import build_policy, shipped_policy
-    from secaudit.resources import load_data
+    from secaudit.policy.ports import scan_tcp_ports
 
-    extra = load_data("network_policy.yaml").get("extra_services") or []
-    return tuple(sorted({port for proto, port in build_policy(shipped_policy(), extra) if proto == "tcp"}))
+    return scan_tcp_ports()
 
 
 def parse_port_list(text: str) -> tuple[int, ...]:

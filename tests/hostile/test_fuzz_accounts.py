@@ -16,8 +16,9 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from secaudit.facts.linux import accounts, etcfiles, pam, pamflow, sudoers
+from secaudit.facts.linux import accounts, etcfiles, pam, pamflow, sudo_rules, sudoers
 from secaudit.facts.linux.logins import LASTLOG_RECORD, defs_int, parse_lastlog, parse_login_defs
+from secaudit.policy import sudo
 from secaudit.transport.base import FactUnavailable
 from tests.hostile.fuzzkit import (
     FUZZ,
@@ -95,11 +96,11 @@ def _jsonable(value: Any) -> None:
 def test_sudoers_text(text: str, host: str) -> None:
     parsed = sudoers.Sudoers()
     sudoers.parse_text(text, "/etc/sudoers", parsed)
-    rows = sudoers.rules(parsed, host)
+    rows = sudo_rules.rules(parsed, host)
     _jsonable(rows)
     for row in rows:
-        sudoers.runs_as_root(row)
-        assert isinstance(sudoers.root_reasons(row), list)
+        sudo.runs_as_root(row)
+        assert isinstance(sudo.root_reasons(row), list)
     assert all(isinstance(e, str) for e in parsed.errors)
 
 
@@ -112,7 +113,7 @@ def test_sudoers_text(text: str, host: str) -> None:
 @example("/usr/bin/tee " + "/" * 3000)
 @example("/usr/bin/tee =")
 def test_root_equivalent(command: str) -> None:
-    why = sudoers.root_equivalent(command)
+    why = sudo.root_equivalent(command)
     assert why is None or isinstance(why, str)
 
 
@@ -126,7 +127,7 @@ def test_sudoers_with_includes(main: str, part: str, names: list[str]) -> None:
     reader = sudoers.Reader(t.read_text, t.list_dir, lambda p: p in t.files, "school-srv")
     parsed = sudoers.parse_sudoers(reader)
     assert parsed is not None
-    _jsonable(sudoers.rules(parsed, "school-srv"))
+    _jsonable(sudo_rules.rules(parsed, "school-srv"))
 
 
 # --- PAM ------------------------------------------------------------------------------------------

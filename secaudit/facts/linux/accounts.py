@@ -13,9 +13,11 @@ from secaudit.facts.context import FactContext
 from secaudit.facts.linux import etcfiles
 from secaudit.facts.linux.logins import collect_last_logins, defs_int, login_defs
 from secaudit.facts.linux.pam import PamConfig, build_policy, collect_pam
-from secaudit.facts.linux.sudoers import Reader, Sudoers, grants_root_shell, parse_sudoers, rules, runs_as_root
+from secaudit.facts.linux.sudo_rules import rules
+from secaudit.facts.linux.sudoers import Reader, Sudoers, parse_sudoers
 from secaudit.facts.model import GroupRow, PasswordPolicy, UserRow
 from secaudit.facts.registry import collector
+from secaudit.policy.sudo import grants_admin
 from secaudit.timefmt import rfc3339
 from secaudit.transport.base import FactUnavailable
 
@@ -136,10 +138,6 @@ def rule_applies(row: dict[str, Any], name: str, uid: int, gids: set[int], group
     if not _principal_matches(str(row["principal"]), name, uid, gids, groups):
         return False
     return not any(_principal_matches(x, name, uid, gids, groups) for x in row.get("except", []))
-
-
-def grants_admin(row: dict[str, Any]) -> bool:
-    return runs_as_root(row) and grants_root_shell(row)
 
 
 @collector("accounts", ("users", "groups"))
