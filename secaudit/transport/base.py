@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class FactUnavailable(Exception):
@@ -106,3 +106,21 @@ class Transport(Protocol):
     def run(self, argv: list[str], timeout: float = 10.0) -> CommandResult: ...
 
     def exists(self, path: str) -> bool: ...
+
+
+@runtime_checkable
+class BatchReader(Protocol):
+    """An optional capability: many small files in one request (SSH: one round trip for hundreds of
+    /proc files instead of several each). Callers ask with isinstance(transport, BatchReader)."""
+
+    def read_many(self, paths: list[str], limit: int | None = None) -> dict[str, bytes | FactUnavailable]:
+        """Each path's bytes (at most `limit` of them), or the FactUnavailable that reading it raised."""
+        ...
+
+
+@runtime_checkable
+class Native(Protocol):
+    """An optional capability: `native` is true when the audited system is the machine this process runs on
+    and is running, so its OS APIs (psutil) answer for it (the local transport; not a mounted root)."""
+
+    native: bool

@@ -67,6 +67,7 @@ class LocalTransport:
 
     mode = "local"
     live = True
+    native = True  # the audited system is the machine this process runs on: its OS APIs (psutil) answer for it
 
     def __init__(self) -> None:
         self.budget = ReadBudget(limits.READ_BUDGET)
@@ -193,6 +194,7 @@ class RootTransport(LocalTransport):
 
     mode = "root"
     live = False
+    native = False
 
     def __init__(self, root: str) -> None:
         super().__init__()

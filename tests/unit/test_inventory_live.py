@@ -43,8 +43,9 @@ def test_live_inventory_of_this_machine() -> None:
 def test_psutil_and_ip_json_agree_on_this_machine() -> None:
     need_tool("ip")
 
-    class ViaIp(LocalTransport):  # any live transport but "local" parses `ip -j addr`
+    class ViaIp(LocalTransport):  # any live transport but a native one parses `ip -j addr`
         mode = "ssh"
+        native = False
 
     def addresses(transport: LocalTransport) -> dict[str, tuple[list[str], list[str]]]:
         rows = collect(transport, AgentConfig(), only={"interfaces"}).table("interfaces")

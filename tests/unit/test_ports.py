@@ -226,6 +226,7 @@ class _RemoteLike(LocalTransport):
     """This machine read the way a remote one is: /proc files and commands, no psutil."""
 
     mode = "ssh"
+    native = False
 
 
 def _bind(family: int, kind: int, address: str, ports: list[int]) -> tuple[socket.socket, int]:

@@ -13,6 +13,8 @@ from datetime import tzinfo
 from typing import Any
 
 from secaudit import limits
+from secaudit.facts.common import native
+from secaudit.facts.common.addresses import mask_bits, psutil_addresses, with_prefix
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.etcfiles import system_shape
 from secaudit.facts.linux.utmp import USER_PROCESS, parse_utmp
@@ -547,11 +549,6 @@ ARPHRD = {1: "ether", 772: "loopback", 512: "ppp", 768: "tunnel", 776: "tunnel",
           823: "tunnel", 65534: "tun"}
 
 
-def _with_prefix(addr: str, prefix: Any) -> str:
-    addr = addr.split("%", 1)[0]  # fe80::1%eth0: the zone is the interface itself
-    return f"{addr}/{prefix}" if isinstance(prefix, int) else addr
-
-
 def parse_ip_json(text: str) -> dict[str, dict[str, Any]]:
     """`ip -j addr` output -> {name: {mac, ipv4[], ipv6[], up, operstate, link_type}}. ValueError when
     it is not JSON; values of an unexpected type are left out."""
@@ -580,34 +577,7 @@ def parse_ip_json(text: str) -> dict[str, dict[str, Any]]:
             prefix = ai.get("prefixlen")
             if family:
                 good = type(prefix) is int and 0 <= prefix <= 128  # not bool, not a float
-                row[family].append(_with_prefix(str(ai["local"]), prefix if good else None))
-    return out
-
-
-def _mask_bits(mask: str) -> int | None:
-    import ipaddress
-
-    try:
-        return bin(int(ipaddress.ip_address(mask))).count("1")
-    except ValueError:
-        return None
-
-
-def _psutil_addresses(names: set[str]) -> dict[str, dict[str, list[str]]]:
-    import socket
-
-    import psutil
-
-    out: dict[str, dict[str, list[str]]] = {}
-    for label, addrs in psutil.net_if_addrs().items():
-        # IPv4 aliases come labelled "eth0:1"; they belong to eth0.
-        name = label if label in names or ":" not in label else label.split(":", 1)[0]
-        row = out.setdefault(name, {"ipv4": [], "ipv6": []})
-        for a in addrs:
-            family = {socket.AF_INET: "ipv4", socket.AF_INET6: "ipv6"}.get(a.family)
-            if family:
-                bits = _mask_bits(a.netmask.split("/")[0]) if a.netmask else None
-                row[family].append(_with_prefix(a.address, bits))
+                row[family].append(with_prefix(str(ai["local"]), prefix if good else None))
     return out
 
 
@@ -653,8 +623,8 @@ def _live_interfaces(ctx: FactContext) -> list[dict[str, Any]]:
     rows = {n: r for n in ctx.list_dir(NET) if (r := _sysfs_link(ctx, n)) is not None}
     addresses: dict[str, dict[str, Any]] = {}
     try:
-        if ctx.transport.mode == "local":
-            addresses = _psutil_addresses(set(rows))
+        if native(ctx.transport):
+            addresses = psutil_addresses(set(rows))
         else:
             res = ctx.transport.run(["ip", "-j", "addr", "show"], timeout=5)
             if res.rc != 0:
@@ -708,7 +678,7 @@ def _apply_mask(row: dict[str, Any], family: str, mask: str) -> None:
         return
     bits = uint(mask, 3)
     if bits is None or bits > 128:
-        bits = _mask_bits(mask)
+        bits = mask_bits(mask)
     if bits is not None:
         addrs[-1] += f"/{bits}"
 
@@ -898,7 +868,7 @@ def ifcfg_rows(ctx: FactContext) -> list[dict[str, Any]]:
         for suffix in ("", "0", "1", "2"):
             addr = conf.get(f"IPADDR{suffix}")
             if addr:
-                prefix = conf.get(f"PREFIX{suffix}") or (_mask_bits(conf[f"NETMASK{suffix}"])
+                prefix = conf.get(f"PREFIX{suffix}") or (mask_bits(conf[f"NETMASK{suffix}"])
                                                          if conf.get(f"NETMASK{suffix}") else None)
                 row["ipv4"].append(f"{addr}/{prefix}" if prefix else addr)
         if conf.get("IPV6ADDR"):

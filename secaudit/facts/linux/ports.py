@@ -1,6 +1,6 @@
 """Listening sockets: TCP in LISTEN, UDP bound and unconnected.
 
-Locally psutil answers (it maps sockets to processes itself). Over other live
+On this machine psutil answers (facts.common.sockets). Over other live
 transports (replay, SSH) the kernel tables /proc/net/{tcp,tcp6,udp,udp6} are
 read through the transport and socket inodes are mapped to processes from a
 listing of /proc/*/fd; when /proc cannot be read, `ss` output is parsed.
@@ -13,8 +13,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from dataclasses import dataclass
 
+from secaudit.facts.common import native
+from secaudit.facts.common.sockets import Socket, psutil_sockets
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.etcfiles import uid_names
 from secaudit.facts.model import PortRow
@@ -38,20 +39,6 @@ CMD_TIMEOUT = 3.0
 # Command output may be 64 MiB: as rows, tens of times that. Past these the parser raises TooLarge.
 MAX_SOCKETS = 100_000  # listening sockets in `ss` output
 MAX_FDS = 1_000_000  # socket descriptors in the /proc/*/fd listing
-
-
-@dataclass
-class Socket:
-    proto: str
-    family: str
-    address: str
-    port: int
-    uid: int | None
-    inode: int | None
-    source: str
-    pid: int | None = None
-    process: str | None = None
-    user: str | None = None
 
 
 # -- /proc/net ------------------------------------------------------------------------
@@ -157,44 +144,6 @@ def parse_ss(text: str, source: str = "ss -H -tulpne") -> list[Socket]:
 
 # -- collection paths ---------------------------------------------------------------------
 
-def _from_psutil() -> tuple[list[Socket], bool]:
-    """Sockets from psutil, and whether some process names were refused."""
-    import psutil
-
-    out: list[Socket] = []
-    names: dict[int, tuple[str | None, str | None]] = {}
-    denied = False
-    for conn in psutil.net_connections(kind="inet"):
-        if not conn.laddr:
-            continue
-        if conn.type == socket.SOCK_STREAM:
-            if conn.status != psutil.CONN_LISTEN:
-                continue
-            proto = "tcp"
-        elif conn.type == socket.SOCK_DGRAM:
-            if conn.raddr:
-                continue
-            proto = "udp"
-        else:
-            continue
-        family = "ipv6" if conn.family == socket.AF_INET6 else "ipv4"
-        sock = Socket(proto, family, conn.laddr.ip.split("%", 1)[0], conn.laddr.port, None, None,
-                      "psutil.net_connections", conn.pid)
-        if conn.pid is not None:
-            if conn.pid not in names:
-                try:
-                    proc = psutil.Process(conn.pid)
-                    names[conn.pid] = (proc.name(), proc.username())
-                except psutil.AccessDenied:
-                    names[conn.pid] = (None, None)
-                    denied = True
-                except (psutil.NoSuchProcess, KeyError):
-                    names[conn.pid] = (None, None)
-            sock.process, sock.user = names[conn.pid]
-        out.append(sock)
-    return out, denied
-
-
 def _read_proc_net(ctx: FactContext) -> tuple[list[Socket], FactUnavailable | None]:
     sockets: list[Socket] = []
     failure: FactUnavailable | None = None
@@ -288,7 +237,7 @@ def _local(ctx: FactContext) -> list[Socket]:
     import psutil
 
     try:
-        sockets, denied = _from_psutil()
+        sockets, denied = psutil_sockets()
     except psutil.AccessDenied:
         sockets, denied = [], True
     if any(s.pid is None for s in sockets):
@@ -328,6 +277,6 @@ def collect_listening_ports(ctx: FactContext) -> None:
     if not ctx.transport.live:
         ctx.unknown("listening_ports", "not_applicable", "no running system in --root mode")
         return
-    sockets = _local(ctx) if ctx.transport.mode == "local" else _remote(ctx)
+    sockets = _local(ctx) if native(ctx.transport) else _remote(ctx)
     if sockets is not None:
         ctx.put("listening_ports", _rows(ctx, sockets))

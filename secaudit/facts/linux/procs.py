@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from secaudit.facts.common import native
+from secaudit.facts.common.processes import psutil_process_names
 from secaudit.facts.context import FactContext
-from secaudit.transport.base import FactUnavailable
+from secaudit.transport.base import BatchReader, FactUnavailable
 
 COMM_LEN = 15  # TASK_COMM_LEN - 1: the kernel truncates /proc/N/comm
 
@@ -102,10 +104,9 @@ def _collect(ctx: FactContext) -> ProcTable:
     except FactUnavailable as exc:
         return ProcTable((), False, f"/proc: {exc.detail}")
     pids = sorted(int(n) for n in names if _is_number(n))
-    read_many = getattr(ctx.transport, "read_many", None)  # SshTransport: many small files at once
-    if read_many is not None:
+    if isinstance(ctx.transport, BatchReader):  # SSH: many small files at once
         try:
-            procs = tuple(_read_procs_batched(read_many, pids))
+            procs = tuple(_read_procs_batched(ctx.transport.read_many, pids))
         except FactUnavailable:
             procs = tuple(p for p in (_read_proc(ctx, pid) for pid in pids) if p is not None)
     else:
@@ -121,3 +122,17 @@ def process_table(ctx: FactContext) -> ProcTable:
 
 def processes(ctx: FactContext) -> list[Proc]:
     return list(process_table(ctx).procs)
+
+
+def process_names(ctx: FactContext) -> set[str] | None:
+    """Names (comm) of running processes; None without a running system. psutil on this machine, else the
+    /proc walk shared with the other collectors."""
+    if not ctx.transport.live:
+        return None
+
+    def compute() -> set[str] | None:
+        if native(ctx.transport):
+            return psutil_process_names()
+        return {p.comm for p in process_table(ctx).procs if p.comm} or None
+
+    return ctx.memo("proc.names", compute)

@@ -20,6 +20,7 @@ from typing import Any
 from secaudit import limits
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.inventory import parse_btime, parse_os_release, zone_from_tzif
+from secaudit.facts.linux.procs import process_names
 from secaudit.facts.model import FirewallTable, SystemTable
 from secaudit.facts.registry import collector
 from secaudit.fsutil import TooLarge, gunzip_capped
@@ -95,29 +96,6 @@ def enabled_unit(ctx: FactContext, *units: str) -> str | None:
         if unit in links and not unit_masked(ctx, unit):
             return links[unit]
     return None
-
-
-def process_names(ctx: FactContext) -> set[str] | None:
-    """Names (comm) of running processes; None without a running system."""
-    if not ctx.transport.live:
-        return None
-
-    def compute() -> set[str] | None:
-        if ctx.transport.mode == "local":
-            import psutil
-
-            names: set[str] = set()
-            for proc in psutil.process_iter(["name"]):
-                name = proc.info.get("name")
-                if name:
-                    names.add(str(name))
-            return names
-        from secaudit.facts.linux.procs import process_table
-
-        table = process_table(ctx)  # one walk of /proc per collection, shared with antivirus
-        return {p.comm for p in table.procs if p.comm} or None
-
-    return ctx.memo("system.process_names", compute)
 
 
 def os_release(ctx: FactContext) -> dict[str, str]:
