@@ -1,5 +1,5 @@
-"""Issue 9, property-based fuzzing: host identity, hardware, interfaces and software
-(secaudit/facts/linux/inventory.py, utmp.py). See test_fuzz_parsers.py for the method."""
+"""Issue 9, property-based fuzzing: host identity, hardware, interfaces and software (secaudit/facts/linux/
+{host,hardware,interfaces,software}.py, sources/, utmp.py). See test_fuzz_parsers.py for the method."""
 
 from __future__ import annotations
 
@@ -11,26 +11,16 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from secaudit.facts.linux import inventory
-from secaudit.facts.linux.inventory import (
-    DpkgPackage,
-    hosts_fqdn,
-    newest_kernel,
-    parse_btime,
-    parse_cpuinfo,
-    parse_dpkg_status,
-    parse_ini,
-    parse_ip_json,
-    parse_lsb_release,
-    parse_meminfo_total,
-    parse_os_release,
-    parse_redhat_release,
-    parse_rpm_qa,
-    parse_uptime,
-    tzif_rule,
-    version_key,
-    zone_from_tzif,
-)
+from secaudit.facts.common.values import first_line, version_key
+from secaudit.facts.linux import software
+from secaudit.facts.linux.hardware import collect_hardware, parse_cpuinfo, parse_meminfo_total
+from secaudit.facts.linux.host import collect_host, hosts_fqdn, logged_in, newest_kernel, parse_btime, parse_uptime
+from secaudit.facts.linux.interfaces import collect_interfaces, ifupdown_rows, parse_ini, parse_ip_json
+from secaudit.facts.linux.software import RPM_QF, collect_software, parse_rpm_qa
+from secaudit.facts.linux.sources import dpkg
+from secaudit.facts.linux.sources.dpkg import DpkgPackage, parse_dpkg_status
+from secaudit.facts.linux.sources.osrelease import parse_lsb_release, parse_os_release, parse_redhat_release
+from secaudit.facts.linux.sources.timezone import tzif_rule, zone_from_tzif
 from secaudit.facts.linux.utmp import USER_PROCESS, pack_record, parse_utmp
 from tests.hostile.fuzzkit import (
     FUZZ,
@@ -100,7 +90,7 @@ def test_redhat_release(text: str) -> None:
 def test_hosts_fqdn(text: str, hostname: str) -> None:
     got = hosts_fqdn(text, hostname)
     assert got is None or (isinstance(got[0], str) and got[1] >= 1)
-    assert isinstance(inventory.first_line(text), str)
+    assert isinstance(first_line(text), str)
 
 
 @FUZZ
@@ -148,7 +138,7 @@ def test_proc_stat_and_uptime(text: str) -> None:
 def test_utmp(data: bytes) -> None:
     for rec in parse_utmp(data):
         assert isinstance(rec.user, str) and isinstance(rec.time, int)
-    json.dumps(inventory.logged_in(data))
+    json.dumps(logged_in(data))
 
 
 # -- hardware ---------------------------------------------------------------------------------------------
@@ -218,7 +208,7 @@ def test_configured_interfaces_collector(data: st.DataObject) -> None:
         "/etc/NetworkManager/system-connections/Wired.nmconnection": draw(mutated((NM,))),
         "/etc/sysconfig/network-scripts/ifcfg-eth0": draw(mutated((IFCFG,))),
     }
-    collect_one(inventory.collect_interfaces, MemTransport(files, live=False))
+    collect_one(collect_interfaces, MemTransport(files, live=False))
 
 
 def test_ifupdown_source_chain_is_bounded() -> None:
@@ -226,7 +216,7 @@ def test_ifupdown_source_chain_is_bounded() -> None:
     files: dict[str, str | bytes] = {"/etc/network/interfaces": "source /etc/network/c/0\n"}
     for i in range(3000):
         files[f"/etc/network/c/{i}"] = f"iface e{i} inet dhcp\nsource /etc/network/c/{i + 1}\n"
-    rows = inventory.ifupdown_rows(context(MemTransport(files, live=False)))
+    rows = ifupdown_rows(context(MemTransport(files, live=False)))
     assert 0 < len(rows) < 3000
 
 
@@ -242,7 +232,7 @@ def test_live_interfaces_collector(data: st.DataObject) -> None:
                       f"{net}/{name}/address": draw(mutated(("d8:9e:f3:12:34:56\n",))),
                       f"{net}/{name}/uevent": draw(mutated(("DEVTYPE=bridge\nINTERFACE=br0\n",)))})
     commands = {"ip -j addr show": draw(st.one_of(mutated(IP_JSON), _json_values().map(json.dumps)))}
-    collect_one(inventory.collect_interfaces, MemTransport(files, commands))
+    collect_one(collect_interfaces, MemTransport(files, commands))
 
 
 @FUZZ_FEW
@@ -271,8 +261,8 @@ def test_host_and_hardware_collectors(data: st.DataObject) -> None:
         "/var/lib/dpkg/status": draw(mutated(DPKG_SAMPLES)),
     }
     live = draw(st.booleans())
-    collect_one(inventory.collect_host, MemTransport(files, live=live))
-    collect_one(inventory.collect_hardware, MemTransport(files, live=live))
+    collect_one(collect_host, MemTransport(files, live=live))
+    collect_one(collect_hardware, MemTransport(files, live=live))
 
 
 # -- software -------------------------------------------------------------------------------------------------
@@ -304,19 +294,20 @@ def test_software_collector(data: st.DataObject) -> None:
         "/var/lib/flatpak/app/org.gimp.GIMP/current/active/files/share/metainfo/org.gimp.GIMP.metainfo.xml":
             draw(mutated((METAINFO,))),
     }
-    commands = {shlex.join(["rpm", "-qa", "--qf", inventory.RPM_QF]): draw(mutated((RPM_QA,)))}
-    collect_one(inventory.collect_software, MemTransport(files, commands, live=draw(st.booleans())))
+    commands = {shlex.join(["rpm", "-qa", "--qf", RPM_QF]): draw(mutated((RPM_QA,)))}
+    collect_one(collect_software, MemTransport(files, commands, live=draw(st.booleans())))
 
 
 def test_package_count_is_bounded(monkeypatch: Any) -> None:
     """A 64 MiB database of 13-byte stanzas was five million rows (gigabytes): past the bound the
     package list is unknown, never an exhausted agent."""
-    monkeypatch.setattr(inventory, "MAX_PACKAGES", 1000)
+    monkeypatch.setattr(dpkg, "MAX_PACKAGES", 1000)
+    monkeypatch.setattr(software, "MAX_PACKAGES", 1000)
     stanzas = "".join(f"Package: p{i}\nStatus: install ok installed\nVersion: 1\n\n" for i in range(1001))
     files: dict[str, str | bytes] = {"/var/lib/dpkg/status": stanzas, "/var/lib/rpm/rpmdb.sqlite": b""}
-    commands = {shlex.join(["rpm", "-qa", "--qf", inventory.RPM_QF]): "a\tb\n" * 1001}
+    commands = {shlex.join(["rpm", "-qa", "--qf", RPM_QF]): "a\tb\n" * 1001}
     ctx = context(MemTransport(files, commands))
-    inventory.collect_software(ctx)
+    collect_software(ctx)
     assert ctx.snapshot.unknown["software.dpkg"]["code"] == "too_large"
     assert ctx.snapshot.unknown["software.rpm"]["code"] == "too_large"
     assert ctx.snapshot.unknown["software"]["code"] == "too_large"

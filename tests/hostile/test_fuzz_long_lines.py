@@ -11,7 +11,9 @@ from collections.abc import Callable
 
 import pytest
 
-from secaudit.facts.linux import antivirus, inventory, ports, sshd_config, system
+from secaudit.facts.common import values
+from secaudit.facts.linux import antivirus, hardware, host, interfaces, ports, software, sshd_config, system
+from secaudit.facts.linux.sources import osrelease, timezone
 from secaudit.network import known, names, nmapscan, oui
 from secaudit.sign import dsse
 from tests.hostile.fuzzkit import MemTransport, context, timed
@@ -21,17 +23,17 @@ LIMIT = 1.5  # seconds; each case takes milliseconds when linear
 
 
 def _snaps(yaml: str) -> None:
-    inventory._snaps(context(MemTransport({"/var/lib/snapd/snaps/core_1.snap": "",
+    software._snaps(context(MemTransport({"/var/lib/snapd/snaps/core_1.snap": "",
                                            "/snap/core/current/meta/snap.yaml": yaml})))
 
 
 def _flatpak(xml: str) -> None:
     share = "/var/lib/flatpak/app/a.b/current/active/files/share"
-    inventory._flatpaks(context(MemTransport({f"{share}/metainfo/a.b.metainfo.xml": xml})))
+    software._flatpaks(context(MemTransport({f"{share}/metainfo/a.b.metainfo.xml": xml})))
 
 
 def _ifupdown(text: str) -> None:
-    inventory.ifupdown_rows(context(MemTransport({"/etc/network/interfaces": text}, live=False)))
+    interfaces.ifupdown_rows(context(MemTransport({"/etc/network/interfaces": text}, live=False)))
 
 
 def _sshd(text: str) -> None:
@@ -54,8 +56,8 @@ def _nbstat(count: int) -> None:
 
 CASES: dict[str, Callable[[], object]] = {
     # (.+?)\s+release : spaces with no "release" after them
-    "redhat-release spaces": lambda: inventory.parse_redhat_release("a" + " " * N + "b"),
-    "redhat-release words": lambda: inventory.parse_redhat_release("a release " * (N // 10)),
+    "redhat-release spaces": lambda: osrelease.parse_redhat_release("a" + " " * N + "b"),
+    "redhat-release words": lambda: osrelease.parse_redhat_release("a release " * (N // 10)),
     # ([^'"\n]+?)['"]?\s*$ : a value, a long run of blanks, then more text
     "snap.yaml version": lambda: _snaps("version: a" + " " * N + "b\n"),
     "snap.yaml many versions": lambda: _snaps("version: a \n" * (N // 12)),
@@ -91,10 +93,10 @@ CASES: dict[str, Callable[[], object]] = {
     "apt history": lambda: system.parse_apt_history("Commandline: " + "-o " * (N // 3), "h"),
     "updates-available": lambda: system.parse_updates_available("1" * N + " updates can be applied immediately."),
     "apt interval": lambda: system._interval_on("1" * N + "x"),
-    "os-release quoting": lambda: inventory.parse_os_release('A="' + '\\"' * (N // 2)),
+    "os-release quoting": lambda: osrelease.parse_os_release('A="' + '\\"' * (N // 2)),
     "os version dots": lambda: system.support_end({"ID": "debian", "VERSION_ID": "1." * N},
                                                   system.os_eol_table()),
-    "kernel names": lambda: inventory.version_key("1a" * N),
+    "kernel names": lambda: values.version_key("1a" * N),
     "ifupdown continuations": lambda: _ifupdown("iface a inet static\n" + "a \\\n" * N),
     "ifupdown words": lambda: _ifupdown("iface a inet static\n address " + "1 " * N),
     "sshd quotes": lambda: _sshd("Port " + "\\'" * N + "\n"),
@@ -103,16 +105,16 @@ CASES: dict[str, Callable[[], object]] = {
     "clam scan dates": lambda: _scan_log("SCAN SUMMARY\n" + "End Date:   2026:11:10 12:36:53\n" * (N // 10)),
     "clam scan blanks": lambda: _scan_log("SCAN SUMMARY\nEnd Date:" + " " * N + "\n"),
     "clam conf": lambda: antivirus.parse_clam_conf(" " * N + "x" + "\t" * N, "c"),
-    "cpuinfo": lambda: inventory.parse_cpuinfo("flags : " + "a " * N),
-    "hosts": lambda: inventory.hosts_fqdn("1.2.3.4 " + "pc05. " * (N // 6), "pc05"),
-    "ip json": lambda: inventory.parse_ip_json("[" + '{"ifname":"a","addr_info":[]},' * (N // 30) + "{}]"),
+    "cpuinfo": lambda: hardware.parse_cpuinfo("flags : " + "a " * N),
+    "hosts": lambda: host.hosts_fqdn("1.2.3.4 " + "pc05. " * (N // 6), "pc05"),
+    "ip json": lambda: interfaces.parse_ip_json("[" + '{"ifname":"a","addr_info":[]},' * (N // 30) + "{}]"),
     "known csv": lambda: known.parse("mac\n" + ";" * N + "\n", "k"),
     "known mac": lambda: known.parse_mac("0" * N),
     "nbstat names": lambda: _nbstat(255),
     "nmap xml": lambda: nmapscan.timed_out_hosts("<a " + 'b="c" ' * (N // 6)),
     "dsse json": lambda: dsse.strict_loads(b'"' + b"\\ud800" * (N // 6) + b'"', "x", "x"),
     "dsse base64": lambda: dsse.b64decode_strict("A" * (N - 1) + "=", "payload"),
-    "tzif": lambda: inventory.zone_from_tzif(b"TZif2" + b"\0" * 40 + b"A" * (64 * 1024 - 60) + b"\n"),
+    "tzif": lambda: timezone.zone_from_tzif(b"TZif2" + b"\0" * 40 + b"A" * (64 * 1024 - 60) + b"\n"),
 }
 
 

@@ -18,7 +18,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from secaudit.facts.linux import system
-from secaudit.facts.linux.inventory import parse_os_release
+from secaudit.facts.linux.sources.osrelease import parse_os_release
 from secaudit.facts.linux.system import (
     Chain,
     RulesetTooLarge,

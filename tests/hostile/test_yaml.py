@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from secaudit import limits, safeyaml
 from secaudit.config import AgentConfig
 from secaudit.facts.context import FactContext
-from secaudit.facts.linux.inventory import netplan_rows
+from secaudit.facts.linux.interfaces import netplan_rows
 from secaudit.facts.model import Snapshot
 from secaudit.transport.local import RootTransport
 from tests.conftest import write_tree

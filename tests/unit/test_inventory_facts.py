@@ -12,16 +12,13 @@ import pytest
 
 from secaudit.config import AgentConfig
 from secaudit.facts import collect
-from secaudit.facts.linux.inventory import (
-    RPM_QF,
-    hosts_fqdn,
-    newest_kernel,
-    parse_cpuinfo,
-    parse_dpkg_status,
-    parse_ip_json,
-    parse_os_release,
-    tzif_rule,
-)
+from secaudit.facts.linux.hardware import parse_cpuinfo
+from secaudit.facts.linux.host import hosts_fqdn, newest_kernel
+from secaudit.facts.linux.interfaces import parse_ip_json
+from secaudit.facts.linux.software import RPM_QF
+from secaudit.facts.linux.sources.dpkg import parse_dpkg_status
+from secaudit.facts.linux.sources.osrelease import parse_os_release
+from secaudit.facts.linux.sources.timezone import tzif_rule
 from secaudit.facts.model import Snapshot
 from secaudit.transport.replay import ReplayTransport, command_key
 from tests.conftest import facts_of

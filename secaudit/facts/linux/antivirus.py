@@ -12,14 +12,16 @@ import fnmatch
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from secaudit import limits
+from secaudit.facts.common.values import LAST_TIME, uint
 from secaudit.facts.context import FactContext
-from secaudit.facts.linux.inventory import LAST_TIME, MAX_PACKAGES, uint, zone_from_tzif
 from secaudit.facts.linux.procs import Proc, ProcTable, process_table
+from secaudit.facts.linux.sources import dpkg
+from secaudit.facts.linux.sources.systemd import is_enabled
+from secaudit.facts.linux.sources.timezone import timezone
 from secaudit.facts.model import AntivirusRow
 from secaudit.facts.registry import collector
 from secaudit.resources import load_data
@@ -52,77 +54,6 @@ def catalogue() -> dict[str, dict[str, Any]]:
         if not isinstance(spec, dict) or not spec.get("product") or not spec.get("vendor"):
             raise ValueError(f"antivirus.yaml: {pid} needs 'product' and 'vendor'")
     return products
-
-
-# --- shared, memoized readers -------------------------------------------------------------------
-
-def dpkg_installed(ctx: FactContext) -> dict[str, str] | None:
-    """Installed dpkg packages (name -> version), or None when there is no dpkg database."""
-    return ctx.memo("dpkg.installed", lambda: _dpkg_installed(ctx))
-
-
-def _dpkg_installed(ctx: FactContext) -> dict[str, str] | None:
-    text = ctx.read_text("/var/lib/dpkg/status", unknown_key="antivirus.packages", cap=limits.PACKAGE_DB)
-    if text is None:
-        return None
-    out: dict[str, str] = {}
-    name = version = status = ""
-    for line in [*text.splitlines(), ""]:
-        if not line.strip():
-            if name and status.split()[-1:] == ["installed"]:
-                out[name] = version
-                if len(out) > MAX_PACKAGES:  # see inventory.MAX_PACKAGES
-                    ctx.unknown("antivirus.packages", "too_large",
-                                f"/var/lib/dpkg/status: more than {MAX_PACKAGES} packages")
-                    return None
-            name = version = status = ""
-        elif line.startswith("Package:"):
-            name = line[8:].strip()
-        elif line.startswith("Version:"):
-            version = line[8:].strip()
-        elif line.startswith("Status:"):
-            status = line[7:].strip()
-    return out
-
-
-def _dpkg_lists(ctx: FactContext) -> set[str]:
-    """Package names with a file list in /var/lib/dpkg/info (fallback when status is unreadable)."""
-    def compute() -> set[str]:
-        names = ctx.list_dir("/var/lib/dpkg/info")
-        return {n[: -len(".list")].split(":", 1)[0] for n in names if n.endswith(".list")}
-    return ctx.memo("dpkg.info_lists", compute)
-
-
-def enabled_units(ctx: FactContext) -> set[str]:
-    """systemd units enabled at boot: the symlinks in /etc/systemd/system/*.wants and *.requires."""
-    def compute() -> set[str]:
-        units: set[str] = set()
-        for name in ctx.list_dir("/etc/systemd/system"):
-            if name.endswith((".wants", ".requires")):
-                units.update(ctx.list_dir(f"/etc/systemd/system/{name}"))
-        return units
-    return ctx.memo("systemd.enabled_units", compute)
-
-
-def local_timezone(ctx: FactContext) -> tuple[tzinfo, str]:
-    """The audited system's time zone (for log lines written in local time)."""
-    def compute() -> tuple[tzinfo, str]:
-        from zoneinfo import ZoneInfo
-
-        try:
-            zone = zone_from_tzif(ctx.transport.read_bytes("/etc/localtime"))
-            if zone is not None:
-                return zone, "/etc/localtime"
-        except FactUnavailable:
-            pass
-        name = (ctx.read_text("/etc/timezone") or "").strip()
-        if name:
-            try:
-                return ZoneInfo(name), "/etc/timezone"
-            except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
-                pass
-        return UTC, "UTC (no time zone found)"
-    return ctx.memo("system.timezone", compute)
 
 
 def _exists(ctx: FactContext, path: str) -> bool:
@@ -262,7 +193,8 @@ def _scan_logs(ctx: FactContext) -> list[str]:
 def last_clamav_scan(ctx: FactContext) -> tuple[int, str] | None:
     """Newest scan in clamscan/clamdscan summaries: End Date (else Start Date) in local time,
     or the log's mtime when the summary carries no dates (ClamAV before 0.102)."""
-    tz, tz_source = local_timezone(ctx)
+    local = timezone(ctx)
+    tz, tz_source = local.zone, local.zone_source
     best: tuple[int, str] | None = None
     for path in _scan_logs(ctx):
         try:
@@ -323,8 +255,7 @@ def clamav_details(ctx: FactContext, row: AntivirusRow, table: ProcTable, spec: 
     rt = spec.get("realtime") or {}
     onacc_procs = [p for p in table.procs if any(p.matches(s) for s in rt.get("processes", []))]
     clamd_procs = [p for p in table.procs if p.matches("clamd")]
-    units = enabled_units(ctx)
-    rt_units = [u for u in rt.get("services", []) if u in units]
+    rt_units = [u for u in rt.get("services", []) if is_enabled(ctx, u)]
     if table.complete:
         if onacc_procs:
             row["realtime"], row["realtime_source"] = True, f"clamonacc running (pid {onacc_procs[0].pid})"
@@ -343,11 +274,12 @@ def clamav_details(ctx: FactContext, row: AntivirusRow, table: ProcTable, spec: 
     # updates: freshclam daemon, timer, or cron job
     up = spec.get("updater") or {}
     cron = _cron_mentions(ctx, "freshclam")
-    timers = [u for u in up.get("timers", []) if u in units]
+    timers = [u for u in up.get("timers", []) if is_enabled(ctx, u)]
+    services = [u for u in up.get("services", []) if is_enabled(ctx, u)]
     row["updater_scheduled"] = bool(cron or timers)
-    row["updater_enabled"] = any(u in units for u in up.get("services", []))
+    row["updater_enabled"] = bool(services)
     sources = [f"cron {cron}"] if cron else []
-    sources += [f"{u} enabled" for u in timers + [u for u in up.get("services", []) if u in units]]
+    sources += [f"{u} enabled" for u in timers + services]
     row["updater_source"] = "; ".join(sources) or None
     # scans
     last = last_clamav_scan(ctx)
@@ -399,7 +331,6 @@ def _matching(procs: tuple[Proc, ...], specs: list[str]) -> list[Proc]:
 
 def _generic(ctx: FactContext, row: AntivirusRow, table: ProcTable, spec: dict[str, Any],
              procs: list[Proc]) -> None:
-    units = enabled_units(ctx)
     rt = spec.get("realtime") or {}
     for rule in rt.get("json", []):
         value = _json_value(ctx, rule["file"], rule["key"])
@@ -420,7 +351,7 @@ def _generic(ctx: FactContext, row: AntivirusRow, table: ProcTable, spec: dict[s
     up = spec.get("updater")
     if up is None:  # the product updates itself while it runs
         row["updater_running"] = row.get("running")
-        enabled = [u for u in spec.get("services", []) if u in units]
+        enabled = [u for u in spec.get("services", []) if is_enabled(ctx, u)]
         row["updater_enabled"] = bool(enabled) if spec.get("services") else None
         row["updater_source"] = "built into the product"
     sig = spec.get("signatures") or {}
@@ -452,13 +383,12 @@ def detect(ctx: FactContext, pid: str, spec: dict[str, Any], table: ProcTable,
     for pkg in spec.get("packages", []):
         if packages is not None and pkg in packages:
             markers.append(f"dpkg:{pkg} {packages[pkg]}".strip())
-        elif packages is None and pkg in _dpkg_lists(ctx):
+        elif packages is None and pkg in dpkg.info_lists(ctx):
             markers.append(f"/var/lib/dpkg/info/{pkg}.list")
     if not markers:
         return None
     procs = _matching(table.procs, spec.get("processes", []))
     updater = spec.get("updater") or {}
-    units = enabled_units(ctx)
     wanted = [*spec.get("services", []), *updater.get("services", []), *updater.get("timers", []),
               *(spec.get("realtime") or {}).get("services", [])]
     row: AntivirusRow = {
@@ -483,7 +413,7 @@ def detect(ctx: FactContext, pid: str, spec: dict[str, Any], table: ProcTable,
         "last_scan_source": None,
         "managed": None,
         "managed_source": None,
-        "enabled_units": [u for u in wanted if u in units],
+        "enabled_units": [u for u in wanted if is_enabled(ctx, u)],
         "markers": markers,
         "source": markers[0],
     }
@@ -503,7 +433,10 @@ def collect_antivirus(ctx: FactContext) -> None:
     table = process_table(ctx)
     if ctx.transport.live and not table.complete:
         ctx.unknown("antivirus.running", "permission_denied", table.reason)
-    packages = dpkg_installed(ctx)
+    status = dpkg.dpkg_status(ctx)
+    if status.problem is not None:
+        ctx.unknown_from("antivirus.packages", status.problem)
+    packages = dpkg.installed(ctx)
     rows = []
     for pid, spec in catalogue().items():
         row = detect(ctx, pid, spec, table, packages)

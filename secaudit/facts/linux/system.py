@@ -19,8 +19,12 @@ from typing import Any
 
 from secaudit import limits
 from secaudit.facts.context import FactContext
-from secaudit.facts.linux.inventory import parse_btime, parse_os_release, zone_from_tzif
+from secaudit.facts.linux.host import parse_btime
 from secaudit.facts.linux.procs import process_names
+from secaudit.facts.linux.sources import dpkg
+from secaudit.facts.linux.sources.osrelease import os_release
+from secaudit.facts.linux.sources.systemd import enabled_unit, unit_masked
+from secaudit.facts.linux.sources.timezone import local_zone
 from secaudit.facts.model import FirewallTable, SystemTable
 from secaudit.facts.registry import collector
 from secaudit.fsutil import TooLarge, gunzip_capped
@@ -29,7 +33,6 @@ from secaudit.transport.base import CommandFailed, CommandResult, FactUnavailabl
 from secaudit.transport.base import TooLarge as FactTooLarge
 
 CMD_TIMEOUT = 3.0
-UNIT_DIRS = ("/etc/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
 
 
 # == shared helpers =================================================================================
@@ -59,48 +62,6 @@ def _kv(text: str) -> dict[str, str]:
             value = value.split(" #", 1)[0].strip()
         out[key] = value
     return out
-
-
-def unit_links(ctx: FactContext) -> dict[str, str]:
-    """Enabled units: unit name -> the .wants/.requires link that enables it."""
-
-    def compute() -> dict[str, str]:
-        found: dict[str, str] = {}
-        for base in UNIT_DIRS:
-            for entry in ctx.list_dir(base):
-                if not entry.endswith((".wants", ".requires")):
-                    continue
-                for unit in ctx.list_dir(f"{base}/{entry}"):
-                    found.setdefault(unit, f"{base}/{entry}/{unit}")
-        return found
-
-    return ctx.memo("system.unit_links", compute)
-
-
-def unit_masked(ctx: FactContext, unit: str) -> bool:
-    """A unit linked to /dev/null in /etc/systemd/system (a dangling link in --root mode)."""
-    path = f"/etc/systemd/system/{unit}"
-    if unit not in ctx.list_dir("/etc/systemd/system"):
-        return False
-    try:
-        st = ctx.transport.stat(path)
-    except FactUnavailable:
-        return True
-    return not st.is_file and not st.is_dir
-
-
-def enabled_unit(ctx: FactContext, *units: str) -> str | None:
-    """The link of the first of `units` that is enabled and not masked."""
-    links = unit_links(ctx)
-    for unit in units:
-        if unit in links and not unit_masked(ctx, unit):
-            return links[unit]
-    return None
-
-
-def os_release(ctx: FactContext) -> dict[str, str]:
-    return ctx.memo("system.os_release", lambda: parse_os_release(
-        ctx.read_text("/etc/os-release") or ctx.read_text("/usr/lib/os-release") or ""))
 
 
 # == firewall ======================================================================================
@@ -832,17 +793,6 @@ def _interval_on(value: str) -> bool:
     return bool(m and m.group(1).lstrip("0"))  # not int(): a 5000-digit value must not raise
 
 
-def dpkg_installed(ctx: FactContext, package: str) -> bool | None:
-    text = ctx.memo("system.dpkg_status", lambda: ctx.read_text("/var/lib/dpkg/status", cap=limits.PACKAGE_DB))
-    if text is None:
-        return None
-    m = re.search(rf"^Package: {re.escape(package)}\n((?:[^\n]+\n)*)", text, re.M)
-    if not m:
-        return False
-    status = re.search(r"^Status: (.*)$", m.group(1), re.M)
-    return bool(status and status.group(1).split()[-1] == "installed")
-
-
 def _auto_updates(ctx: FactContext) -> tuple[bool | None, str | None, str | None]:
     """(enabled, source, reason). Reasons: enabled, not_set, setting_off, periodic_disabled,
     package_missing, timer_masked, no_timer, apply_off, unreadable."""
@@ -857,7 +807,7 @@ def _auto_updates(ctx: FactContext) -> tuple[bool | None, str | None, str | None
         source = f'{setting[1]}: APT::Periodic::Unattended-Upgrade "{setting[0]}"'
         if not _interval_on(setting[0]):
             return False, source, "setting_off"
-        if dpkg_installed(ctx, "unattended-upgrades") is False:
+        if dpkg.is_installed(ctx, "unattended-upgrades") is False:
             return False, "/var/lib/dpkg/status: unattended-upgrades", "package_missing"
         if unit_masked(ctx, "apt-daily-upgrade.timer"):
             return False, "/etc/systemd/system/apt-daily-upgrade.timer -> /dev/null", "timer_masked"
@@ -887,23 +837,6 @@ def _auto_updates(ctx: FactContext) -> tuple[bool | None, str | None, str | None
 
 
 # == package history ================================================================================
-
-def local_zone(ctx: FactContext) -> tzinfo:
-    """The audited system's time zone, for local times in package logs."""
-    from zoneinfo import ZoneInfo
-
-    try:
-        zone = zone_from_tzif(ctx.transport.read_bytes("/etc/localtime"))
-        if zone is not None:
-            return zone
-    except FactUnavailable:
-        pass
-    name = (ctx.read_text("/etc/timezone") or "").strip()
-    try:
-        return ZoneInfo(name) if name else UTC
-    except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
-        return UTC
-
 
 _APT_NON_UPDATE = {"install", "reinstall", "remove", "purge", "autoremove", "autopurge", "build-dep",
                    "markauto", "unmarkauto"}
@@ -1228,7 +1161,7 @@ def collect_system(ctx: FactContext) -> None:
                     "/var/log/dnf.rpm.log*, /var/log/yum.log)")
     _pending(ctx, table)
     # OS support window.
-    rel = os_release(ctx)
+    rel = os_release(ctx).keys
     eol = support_end(rel, os_eol_table())
     compiled = str(os_eol_table().get("compiled", ""))
     table.update({"os_id": rel.get("ID", ""), "os_version": rel.get("VERSION_ID", ""),
