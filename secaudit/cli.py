@@ -16,7 +16,7 @@ from secaudit import __version__, limits
 from secaudit.errors import SecauditError
 from secaudit.fsutil import safe_name, write_file
 from secaudit.i18n import LANGS, default_lang, t
-from secaudit.report import OUTPUT_FORMATS
+from secaudit.report.formats import FORMATS
 from secaudit.safetext import for_terminal
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
@@ -56,30 +56,20 @@ def _transport(root: str | None, replay: str | None) -> Any:
 def emit(report: dict[str, Any], fmt: str, output: str | None, lang: str, verbose: bool) -> int:
     """Write the report in `fmt` (to `output`, else standard output) and show the summary."""
     from secaudit.report import terminal
+    from secaudit.report.formats import RenderOptions
 
-    if fmt == "text":
-        if output:
-            import io
-
-            buf = io.StringIO()
-            terminal.render(report, lang, file=buf, verbose=verbose)
-            write_file(output, buf.getvalue().encode("utf-8"))
-            click.echo(t("report.written", lang, path=output))
-        else:
-            terminal.render(report, lang, verbose=verbose)
+    form = FORMATS[fmt]
+    if form.terminal and not output:
+        terminal.render(report, lang, verbose=verbose)
     else:
-        if fmt == "json":
-            data = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-        else:
-            from secaudit.report.render import render
-
-            data = render(report, fmt, lang)
-        if fmt == "pdf" and not output:  # named after the audited host: sanitised, in this directory
+        data = form.render(report, RenderOptions(lang=lang, verbose=verbose))
+        if form.binary and not output:  # named after the audited host: sanitised, in this directory
             stamp = safe_name(report["generated_at"][:10].replace("-", ""), "")
-            output = f"{safe_name(report['host']['hostname'])}-{stamp}.pdf"
+            output = f"{safe_name(report['host']['hostname'])}-{stamp}{form.suffix}"
         if output and output != "-":
             write_file(output, data)
-            terminal.render(report, lang, verbose=verbose)
+            if not form.terminal:
+                terminal.render(report, lang, verbose=verbose)
             click.echo(t("report.written", lang, path=output))
         else:
             sys.stdout.buffer.write(data)
@@ -166,7 +156,7 @@ def _remote_options(fn: Any) -> Any:
 @_common
 @click.option("--playbook", default=None, help="Playbook id or path (default from config: dong-nai-2026).")
 @lang_option
-@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="text")
+@click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)), default="text")
 @click.option("-o", "--output", default=None, help="Write the report here (a directory with --host/--hosts).")
 @click.option("-v", "--verbose", is_flag=True, help="Also list passing checks.")
 @click.option("--sign/--no-sign", default=None, help="Sign the report (default: when a key exists).")
@@ -244,7 +234,7 @@ def facts(config_path: str | None, root: str | None, replay: str | None, output:
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--playbook", default=None)
 @lang_option
-@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="text")
+@click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)), default="text")
 @click.option("-o", "--output", default=None)
 @click.option("-v", "--verbose", is_flag=True)
 def evaluate(facts_path: str, config_path: str | None, playbook: str | None, lang: str | None,

@@ -24,6 +24,7 @@ from secaudit.agent.hosts import HostSpec
 from secaudit.config import AgentConfig
 from secaudit.errors import SecauditError
 from secaudit.playbook import Playbook
+from secaudit.report.formats import FORMATS, RenderOptions
 from secaudit.safetext import for_terminal
 from secaudit.timefmt import parse_rfc3339
 from secaudit.transport.ssh import SSH_ERROR, SshError, SshOptions, SshTransport, connect
@@ -120,14 +121,13 @@ def _build(snapshot: Any, run: RemoteRun, config: AgentConfig) -> dict[str, Any]
 def _outputs(result: HostResult, report: dict[str, Any], run: RemoteRun) -> None:
     out = Path(run.out_dir)
     stem = f"{result.spec.label}-{_stamp(report)}"
-    data = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    result.report_path = _write_new(out, stem, ".json", data)
-    for fmt in run.formats:
-        if fmt in ("json", "text"):
+    options = RenderOptions(lang=run.lang)
+    result.report_path = _write_new(out, stem, ".json", FORMATS["json"].render(report, options))
+    for name in run.formats:
+        form = FORMATS[name]
+        if name == "json" or form.terminal:  # the JSON is always written; the summary is on the terminal
             continue
-        from secaudit.report.render import render
-
-        result.outputs.append(_write_new(out, stem, f".{fmt}", render(report, fmt, run.lang)))
+        result.outputs.append(_write_new(out, stem, form.suffix, form.render(report, options)))
     if run.sign is False:
         return
     from secaudit.sign import sign_report

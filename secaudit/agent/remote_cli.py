@@ -17,7 +17,7 @@ import click
 
 from secaudit.errors import SecauditError
 from secaudit.i18n import t
-from secaudit.report import OUTPUT_FORMATS
+from secaudit.report.formats import FORMATS
 from secaudit.safetext import for_terminal
 
 _OPTIONS = [
@@ -147,7 +147,7 @@ def run_remote_audit(host: tuple[str, ...] | list[str], hosts_file: str | None, 
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Agent config (TOML).")
 @click.option("--playbook", default=None, help="Playbook id or path.")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default=None)
-@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="text")
+@click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)), default="text")
 @click.option("-o", "--output", default=None, help="Thư mục ghi báo cáo / directory for the reports.")
 @click.option("-v", "--verbose", is_flag=True)
 @click.option("--sign/--no-sign", default=None)

@@ -12,6 +12,7 @@ import click
 
 from secaudit.errors import SecauditError
 from secaudit.i18n import LANGS, default_lang, t
+from secaudit.report.formats import FORMATS
 from secaudit.safetext import for_terminal
 
 _COLLECTORS = {"backups", "host", "listening_ports", "software"}
@@ -123,7 +124,7 @@ def backup() -> None:
               help="Time and/or bytes per run: 60s, 10m, 10GiB, 500MB or 10m,50GiB (default: everything).")
 @click.option("--playbook", default=None, help="Playbook id or path (default from config).")
 @click.option("--lang", type=click.Choice(LANGS), default=None, help="Ngôn ngữ / language: vi or en.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "md", "pdf", "sarif", "csv"]),
+@click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)),
               default="text")
 @click.option("-o", "--output", default=None, help="Write the report here.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list passing checks.")

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from secaudit.i18n import LANGS, default_lang, t
-from secaudit.report import OUTPUT_FORMATS
+from secaudit.report.formats import FORMATS
 
 
 class Progress:
@@ -71,7 +71,7 @@ def _host_table() -> dict[str, Any]:
 @click.option("--force", is_flag=True, help="Cho phép dải lớn hơn /16 / allow ranges larger than /16.")
 @click.option("--playbook", default="network", show_default=True, help="Playbook id or path.")
 @click.option("--lang", type=click.Choice(LANGS), default=None, help="Ngôn ngữ / language: vi (mặc định) hoặc en.")
-@click.option("--format", "fmt", type=click.Choice(OUTPUT_FORMATS), default="text")
+@click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)), default="text")
 @click.option("-o", "--output", default=None, help="Write the report here.")
 @click.option("-v", "--verbose", is_flag=True, help="Also list passing checks.")
 @click.option("--sign/--no-sign", default=None, help="Sign the report (default: when a key exists).")

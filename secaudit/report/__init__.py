@@ -1,5 +1,3 @@
-"""Reports: the payload model (the contract) and its renderings."""
+"""Reports: the payload model (the contract) and its renderings (report/formats/)."""
 
 SCHEMA = "secaudit.report/v1"
-RENDER_FORMATS = ("html", "md", "pdf", "sarif", "csv")  # renderings of a payload (secaudit render)
-OUTPUT_FORMATS = ("text", "json", *RENDER_FORMATS)  # what audit/scan/backup print or write

@@ -17,11 +17,10 @@ import click
 from secaudit.errors import SecauditError
 from secaudit.fsutil import safe_name, write_file
 from secaudit.i18n import LANGS, default_lang, t
-from secaudit.report import RENDER_FORMATS as FORMATS
+from secaudit.report.formats import FORMATS
 from secaudit.safetext import for_terminal
 from secaudit.sign import ENVELOPE_SUFFIX
 
-SUFFIX = {"html": ".html", "md": ".md", "pdf": ".pdf", "sarif": ".sarif", "csv": ".csv"}
 
 class RenderInputError(SecauditError):
     pass
@@ -123,10 +122,10 @@ def default_output(envelopes: list[str], reports: list[dict[str, Any]], fmt: str
     if not unit:
         name = Path(envelopes[0]).name
         stem = name[: -len(ENVELOPE_SUFFIX)] if name.endswith(ENVELOPE_SUFFIX) else Path(name).stem
-        return safe_name(stem) + SUFFIX[fmt]
+        return safe_name(stem) + FORMATS[fmt].suffix
     code = safe_name(reports[0]["unit"].get("code"), "unit")
     day = safe_name(max(str(r.get("generated_at") or "")[:10] for r in reports).replace("-", ""), "report")
-    return f"{code}-{day}{SUFFIX[fmt]}"
+    return f"{code}-{day}{FORMATS[fmt].suffix}"
 
 
 def write_output(data: bytes, output: str) -> None:
@@ -140,7 +139,7 @@ def write_output(data: bytes, output: str) -> None:
 
 @click.command("render")
 @click.argument("envelopes", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="html", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)), default="html", show_default=True,
               help="html | md | pdf (văn bản hành chính / official document) | sarif | csv.")
 @click.option("--lang", type=click.Choice(LANGS), default=None, help="Ngôn ngữ / language: vi (mặc định) hoặc en.")
 @click.option("--pubkey", "pubkeys", multiple=True, type=click.Path(dir_okay=False),
@@ -169,7 +168,7 @@ def render(envelopes: tuple[str, ...], fmt: str, lang: str | None, pubkeys: tupl
 
     Exit 0 rendered, 1 a signature is not valid, 2 unusable input or another error."""
     from secaudit.report import render as r
-    from secaudit.report.viewmodel import DocInfo
+    from secaudit.report.official import DocInfo
 
     lg = lang or default_lang()
     try:
@@ -182,14 +181,10 @@ def render(envelopes: tuple[str, ...], fmt: str, lang: str | None, pubkeys: tupl
         signatures: list[dict[str, str] | None] = [sig for _, _, sig in items]
         doc = DocInfo(parent=parent, place=place, symbol=symbol, recipient=recipient, signer_title=signer_title,
                       signer_name=signer_name, blank_date=blank_date)
-        if fmt == "csv":
-            from secaudit.report import csvout
-
-            data = csvout.render(reports, lg, delimiter=csv_delimiter)
-        elif unit:
-            data = r.render_unit(reports, fmt, lg, doc=doc, signatures=signatures)
+        if unit:
+            data = r.render_unit(reports, fmt, lg, doc=doc, signatures=signatures, csv_delimiter=csv_delimiter)
         else:
-            data = r.render(reports[0], fmt, lg, doc=doc, signature=signatures[0])
+            data = r.render(reports[0], fmt, lg, doc=doc, signature=signatures[0], csv_delimiter=csv_delimiter)
         target = output or default_output(list(envelopes), reports, fmt, unit)
         write_output(data, target)
     except SecauditError as exc:

@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
+
+
+class Obj(dict[str, Any]):
+    """A dict whose keys are also attributes (its __dict__ is itself): templates read `f.title` with a
+    plain attribute lookup instead of a failed getattr and an exception first."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.__dict__ = self
+
 
 _TEXTS: dict[str, tuple[str, str]] = {
     # document titles
@@ -215,8 +226,6 @@ MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "Au
 
 @cache
 def labels(lang: str) -> dict[str, str]:
-    from secaudit.report.viewmodel import Obj
-
     index = 0 if lang == "vi" else 1
     return Obj({key: pair[index] for key, pair in _TEXTS.items()})
 

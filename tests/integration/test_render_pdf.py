@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from secaudit.report import render as render_mod
+from secaudit.report.formats import pdf as render_mod
+from secaudit.report.official import DocInfo
 from secaudit.report.render import render, render_unit
 from secaudit.report.sample import sample_report
-from secaudit.report.viewmodel import DocInfo
 from tests.conftest import IN_CI, need_tool
 
 pytestmark = pytest.mark.integration

@@ -11,7 +11,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from secaudit.report import csvout, sarif
+from secaudit.report.formats import csv as csvout
+from secaudit.report.formats import sarif
 from secaudit.report.render import render, render_unit
 from secaudit.report.sample import sample_report
 

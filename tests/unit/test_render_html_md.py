@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from secaudit.report.render import md_escape, render, render_unit
+from secaudit.report.render import render, render_unit
 from secaudit.report.sample import sample_report
+from secaudit.report.templates import md_escape
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "div", "header", "main", "footer", "section",

@@ -7,20 +7,11 @@ from datetime import datetime
 
 import pytest
 
+from secaudit.report.evidence import evidence_tree
+from secaudit.report.fmt import HTML_CAPS, ICT, Caps, Fmt, parse_time
+from secaudit.report.official import DocInfo, _abbreviation, official_view
 from secaudit.report.sample import sample_report
-from secaudit.report.viewmodel import (
-    HTML_CAPS,
-    ICT,
-    Caps,
-    DocInfo,
-    Fmt,
-    _abbreviation,
-    evidence_tree,
-    official_view,
-    parse_time,
-    report_view,
-    unit_view,
-)
+from secaudit.report.viewmodel import report_view, unit_view
 
 
 @pytest.mark.parametrize(("iso", "vi", "en"), [

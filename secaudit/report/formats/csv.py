@@ -16,6 +16,7 @@ import json
 from typing import Any
 
 from secaudit.report.fit import within
+from secaudit.report.formats.interface import Format, RenderOptions, Report
 from secaudit.safetext import for_document
 
 COLUMNS = ("host", "check_id", "status", "severity", "requirements", "title", "message", "remediation", "evidence")
@@ -67,3 +68,15 @@ def render(reports: list[dict[str, Any]], lang: str, delimiter: str = ",") -> by
                 _evidence(f.get("evidence") or {}),
             )])
     return BOM + buf.getvalue().encode("utf-8", "replace")
+
+
+class Csv(Format):
+    name = "csv"
+    suffix = ".csv"
+    description = "CSV (Excel)"
+
+    def render(self, report: Report, options: RenderOptions) -> bytes:
+        return render([report], options.language, delimiter=options.csv_delimiter)
+
+    def render_unit(self, reports: list[Report], options: RenderOptions) -> bytes:
+        return render(reports, options.language, delimiter=options.csv_delimiter)

@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from secaudit.report.formats.interface import Format, RenderOptions, Report
 from secaudit.safetext import DOCUMENT_UNSAFE
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -126,3 +127,15 @@ def render(reports: list[dict[str, Any]], lang: str, include_all: bool = False) 
     # characters that reorder or hide text in an editor: written as \u escapes (the same JSON data)
     text = DOCUMENT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     return (text + "\n").encode("utf-8")
+
+
+class Sarif(Format):
+    name = "sarif"
+    suffix = ".sarif"
+    description = "SARIF 2.1.0"
+
+    def render(self, report: Report, options: RenderOptions) -> bytes:
+        return render([report], options.language)
+
+    def render_unit(self, reports: list[Report], options: RenderOptions) -> bytes:
+        return render(reports, options.language)
