@@ -18,6 +18,7 @@ _FAMILIES = {
         "secaudit.facts.linux.hardware",
         "secaudit.facts.linux.interfaces",
         "secaudit.facts.linux.software",
+        "secaudit.facts.linux.firewall",
         "secaudit.facts.linux.system",
         "secaudit.facts.linux.backups",
     ),

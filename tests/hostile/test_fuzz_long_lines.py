@@ -12,7 +12,19 @@ from collections.abc import Callable
 import pytest
 
 from secaudit.facts.common import values
-from secaudit.facts.linux import antivirus, hardware, host, interfaces, ports, software, sshd_config, system
+from secaudit.facts.linux import (
+    antivirus,
+    apt,
+    hardware,
+    host,
+    interfaces,
+    netfilter,
+    ports,
+    software,
+    sshd_config,
+    system,
+    updates,
+)
 from secaudit.facts.linux.sources import osrelease, timezone
 from secaudit.network import known, names, nmapscan, oui
 from secaudit.sign import dsse
@@ -45,7 +57,7 @@ def _scan_log(text: str) -> None:
 
 
 def _apt(text: str) -> None:
-    system.parse_apt_conf(text, "x", {})
+    apt.parse_apt_conf(text, "x", {})
 
 
 def _nbstat(count: int) -> None:
@@ -76,13 +88,13 @@ CASES: dict[str, Callable[[], object]] = {
     "fd listing": lambda: ports.parse_fd_listing("/proc/1/fd/" + "1" * N + " socket:[\n"),
     "proc net": lambda: ports.parse_proc_net(" 0: " + "0" * N + ":0016 0 0A 0 0 0 0 0 1\n", "tcp", "ipv4", "t"),
     # nft tokenizer: quotes, escapes, comments, continuations
-    "nft quotes": lambda: system.parse_nft_text('"' + "\\" * N, "t"),
-    "nft unterminated quotes": lambda: system.parse_nft_text('a "b' * (N // 4), "t"),
-    "nft continuations": lambda: system.parse_nft_text("a \\\n" * (N // 4), "t"),
-    "nft braces": lambda: system.parse_nft_text("table ip t { chain c { " + "{ " * (N // 2), "t"),
-    "nft statements": lambda: system.parse_nft_text("add rule ip t c drop;" * (N // 21), "t"),
-    "iptables line": lambda: system.parse_iptables("-A INPUT " + '"a" ' * (N // 4), "ip", "t"),
-    "iptables quotes": lambda: system.parse_iptables("-A INPUT " + '"' * N, "ip", "t"),
+    "nft quotes": lambda: netfilter.parse_nft_text('"' + "\\" * N, "t"),
+    "nft unterminated quotes": lambda: netfilter.parse_nft_text('a "b' * (N // 4), "t"),
+    "nft continuations": lambda: netfilter.parse_nft_text("a \\\n" * (N // 4), "t"),
+    "nft braces": lambda: netfilter.parse_nft_text("table ip t { chain c { " + "{ " * (N // 2), "t"),
+    "nft statements": lambda: netfilter.parse_nft_text("add rule ip t c drop;" * (N // 21), "t"),
+    "iptables line": lambda: netfilter.parse_iptables("-A INPUT " + '"a" ' * (N // 4), "ip", "t"),
+    "iptables quotes": lambda: netfilter.parse_iptables("-A INPUT " + '"' * N, "ip", "t"),
     "apt comment blocks": lambda: _apt("/*" * (N // 2)),
     "apt quotes": lambda: _apt('"' + "a" * N),
     "apt scopes": lambda: _apt("a { " * (N // 4)),
@@ -90,9 +102,9 @@ CASES: dict[str, Callable[[], object]] = {
     "apt clears": lambda: _apt("".join(f'k{i} "1";' for i in range(N // 10)) + "#clear x;" * (N // 10)),
     "apt deep scope statements": lambda: _apt("a { " * (N // 8) + "x 1;" * (N // 8)),
     "apt long scope name": lambda: _apt("a" * (N // 2) + " { " + "x 1;" * (N // 8)),
-    "apt history": lambda: system.parse_apt_history("Commandline: " + "-o " * (N // 3), "h"),
-    "updates-available": lambda: system.parse_updates_available("1" * N + " updates can be applied immediately."),
-    "apt interval": lambda: system._interval_on("1" * N + "x"),
+    "apt history": lambda: apt.parse_apt_history("Commandline: " + "-o " * (N // 3), "h"),
+    "updates-available": lambda: updates.parse_updates_available("1" * N + " updates can be applied immediately."),
+    "apt interval": lambda: updates._interval_on("1" * N + "x"),
     "os-release quoting": lambda: osrelease.parse_os_release('A="' + '\\"' * (N // 2)),
     "os version dots": lambda: system.support_end({"ID": "debian", "VERSION_ID": "1." * N},
                                                   system.os_eol_table()),

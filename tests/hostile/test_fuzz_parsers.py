@@ -1,4 +1,5 @@
-"""Issue 9, property-based fuzzing: the firewall and system-hygiene parsers (secaudit/facts/linux/system.py).
+"""Issue 9, property-based fuzzing: the firewall and system-hygiene parsers (secaudit/facts/linux/netfilter.py,
+firewall.py, apt.py, updates.py, system.py).
 
 Every parser gets arbitrary text and mutated real samples (NUL, CR, invalid UTF-8, huge and negative
 numbers, '²' that isdigit() accepts but int() refuses, long lines) and must return its normal result
@@ -17,19 +18,19 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from secaudit.facts.linux import system
-from secaudit.facts.linux.sources.osrelease import parse_os_release
-from secaudit.facts.linux.system import (
+from secaudit.facts.linux import apt, firewall, system, updates
+from secaudit.facts.linux.apt import parse_apt_conf, parse_apt_history
+from secaudit.facts.linux.netfilter import (
     Chain,
     RulesetTooLarge,
     effective,
-    parse_apt_conf,
-    parse_apt_history,
     parse_iptables,
     parse_nft_json,
     parse_nft_text,
-    parse_updates_available,
 )
+from secaudit.facts.linux.sources import timezone
+from secaudit.facts.linux.sources.osrelease import parse_os_release
+from secaudit.facts.linux.updates import parse_updates_available
 from tests.hostile.fuzzkit import (
     FUZZ,
     FUZZ_FEW,
@@ -111,7 +112,7 @@ def _assert_chains(chains: Any) -> None:
         assert all(isinstance(r, str) for r in c.rules)
     eff = effective(chains)
     assert isinstance(eff.rules, int) and isinstance(eff.active, bool)
-    system._label(chains)
+    firewall._label(chains)
 
 
 # -- firewall rulesets --------------------------------------------------------------------------------
@@ -210,7 +211,7 @@ def test_apt_conf(text: str) -> None:
     parse_apt_conf(text, "/etc/apt/apt.conf.d/50x", into)
     for key, (value, where) in into.items():
         assert isinstance(key, str) and isinstance(value, str) and isinstance(where, str)
-        system._interval_on(value)
+        updates._interval_on(value)
 
 
 @FUZZ
@@ -227,7 +228,7 @@ def test_apt_history(text: str) -> None:
 def test_apt_history_file_order(suffixes: list[str]) -> None:
     files: dict[str, str | bytes] = {"/var/log/apt/history.log": ""}
     files.update({f"/var/log/apt/history.log{s}": "" for s in suffixes if "/" not in s})
-    got = system._history_files(context(MemTransport(files)), "/var/log/apt", "history.log")
+    got = updates._history_files(context(MemTransport(files)), "/var/log/apt", "history.log")
     assert got[0] == "/var/log/apt/history.log"
 
 
@@ -321,7 +322,7 @@ def test_firewall_collector(data: st.DataObject, live: bool) -> None:
     for unit in draw(st.lists(st.sampled_from(["firewalld.service", "nftables.service", "ufw.service",
                                                 "netfilter-persistent.service"]), max_size=3)):
         files[f"{ENABLED}/{unit}"] = ""
-    collect_one(system.collect_firewall, MemTransport(files, _commands(draw), live=live))
+    collect_one(firewall.collect_firewall, MemTransport(files, _commands(draw), live=live))
 
 
 # -- regressions found by the fuzzers, as plain examples ---------------------------------------------------
@@ -332,14 +333,14 @@ def test_unknown_zone_name_falls_back_to_utc() -> None:
     from datetime import UTC
 
     ctx = context(MemTransport({"/etc/timezone": "Mars/Olympus_Mons\n"}))
-    assert system.local_zone(ctx) is UTC
+    assert timezone.local_zone(ctx) is UTC
 
 
 @FUZZ
 @given(mutated((UFW_DEFAULT, "ENABLED=yes\n", 'export A="b c" # d\nB=\'x\'\n')))
 def test_shell_key_values(text: str) -> None:
     """/etc/default/ufw, ufw.conf, firewalld.conf."""
-    for key, value in system._kv(text).items():
+    for key, value in firewall._kv(text).items():
         assert isinstance(key, str) and isinstance(value, str)
 
 
@@ -358,7 +359,7 @@ def test_firewalld_zone_entity_bomb_is_refused_quickly() -> None:
     ctx = context(MemTransport({"/etc/firewalld/firewalld.conf": "DefaultZone=public\n",
                                 "/etc/firewalld/zones/public.xml": zone}, live=False))
     got: list[tuple[str | None, int | None, str]] = []
-    assert timed(lambda: got.append(system._firewalld_zone(ctx))) < 2
+    assert timed(lambda: got.append(firewall._firewalld_zone(ctx))) < 2
     assert got[0][2] == "firewalld built-in zone public"
 
 
@@ -373,6 +374,6 @@ def test_nft_include_loop_makes_the_firewall_unknown() -> None:
 
 
 def test_apt_history_entries_are_bounded(monkeypatch: Any) -> None:
-    monkeypatch.setattr(system, "APT_MAX_ENTRIES", 10)
+    monkeypatch.setattr(apt, "APT_MAX_ENTRIES", 10)
     with pytest.raises(ValueError):
         parse_apt_history("Start-Date: 2026-11-10  08:00:01\n\n" * 11, "h")

@@ -12,15 +12,9 @@ import pytest
 
 from secaudit.config import AgentConfig
 from secaudit.facts import collect
-from secaudit.facts.linux.system import (
-    effective,
-    parse_apt_conf,
-    parse_apt_history,
-    parse_iptables,
-    parse_nft_json,
-    parse_nft_text,
-    parse_updates_available,
-)
+from secaudit.facts.linux.apt import parse_apt_conf, parse_apt_history
+from secaudit.facts.linux.netfilter import effective, parse_iptables, parse_nft_json, parse_nft_text
+from secaudit.facts.linux.updates import parse_updates_available
 from secaudit.transport.replay import ReplayTransport, command_key
 from tests.conftest import facts_of, need_tool
 

@@ -1,0 +1,221 @@
+"""The host firewall: what the configuration starts at boot (nftables, iptables, ufw, firewalld files and
+enabled units) and, on a running system, what the kernel has loaded (`nft -j list ruleset`, iptables -S).
+In --root mode only the configuration is seen."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from secaudit.facts.context import FactContext
+from secaudit.facts.linux.commands import run_short
+from secaudit.facts.linux.netfilter import Chain, effective, parse_iptables, parse_nft_json, parse_nft_text
+from secaudit.facts.linux.procs import process_names
+from secaudit.facts.linux.sources.systemd import enabled_unit, unit_masked
+from secaudit.facts.model import FirewallTable
+from secaudit.facts.registry import collector
+from secaudit.transport.base import FactUnavailable, NotFound
+
+
+def _kv(text: str) -> dict[str, str]:
+    """Shell-style KEY=VALUE lines (comments, quotes, `export`)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.removeprefix("export ").strip()
+        value = value.strip()
+        if value[:1] in "\"'" and value[-1:] == value[:1] and len(value) >= 2:
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].strip()
+        out[key] = value
+    return out
+
+
+def _firewalld_zone(ctx: FactContext) -> tuple[str | None, int | None, str]:
+    """(default inbound, rule count, source) of firewalld's default zone."""
+    conf = _kv(ctx.read_text("/etc/firewalld/firewalld.conf") or "")
+    zone = conf.get("DefaultZone") or "public"
+    for base in ("/etc/firewalld/zones", "/usr/lib/firewalld/zones"):
+        path = f"{base}/{zone}.xml"
+        text = ctx.read_text(path)
+        if text is None:
+            continue
+        import xml.etree.ElementTree as ET
+
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError:
+            continue
+        target = (root.get("target") or "default").upper()
+        count = sum(1 for el in root if el.tag in ("service", "port", "rule", "protocol", "source-port",
+                                                   "forward-port", "icmp-block"))
+        return ({"ACCEPT": "accept", "DROP": "drop"}.get(target, "reject"), count, f"{path} (zone {zone})")
+    builtin = {"drop": "drop", "block": "reject", "trusted": "accept"}
+    return builtin.get(zone, "reject"), None, f"firewalld built-in zone {zone}"
+
+
+def _ufw(ctx: FactContext) -> dict[str, Any] | None:
+    text = ctx.read_text("/etc/ufw/ufw.conf")
+    if text is None:
+        return None
+    defaults = _kv(ctx.read_text("/etc/default/ufw") or "")
+    policy = defaults.get("DEFAULT_INPUT_POLICY", "DROP").upper()
+    inbound = {"ACCEPT": "accept", "REJECT": "reject"}.get(policy, "drop")
+    return {"enabled": _kv(text).get("ENABLED", "no").lower() == "yes" and not unit_masked(ctx, "ufw.service"),
+            "default": inbound, "ipv6": defaults.get("IPV6", "yes").lower() == "yes",
+            "source": "/etc/ufw/ufw.conf, /etc/default/ufw"}
+
+
+def _config_rulesets(ctx: FactContext) -> list[tuple[str, list[Chain], str | None, str]]:
+    """(backend, chains, enabling unit link, config source) for nftables and iptables files."""
+    out: list[tuple[str, list[Chain], str | None, str]] = []
+    for path in ("/etc/nftables.conf", "/etc/sysconfig/nftables.conf"):
+        text = ctx.read_text(path, unknown_key="firewall.config")
+        if text is not None:
+            out.append(("nftables", parse_nft_text(text, path, ctx), enabled_unit(ctx, "nftables.service"), path))
+            break
+    for v4, v6, units in (("/etc/iptables/rules.v4", "/etc/iptables/rules.v6",
+                           ("netfilter-persistent.service", "iptables-persistent.service")),
+                          ("/etc/sysconfig/iptables", "/etc/sysconfig/ip6tables", ("iptables.service",))):
+        t4 = ctx.read_text(v4, unknown_key="firewall.config")
+        if t4 is None:
+            continue
+        chains = parse_iptables(t4, "ip", v4)
+        t6 = ctx.read_text(v6)
+        chains += parse_iptables(t6, "ip6", v6) if t6 is not None else []
+        out.append(("iptables", chains, enabled_unit(ctx, *units), v4))
+    return out
+
+
+def _kernel_ruleset(ctx: FactContext) -> tuple[list[Chain] | None, str, FactUnavailable | None]:
+    """Chains loaded in the kernel: `nft -j list ruleset`, then iptables/ip6tables -S INPUT
+    (legacy iptables rules are not visible to nft). (None, "", reason) when nothing answered."""
+    problem: FactUnavailable | None = None
+    nft_source: str | None = None
+    chains: list[Chain] = []
+    try:
+        res = run_short(ctx, ["nft", "-j", "list", "ruleset"])
+        if res.rc == 0:
+            try:
+                chains = parse_nft_json(res.stdout) if res.stdout.strip() else []
+                nft_source = "nft -j list ruleset"
+            except (ValueError, AttributeError):  # an nft without JSON support
+                res = run_short(ctx, ["nft", "list", "ruleset"])
+                chains, nft_source = parse_nft_text(res.stdout, "nft list ruleset"), "nft list ruleset"
+            if effective(chains).has_input:
+                return chains, nft_source, None
+    except FactUnavailable as exc:
+        problem = exc
+    ipt: list[Chain] = []
+    sources = []
+    for tool, fam in (("iptables", "ip"), ("ip6tables", "ip6")):
+        try:
+            res = run_short(ctx, [tool, "-S", "INPUT"])
+        except FactUnavailable as exc:
+            if problem is None or problem.code == "not_found":
+                problem = exc
+            continue
+        if res.rc == 0:
+            ipt += parse_iptables(res.stdout, fam, f"{tool} -S INPUT")
+            sources.append(f"{tool} -S INPUT")
+    if sources:
+        return ipt, ", ".join(sources), None
+    if nft_source is not None:  # nft answered: an empty or input-less ruleset
+        return chains, nft_source, None
+    if problem is not None and problem.code != "not_found":
+        return None, "", problem
+    return None, "", problem or NotFound("nft, iptables")
+
+
+def _label(chains: list[Chain]) -> str:
+    names = {c.name for c in chains}
+    jumps = " ".join(r for c in chains for r in c.rules)
+    if any(n.startswith(("ufw-", "ufw6-")) for n in names) or re.search(r"\bufw6?-", jumps):
+        return "ufw"
+    if any(c.table == "firewalld" for c in chains):
+        return "firewalld"
+    inputs = [c for c in chains if c.hook == "input"]
+    if inputs and all(c.name == "INPUT" and c.table == "filter" for c in inputs):
+        return "iptables"
+    return "nftables"
+
+
+def _from_config(ctx: FactContext, ufw: dict[str, Any] | None) -> FirewallTable:
+    """What the configuration starts at boot (the only view in --root mode)."""
+    configured: list[str] = []
+    firewalld_conf = ctx.transport.exists("/etc/firewalld/firewalld.conf")
+    if firewalld_conf:
+        configured.append("firewalld")
+    if ufw is not None:
+        configured.append("ufw")
+    rulesets = _config_rulesets(ctx)
+    configured += [b for b, *_ in rulesets if b not in configured]
+    base: FirewallTable = {"profiles": [], "configured": configured, "default_inbound_ipv6": None}
+    unit = enabled_unit(ctx, "firewalld.service") if firewalld_conf else None
+    if unit:
+        inbound, count, source = _firewalld_zone(ctx)
+        return {**base, "backend": "firewalld", "active": True, "default_inbound": inbound,
+                "default_inbound_ipv6": inbound, "rules_count": count, "source": f"{unit}; {source}"}
+    if ufw is not None and ufw["enabled"]:
+        return {**base, "backend": "ufw", "active": True, "default_inbound": ufw["default"],
+                "default_inbound_ipv6": ufw["default"] if ufw["ipv6"] else None, "rules_count": None,
+                "source": ufw["source"]}
+    for backend, chains, link, path in rulesets:
+        eff = effective(chains)
+        if link and eff.has_input:
+            return {**base, "backend": backend, "active": eff.active, "default_inbound": eff.ipv4,
+                    "default_inbound_ipv6": eff.ipv6 if backend == "nftables" or any(
+                        c.family == "ip6" for c in chains) else None,
+                    "rules_count": eff.rules, "source": f"{path} (enabled by {link})"}
+    if configured:
+        return {**base, "backend": configured[0], "active": False, "default_inbound": None,
+                "rules_count": None, "source": f"{configured[0]} is configured but not enabled at boot"}
+    return {**base, "backend": "none", "active": False, "default_inbound": None, "rules_count": None,
+            "source": "no firewall configuration (nftables, iptables, ufw, firewalld) found"}
+
+
+@collector("firewall", ("firewall",))
+def collect_firewall(ctx: FactContext) -> None:
+    ufw = _ufw(ctx)
+    configured = _from_config(ctx, ufw)
+    if not ctx.transport.live:
+        ctx.put("firewall", configured)
+        return
+    procs = process_names(ctx) or set()
+    if "firewalld" in procs and ctx.transport.exists("/etc/firewalld/firewalld.conf"):
+        inbound, count, source = _firewalld_zone(ctx)
+        ctx.put("firewall", {**configured, "backend": "firewalld", "active": True, "default_inbound": inbound,
+                             "default_inbound_ipv6": inbound, "rules_count": count,
+                             "source": f"firewalld running; {source}"})
+        return
+    chains, source, problem = _kernel_ruleset(ctx)
+    if chains is not None:
+        eff = effective(chains)
+        if eff.active:
+            table: FirewallTable = {**configured, "backend": _label(chains), "active": True,
+                                    "default_inbound": eff.ipv4, "default_inbound_ipv6": eff.ipv6,
+                                    "rules_count": eff.rules, "source": source}
+        else:
+            # Nothing filters inbound traffic (an empty ruleset, or e.g. Docker's accept-all INPUT chain).
+            names = configured.get("configured") or []
+            what = "an accept-all input chain" if eff.has_input else "no input filter chain"
+            table = {**configured, "backend": names[0] if names else "none", "active": False,
+                     "default_inbound": "accept", "default_inbound_ipv6": "accept", "rules_count": eff.rules,
+                     "source": f"{source}: {what} loaded"}
+        ctx.put("firewall", table)
+        return
+    if problem is not None and problem.code == "not_found":
+        # Neither nft nor iptables is installed: nothing can have loaded rules but a configured tool.
+        ctx.put("firewall", {**configured, "source": f"{configured['source']} (nft/iptables not installed)"})
+        return
+    if ufw is not None and ufw["enabled"]:
+        ctx.put("firewall", {**configured, "source": configured["source"] + " (kernel rules not readable)"})
+        return
+    ctx.put("firewall", configured)  # what the configuration says, kept for the reader
+    why = problem or FactUnavailable("nft list ruleset, iptables -S")
+    ctx.unknown("firewall", why.code, "nft list ruleset, iptables -S" if why.code == "permission_denied"
+                else why.detail)

@@ -1,0 +1,402 @@
+"""nftables and iptables rulesets: the input chains, their policies and final verdicts, and what they leave
+open by default. Parsers only; facts/linux/firewall.py decides where the rules come from.
+
+nftables text is read as nft reads it (comments, continuations, `define`, `include` with globs, `flush`
+and the `add`/`insert` command forms), streamed under budgets: past one the ruleset is refused
+(RulesetTooLarge), never half-read.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import posixpath
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from secaudit.facts.context import FactContext
+from secaudit.transport.base import TooLarge as FactTooLarge
+
+
+@dataclass
+class Chain:
+    family: str  # ip | ip6 | inet | ...
+    table: str
+    name: str
+    hook: str | None = None
+    kind: str | None = None  # filter | nat | route
+    policy: str | None = None  # accept | drop
+    rules: list[str] = field(default_factory=list)
+    final: str | None = None  # accept | drop | reject: an unconditional verdict as the last rule
+    source: str = ""
+
+
+_FAMILIES = ("ip", "ip6", "inet", "arp", "bridge", "netdev")
+_NFT_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|\n|[{};]|[^\s{};"]+')
+# Budgets of one ruleset, includes and all: past one, the firewall is unknown, never half-read.
+NFT_MAX_FILES = 50  # included files (nft itself stops at 16 levels of nesting)
+NFT_MAX_TOKENS = 4_000_000  # about what one 4 MiB file can hold; a few seconds of parsing
+NFT_MAX_CHARS = 32 << 20  # text of the statements, variables expanded
+
+
+class RulesetTooLarge(FactTooLarge):
+    """An nftables ruleset past a budget (the caller records the firewall as unknown)."""
+
+
+def _unquote(word: str) -> str:
+    return word[1:-1] if len(word) >= 2 and word[0] == word[-1] == '"' else word
+
+
+def _nft_final(words: list[str]) -> str | None:
+    """The verdict of an unconditional rule such as `counter drop` or `reject with icmpx type
+    admin-prohibited`; None when the rule has a match."""
+    w = list(words)
+    if len(w) >= 2 and w[-2] == "comment":
+        w = w[:-2]
+    while w:
+        if w[0] == "counter":
+            w = w[1:]
+            while len(w) >= 2 and w[0] in ("packets", "bytes"):
+                w = w[2:]
+        elif w[0] == "log":
+            w = w[1:]
+            while len(w) >= 2 and w[0] in ("prefix", "level", "group", "snaplen", "queue-threshold", "flags"):
+                w = w[2:]
+        else:
+            break
+    if w in (["drop"], ["accept"]):
+        return w[0]
+    if w and w[0] == "reject" and (len(w) == 1 or w[1] == "with"):
+        return "reject"
+    return None
+
+
+class _NftParser:
+    """`nft list ruleset` output and nftables.conf files: tables, base chains, policies, rules.
+
+    Handles comments, line continuations, `;` and newlines as separators, anonymous sets in
+    rules, `define`d variables, `include` (globs), `flush ruleset`, and the command forms
+    `add table|chain|rule`."""
+
+    def __init__(self, ctx: FactContext | None) -> None:
+        self.ctx = ctx
+        self.chains: dict[tuple[str, str, str], Chain] = {}
+        self.defines: dict[str, str] = {}
+        self.files = 0  # included files read
+        self.tokens = 0
+        self.chars = 0  # text put into statements, `define`s expanded
+
+    def parse(self, text: str, source: str) -> list[Chain]:
+        # Tokens are streamed, an included file's ahead of the rest of its includer: memory stays
+        # the size of one statement, however many files are included.
+        stack: list[Iterator[tuple[str, str]]] = [self._tokens(text, source)]
+        frames: list[tuple[str, Any]] = []
+        stmt: list[str] = []
+        origin = source
+        while stack:
+            item = next(stack[-1], None)
+            if item is None:
+                stack.pop()
+                continue
+            tok, where = item
+            self.tokens += 1
+            if self.tokens > NFT_MAX_TOKENS:
+                raise RulesetTooLarge(f"{source}: nftables ruleset of more than {NFT_MAX_TOKENS} words")
+            top = frames[-1][0] if frames else None
+            if tok == "{":
+                if top in ("chain", "anon"):
+                    frames.append(("anon", None))
+                    stmt.append("{")
+                else:
+                    frames.append(self._open(stmt, top, frames[-1][1] if frames else None, where))
+                    stmt = []
+            elif tok == "}":
+                if top == "anon":
+                    frames.pop()
+                    stmt.append("}")
+                    continue
+                stack.extend(self._flush(stmt, frames, origin))
+                stmt = []
+                if frames:
+                    frames.pop()
+            elif tok in (";", "\n"):
+                if top == "anon":
+                    continue
+                stack.extend(self._flush(stmt, frames, origin))
+                stmt = []
+            else:
+                if not stmt:
+                    origin = where
+                word = self.defines.get(tok[1:], tok) if tok.startswith("$") else tok
+                self.chars += len(word)
+                if self.chars > NFT_MAX_CHARS:  # a `define` of two earlier ones doubles at each level
+                    raise RulesetTooLarge(f"{source}: nftables ruleset of more than {NFT_MAX_CHARS >> 20} MiB once "
+                                   "variables are expanded")
+                stmt.append(word)
+        self._flush(stmt, frames, origin)  # every file ends with a newline: normally nothing is left
+        return list(self.chains.values())
+
+    @staticmethod
+    def _tokens(text: str, source: str) -> Iterator[tuple[str, str]]:
+        text = re.sub(r"\\\n", " ", text)
+        line = 1
+        where = f"{source}:1"
+        for m in _NFT_TOKEN.finditer(text):
+            tok = m.group(0)
+            if tok == "\n":
+                yield tok, where
+                line += 1
+                where = f"{source}:{line}"
+            elif not tok.startswith("#"):
+                yield tok, where
+        yield "\n", where
+
+    def _chain(self, family: str, table: str, name: str, where: str) -> Chain:
+        key = (family, table, name)
+        if key not in self.chains:
+            self.chains[key] = Chain(family, table, name, source=where)
+        return self.chains[key]
+
+    @staticmethod
+    def _family_name(words: list[str]) -> tuple[str, list[str]]:
+        if words and words[0] in _FAMILIES:
+            return words[0], [_unquote(w) for w in words[1:]]
+        return "ip", [_unquote(w) for w in words]
+
+    def _open(self, header: list[str], top: str | None, parent: Any, where: str) -> tuple[str, Any]:
+        words = header[1:] if header[:1] in (["add"], ["create"]) else list(header)
+        if not words:
+            return ("other", None)
+        if top is None and words[0] == "table":
+            family, rest = self._family_name(words[1:])
+            return ("table", (family, rest[0] if rest else ""))
+        if top is None and words[0] == "chain":
+            family, rest = self._family_name(words[1:])
+            if len(rest) >= 2:
+                return ("chain", self._chain(family, rest[0], rest[1], where))
+        if top == "table" and words[0] == "chain" and len(words) >= 2:
+            family, table = parent
+            return ("chain", self._chain(family, table, _unquote(words[1]), where))
+        return ("other", None)
+
+    def _flush(self, stmt: list[str], frames: list[tuple[str, Any]],
+               where: str) -> list[Iterator[tuple[str, str]]]:
+        """Apply a statement; returns the tokens of included files, to be read next."""
+        if not stmt:
+            return []
+        top, obj = frames[-1] if frames else (None, None)
+        if stmt[0] == "define" and len(stmt) >= 4 and stmt[2] == "=":
+            self.defines[stmt[1]] = " ".join(stmt[3:])
+            return []
+        if stmt[0] == "include" and len(stmt) >= 2:
+            return self._include(_unquote(stmt[1]))
+        if top == "chain" and isinstance(obj, Chain):
+            self._chain_statement(obj, stmt)
+            return []
+        if top is None:
+            self._command(stmt, where)
+        return []
+
+    @staticmethod
+    def _chain_statement(chain: Chain, stmt: list[str]) -> None:
+        if stmt[0] == "type":
+            if len(stmt) >= 2:
+                chain.kind = stmt[1]
+            if "hook" in stmt and stmt.index("hook") + 1 < len(stmt):
+                chain.hook = stmt[stmt.index("hook") + 1]
+            if "policy" in stmt and stmt.index("policy") + 1 < len(stmt):
+                chain.policy = stmt[stmt.index("policy") + 1].lower()
+        elif stmt[0] == "policy" and len(stmt) >= 2:
+            chain.policy = stmt[1].lower()
+        elif stmt[0] in ("comment", "devices", "device", "flags"):
+            return
+        else:
+            chain.rules.append(" ".join(stmt))
+            chain.final = _nft_final(stmt)
+
+    def _command(self, stmt: list[str], where: str) -> None:
+        verb, rest = stmt[0], stmt[1:]
+        if verb == "flush" and rest[:1] == ["ruleset"]:
+            self.chains.clear()
+        elif verb in ("delete", "destroy") and rest[:1] == ["table"]:
+            family, names = self._family_name(rest[1:])
+            for key in [k for k in self.chains if k[0] == family and names and k[1] == names[0]]:
+                del self.chains[key]
+        elif verb == "flush" and rest[:1] in (["table"], ["chain"]):
+            family, names = self._family_name(rest[1:])
+            for key, chain in self.chains.items():
+                if key[0] == family and names and key[1] == names[0] and (
+                        rest[0] == "table" or (len(names) > 1 and key[2] == names[1])):
+                    chain.rules.clear()
+                    chain.final = None
+        elif verb in ("add", "insert", "create") and rest[:1] in (["rule"], ["chain"]):
+            family, names = self._family_name(rest[1:])
+            if len(names) < 2:
+                return
+            if rest[0] == "chain":
+                self._chain(family, names[0], names[1], where)
+                return
+            chain = self._chain(family, names[0], names[1], where)
+            body = rest[1:][(1 if rest[1] in _FAMILIES else 0) + 2:]
+            if body[:1] in (["position"], ["handle"], ["index"]):
+                body = body[2:]
+            if verb == "insert":
+                chain.rules.insert(0, " ".join(body))
+            else:
+                chain.rules.append(" ".join(body))
+                chain.final = _nft_final(body)
+
+    def _include(self, pattern: str) -> list[Iterator[tuple[str, str]]]:
+        if self.ctx is None:
+            return []
+        if not pattern.startswith("/"):
+            pattern = posixpath.join("/etc", pattern)
+        directory, base = posixpath.split(pattern)
+        names = [n for n in self.ctx.list_dir(directory) if fnmatch.fnmatch(n, base)] \
+            if any(c in base for c in "*?[") else [base]
+        ctx = self.ctx
+
+        def files() -> Iterator[tuple[str, str]]:  # each file read when its turn comes
+            for name in sorted(names):
+                path = posixpath.join(directory, name)
+                self.files += 1
+                if self.files > NFT_MAX_FILES:  # a file that includes itself, or each other
+                    raise RulesetTooLarge(f"{path}: more than {NFT_MAX_FILES} nftables files included")
+                text = ctx.read_text(path)
+                if text is not None:
+                    yield from self._tokens(text, path)
+
+        return [files()]
+
+
+def parse_nft_text(text: str, source: str, ctx: FactContext | None = None) -> list[Chain]:
+    return _NftParser(ctx).parse(text, source)
+
+
+def parse_nft_json(text: str, source: str = "nft -j list ruleset") -> list[Chain]:
+    """`nft -j list ruleset`. ValueError when the text is not JSON or not a ruleset (the caller then
+    asks for the text form); objects of an unexpected shape inside are skipped."""
+    import json
+
+    if len(text) > NFT_MAX_CHARS // 2:  # as objects, JSON takes tens of times its size; the text form streams
+        raise ValueError("nft JSON output too large")
+    try:
+        data = json.loads(text)
+        items = data.get("nftables", []) if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise ValueError("not an nft JSON ruleset")
+        return _nft_json_chains(items, source)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def _str_or(value: Any, default: str) -> str:
+    return value if isinstance(value, str) else default
+
+
+def _nft_json_chains(items: list[Any], source: str) -> list[Chain]:
+    import json
+
+    chains: dict[tuple[str, str, str], Chain] = {}
+    for obj in items:
+        c = obj.get("chain") if isinstance(obj, dict) else None
+        r = obj.get("rule") if isinstance(obj, dict) else None
+        if isinstance(c, dict):
+            key = (_str_or(c.get("family"), "ip"), _str_or(c.get("table"), ""), _str_or(c.get("name"), ""))
+            hook = _str_or(c.get("hook"), "") or None
+            chains[key] = Chain(*key, hook=hook, kind=_str_or(c.get("type"), "") or None,
+                                policy=(_str_or(c.get("policy"), "") or None) if hook else None, source=source)
+        elif isinstance(r, dict):
+            key = (_str_or(r.get("family"), "ip"), _str_or(r.get("table"), ""), _str_or(r.get("chain"), ""))
+            chain = chains.setdefault(key, Chain(*key, source=source))
+            exprs = r.get("expr")
+            exprs = exprs if isinstance(exprs, list) else []
+            chain.rules.append(json.dumps(exprs, sort_keys=True))
+            kinds = [_json_kind(e) for e in exprs if isinstance(e, dict) and e]
+            last = kinds[-1] if kinds else None
+            plain = all(k in ("counter", "log", "comment") for k in kinds[:-1])
+            chain.final = last if plain and last in ("accept", "drop", "reject") else None
+    return list(chains.values())
+
+
+def _json_kind(expr: dict[str, Any]) -> str:
+    """The statement kind; iptables-nft rules show untranslated parts as `xt` (e.g. the REJECT
+    target and the comment match)."""
+    kind = next(iter(expr))
+    if kind == "xt" and isinstance(expr["xt"], dict):
+        xt = expr["xt"]
+        if xt.get("type") == "target" and str(xt.get("name", "")).lower() in ("reject", "drop", "accept"):
+            return str(xt["name"]).lower()
+        if xt.get("type") == "match" and xt.get("name") == "comment":
+            return "comment"
+    return kind
+
+
+def parse_iptables(text: str, family: str, source: str) -> list[Chain]:
+    """`iptables -S INPUT` or iptables-save/rules.v4 text: the INPUT chain of the filter table."""
+    chain = Chain(family, "filter", "INPUT", hook="input", kind="filter", source=source)
+    table = "filter"
+    seen = False
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("*"):
+            table = line[1:].strip()
+            continue
+        if table != "filter" or not line or line.startswith("#"):
+            continue
+        if line.startswith(":INPUT ") or line.startswith("-P INPUT "):
+            chain.policy = line.split()[1 if line.startswith(":") else 2].lower()
+            seen = True
+        elif line.startswith("-A INPUT ") or line == "-A INPUT":
+            seen = True
+            try:
+                words = shlex.split(line)[2:]
+            except ValueError:
+                words = line.split()[2:]
+            chain.rules.append(" ".join(words))
+            if "-m" in words and "comment" in words:
+                at = words.index("--comment") if "--comment" in words else -1
+                if at > 0:
+                    words = [w for j, w in enumerate(words) if j not in (at - 2, at - 1, at, at + 1)]
+            verdict = words[1].lower() if len(words) >= 2 and words[0] == "-j" else None
+            extra = words[2:]
+            if verdict in ("accept", "drop", "reject") and all(
+                    w.startswith("--reject-with") or (j > 0 and extra[j - 1] == "--reject-with")
+                    for j, w in enumerate(extra)):
+                chain.final = verdict
+            else:
+                chain.final = None
+    return [chain] if seen else []
+
+
+@dataclass
+class Effective:
+    ipv4: str | None
+    ipv6: str | None
+    rules: int
+    has_input: bool
+
+    @property
+    def active(self) -> bool:
+        return self.has_input and (self.rules > 0 or "drop" in (self.ipv4, self.ipv6)
+                                   or "reject" in (self.ipv4, self.ipv6))
+
+
+def effective(chains: list[Chain]) -> Effective:
+    """Default inbound verdict per IP family. A packet must pass every input base chain, so the
+    strictest chain wins; a chain's default is its unconditional last rule, else its policy."""
+    inputs = [c for c in chains if c.hook == "input" and (c.kind in (None, "filter"))
+              and c.family in ("ip", "ip6", "inet")]
+    if not inputs:
+        return Effective(None, None, 0, False)
+
+    def verdict(fams: tuple[str, ...]) -> str:
+        defaults = [c.final or c.policy or "accept" for c in inputs if c.family in fams]
+        for v in ("drop", "reject"):
+            if v in defaults:
+                return v
+        return "accept"
+
+    return Effective(verdict(("ip", "inet")), verdict(("ip6", "inet")), sum(len(c.rules) for c in inputs), True)
