@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from secaudit.facts.linux import accounts, etcfiles, pam, pamflow, sudo_rules, sudoers
+from secaudit.facts.linux import accounts, etcfiles, pam, pam_policy, pamflow, sudo_rules, sudoers
 from secaudit.facts.linux.logins import LASTLOG_RECORD, defs_int, parse_lastlog, parse_login_defs
 from secaudit.policy import sudo
 from secaudit.transport.base import FactUnavailable
@@ -222,7 +222,7 @@ def test_pam_collectors(data: st.DataObject) -> None:
 @FUZZ
 @given(mutated(seeds(SETTINGS, real_file("/etc/security/pwquality.conf"), real_file("/etc/security/faillock.conf"))))
 def test_settings(text: str) -> None:
-    got = pam.parse_settings(text, "/etc/security/pwquality.conf")
+    got = pam_policy.parse_settings(text, "/etc/security/pwquality.conf")
     assert all(isinstance(k, str) and isinstance(v, tuple) for k, v in got.items())
 
 
@@ -234,7 +234,7 @@ def test_settings(text: str) -> None:
 def test_quality_settings(conf: str, args: list[str], module: str) -> None:
     ctx = context(MemTransport({"/etc/security/pwquality.conf": conf}))
     entry = pam.PamEntry("password", "requisite", module, tuple(args), "/etc/pam.d/x:1")
-    got = pam._quality_settings(ctx, entry)
+    got = pam_policy._quality_settings(ctx, entry)
     for key in ("min_length", "min_classes"):
         assert got["pol"].get(key) is None or isinstance(got["pol"][key], int)
 

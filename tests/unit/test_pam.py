@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from secaudit.facts.linux.pam import PamEntry, PamInclude, parse_pam, parse_settings
+from secaudit.facts.linux.pam import PamEntry, PamInclude, parse_pam
+from secaudit.facts.linux.pam_policy import parse_settings
 from tests.conftest import facts_of
 from tests.unit.accounts_fixtures import COMMON_AUTH, replay, system
 

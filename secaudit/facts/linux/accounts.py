@@ -12,7 +12,8 @@ from typing import Any
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux import etcfiles
 from secaudit.facts.linux.logins import collect_last_logins, defs_int, login_defs
-from secaudit.facts.linux.pam import PamConfig, build_policy, collect_pam
+from secaudit.facts.linux.pam import PamConfig, collect_pam
+from secaudit.facts.linux.pam_policy import build_policy
 from secaudit.facts.linux.sudo_rules import rules
 from secaudit.facts.linux.sudoers import Reader, Sudoers, parse_sudoers
 from secaudit.facts.model import GroupRow, PasswordPolicy, UserRow
