@@ -32,8 +32,8 @@ from tests.hostile.fuzzkit import (
     seeds,
 )
 from tests.unit.accounts_fixtures import COMMON_AUTH, COMMON_PASSWORD, GROUP, PASSWD, shadow
-from tests.unit.test_pam import RHEL_SYSTEM_AUTH
-from tests.unit.test_sudoers import RHEL_SUDOERS
+from tests.unit.facts.linux.test_pam import RHEL_SYSTEM_AUTH
+from tests.unit.facts.linux.test_sudoers import RHEL_SUDOERS
 
 SUDOERS = """\
 Defaults env_reset, !authenticate

@@ -34,7 +34,7 @@ from tests.hostile.fuzzkit import (
     real_file,
     seeds,
 )
-from tests.unit.test_inventory_facts import DPKG_STATUS, OS_RELEASE_UBUNTU
+from tests.unit.facts.linux.inventory_samples import DPKG_STATUS, OS_RELEASE_UBUNTU
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "inventory"
 OS_SAMPLES = seeds(OS_RELEASE_UBUNTU, real_file("/etc/os-release"), 'NAME="Broken\nBUG="say \\"hi\\" \\$HOME"\n',

@@ -44,11 +44,8 @@ from tests.hostile.fuzzkit import (
     seeds,
     timed,
 )
-from tests.unit.test_system_facts import (
-    CHRONY_SYNCED,
+from tests.unit.facts.linux.test_firewall import (
     FIREWALLD_ZONE,
-    HISTORY_NEW,
-    HISTORY_OLD,
     IPT_UFW,
     NFT_DEBIAN_DEFAULT,
     NFT_DROP,
@@ -57,8 +54,9 @@ from tests.unit.test_system_facts import (
     RULES_V4,
     SYSCONFIG_IPTABLES,
     UFW_DEFAULT,
-    UN_MODERN,
 )
+from tests.unit.facts.linux.test_system import CHRONY_SYNCED
+from tests.unit.facts.linux.test_updates import HISTORY_NEW, HISTORY_OLD, UN_MODERN
 
 NFT_COMMANDS = """\
 add table ip6 f6

@@ -30,9 +30,9 @@ from tests.hostile.fuzzkit import (
     seeds,
     timed,
 )
-from tests.unit.test_antivirus_facts import CLAMD_DEBIAN_DEFAULT, DPKG_CLAMAV, SCAN_LOG, cvd, tzif
-from tests.unit.test_ports import FD_LISTING, PROC_TCP, PROC_TCP6, PROC_UDP, SS_NONROOT, SS_OUT
-from tests.unit.test_ssh_config import DEBIAN_MAIN
+from tests.unit.facts.linux.test_antivirus import CLAMD_DEBIAN_DEFAULT, DPKG_CLAMAV, SCAN_LOG, cvd, tzif
+from tests.unit.facts.linux.test_ports import FD_LISTING, PROC_TCP, PROC_TCP6, PROC_UDP, SS_NONROOT, SS_OUT
+from tests.unit.facts.linux.test_sshd_config import DEBIAN_MAIN
 
 # -- sshd_config --------------------------------------------------------------------------------------------
 

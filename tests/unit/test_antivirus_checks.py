@@ -6,7 +6,7 @@ from typing import Any
 
 from secaudit.config import AgentConfig
 from tests.conftest import facts_of, run_check, snapshot
-from tests.unit.test_antivirus_facts import clamav_root
+from tests.unit.facts.linux.test_antivirus import clamav_root
 
 NOW = "2026-11-20T00:00:00Z"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from secaudit.checks.inventory import denylist, match
 from tests.conftest import facts_of, run_check, snapshot
-from tests.unit.test_inventory_facts import DPKG_STATUS, OS_RELEASE_UBUNTU
+from tests.unit.facts.linux.inventory_samples import DPKG_STATUS, OS_RELEASE_UBUNTU
 
 HOST = {"hostname": "pc05", "fqdn": "pc05.thcs-abc.edu.vn", "kernel": "6.8.0-40-generic", "arch": "x86_64",
         "os": {"family": "linux", "name": "Ubuntu 24.04.1 LTS", "id": "ubuntu", "version": "24.04",

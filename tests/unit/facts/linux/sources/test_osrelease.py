@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.unit.facts.linux.sources.conftest import collect_counting
+from secaudit.facts.linux.sources.osrelease import parse_os_release
+from tests.unit.facts.linux.sources.counting import collect_counting
 
 DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
 
@@ -20,3 +21,19 @@ def test_systems_older_than_os_release_are_the_same_os_for_both(make_root) -> No
                                only={"host", "system"})
     assert snap.table("host")["os"]["id"] == snap.table("system")["os_id"] == "centos"
     assert snap.table("system")["os_version"] == "6.10"
+
+
+def test_os_release_quoting() -> None:
+    rel = parse_os_release(
+        'NAME=Fedora\nPRETTY_NAME="Fedora Linux 40 (Workstation Edition)"\n'
+        "VERSION_ID=40\nVARIANT='Workstation Edition'\n"
+        'BUG="say \\"hi\\" \\$HOME"\n   # indented comment\nexport ID=fedora\n\nnot a line\n'
+    )
+    assert rel["NAME"] == "Fedora"
+    assert rel["PRETTY_NAME"] == "Fedora Linux 40 (Workstation Edition)"
+    assert rel["VARIANT"] == "Workstation Edition"
+    assert rel["BUG"] == 'say "hi" $HOME'
+    assert rel["ID"] == "fedora"
+    assert "not a line" not in rel and len(rel) == 6
+    # malformed quoting is kept rather than dropped
+    assert parse_os_release('NAME="Broken\n')["NAME"] == "Broken"

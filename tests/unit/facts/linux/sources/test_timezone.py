@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
-from tests.unit.facts.linux.sources.conftest import collect_counting
+from secaudit.facts.linux.sources.timezone import tzif_rule
+from tests.unit.facts.linux.sources.counting import collect_counting
 
 
 def _tzif(offset: int, abbr: str) -> bytes:
@@ -40,3 +42,11 @@ def test_a_configured_name_wins_for_the_host_and_zones_logs_when_localtime_is_un
     assert snap.table("host")["timezone"] == "Asia/Ho_Chi_Minh"
     assert snap.table("host")["sources"]["timezone"] == "/etc/timezone"
     assert snap.table("system")["last_update_time"] == "2026-11-17T23:25:09Z"
+
+
+def test_tzif_rule_of_a_real_zone_file() -> None:
+    data = Path("/usr/share/zoneinfo/Asia/Ho_Chi_Minh")
+    if data.exists():
+        assert tzif_rule(data.read_bytes()) == "<+07>-7"
+    assert tzif_rule(b"TZif2" + b"\0" * 40 + b"\nICT-7\n") == "ICT-7"
+    assert tzif_rule(b"not a zone file\n") is None

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.facts.model import Snapshot
@@ -21,11 +19,6 @@ class CountingRoot(RootTransport):
     def read_bytes(self, path: str, limit: int | None = None, cap: int | None = None) -> bytes:
         self.reads[path] += 1
         return super().read_bytes(path, limit, cap)
-
-
-@pytest.fixture
-def counted() -> type[CountingRoot]:
-    return CountingRoot
 
 
 def collect_counting(root: Path, only: set[str] | None = None) -> tuple[Snapshot, Counter[str]]:

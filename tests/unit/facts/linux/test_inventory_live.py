@@ -18,7 +18,7 @@ from secaudit.transport.local import LocalTransport
 from tests.conftest import need_tool
 
 INVENTORY = {"host", "hardware", "interfaces", "software"}
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[4]
 
 
 def test_live_inventory_of_this_machine() -> None:
