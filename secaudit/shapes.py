@@ -1,4 +1,5 @@
-"""Checking parsed JSON against the TypedDicts that document it (snapshots, state files), before use.
+"""Checking parsed JSON against the TypedDicts that document it (state files, agent reports), before use.
+Snapshot tables are checked against their specs instead (facts/schema.py), with the formats below.
 
 A type hint is read as a shape: `str`, `int` (never a bool), `bool`, `float` (an int too), `None`,
 `Any`, unions, `Literal[...]`, `list[X]`, `dict[str, X]`, and TypedDicts (keys in `__required_keys__`
@@ -40,12 +41,12 @@ _NAMES: dict[Any, tuple[str, str]] = {
     float: ("số", "a number"), type(None): ("null", "null"), list: ("danh sách", "a list"),
     dict: ("đối tượng", "an object"),
 }
-_FORMATS = {RFC3339: ("thời điểm dạng 2026-01-31T08:00:00Z", "a time such as 2026-01-31T08:00:00Z"),
-            DATE: ("ngày dạng 2026-01-31", "a date such as 2026-01-31"),
-            OCTAL: ("quyền dạng bát phân như \"0640\"", "an octal mode such as \"0640\"")}
+FORMATS = {RFC3339: ("thời điểm dạng 2026-01-31T08:00:00Z", "a time such as 2026-01-31T08:00:00Z"),
+           DATE: ("ngày dạng 2026-01-31", "a date such as 2026-01-31"),
+           OCTAL: ("quyền dạng bát phân như \"0640\"", "an octal mode such as \"0640\"")}
 
 
-def _format_ok(fmt: str, value: str) -> bool:
+def format_ok(fmt: str, value: str) -> bool:
     try:
         if fmt == RFC3339:
             parse_rfc3339(value)
@@ -81,7 +82,7 @@ def _describe(hint: Any) -> tuple[str, str]:
     origin = get_origin(hint)
     if origin is Annotated:
         base, *extra = get_args(hint)
-        return _FORMATS.get(extra[0], _describe(base)) if extra else _describe(base)
+        return FORMATS.get(extra[0], _describe(base)) if extra else _describe(base)
     if origin in (Union, types.UnionType):
         parts = [_describe(a) for a in get_args(hint)]
         return " hoặc ".join(p[0] for p in parts), " or ".join(p[1] for p in parts)
@@ -137,7 +138,7 @@ def check(value: Any, hint: Any, where: str = "") -> Mismatch | None:
         return wrong(where, hint)
     if origin is Annotated:
         base, *extra = get_args(hint)
-        if extra and extra[0] in _FORMATS and isinstance(value, str) and not _format_ok(extra[0], value):
+        if extra and extra[0] in FORMATS and isinstance(value, str) and not format_ok(extra[0], value):
             return wrong(where, hint)
         return check(value, base, where)
     if origin is list:

@@ -1,7 +1,8 @@
 """The snapshot: named tables of facts, the same on every OS (like osquery's tables).
 
-Rows are plain JSON-serialisable dicts; the TypedDicts below document the columns.
-A table or field that could not be read is listed in ``unknown`` with a reason code.
+Rows are plain JSON-serialisable dicts. What each table holds is declared in its spec
+(facts/tables/<table>.yaml), the single source; the TypedDicts below only type the rows that
+collectors build. A table or field that could not be read is listed in ``unknown`` with a reason code.
 """
 
 from __future__ import annotations
@@ -11,18 +12,13 @@ from pathlib import Path
 from typing import Any, Literal, Required, TypedDict
 
 from secaudit.errors import SecauditError
+from secaudit.facts.schema import Unknown, problem
+from secaudit.facts.tables import single_tables
 from secaudit.shapes import Day, OctalMode, Time
 
 SCHEMA = "secaudit.facts/v1"
 Mode = Literal["local", "root", "ssh", "replay"]
 
-# Tables holding one object rather than a list of rows.
-SINGLE_TABLES = frozenset({"host", "password_policy", "remote_login", "firewall", "system", "hardware", "pam"})
-
-
-class Unknown(TypedDict):
-    code: str  # permission_denied | not_found | not_applicable | command_failed | timeout | error
-    detail: str
 
 
 class UserRow(TypedDict, total=False):
@@ -62,25 +58,6 @@ class GroupRow(TypedDict, total=False):
     source: str
 
 
-class SudoRuleRow(TypedDict, total=False):
-    principal: Required[str]  # user, %group, %#gid, #uid, +netgroup or ALL as written, aliases expanded
-    principal_kind: str  # user | group | gid | uid | netgroup | nonunix_group | all
-    via_alias: str  # the User_Alias it came from
-    # Rows may also hold "except": negated principals listed after this one ("ALL, !bob"),
-    # who do not get the rule (a Python keyword, so not declared here).
-    hosts: list[str]
-    host_match: bool | None  # whether the host list selects the audited host (None: cannot tell)
-    runas: str  # "root" when no Runas_Spec; "ALL:ALL"; "" for "()" (the invoking user)
-    runas_users: list[str]
-    runas_groups: list[str]
-    commands: Required[list[str]]  # aliases expanded; "!cmd" for negated entries
-    nopasswd: bool
-    nopasswd_source: str  # a "Defaults ... !authenticate" that made it password-less
-    tags: list[str]
-    options: dict[str, str]
-    all_commands: bool
-    source: Required[str]  # file:line
-
 
 class PasswordPolicy(TypedDict, total=False):
     min_length: int | None  # shortest password the enforcing module accepts (credits counted)
@@ -102,18 +79,6 @@ class PasswordPolicy(TypedDict, total=False):
     sources: dict[str, str]  # field -> "file:line" (or "module default")
     source: list[str]
 
-
-class PamTable(TypedDict, total=False):
-    dirs: list[str]
-    services: list[str]
-    stacks: dict[str, dict[str, list[str]]]  # service -> type -> modules in order
-    entries: list[dict[str, Any]]  # auth and password lines: type, control, module, args, source, services
-    nullok: list[str]  # "file:line" of pam_unix auth lines with nullok / nullok_secure
-    quality: list[dict[str, Any]]
-    lockout: list[dict[str, Any]]
-    history: list[dict[str, Any]]
-    mfa: list[dict[str, Any]]
-    missing_includes: list[str]
 
 
 class FileModeRow(TypedDict, total=False):
@@ -227,103 +192,13 @@ class SshFacts(TypedDict, total=False):
     errors: list[str]  # "file:line: problem" lines sshd would reject
 
 
-class RdpFacts(TypedDict, total=False):
-    enabled: bool | None
-    nla: bool | None
-    source: str
 
 
-class RemoteLoginTable(TypedDict, total=False):
-    ssh: SshFacts | None
-    rdp: RdpFacts | None  # None on Linux
 
 
-class OsInfo(TypedDict, total=False):
-    family: str  # linux | windows
-    name: str | None  # os-release PRETTY_NAME
-    id: str | None
-    version: str | None  # os-release VERSION_ID
-    version_codename: str | None
-    build: str | None  # Windows build number; None on Linux
 
 
-class SessionRow(TypedDict, total=False):
-    user: str
-    line: str  # tty or pts/N
-    host: str | None  # remote host of the session
-    since: Time
 
-
-class HostTable(TypedDict, total=False):
-    hostname: str | None
-    fqdn: str | None  # from /etc/hosts (never DNS)
-    os: OsInfo
-    kernel: str | None  # running kernel; in --root mode the newest installed one
-    arch: str | None  # uname -m when live; dpkg architecture (amd64, ...) in --root mode
-    role: str  # guess: workstation when a display manager/desktop session is installed, else server
-    role_guess: str
-    role_evidence: list[str]  # files that made the guess
-    timezone: str | None
-    boot_time: Time | None
-    uptime_seconds: int | None
-    logged_in_users: list[SessionRow] | None
-    looks_like_system: bool  # False: none of system_markers_checked is a file (empty dir, data disk)
-    system_markers: list[str]  # the marker files found (/etc/passwd, /etc/os-release, /usr/lib/os-release)
-    system_markers_checked: list[str]
-    sources: dict[str, str]  # field -> file or command it came from
-
-
-class DiskRow(TypedDict, total=False):
-    name: str
-    size_bytes: int | None
-    model: str | None
-    vendor: str | None
-    serial: str | None
-    rotational: bool | None
-    removable: bool | None
-    source: str
-
-
-class HardwareTable(TypedDict, total=False):
-    vendor: str | None  # DMI sys_vendor
-    model: str | None  # DMI product_name (device-tree model on boards without DMI)
-    serial: str | None  # DMI product_serial: root-only
-    board_vendor: str | None
-    board: str | None
-    bios_vendor: str | None
-    bios_version: str | None
-    bios_date: str | None
-    chassis_type: int | None  # SMBIOS chassis code (3 desktop, 9/10 laptop, 1 other/VM, ...)
-    virtual: bool | None  # the CPU reports a hypervisor
-    cpu: str | None  # model name
-    cpu_count: int | None  # logical CPUs
-    memory_bytes: int | None
-    disks: list[DiskRow]
-    sources: dict[str, str]
-
-
-class SoftwareRow(TypedDict, total=False):
-    name: Required[str]
-    version: str | None  # None when the package manager does not say (some snaps, flatpaks)
-    arch: str | None
-    publisher: str | None  # dpkg Maintainer, rpm Vendor, flatpak developer
-    manager: str  # dpkg | rpm | snap | flatpak
-    state: str  # dpkg state when not "installed" (half-configured, unpacked, ...)
-    revision: str | None  # snap revision
-    source: str  # /var/lib/dpkg/status:LINE, rpm -qa, /snap/NAME/current/meta/snap.yaml, ...
-
-
-class InterfaceRow(TypedDict, total=False):
-    name: str
-    mac: str | None
-    ipv4: list[str]  # "192.168.1.5/24"
-    ipv6: list[str]  # "fe80::1/64"
-    up: bool | None  # administratively up (IFF_UP)
-    operstate: str | None  # up | down | unknown | dormant ...
-    kind: str | None  # ether | loopback | wireless | bridge | bond | vlan | tun | virtual | ...
-    configured: bool  # --root mode: from network configuration, not the running system
-    method: str | None  # configured rows: static | dhcp | manual | auto ...
-    source: str
 
 
 class BackupCopyRow(TypedDict, total=False):
@@ -409,46 +284,7 @@ class BackupRow(TypedDict, total=False):
     password_file: dict[str, Any] | None  # restic/borg: {path, mode, owner, group} or {path, error}
 
 
-class DevicePortRow(TypedDict, total=False):
-    port: int
-    proto: str  # tcp | udp
-    service: str | None
-    product: str | None
-    version: str | None
-    extrainfo: str | None
-    service_probed: bool  # identified by probing (-sV), not guessed from the port number
 
-
-class DeviceRow(TypedDict, total=False):
-    """`secaudit scan`: one device seen on the network."""
-
-    ip: Required[str]
-    mac: str | None
-    vendor: str | None
-    vendor_source: str | None
-    mac_locally_administered: bool | None
-    mac_shared_with: list[str]
-    names: list[str]
-    open_ports: list[DevicePortRow]
-    port_scan: str  # complete | timeout | not_scanned
-    discovered_by: str  # arp | nmap
-    first_seen: Time
-    last_seen: Time
-    source: str
-
-
-class KnownDeviceRow(TypedDict, total=False):
-    """A line of the known-devices CSV (secaudit/network/known.py)."""
-
-    mac: str | None
-    ip: str | None
-    name: str | None
-    owner: str | None
-    location: str | None
-    role: str | None
-    allowed_ports: list[str]
-    extra: dict[str, str]
-    source: str
 
 
 class AgentSocketRow(TypedDict, total=False):
@@ -488,7 +324,7 @@ class Snapshot:
     duration_ms: int = 0
 
     def table(self, name: str) -> Any:
-        default: Any = {} if name in SINGLE_TABLES else []
+        default: Any = {} if name in single_tables() else []  # kind: object in the table's spec
         return self.tables.get(name, default)
 
     def why_unknown(self, key: str) -> Unknown | None:
@@ -513,7 +349,6 @@ class Snapshot:
     def from_dict(cls, data: Any, origin: str = "snapshot") -> Snapshot:
         """A snapshot from parsed JSON, its shape checked (facts/schema.py) before any check sees it."""
         from secaudit import inputs
-        from secaudit.facts.schema import problem
 
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             raise SecauditError(

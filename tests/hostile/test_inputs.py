@@ -12,10 +12,8 @@ import json
 import os
 import subprocess
 import sys
-import types
-import typing
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,7 +24,8 @@ from secaudit.backup import state as backup_state
 from secaudit.config import AgentConfig, parse_config
 from secaudit.errors import ConfigError, SecauditError
 from secaudit.facts.model import SCHEMA, AgentReportRow, Snapshot
-from secaudit.facts.schema import TABLES
+from secaudit.facts.tables import tables
+from tests.unit.facts import specvalues
 
 EXE = [sys.executable, "-m", "secaudit"]
 FUZZ = settings(max_examples=150, deadline=None, database=None, derandomize=True,
@@ -358,7 +357,7 @@ def _run_all_checks(snap: Snapshot) -> list[tuple[str, str]]:
 
 
 @FUZZ
-@given(st.dictionaries(st.sampled_from([*sorted(TABLES), "unknown", "mode", "collected_at"]), _json, max_size=4))
+@given(st.dictionaries(st.sampled_from([*sorted(tables()), "unknown", "mode", "collected_at"]), _json, max_size=4))
 def test_random_tables_are_refused_or_evaluated_without_check_errors(tables: dict[str, Any]) -> None:
     data = {"schema": SCHEMA, "collected_at": TIME, **tables}
     try:
@@ -369,42 +368,16 @@ def test_random_tables_are_refused_or_evaluated_without_check_errors(tables: dic
     assert _run_all_checks(snap) == []
 
 
-# Snapshots that have exactly the documented shape (generated from the model's TypedDicts): every check
-# must handle every such value without crashing.
-_text = st.sampled_from(["", "root", "0.0.0.0", "::", "127.0.0.1", "tcp", "udp", "server", "ALL", "/etc/passwd",
-                         "x" * 40]) | st.text(max_size=5)
-
-
-def _shaped(hint: Any) -> st.SearchStrategy[Any]:
-    origin = get_origin(hint)
-    if origin is Annotated:
-        base, fmt = get_args(hint)[:2]
-        formats = {shapes.RFC3339: [TIME, "1970-01-01T00:00:00Z", "2099-12-31T23:59:59Z"],
-                   shapes.DATE: ["2026-01-31", "2000-02-29"], shapes.OCTAL: ["0640", "777", "0000", "4755"]}
-        return st.sampled_from(formats[fmt]) if fmt in formats else _shaped(base)
-    if origin in (Union, types.UnionType):
-        return st.one_of(*[_shaped(a) for a in get_args(hint)])
-    if origin is Literal:
-        return st.sampled_from(get_args(hint))
-    if origin is list:
-        return st.lists(_shaped(get_args(hint)[0]), max_size=3)
-    if origin is dict:
-        return st.dictionaries(_text, _shaped(get_args(hint)[1]), max_size=3)
-    if typing.is_typeddict(hint):
-        fields, required = shapes._hints(hint)
-        return st.fixed_dictionaries({k: _shaped(v) for k, v in fields.items() if k in required},
-                                     optional={k: _shaped(v) for k, v in fields.items() if k not in required})
-    if hint is Any:
-        return _json
-    return {str: _text, int: st.integers(-3, 10**7), bool: st.booleans(), float: st.integers(0, 100),
-            type(None): st.none()}[hint]
+# Snapshots that have exactly the documented shape (generated from the table specs, every OS's columns): every
+# check must handle every such value without crashing.
+_text = specvalues.TEXT
 
 
 _UNKNOWN_KEYS = ["users", "sudo_rules", "interfaces.mac", "hardware.serial", "file_modes:/etc/shadow", "system",
                  "firewall", "backups.verification", "pam", "antivirus", "listening_ports.process"]
 _SHAPED = st.fixed_dictionaries(
     {"schema": st.just(SCHEMA), "collected_at": st.just(TIME)},
-    optional={**{name: _shaped(hint) for name, hint in TABLES.items()},
+    optional={**{name: specvalues.table_strategy(spec) for name, spec in tables().items()},
               "mode": st.sampled_from(["local", "root", "ssh", "replay"]),
               "unknown": st.dictionaries(st.sampled_from(_UNKNOWN_KEYS), st.fixed_dictionaries(
                   {"code": st.sampled_from(["permission_denied", "not_found", "not_applicable", "error"]),
