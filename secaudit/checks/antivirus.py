@@ -53,7 +53,7 @@ def is_approved(row: dict[str, Any], approved: list[str]) -> bool:
 def present(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     rows = _installed(snap)
     if not rows:
-        return Outcome(_by_role(p, "missing_status", env.role), "missing", {},
+        return Outcome(_by_role(p, "missing_status", env.role), "no_antivirus", {},
                        {"role": env.role, "products": []})
     evidence = {"products": [_summary(r) for r in rows]}
     names = [r["product"] for r in rows]

@@ -41,6 +41,16 @@ class Env:
 
 
 @dataclass(frozen=True)
+class DependsOn:
+    """`depends_on: {check: ID, when: [KEY, ...]}` in a check's metadata. When the check ID ends with one of
+    these message keys and this check ends with the same key, this check only repeats it (e.g. "no backup set
+    is declared" from every backup check): the engine makes it not_applicable, pointing at ID."""
+
+    check: str
+    when: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CheckMeta:
     id: str
     severity: str
@@ -52,6 +62,7 @@ class CheckMeta:
     roles: tuple[str, ...] = ()  # empty: every role
     live_only: bool = False  # needs a live system (sockets, processes)
     timeout: float = 5.0
+    depends_on: DependsOn | None = None
 
 
 CheckFn = Callable[[Snapshot, dict[str, Any], Env], "Outcome | list[Outcome]"]
@@ -83,6 +94,20 @@ def _metadata_file(path: str) -> dict[str, Any]:
     return data
 
 
+def _depends_on(check_id: str, raw: Any, messages: dict[str, Any], where: str) -> DependsOn | None:
+    if raw is None:
+        return None
+    when = raw.get("when") if isinstance(raw, dict) else None
+    if not isinstance(raw, dict) or not isinstance(raw.get("check"), str) or raw["check"] == check_id \
+            or not isinstance(when, list) or not when or not all(isinstance(k, str) for k in when):
+        raise MetadataError(f"{where}: {check_id}.depends_on needs 'check' (another check's id) and 'when' "
+                            f"(a list of message keys)")
+    for key in when:
+        if key not in messages:
+            raise MetadataError(f"{where}: {check_id}.depends_on.when: {key!r} is not one of its messages")
+    return DependsOn(raw["check"], tuple(when))
+
+
 def _meta_from(check_id: str, raw: Any, where: str) -> CheckMeta:
     if not isinstance(raw, dict):
         raise MetadataError(f"{where}: no metadata for {check_id}")
@@ -101,6 +126,7 @@ def _meta_from(check_id: str, raw: Any, where: str) -> CheckMeta:
         roles=tuple(raw.get("roles") or ()),
         live_only=bool(raw.get("live_only", False)),
         timeout=float(raw.get("timeout", 5.0)),
+        depends_on=_depends_on(check_id, raw.get("depends_on"), messages, where),
     )
 
 

@@ -12,7 +12,7 @@ from secaudit.checks import load_checks
 from secaudit.checks.base import Check, Env, Outcome
 from secaudit.config import AgentConfig
 from secaudit.facts.model import Snapshot
-from secaudit.i18n import REASON, STATUS, both, render
+from secaudit.i18n import LANGS, REASON, STATUS, both, render
 from secaudit.i18n.messages import MESSAGES
 from secaudit.playbook import Playbook
 from secaudit.timefmt import parse_rfc3339
@@ -25,6 +25,12 @@ class Result:
     status: str
     message: dict[str, str]
     evidence: dict[str, Any]
+    key: str = ""  # the outcome's message key; "" when the engine decided (precondition, error)
+    counts_as: str = ""  # a finding folded into another (depends_on): the status it had, which requirements count
+
+    @property
+    def requirement_status(self) -> str:
+        return self.counts_as or self.status
 
 
 def effective_role(snapshot: Snapshot, config: AgentConfig) -> str:
@@ -73,7 +79,25 @@ def _to_result(chk: Check, outcome: Outcome) -> Result:
     template = chk.meta.messages.get(outcome.key)
     if template is None:
         template = {"vi": STATUS[outcome.status]["vi"], "en": STATUS[outcome.status]["en"]}
-    return Result(chk.meta.id, outcome.status, both(template, outcome.args), outcome.evidence)
+    return Result(chk.meta.id, outcome.status, both(template, outcome.args), outcome.evidence, outcome.key)
+
+
+def _fold_repeats(results: dict[str, Result], registry: dict[str, Check]) -> None:
+    """A check that ends with the same message key as the check it depends on, a key listed in its
+    `depends_on.when`, only repeats it: its finding becomes not_applicable, pointing there, so that e.g. "no
+    backup set is declared" is said once. Its requirements still count the status it had (counts_as)."""
+    for cid, res in list(results.items()):
+        dep = registry[cid].meta.depends_on
+        if dep is None or res.key not in dep.when:
+            continue
+        other = results.get(dep.check)
+        if other is None or other.key != res.key:
+            continue
+        title = registry[dep.check].meta.title
+        message = {lang: render(MESSAGES["check.see_other"][lang], {"check": dep.check, "title": title[lang]})
+                   for lang in LANGS}
+        results[cid] = Result(cid, "not_applicable", message, {"see": dep.check, **res.evidence}, res.key,
+                              counts_as=res.status)
 
 
 def _merge(outcomes: list[Outcome]) -> Outcome:
@@ -127,4 +151,5 @@ def run_checks(snapshot: Snapshot, check_ids: list[str], playbook: Playbook, con
             outcomes = task.result if isinstance(task.result, list) else [task.result]
             results[cid] = _to_result(chk, _merge(outcomes)) if outcomes else Result(
                 cid, "not_applicable", both(MESSAGES["check.not_applicable"], {"reason": "-"}), {})
+    _fold_repeats(results, registry)
     return {cid: results[cid] for cid in check_ids if cid in results}

@@ -34,6 +34,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không áp dụng khi kiểm tra hệ thống tệp gắn kết (không có tiến trình đang chạy).",
         "en": "Not applicable when auditing a mounted filesystem (no running processes).",
     },
+    "check.see_other": {
+        "vi": "Cùng nguyên nhân với kiểm tra {check} ({title}); xem kết quả đó.",
+        "en": "The same cause as check {check} ({title}); see that finding.",
+    },
     "check.error": {"vi": "Lỗi trong kiểm tra: {error}", "en": "The check failed: {error}"},
     "check.not_a_system": {
         "vi": "Không xác định được: thư mục gốc được kiểm tra không giống một hệ điều hành đã cài đặt "

@@ -69,7 +69,7 @@ def build(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, agent_id:
     req_rows = []
     by_check: dict[str, list[str]] = {}
     for req in requirements:
-        status = worst([results[c].status for c in req.checks])
+        status = worst([results[c].requirement_status for c in req.checks])  # a folded finding counts as before
         req_rows.append({
             "id": req.id,
             "clause": ", ".join(req.clauses),
