@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,29 @@ ROLES = ("auto", "server", "workstation", "lab")
 BACKUP_KINDS = ("files", "restic", "borg")
 BACKUP_VERIFY = ("auto", "hash", "full")
 UNIT_EXTRA = ("parent", "place", "symbol", "signer_title", "signer_name")
+
+
+Problem = tuple[str, str, str]  # field (relative to the check), vi, en
+
+
+@dataclass(frozen=True)
+class CheckCatalog:
+    """What parameter overrides are checked against ([params."check.id"] here, `params:` in a playbook):
+    every check id with its declared default parameters, and the function that says what is wrong with
+    one check's overrides. secaudit.pipeline builds it from the checks, so that config and playbooks
+    never import them."""
+
+    defaults: Mapping[str, dict[str, Any]]
+    problem: Callable[[str, Any, dict[str, Any]], Problem | None]
+
+    def __contains__(self, check_id: object) -> bool:
+        return check_id in self.defaults
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.defaults)
+
+    def overrides_problem(self, check_id: str, values: Any) -> Problem | None:
+        return self.problem(check_id, values, self.defaults[check_id])
 
 
 def default_config_path() -> Path:
@@ -84,7 +108,9 @@ _LIST_KEYS = ("approved_admins", "approved_shared_accounts", "approved_antivirus
 _STR_KEYS = ("role", "playbook", "collector_url", "known_devices", "state_dir")
 
 
-def parse_config(data: dict[str, Any], path: str) -> AgentConfig:
+def parse_config(data: dict[str, Any], path: str, checks: Callable[[], CheckCatalog] | None = None) -> AgentConfig:
+    """`checks` gives the catalog [params.*] are validated against (only called when there are some);
+    without it their values are kept unchecked (secaudit.pipeline.load_config always passes it)."""
     cfg = AgentConfig(source=path)
     known = {"unit", "backup", "params", *_LIST_KEYS, *_STR_KEYS}
     for key in data:
@@ -107,7 +133,7 @@ def parse_config(data: dict[str, Any], path: str) -> AgentConfig:
     for key in _LIST_KEYS:
         if key in data:
             setattr(cfg, key, _str_list(path, key, data[key]))
-    cfg.params = _params(path, _expect(path, "params", data.get("params", {}), dict, "một bảng", "a table"))
+    cfg.params = _params(path, _expect(path, "params", data.get("params", {}), dict, "một bảng", "a table"), checks)
     backups = _expect(path, "backup", data.get("backup", []), list, "mảng [[backup]]", "an array of [[backup]]")
     names = {f.name for f in fields(BackupSet)}
     for i, entry in enumerate(backups):
@@ -125,23 +151,21 @@ def parse_config(data: dict[str, Any], path: str) -> AgentConfig:
     return cfg
 
 
-def _params(path: str, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _params(path: str, params: dict[str, Any],
+            checks: Callable[[], CheckCatalog] | None) -> dict[str, dict[str, Any]]:
     """[params."check.id"] tables: known checks, declared parameters, values shaped like the defaults."""
-    if not params:
-        return {}
-    from secaudit.checks import load_checks
-    from secaudit.checks.params import check_overrides
-
-    registry = load_checks()
+    if not params or checks is None:
+        return params
+    catalog = checks()
     for check_id, values in params.items():
         where = f"params.{check_id}"
-        if check_id not in registry:
-            if any(cid.startswith(f"{check_id}.") for cid in registry):  # [params.accounts.inactive]
+        if check_id not in catalog:
+            if any(cid.startswith(f"{check_id}.") for cid in catalog):  # [params.accounts.inactive]
                 raise _fail(path, where, f'không có kiểm tra này; hãy đặt mã kiểm tra trong ngoặc kép, ví dụ '
                                          f'[params."{check_id}.…"]',
                             f'no such check; put the check id in quotes, e.g. [params."{check_id}.…"]')
             raise _fail(path, where, "không có kiểm tra này", "no such check")
-        problem = check_overrides(check_id, values, registry[check_id].meta.params)
+        problem = catalog.overrides_problem(check_id, values)
         if problem is not None:
             field, vi, en = problem
             raise _fail(path, f"{where}.{field}" if field else where, vi, en)
@@ -199,8 +223,9 @@ def _valid_offsite(value: str) -> bool:
     return value.startswith("/") or (len(value) > 2 and value[1] == ":")  # POSIX or Windows drive path
 
 
-def load_config(path: str | None) -> AgentConfig:
-    """Load `path`, or the default location if it exists, or pure defaults."""
+def load_config(path: str | None, checks: Callable[[], CheckCatalog] | None = None) -> AgentConfig:
+    """Load `path`, or the default location if it exists, or pure defaults. `checks`: see parse_config
+    (commands load the config through secaudit.pipeline.load_config, which passes it)."""
     from secaudit import inputs, limits
 
     explicit = path is not None
@@ -219,4 +244,4 @@ def load_config(path: str | None) -> AgentConfig:
             return AgentConfig(source=f"{target} (unreadable, defaults used)")
         raise inputs.error(ConfigError, "input.unreadable", "config", target, error=exc.strerror) from None
     data = inputs.parse_toml(inputs.decode(raw, target, "config", ConfigError), target, "config", ConfigError)
-    return parse_config(data, str(target))
+    return parse_config(data, str(target), checks)

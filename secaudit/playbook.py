@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from secaudit import inputs, limits, safeyaml
+from secaudit.config import CheckCatalog
 from secaudit.errors import PlaybookError
 from secaudit.resources import shipped_dir
 
@@ -145,12 +146,6 @@ def _str(doc: _Doc, value: Any, where: str, required: bool = True) -> str:
     return str(value)
 
 
-def _checks_known() -> set[str]:
-    from secaudit.checks import load_checks
-
-    return set(load_checks())
-
-
 # -- loading ------------------------------------------------------------------------------------
 
 
@@ -183,7 +178,9 @@ _TOP = {"schema", "id", "version", "title", "extends", "rule_pack", "document", 
         "clauses", "requirements", "params", "description"}
 
 
-def load(ref: str | Path, _chain: tuple[str, ...] = ()) -> Playbook:
+def load(ref: str | Path, catalog: CheckCatalog, _chain: tuple[str, ...] = ()) -> Playbook:
+    """The playbook `ref` (an id or a path), its requirements' checks and parameter overrides validated
+    against `catalog` (secaudit.pipeline.load_playbook passes the checks' catalog)."""
     path = resolve(str(ref))
     raw, doc = _read(path)
     data = doc.data
@@ -207,7 +204,7 @@ def load(ref: str | Path, _chain: tuple[str, ...] = ()) -> Playbook:
     if data.get("extends") is not None:
         parent = _str(doc, data["extends"], "extends")
         try:
-            base = load(resolve(parent, path.parent), (*_chain, pid))
+            base = load(resolve(parent, path.parent), catalog, (*_chain, pid))
         except PlaybookError as exc:
             if exc.en.startswith("No playbook named"):
                 raise doc.error("extends", f"không có bộ yêu cầu '{parent}'", f"no playbook named '{parent}'") from None
@@ -225,7 +222,6 @@ def load(ref: str | Path, _chain: tuple[str, ...] = ()) -> Playbook:
         params={k: dict(v) for k, v in base.params.items()} if base else {},
         cadence=dict(base.cadence) if base else {},
     )
-    known_checks = _checks_known()
 
     document = data.get("document", {})
     if not isinstance(document, dict):
@@ -248,7 +244,7 @@ def load(ref: str | Path, _chain: tuple[str, ...] = ()) -> Playbook:
         if not isinstance(checks, list) or not checks:
             raise doc.error(f"{where}.checks", "cần ít nhất một kiểm tra", "needs at least one check")
         for i, cid in enumerate(checks):
-            if not isinstance(cid, str) or cid not in known_checks:
+            if not isinstance(cid, str) or cid not in catalog:
                 raise doc.error(f"{where}.checks[{i}]", f"không có kiểm tra '{cid}'", f"unknown check '{cid}'")
         pb.requirements[rid] = Requirement(
             rid, _text(doc, entry.get("title"), f"{where}.title"), str(entry.get("basis", "")), list(checks)
@@ -277,13 +273,10 @@ def load(ref: str | Path, _chain: tuple[str, ...] = ()) -> Playbook:
     params = data.get("params", {})
     if not isinstance(params, dict):
         raise doc.error("params", "phải là ánh xạ mã kiểm tra → tham số", "must map check ids to parameters")
-    from secaudit.checks import REGISTRY
-    from secaudit.checks.params import check_overrides
-
     for cid, values in params.items():
-        if cid not in known_checks:
+        if cid not in catalog:
             raise doc.error(f"params.{cid}", f"không có kiểm tra '{cid}'", f"unknown check '{cid}'")
-        problem = check_overrides(cid, values, REGISTRY[cid].meta.params)
+        problem = catalog.overrides_problem(cid, values)
         if problem is not None:
             field, vi, en = problem
             raise doc.error(f"params.{cid}.{field}" if field else f"params.{cid}", vi, en)

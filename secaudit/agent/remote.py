@@ -20,11 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from secaudit.agent.hosts import HostSpec
+from secaudit import pipeline
+from secaudit.agent.hosts import HostSpec, parse_target
 from secaudit.config import AgentConfig
 from secaudit.errors import SecauditError
+from secaudit.fsutil import create_unique, safe_name, write_error
 from secaudit.playbook import Playbook
-from secaudit.report.formats import FORMATS, RenderOptions
+from secaudit.report.formats import FORMATS
 from secaudit.safetext import for_terminal
 from secaudit.timefmt import parse_rfc3339
 from secaudit.transport.ssh import SSH_ERROR, SshError, SshOptions, SshTransport, connect
@@ -86,6 +88,21 @@ class RemoteRun:
     parallel: int = 4
 
 
+def ssh_options(known_hosts: str | None = None, accept_new: bool = False, identity: str | None = None,
+                sudo: bool = False, connect_timeout: float = 10.0) -> SshOptions:
+    return SshOptions(known_hosts=known_hosts, accept_new=accept_new, identity=identity, sudo=sudo,
+                      connect_timeout=connect_timeout)
+
+
+def transport_for(target: str, known_hosts: str | None = None, accept_new: bool = False,
+                  identity: str | None = None, sudo: bool = False, connect_timeout: float = 10.0) -> SshTransport:
+    """One connected SshTransport for USER@HOST[:PORT] (raises SshError, a SecauditError, when the
+    host cannot be reached). The caller closes it."""
+    spec = parse_target(target)
+    return connect(spec.host, spec.port, spec.user, ssh_options(known_hosts, accept_new, identity, sudo,
+                                                                connect_timeout))
+
+
 def _stamp(report: dict[str, Any]) -> str:
     try:
         when = parse_rfc3339(report.get("generated_at"))
@@ -96,52 +113,29 @@ def _stamp(report: dict[str, Any]) -> str:
 
 def _write_new(directory: Path, stem: str, suffix: str, data: bytes) -> str:
     """Write `stem<suffix>` (or stem-2, -3...) atomically, never overwriting or following anything there."""
-    from secaudit.fsutil import create_unique, safe_name, write_error
-
     try:
         return str(create_unique(directory, safe_name(stem, "host"), suffix, data))
     except OSError as exc:
         raise write_error(directory / f"{stem}{suffix}", exc) from None
 
 
-def _build(snapshot: Any, run: RemoteRun, config: AgentConfig) -> dict[str, Any]:
-    from secaudit.report.builder import build
-    from secaudit.sign import agent_id_for
-    from secaudit.state import next_sequence
-
-    # The auditing machine's agent id and sequence: it is the one that signs these reports.
-    state_agent_id, sequence = next_sequence(config)
-    try:
-        agent_id = agent_id_for(run.key_dir) or state_agent_id
-    except SecauditError:
-        agent_id = state_agent_id
-    return build(snapshot, run.playbook, config, agent_id, sequence)
-
-
 def _outputs(result: HostResult, report: dict[str, Any], run: RemoteRun) -> None:
-    out = Path(run.out_dir)
     stem = f"{result.spec.label}-{_stamp(report)}"
-    options = RenderOptions(lang=run.lang)
-    result.report_path = _write_new(out, stem, ".json", FORMATS["json"].render(report, options))
+    result.report_path = pipeline.write_new(report, "json", run.out_dir, stem, run.lang)
     for name in run.formats:
-        form = FORMATS[name]
-        if name == "json" or form.terminal:  # the JSON is always written; the summary is on the terminal
+        if name == "json" or FORMATS[name].terminal:  # the JSON is always written; the summary is on the terminal
             continue
-        result.outputs.append(_write_new(out, stem, form.suffix, form.render(report, options)))
+        result.outputs.append(pipeline.write_new(report, name, run.out_dir, stem, run.lang))
     if run.sign is False:
         return
-    from secaudit.sign import sign_report
-
     try:
-        result.signed_path = sign_report(report, run.key_dir, None, str(out))
+        result.signed_path = pipeline.sign(report, run.key_dir, run.out_dir)
     except SecauditError as exc:
         result.sign_error = {"vi": exc.vi, "en": exc.en}
 
 
 def audit_one(spec: HostSpec, run: RemoteRun) -> HostResult:
     """Connect, collect, evaluate, write; every failure becomes the result's status."""
-    from secaudit.facts import collect
-
     started = time.monotonic()
     result = HostResult(spec)
     config = dataclasses.replace(run.config, role=spec.role) if spec.role else run.config
@@ -149,9 +143,10 @@ def audit_one(spec: HostSpec, run: RemoteRun) -> HostResult:
     try:
         transport = connect(spec.host, spec.port, spec.user, run.options, key_file=spec.key, sudo=spec.sudo)
         result.host_key, result.recorded_key_in = transport.host_key, transport.recorded_key_in
-        snapshot = collect(transport, config)
+        snapshot = pipeline.collect(transport, config)
         transport.close()  # unblocks any collector thread still waiting on the host
-        report = _build(snapshot, run, config)
+        # the auditing machine's agent id and sequence: it is the one that signs these reports
+        report = pipeline.build_report(snapshot, run.playbook, config, run.key_dir)
         result.report = report
         _outputs(result, report, run)
     except SshError as exc:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from secaudit.backup import state as st
 from secaudit.backup.budget import Allowance, Budget
@@ -16,28 +16,10 @@ from secaudit.backup.verify import Problem
 from secaudit.backup.verify.repo import repo_data_bytes
 from secaudit.backup.walk import VERIFY_WALK
 from secaudit.config import AgentConfig, BackupSet
+from secaudit.progress import Progress, Silent
 
 DRILL_EVERY = 7 * 86400  # with a budget, a successful drill is repeated weekly (each run without one)
 MAX_ERRORS_KEPT = 500
-
-
-class Progress(Protocol):
-    def start_set(self, name: str, total: int | None) -> None: ...
-
-    def advance(self, n: int) -> None: ...
-
-    def end_set(self) -> None: ...
-
-
-class NoProgress:
-    def start_set(self, name: str, total: int | None) -> None:
-        pass
-
-    def advance(self, n: int) -> None:
-        pass
-
-    def end_set(self) -> None:
-        pass
 
 
 @dataclass
@@ -88,11 +70,11 @@ def _files_run(bset: BackupSet, listing: Listing, entry: dict[str, Any], allowan
     if warning:
         summary.notes.append(warning)
     total = sum(c.size or 0 for c in listing.copies)
-    progress.start_set(bset.name, total if allowance.bytes is None else min(total, allowance.bytes))
+    progress.start(bset.name, total if allowance.bytes is None else min(total, allowance.bytes))
     try:
         run = verify_files(bset, listing, entry, records, allowance, now, progress.advance)
     finally:
-        progress.end_set()
+        progress.end()
     fileindex.save(state_file, bset.name, bset.path, listing.dir_path, records)
     summary.bytes_total, summary.bytes_verified, summary.bytes_covered = (run.bytes_total, run.bytes_verified,
                                                                           run.bytes_covered)
@@ -131,11 +113,11 @@ def verify_set(bset: BackupSet, listing: Listing, entry: dict[str, Any], allowan
     else:
         from secaudit.backup.verify import borg, restic
 
-        progress.start_set(bset.name, None)
+        progress.start(bset.name, None)
         try:
             repo_run = (restic.verify if bset.kind == "restic" else borg.verify)(bset, entry, allowance, now)
         finally:
-            progress.end_set()
+            progress.end()
         progress.advance(repo_run.bytes_verified)
         summary.bytes_total, summary.bytes_verified = repo_run.bytes_total, repo_run.bytes_verified
         summary.method, summary.errors, summary.notes = repo_run.method, repo_run.errors, repo_run.notes
@@ -195,7 +177,7 @@ def verify_all(config: AgentConfig, budget: Budget, progress: Progress | None = 
     from secaudit.transport.local import LocalTransport
 
     when = int(time.time()) if now is None else now
-    bar = progress or NoProgress()
+    bar = progress or Silent()
     path = st.state_path(config)
     warnings: list[str] = []
     summaries: list[SetSummary] = []

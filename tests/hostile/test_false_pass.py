@@ -21,6 +21,7 @@ from secaudit import playbook as pb
 from secaudit.checks.engine import run_checks
 from secaudit.config import AgentConfig
 from secaudit.facts.model import Snapshot
+from secaudit.pipeline import check_catalog
 from tests.conftest import facts_of, run_check
 from tests.unit.accounts_fixtures import ACCOUNT_COLLECTORS, COMMON_AUTH, system
 
@@ -46,7 +47,7 @@ def evaluate(snap: Snapshot, config: AgentConfig | None = None) -> dict[str, tup
     """check id -> (status, English message) for every check of every shipped playbook."""
     out: dict[str, tuple[str, str]] = {}
     for path in pb.list_shipped():
-        book = pb.load(path)
+        book = pb.load(path, check_catalog())
         ids = list(dict.fromkeys(c for req in book.evaluated_requirements() for c in req.checks))
         for cid, res in run_checks(snap, ids, book, config or AgentConfig()).items():
             out[cid] = (res.status, res.message["en"])

@@ -25,6 +25,7 @@ from secaudit.config import AgentConfig, parse_config
 from secaudit.errors import ConfigError, SecauditError
 from secaudit.facts.model import SCHEMA, AgentReportRow, Snapshot
 from secaudit.facts.tables import tables
+from secaudit.pipeline import check_catalog
 from tests.unit.facts import specvalues
 
 EXE = [sys.executable, "-m", "secaudit"]
@@ -115,7 +116,7 @@ def test_config_params_are_validated(tmp_path: Path, good_snapshot: Path, text: 
     config = tmp_path / "secaudit.toml"
     config.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError) as info:
-        from secaudit.config import load_config
+        from secaudit.pipeline import load_config
 
         load_config(str(config))
     assert str(config) in info.value.en and field in info.value.en and problem in info.value.en, info.value.en
@@ -158,7 +159,7 @@ _toml_values = st.recursive(
 @given(st.dictionaries(st.sampled_from(_KEYS), _toml_values, max_size=6))
 def test_any_config_shape_is_a_config_or_one_sentence(data: dict[str, Any]) -> None:
     try:
-        parse_config(data, "fuzz.toml")
+        parse_config(data, "fuzz.toml", check_catalog)
     except ConfigError as exc:
         assert exc.en.startswith("Config fuzz.toml") and "\n" not in exc.en
         assert exc.vi.startswith("Cấu hình fuzz.toml")
@@ -170,7 +171,7 @@ def test_any_config_text_is_a_config_or_one_sentence(text: str) -> None:
     from secaudit import inputs
 
     try:
-        parse_config(inputs.parse_toml(text, "fuzz.toml", "config", ConfigError), "fuzz.toml")
+        parse_config(inputs.parse_toml(text, "fuzz.toml", "config", ConfigError), "fuzz.toml", check_catalog)
     except ConfigError as exc:
         assert "fuzz.toml" in exc.en and "\n" not in exc.en and "fuzz.toml" in exc.vi
 
@@ -352,7 +353,7 @@ def _run_all_checks(snap: Snapshot) -> list[tuple[str, str]]:
     from secaudit.checks.engine import run_checks
 
     registry = load_checks()
-    results = run_checks(snap, list(registry), pb.load("dong-nai-2026"), AgentConfig())
+    results = run_checks(snap, list(registry), pb.load("dong-nai-2026", check_catalog()), AgentConfig())
     return [(cid, r.message["en"]) for cid, r in results.items() if r.status == "error"]
 
 

@@ -592,15 +592,15 @@ def test_against_real_sshd_and_openssh(sshd: Sshd, tmp_path: Path, case: str, wh
 def test_remote_audit_refuses_a_wildcard_changed_key_with_accept_new(sshd: Sshd, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from secaudit.agent.remote_cli import remote_audit
+    from secaudit.cli import cli
 
     known = tmp_path / "known_hosts"
     known.write_text(f"127.0.0.*,[127.0.0.*]:* {sshd.other}\n")
     config = tmp_path / "secaudit.toml"
     config.write_text(f'state_dir = "{tmp_path / "state"}"\n', encoding="utf-8")
     out = tmp_path / "out"
-    result = CliRunner().invoke(remote_audit, [
-        "--config", str(config), "--identity", str(sshd.lab.client_key), "-o", str(out), "--lang", "en",
+    result = CliRunner().invoke(cli, [
+        "audit", "--config", str(config), "--identity", str(sshd.lab.client_key), "-o", str(out), "--lang", "en",
         "--connect-timeout", "5", "--format", "json", "--key-dir", str(tmp_path / "no-keys"),
         "--known-hosts", str(known), "--accept-new", "--host", f"{sshd.lab.user}@127.0.0.1:{sshd.lab.port}"],
         catch_exceptions=False)

@@ -157,7 +157,7 @@ def test_csv_cells_are_not_formulas(make_root: Callable[..., Path], tmp_path: Pa
 
 
 def test_scan_device_table_is_plain_text(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    from secaudit.network.cli import print_devices
+    from secaudit.commands.scan import print_devices
 
     monkeypatch.setenv("COLUMNS", "400")  # no cell cut short by the width
 
@@ -176,22 +176,23 @@ def test_scan_device_table_is_plain_text(capsys: pytest.CaptureFixture[str], mon
 def test_remote_summary_and_progress_are_inert(capsys: pytest.CaptureFixture[str]) -> None:
     from secaudit.agent.hosts import parse_target
     from secaudit.agent.remote import HostResult, summary_table
-    from secaudit.agent.remote_cli import _progress
+    from secaudit.commands.progress import TerminalProgress
+    from secaudit.commands.remote import host_done
 
     reason = f"banner {OSC8} [red]x[/red]\u202e"
     result = HostResult(parse_target("u@h"), "error", {"vi": reason, "en": reason})
     table = summary_table([result], "en")
     _inert(table)
     assert "[red]x[/red]\\u202e" in table
-    _progress("vi")(result, 1, 1)
+    host_done("vi", TerminalProgress(live=False))(result, 1, 1)
     err = capsys.readouterr().err
     _inert(err)
     assert "\\x1b]8;;http://evil.example/" in err
 
 
 def test_backup_summary_is_inert(capsys: pytest.CaptureFixture[str]) -> None:
-    from secaudit.backup.cli import _summary
     from secaudit.backup.engine import SetSummary
+    from secaudit.commands.backup import _summary
 
     s = SetSummary(f"CSDL {OSC8}", "files")
     s.config_error = ("config", f"bad path /srv/{OSC8}\u202e")

@@ -12,7 +12,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from secaudit.backup.cli import backup
+from secaudit.commands.backup import backup
 
 NOW = int(time.time())
 HOUR = 3600

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from secaudit.backup.cli import backup as backup_cli
+from secaudit.commands.backup import backup as backup_cli
 from tests.conftest import IN_CI, need_tool
 from tests.integration.backup_support import DAY, HOUR, age, finding, inventory, make_data, run, verify, write_config
 

@@ -25,15 +25,15 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from secaudit import playbook as pb
 from secaudit.agent.hosts import parse_target
 from secaudit.agent.remote import RemoteRun, audit_hosts
-from secaudit.agent.remote_cli import remote_audit
 from secaudit.checks import load_checks
 from secaudit.checks.engine import run_checks
+from secaudit.cli import cli
 from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.facts.model import Snapshot
+from secaudit.pipeline import load_playbook
 from secaudit.transport.local import LocalTransport, RootTransport
 from secaudit.transport.ssh import SshError, SshOptions, connect
 from tests.integration.sshd_lab import Lab, closed_port, run, silent_listener, sshd_lab
@@ -63,7 +63,7 @@ def _file_based(ids: list[str]) -> list[str]:
 
 def _compare(remote: Snapshot, local: Snapshot) -> list[str]:
     config = AgentConfig(role="server")
-    book = pb.load(config.playbook)
+    book = load_playbook(None, config)
     ids = _file_based(sorted(load_checks()))
     assert len(ids) >= 20 and "accounts.empty_passwords" in ids and "ssh.permit_root_login" in ids
     a, b = run_checks(remote, ids, book, config), run_checks(local, ids, book, config)
@@ -235,7 +235,7 @@ def test_no_key_at_all_is_an_auth_failure(lab: Lab, tmp_path: Path, monkeypatch:
 
 
 def test_transport_for_the_facts_command(lab: Lab, tmp_path: Path) -> None:
-    from secaudit.agent.remote_cli import transport_for
+    from secaudit.agent.remote import transport_for
 
     transport = transport_for(f"{lab.user}@127.0.0.1:{lab.port}", known_hosts=str(
         lab.known_hosts(tmp_path / "known_hosts")), identity=str(lab.client_key))
@@ -266,7 +266,7 @@ def test_unreachable_hosts_are_reported_within_the_timeout(lab: Lab, tmp_path: P
         specs = [parse_target(f"{lab.user}@127.0.0.1:{closed_port()}"),
                  parse_target(f"{lab.user}@127.0.0.1:{silent}")]
         run_ = RemoteRun(options=_opts(lab, tmp_path, connect_timeout=2.0), config=config,
-                         playbook=pb.load(config.playbook), out_dir=str(tmp_path / "out"), sign=False, parallel=2)
+                         playbook=load_playbook(None, config), out_dir=str(tmp_path / "out"), sign=False, parallel=2)
         started = time.monotonic()
         closed, quiet = audit_hosts(specs, run_)
         took = time.monotonic() - started
@@ -289,7 +289,7 @@ def _cli(lab: Lab, tmp_path: Path, hosts: list[str], out: Path, *extra: str,
         args += ["--key-dir", str(tmp_path / "no-keys")]
     for host in hosts:
         args += ["--host", host]
-    result = CliRunner().invoke(remote_audit, [*args, *extra], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["audit", *args, *extra], catch_exceptions=False)
     summaries = sorted(out.glob("hosts-*.json")) if out.exists() else []
     rows = json.loads(summaries[-1].read_text())["hosts"] if summaries else []
     return result.exit_code, result.output, rows
@@ -342,7 +342,7 @@ def test_exit_code_is_1_when_every_host_is_audited_and_one_fails(lab: Lab, tmp_p
 def test_remote_audit_timing(lab: Lab, tmp_path: Path) -> None:
     """A full remote audit of this machine (connect, collect, evaluate, write), measured."""
     config = AgentConfig(role="server", state_dir=str(tmp_path / "state"))
-    run_ = RemoteRun(options=_opts(lab, tmp_path), config=config, playbook=pb.load(config.playbook),
+    run_ = RemoteRun(options=_opts(lab, tmp_path), config=config, playbook=load_playbook(None, config),
                      out_dir=str(tmp_path / "out"), sign=False)
     started = time.monotonic()
     (result,) = audit_hosts([parse_target(f"{lab.user}@127.0.0.1:{lab.port}")], run_)

@@ -7,7 +7,8 @@ import json
 from click.testing import CliRunner
 
 from secaudit import playbook as pb
-from secaudit.backup.cli import backup, backup_playbook
+from secaudit.commands.backup import backup, backup_playbook
+from secaudit.pipeline import check_catalog
 
 
 def _cfg(tmp_path, body: str = "", role: str = "server"):
@@ -38,7 +39,7 @@ def test_no_sets_workstation_is_not_applicable(tmp_path):
 
 
 def test_backup_playbook_keeps_only_backup_requirements():
-    book = backup_playbook(pb.load("baseline"))
+    book = backup_playbook(pb.load("baseline", check_catalog()))
     checks = {c for r in book.requirements.values() for c in r.checks}
     assert checks and all(c.startswith("backup.") for c in checks)
     assert {"backup.integrity", "backup.restore_drill", "backup.offsite"} <= checks

@@ -278,15 +278,16 @@ PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "network.yaml"
 
 def test_network_playbook_loads_and_cites_plan_clauses() -> None:
     from secaudit import playbook as pb
+    from secaudit.pipeline import check_catalog
 
-    book = pb.load(PLAYBOOK)
+    book = pb.load(PLAYBOOK, check_catalog())
     assert book.id == "network"
     reqs = {r.id: r for r in book.evaluated_requirements()}
     assert reqs["VN-DEV-02"].checks == ["network.unknown_devices"]
     assert reqs["VN-NET-02"].checks == ["network.risky_exposed", "network.port_mismatch"]
     assert "ĐN I.2.5" in reqs["VN-DEV-02"].clauses
     assert unicodedata.is_normalized("NFC", PLAYBOOK.read_text(encoding="utf-8"))
-    dong_nai = {c.clause: c.text for c in pb.load("dong-nai-2026").clauses}
+    dong_nai = {c.clause: c.text for c in pb.load("dong-nai-2026", check_catalog()).clauses}
     ours = {c.clause: c.text for c in book.clauses}
     assert ours["ĐN I.2.5"] == dong_nai["I.2.5"] and ours["ĐN II.7.a"] == dong_nai["II.7.a"]
 

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from secaudit import cli as secaudit_cli
-from secaudit.network import arp, cli, names, nmapscan
+from secaudit.commands import scan as cli
+from secaudit.network import arp, names, nmapscan
 from secaudit.network.arp import Attached
 from secaudit.network.nmapscan import HostScan, ScanRun
 

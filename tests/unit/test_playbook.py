@@ -12,6 +12,9 @@ import pytest
 from secaudit import playbook as pb
 from secaudit.checks import load_checks
 from secaudit.errors import PlaybookError
+from secaudit.pipeline import check_catalog
+
+CATALOG = check_catalog()
 
 # The plans live beside the repository: /work/main/tests/unit/this.py -> /work/shared/plans.
 PLANS_DIR = Path(os.environ.get("SECAUDIT_PLANS_DIR") or Path(__file__).resolve().parents[3] / "shared" / "plans")
@@ -33,7 +36,7 @@ def _norm(text: str) -> str:
 
 
 def _shipped() -> dict[str, pb.Playbook]:
-    return {book.id: book for book in (pb.load(path) for path in pb.list_shipped())}
+    return {book.id: book for book in (pb.load(path, CATALOG) for path in pb.list_shipped())}
 
 
 # -- shipped playbooks --------------------------------------------------------------------------
@@ -45,7 +48,7 @@ def test_shipped_playbooks_are_the_three_plans_baseline_and_network():
 
 @pytest.mark.parametrize("path", pb.list_shipped(), ids=lambda p: p.stem)
 def test_shipped_playbook_loads_and_every_requirement_has_known_checks(path):
-    book = pb.load(path)
+    book = pb.load(path, CATALOG)
     assert book.id == path.stem
     registry = load_checks()
     assert book.requirements
@@ -66,7 +69,7 @@ def test_shipped_playbook_text_is_nfc(path):
 
 @pytest.mark.parametrize("pid", sorted(PLANS))
 def test_plan_playbook_metadata(pid):
-    book = pb.load(pid)
+    book = pb.load(pid, CATALOG)
     expected = PLANS[pid]
     assert book.rule_pack == "vn-2022"
     assert book.document["file"] == expected["file"]
@@ -79,8 +82,8 @@ def test_plan_playbook_metadata(pid):
 
 @pytest.mark.parametrize("pid", sorted(PLANS))
 def test_plan_cites_only_baseline_requirements_and_all_of_them(pid):
-    book = pb.load(pid)
-    baseline = pb.load("baseline")
+    book = pb.load(pid, CATALOG)
+    baseline = pb.load("baseline", CATALOG)
     cited = [r.id for r in book.evaluated_requirements()]
     assert len(cited) == len(set(cited))
     # every machine-checkable requirement is demanded by each plan (directly or "theo quy định")
@@ -90,14 +93,14 @@ def test_plan_cites_only_baseline_requirements_and_all_of_them(pid):
 
 
 def test_document_numbers_as_printed():
-    assert pb.load("dong-nai-2026").document["number"] == "/KH-SGDĐT"
-    assert pb.load("bien-hoa-2024-2025").document["number"] == "/KH-PGDĐT"
-    assert "number" not in pb.load("dak-lak-2026").document  # the plan prints none
+    assert pb.load("dong-nai-2026", CATALOG).document["number"] == "/KH-SGDĐT"
+    assert pb.load("bien-hoa-2024-2025", CATALOG).document["number"] == "/KH-PGDĐT"
+    assert "number" not in pb.load("dak-lak-2026", CATALOG).document  # the plan prints none
 
 
 def test_plan_thresholds_pinned_from_the_catalog():
     for pid in PLANS:
-        params = pb.load(pid).params
+        params = pb.load(pid, CATALOG).params
         assert params["accounts.inactive"]["max_days"] == 45
         assert params["accounts.password_max_age"]["admin_max_days"] == 60
         assert params["system.updates_current"]["max_age_days"] == 31
@@ -111,7 +114,7 @@ def _plan_text(name: str) -> str:
 
 @pytest.mark.parametrize("pid", sorted(PLANS))
 def test_clause_quotes_are_verbatim_in_the_plan(pid):
-    book = pb.load(pid)
+    book = pb.load(pid, CATALOG)
     plan = _plan_text(book.document["file"])
     for clause in book.clauses:
         quote = clause.text["vi"]
@@ -121,7 +124,7 @@ def test_clause_quotes_are_verbatim_in_the_plan(pid):
 
 def test_quote_check_catches_an_altered_quote():
     plan = _plan_text(PLANS["dong-nai-2026"]["file"])
-    quote = pb.load("dong-nai-2026").clauses[0].text["vi"]
+    quote = pb.load("dong-nai-2026", CATALOG).clauses[0].text["vi"]
     assert _norm(quote) in plan
     assert _norm(quote.replace("phân quyền", "phân loại")) not in plan
 
@@ -145,7 +148,7 @@ def _error(tmp_path: Path, text: str | bytes, name: str = "t.yaml") -> PlaybookE
     else:
         path.write_text(text, encoding="utf-8")
     with pytest.raises(PlaybookError) as info:
-        pb.load(path)
+        pb.load(path, CATALOG)
     err = info.value
     for message in (err.vi, err.en):
         assert "\n" not in message
@@ -162,7 +165,7 @@ def _loc(err: PlaybookError) -> tuple[int, str]:
 def test_valid_minimal_playbook_loads(tmp_path):
     path = tmp_path / "ok.yaml"
     path.write_text(HEAD + REQ, encoding="utf-8")
-    book = pb.load(path)
+    book = pb.load(path, CATALOG)
     assert [r.id for r in book.evaluated_requirements()] == ["VN-T-01"]
 
 
@@ -242,7 +245,7 @@ def test_valid_param_override_is_kept(tmp_path):
     path = tmp_path / "ok.yaml"
     path.write_text(HEAD + REQ + "params:\n  files.sensitive_modes:\n    files:\n"
                     "      /etc/shadow: {max_mode: '0600', owners: [root], groups: [root]}\n", encoding="utf-8")
-    book = pb.load(path)
+    book = pb.load(path, CATALOG)
     assert book.params["files.sensitive_modes"]["files"]["/etc/shadow"]["max_mode"] == "0600"
 
 
@@ -261,7 +264,7 @@ def test_good_cadence_dates(tmp_path):
     path = tmp_path / "ok.yaml"
     path.write_text(HEAD + "cadence:\n  kind: dates\n  due: ['02-29', '2024-12-14', 2025-05-30]\n",
                     encoding="utf-8")
-    assert pb.load(path).cadence["due"] == ["02-29", "2024-12-14", "2025-05-30"]
+    assert pb.load(path, CATALOG).cadence["due"] == ["02-29", "2024-12-14", "2025-05-30"]
 
 
 def test_bad_cadence_kind(tmp_path):
@@ -295,7 +298,7 @@ def test_extends_by_relative_path_resolves_beside_the_file(tmp_path, monkeypatch
     (sub / "child.yaml").write_text(HEAD.replace("id: t", "id: child") + "extends: ./base.yaml\n",
                                     encoding="utf-8")
     monkeypatch.chdir(tmp_path)  # not the playbooks' directory
-    assert "VN-T-01" in pb.load(sub / "child.yaml").requirements
+    assert "VN-T-01" in pb.load(sub / "child.yaml", CATALOG).requirements
 
 
 def test_extends_inherits_and_errors_in_the_parent_name_the_parent(tmp_path):
@@ -303,7 +306,7 @@ def test_extends_inherits_and_errors_in_the_parent_name_the_parent(tmp_path):
     path = tmp_path / "child.yaml"
     path.write_text(HEAD.replace("id: t", "id: child") + "extends: base\n", encoding="utf-8")
     with pytest.raises(PlaybookError) as info:
-        pb.load(path)
+        pb.load(path, CATALOG)
     assert info.value.en.startswith(f"{tmp_path / 'base.yaml'}:5: field 'bogus'")
 
 
@@ -338,18 +341,18 @@ def test_requirement_without_checks(tmp_path):
 
 def test_missing_file():
     with pytest.raises(PlaybookError) as info:
-        pb.load("/nonexistent/dir/plan.yaml")
+        pb.load("/nonexistent/dir/plan.yaml", CATALOG)
     assert "/nonexistent/dir/plan.yaml" in info.value.en
 
 
 def test_network_playbook_quotes_are_verbatim_in_their_plans():
     """The network playbook cites clauses of all three plans, tagged ĐN / ĐL / BH."""
     files = {"ĐN": "dong-nai-2026", "ĐL": "dak-lak-2026", "BH": "bien-hoa-2024-2025"}
-    book = pb.load("network")
+    book = pb.load("network", CATALOG)
     assert book.clauses
     for clause in book.clauses:
         tag = clause.clause.split(" ", 1)[0]
-        plan = _plan_text(pb.load(files[tag]).document["file"])
+        plan = _plan_text(pb.load(files[tag], CATALOG).document["file"])
         quote = clause.text["vi"]
         assert unicodedata.is_normalized("NFC", quote), clause.clause
         assert _norm(quote) in plan, f"network {clause.clause}: quote not found in the {files[tag]} plan"

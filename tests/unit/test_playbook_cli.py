@@ -11,6 +11,7 @@ import pytest
 
 from secaudit import playbook as pb
 from secaudit.cli import main
+from secaudit.pipeline import check_catalog
 
 HEAD = 'schema: secaudit.playbook/v1\nid: t\nversion: "1"\ntitle: {vi: "Thử", en: Test}\n'
 
@@ -47,7 +48,7 @@ def test_list_in_vietnamese(capsys):
 def test_show_dong_nai_in_english_prints_clauses(capsys):
     code, out, _ = _run(capsys, "playbooks", "show", "dong-nai-2026", "--lang", "en")
     assert code == 0
-    book = pb.load("dong-nai-2026")
+    book = pb.load("dong-nai-2026", check_catalog())
     for clause in book.clauses:
         assert f"{clause.clause}: {clause.text['en']}" in out
     assert "VN-ACC-01" in out and "accounts.uid0_duplicates" in out and "VN-MAL-01" in out

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from secaudit.report.cli import render
+from secaudit.commands.render import render
 from secaudit.report.sample import sample_report
 from secaudit.sign import REPORT_TYPE, keys, sign_report
 from secaudit.sign.dsse import canonical_bytes, sign

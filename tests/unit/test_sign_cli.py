@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from secaudit.commands.keys import keys, verify
 from secaudit.errors import SecauditError
 from secaudit.sign import REPORT_TYPE, agent_id_for, envelope_name, sign_report
 from secaudit.sign import keys as k
-from secaudit.sign.cli import keys, verify
 from secaudit.sign.dsse import canonical_bytes, sign
 from secaudit.sign.ids import agent_id
 from secaudit.sign.verify import verify_file

@@ -13,12 +13,13 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from secaudit import playbook as pb
 from secaudit.agent import remote
 from secaudit.agent.hosts import HostSpec, parse_target
 from secaudit.agent.remote import HostResult, RemoteRun, audit_hosts
-from secaudit.agent.remote_cli import add_remote_options, check_exclusive, remote_audit, remote_requested
+from secaudit.cli import cli
+from secaudit.commands.remote import add_remote_options, check_exclusive, remote_requested
 from secaudit.config import AgentConfig
+from secaudit.pipeline import load_playbook
 from secaudit.transport.ssh import SshOptions
 
 
@@ -52,16 +53,16 @@ def _closed_port() -> int:
 def test_refusals_happen_before_connecting(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text(f'state_dir = "{tmp_path / "state"}"\n')
-    base = ["--config", str(config), "--lang", "en"]
-    none = CliRunner().invoke(remote_audit, base)
-    assert none.exit_code == 2 and "give --host" in none.output
+    base = ["audit", "--config", str(config), "--lang", "en"]
+    mixed = CliRunner().invoke(cli, [*base, "--host", "a@127.0.0.1", "--root", str(tmp_path)])
+    assert mixed.exit_code == 2 and "cannot be used with --root" in mixed.output
     a_file = tmp_path / "report.json"
     a_file.write_text("{}")
-    res = CliRunner().invoke(remote_audit, [*base, "--host", "a@127.0.0.1", "-o", str(a_file)])
+    res = CliRunner().invoke(cli, [*base, "--host", "a@127.0.0.1", "-o", str(a_file)])
     assert isinstance(res.exception, Exception) and "names a directory" in str(res.exception)
-    res = CliRunner().invoke(remote_audit, [*base, "--host", "a:pw@127.0.0.1"])
+    res = CliRunner().invoke(cli, [*base, "--host", "a:pw@127.0.0.1"])
     assert res.exception is not None and "passwords are not supported" in str(res.exception)
-    res = CliRunner().invoke(remote_audit, [*base, "--host", f"a@127.0.0.1:{_closed_port()}", "--sign",
+    res = CliRunner().invoke(cli, [*base, "--host", f"a@127.0.0.1:{_closed_port()}", "--sign",
                                             "--key-dir", str(tmp_path / "no-keys")])
     assert res.exception is not None and not (tmp_path / "state").exists()  # no report was started
 
@@ -71,7 +72,7 @@ def test_unreachable_host_through_the_cli(tmp_path: Path) -> None:
     config.write_text(f'state_dir = "{tmp_path / "state"}"\n')
     port = _closed_port()
     out = tmp_path / "out"
-    res = CliRunner().invoke(remote_audit, ["--config", str(config), "--lang", "vi", "-o", str(out),
+    res = CliRunner().invoke(cli, ["audit", "--config", str(config), "--lang", "vi", "-o", str(out),
                                             "--host", f"a@127.0.0.1:{port}", "--known-hosts",
                                             str(tmp_path / "kh")], catch_exceptions=False)
     assert res.exit_code == 2
@@ -92,7 +93,7 @@ def test_a_stuck_host_is_given_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setattr(remote, "audit_one", stuck)
     monkeypatch.setattr(remote, "COLLECT_BUDGET", 0.5)
     config = AgentConfig(state_dir=str(tmp_path / "state"))
-    run = RemoteRun(options=SshOptions(connect_timeout=0.1), config=config, playbook=pb.load(config.playbook),
+    run = RemoteRun(options=SshOptions(connect_timeout=0.1), config=config, playbook=load_playbook(None, config),
                     out_dir=str(tmp_path), parallel=1)
     seen: list[str] = []
     started = time.monotonic()

@@ -10,10 +10,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from secaudit.errors import SecauditError
-from secaudit.report.official import DocInfo
+
+if TYPE_CHECKING:
+    from secaudit.report.official import DocInfo
 
 Report = dict[str, Any]
 Signature = dict[str, str]  # {keyid, fingerprint} of an envelope the caller verified

@@ -1,16 +1,13 @@
 """pdf: the official Vietnamese report (NĐ 30/2020 layout) through WeasyPrint, which fetches nothing
-but the embedded font files. WeasyPrint is imported when a PDF is asked for: `secaudit audit` stays fast."""
+but the embedded font files. WeasyPrint and the view model are imported when a PDF is asked for:
+`secaudit audit` stays fast."""
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
 
-from secaudit.report.fmt import PDF_CAPS, Fmt
 from secaudit.report.formats.interface import Format, RenderError, RenderOptions, Report
-from secaudit.report.official import font_faces, official_view
-from secaudit.report.templates import html_env
-from secaudit.report.viewmodel import report_view, unit_view
 
 
 class Pdf(Format):
@@ -20,6 +17,11 @@ class Pdf(Format):
     description = "văn bản hành chính / official document"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
+        from secaudit.report.fmt import PDF_CAPS, Fmt
+        from secaudit.report.official import official_view
+        from secaudit.report.templates import html_env
+        from secaudit.report.viewmodel import report_view
+
         lang = options.language
         view = report_view(report, lang, PDF_CAPS, signature=options.signature())
         head = official_view(Fmt(lang, PDF_CAPS), report.get("unit") or {}, view["generated"]["dt"], options.doc,
@@ -27,6 +29,11 @@ class Pdf(Format):
         return html_to_pdf(html_env().get_template("official.html.j2").render(vm=view, doc=head, t=view["t"]))
 
     def render_unit(self, reports: list[Report], options: RenderOptions) -> bytes:
+        from secaudit.report.fmt import PDF_CAPS, Fmt
+        from secaudit.report.official import official_view
+        from secaudit.report.templates import html_env
+        from secaudit.report.viewmodel import unit_view
+
         lang = options.language
         view = unit_view(reports, lang, PDF_CAPS, options.signature_list())
         head = official_view(Fmt(lang, PDF_CAPS), _unit_of(reports), view["latest"], options.doc, view["playbook"])
@@ -43,6 +50,8 @@ def _unit_of(reports: list[Report]) -> dict[str, Any]:
 
 def html_to_pdf(html: str) -> bytes:
     """WeasyPrint, fetching nothing but the embedded font files (and data: URLs)."""
+    from secaudit.report.official import font_faces
+
     try:
         weasyprint = importlib.import_module("weasyprint")
         fonts_mod = importlib.import_module("weasyprint.text.fonts")

@@ -1,4 +1,4 @@
-"""Click objects for the lead to wire: the `keys` group (init, show, rotate) and the `verify` command.
+"""`secaudit keys` (init, show, rotate) and `secaudit verify`.
 
 `secaudit verify FILE` without --pubkey uses the key directory's agent.pub plus every public key in
 its retired/ folder, so reports signed before a `keys rotate` still verify on the same machine.
@@ -8,41 +8,20 @@ Exit codes of verify: 0 valid, 1 invalid (wrong key or changed file), 2 unusable
 from __future__ import annotations
 
 import json
-import os
-import sys
-from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 
 import click
 
+from secaudit.commands.options import F, fail, key_dir_option, lang_option, language
 from secaudit.errors import SecauditError
-from secaudit.i18n import LANGS, SEVERITY, STATUS, default_lang, t
+from secaudit.i18n import SEVERITY, STATUS, t
 from secaudit.safetext import for_terminal
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 def _clean(value: Any, limit: int = 200) -> str:
     """Untrusted text for a terminal: control and bidi characters escaped, length capped."""
     text = "" if value is None else str(value)
     return for_terminal(text[:limit]) + ("…" if len(text) > limit else "")
-
-
-def _fail(exc: SecauditError, lang: str) -> NoReturn:
-    if os.environ.get("SECAUDIT_DEBUG"):
-        raise exc
-    click.echo(exc.text(lang), err=True)
-    sys.exit(exc.exit_code)
-
-
-def _lang_option(fn: F) -> F:
-    return click.option("--lang", type=click.Choice(LANGS), default=None,
-                        help="Ngôn ngữ / language: vi (mặc định) hoặc en.")(fn)
-
-
-def _key_dir_option(fn: F) -> F:
-    return click.option("--key-dir", default=None, type=click.Path(file_okay=False),
-                        help="Thư mục khóa / key directory (default: $SECAUDIT_KEY_DIR, /etc/secaudit/keys, "
-                             "%ProgramData%\\secaudit\\keys).")(fn)
 
 
 def _passphrase_option(fn: F) -> F:
@@ -64,18 +43,18 @@ def keys() -> None:
 
 
 @keys.command("init")
-@_key_dir_option
+@key_dir_option
 @_passphrase_option
-@_lang_option
+@lang_option
 def keys_init(key_dir: str | None, passphrase_file: str | None, lang: str | None) -> None:
     """Tạo khóa Ed25519 (không ghi đè) / create the Ed25519 key (never overwrites)."""
     from secaudit.sign import keys as k
 
-    lg = lang or default_lang()
+    lg = language(lang)
     try:
         made = k.init(key_dir, k.resolve_passphrase(passphrase_file))
     except SecauditError as exc:
-        _fail(exc, lg)
+        fail(exc, lg)
     click.echo(t("sign.created", lg))
     _row(t("sign.key_dir", lg), str(made.key_dir))
     _row(t("sign.key_id", lg), made.key_id)
@@ -85,19 +64,19 @@ def keys_init(key_dir: str | None, passphrase_file: str | None, lang: str | None
 
 
 @keys.command("show")
-@_key_dir_option
+@key_dir_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@_lang_option
+@lang_option
 def keys_show(key_dir: str | None, as_json: bool, lang: str | None) -> None:
     """Khóa công khai, mã khóa, dấu vân tay / public key, key id, fingerprint."""
     from secaudit.sign import keys as k
 
-    lg = lang or default_lang()
+    lg = language(lang)
     try:
         shown = k.info(key_dir)
         retired = [(p, k.load_public(p)) for p in k.public_keys(shown.key_dir) if p.parent.name == k.RETIRED_DIR]
     except SecauditError as exc:
-        _fail(exc, lg)
+        fail(exc, lg)
     encrypted = k.is_encrypted(shown.key_dir)
     if as_json:
         click.echo(json.dumps({
@@ -121,18 +100,18 @@ def keys_show(key_dir: str | None, as_json: bool, lang: str | None) -> None:
 
 
 @keys.command("rotate")
-@_key_dir_option
+@key_dir_option
 @_passphrase_option
-@_lang_option
+@lang_option
 def keys_rotate(key_dir: str | None, passphrase_file: str | None, lang: str | None) -> None:
     """Thay khóa mới, giữ khóa công khai cũ / new key; the old public key is kept."""
     from secaudit.sign import keys as k
 
-    lg = lang or default_lang()
+    lg = language(lang)
     try:
         done = k.rotate(key_dir, k.resolve_passphrase(passphrase_file))
     except SecauditError as exc:
-        _fail(exc, lg)
+        fail(exc, lg)
     click.echo(t("sign.rotated", lg))
     _row(t("sign.old_key", lg), done.old_key_id)
     _row(t("sign.new_key", lg), done.new_key_id)
@@ -200,8 +179,8 @@ def _print_rotation(payload: dict[str, Any], signers: tuple[str, ...], lang: str
 @click.option("--pubkey", "pubkeys", multiple=True, type=click.Path(dir_okay=False),
               help="Khóa công khai PEM (có thể lặp lại) / PEM public key (repeatable). "
                    "Default: agent.pub and retired/*.pub of the key directory.")
-@_key_dir_option
-@_lang_option
+@key_dir_option
+@lang_option
 def verify(file: str, pubkeys: tuple[str, ...], key_dir: str | None, lang: str | None) -> None:
     """Kiểm tra chữ ký báo cáo, không cần mạng / verify a signed report offline.
 
@@ -211,7 +190,7 @@ def verify(file: str, pubkeys: tuple[str, ...], key_dir: str | None, lang: str |
     from secaudit.sign.dsse import EnvelopeUnusable
     from secaudit.sign.verify import verify_file
 
-    lg = lang or default_lang()
+    lg = language(lang)
     try:
         paths = [str(p) for p in pubkeys]
         if not paths:
@@ -226,7 +205,7 @@ def verify(file: str, pubkeys: tuple[str, ...], key_dir: str | None, lang: str |
             by_id[k.key_id(pub)] = (p, k.fingerprint(pub))
         result = verify_file(file, paths, {REPORT_TYPE, KEYROTATE_TYPE})
     except SecauditError as exc:
-        _fail(exc, lg)
+        fail(exc, lg)
     click.echo(t("sign.valid", lg))
     path, fp = by_id[result.keyid]
     _row(t("sign.signer", lg), result.keyid)

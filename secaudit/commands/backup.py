@@ -1,5 +1,5 @@
 """`secaudit backup verify`: verify every declared backup set within a budget, then report on the
-backup requirements only. Wired into the main CLI with `cli.add_command(backup)`."""
+backup requirements only, through secaudit.pipeline."""
 
 from __future__ import annotations
 
@@ -10,49 +10,15 @@ from typing import Any
 
 import click
 
+from secaudit import pipeline
+from secaudit.commands.options import config_option, fail, language, output_of, report_options
+from secaudit.commands.progress import TerminalProgress
 from secaudit.errors import SecauditError
-from secaudit.i18n import LANGS, default_lang, t
-from secaudit.report.formats import FORMATS
+from secaudit.i18n import t
+from secaudit.pipeline import Output
 from secaudit.safetext import for_terminal
 
 _COLLECTORS = {"backups", "host", "listening_ports", "software"}
-
-class _RichProgress:
-    """A progress bar on stderr, only when it is a terminal."""
-
-    def __init__(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeRemainingColumn,
-            TransferSpeedColumn,
-        )
-
-        # a set name is the operator's, but shown as plain text all the same (markup=False)
-        self._progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
-                                  TransferSpeedColumn(), TimeRemainingColumn(), transient=True)
-        self._task: Any = None
-
-    def __enter__(self) -> _RichProgress:
-        self._progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._progress.stop()
-
-    def start_set(self, name: str, total: int | None) -> None:
-        self._task = self._progress.add_task(for_terminal(name), total=total)
-
-    def advance(self, n: int) -> None:
-        if self._task is not None:
-            self._progress.advance(self._task, n)
-
-    def end_set(self) -> None:
-        if self._task is not None:
-            self._progress.update(self._task, visible=False)
-        self._task = None
 
 
 def _when(ts: int | None, lang: str) -> str:
@@ -119,56 +85,41 @@ def backup() -> None:
 
 
 @backup.command("verify")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Agent config (TOML).")
+@config_option
 @click.option("--budget", default=None,
               help="Time and/or bytes per run: 60s, 10m, 10GiB, 500MB or 10m,50GiB (default: everything).")
 @click.option("--playbook", default=None, help="Playbook id or path (default from config).")
-@click.option("--lang", type=click.Choice(LANGS), default=None, help="Ngôn ngữ / language: vi or en.")
-@click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)),
-              default="text")
-@click.option("-o", "--output", default=None, help="Write the report here.")
-@click.option("-v", "--verbose", is_flag=True, help="Also list passing checks.")
-@click.option("--sign/--no-sign", default=None, help="Sign the report (default: when a key exists).")
-@click.option("--key-dir", default=None, type=click.Path(file_okay=False), help="Agent key directory.")
+@report_options()
 def verify(config_path: str | None, budget: str | None, playbook: str | None, lang: str | None, fmt: str,
            output: str | None, verbose: bool, sign: bool | None, key_dir: str | None) -> None:
     """Kiểm tra toàn vẹn, khôi phục thử, bản ở nơi khác / verify integrity, restore drill, off-site copy."""
-    lg = lang or default_lang()
     try:
-        sys.exit(_verify(config_path, budget, playbook, lg, fmt, output, verbose, sign, key_dir))
+        sys.exit(_verify(config_path, budget, playbook, output_of(lang, fmt, output, verbose, sign, key_dir)))
     except SecauditError as exc:
-        click.echo(exc.text(lg), err=True)
-        sys.exit(exc.exit_code)
+        fail(exc, language(lang))
 
 
-def _verify(config_path: str | None, budget_text: str | None, playbook_ref: str | None, lang: str, fmt: str,
-            output: str | None, verbose: bool, sign: bool | None = None, key_dir: str | None = None) -> int:
-    from secaudit import playbook as pb
+def _verify(config_path: str | None, budget_text: str | None, playbook_ref: str | None, out: Output) -> int:
     from secaudit.backup import state as st
     from secaudit.backup.budget import parse_budget
     from secaudit.backup.engine import verify_all
-    from secaudit.config import load_config
-    from secaudit.facts import collect
-    from secaudit.transport.local import LocalTransport
 
-    config = load_config(config_path)
+    lang = out.lang
+    config = pipeline.load_config(config_path)
     try:
         budget = parse_budget(budget_text)
     except ValueError as exc:
         raise SecauditError(t("backup.budget", "vi", error=exc), t("backup.budget", "en", error=exc)) from None
-    book = backup_playbook(pb.load(playbook_ref or config.playbook))
-    info = sys.stdout if fmt == "text" and not output else sys.stderr
+    book = backup_playbook(pipeline.load_playbook(playbook_ref, config))
+    info = sys.stdout if out.fmt == "text" and not out.path else sys.stderr
     if not config.backups:
         click.echo(t("backup.no_sets", lang, path=config.source), file=info)
     else:
         shown = t("backup.unlimited", lang) if budget.unlimited else budget.describe()
         click.echo(t("backup.header", lang, budget=shown), file=info)
         try:
-            if sys.stderr.isatty():
-                with _RichProgress() as bar:
-                    summaries, warnings = verify_all(config, budget, bar)
-            else:
-                summaries, warnings = verify_all(config, budget)
+            with TerminalProgress(in_bytes=True) as bar:
+                summaries, warnings = verify_all(config, budget, bar)
         except st.StateBusy as exc:
             raise SecauditError(t("backup.busy", "vi", lock=exc), t("backup.busy", "en", lock=exc)) from None
         except OSError as exc:
@@ -178,9 +129,5 @@ def _verify(config_path: str | None, budget_text: str | None, playbook_ref: str 
             click.echo(t("backup.warning", lang, text=for_terminal(warning)), err=True)
         _summary(summaries, lang, info)
         click.echo("", file=info)
-    snapshot = collect(LocalTransport(), config, only=_COLLECTORS)
-    from secaudit.cli import emit, report_for, sign_and_announce
-
-    report = report_for(snapshot, book, config, key_dir)
-    sign_and_announce(report, sign, key_dir, output, lang)
-    return emit(report, fmt, output, lang, verbose)
+    snapshot = pipeline.collect(pipeline.open_transport(), config, only=_COLLECTORS)
+    return pipeline.deliver(snapshot, book, config, out)

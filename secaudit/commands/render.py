@@ -7,30 +7,23 @@ report of the school, one section per host.
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
+from secaudit.commands.options import fail, format_option, key_dir_option, lang_option, language, output_option
 from secaudit.errors import SecauditError
 from secaudit.fsutil import safe_name, write_file
-from secaudit.i18n import LANGS, default_lang, t
-from secaudit.report.formats import FORMATS
+from secaudit.i18n import t
+from secaudit.report.formats import FORMATS, RenderOptions
 from secaudit.safetext import for_terminal
 from secaudit.sign import ENVELOPE_SUFFIX
 
 
 class RenderInputError(SecauditError):
     pass
-
-
-def _fail(exc: SecauditError, lang: str) -> NoReturn:
-    if os.environ.get("SECAUDIT_DEBUG"):
-        raise exc
-    click.echo(exc.text(lang), err=True)
-    sys.exit(exc.exit_code)
 
 
 def _not_report(path: str, what_vi: str, what_en: str) -> RenderInputError:
@@ -139,18 +132,16 @@ def write_output(data: bytes, output: str) -> None:
 
 @click.command("render")
 @click.argument("envelopes", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(tuple(FORMATS)), default="html", show_default=True,
-              help="html | md | pdf (văn bản hành chính / official document) | sarif | csv.")
-@click.option("--lang", type=click.Choice(LANGS), default=None, help="Ngôn ngữ / language: vi (mặc định) hoặc en.")
+@format_option(default="html", show_default=True)
+@lang_option
 @click.option("--pubkey", "pubkeys", multiple=True, type=click.Path(dir_okay=False),
               help="Khóa công khai PEM của máy đã ký (lặp lại được) / PEM public key (repeatable). "
                    "Default: agent.pub and retired/*.pub of the key directory.")
-@click.option("--key-dir", default=None, type=click.Path(file_okay=False), help="Thư mục khóa / key directory.")
+@key_dir_option
 @click.option("--unit", "as_unit", is_flag=True,
               help="Báo cáo tổng hợp của đơn vị (mặc định khi có nhiều tệp) / consolidated unit report.")
-@click.option("-o", "--output", default=None,
-              help="Tệp kết quả, '-' là đầu ra chuẩn / output file, '-' for standard output "
-                   "(default: named after the envelope, in the current directory).")
+@output_option("Tệp kết quả, '-' là đầu ra chuẩn / output file, '-' for standard output "
+               "(default: named after the envelope, in the current directory).")
 @click.option("--parent", default=None, help="PDF: cơ quan chủ quản, vd. \"Sở Giáo dục và Đào tạo tỉnh Đồng Nai\".")
 @click.option("--place", default=None, help="PDF: địa danh của dòng ngày tháng, vd. \"Biên Hòa\".")
 @click.option("--symbol", default=None, help="PDF: ký hiệu sau BC-, vd. \"THCSND\".")
@@ -167,10 +158,9 @@ def render(envelopes: tuple[str, ...], fmt: str, lang: str | None, pubkeys: tupl
     """Kiểm tra chữ ký rồi xuất báo cáo / verify signed reports, then render them.
 
     Exit 0 rendered, 1 a signature is not valid, 2 unusable input or another error."""
-    from secaudit.report import render as r
     from secaudit.report.official import DocInfo
 
-    lg = lang or default_lang()
+    lg = language(lang)
     try:
         items = verified_reports(list(envelopes), list(pubkeys), key_dir, lg)
         unit = as_unit or len(items) > 1
@@ -181,13 +171,12 @@ def render(envelopes: tuple[str, ...], fmt: str, lang: str | None, pubkeys: tupl
         signatures: list[dict[str, str] | None] = [sig for _, _, sig in items]
         doc = DocInfo(parent=parent, place=place, symbol=symbol, recipient=recipient, signer_title=signer_title,
                       signer_name=signer_name, blank_date=blank_date)
-        if unit:
-            data = r.render_unit(reports, fmt, lg, doc=doc, signatures=signatures, csv_delimiter=csv_delimiter)
-        else:
-            data = r.render(reports[0], fmt, lg, doc=doc, signature=signatures[0], csv_delimiter=csv_delimiter)
+        options = RenderOptions(lang=lg, doc=doc, signatures=signatures, csv_delimiter=csv_delimiter)
+        form = FORMATS[fmt]
+        data = form.render_unit(reports, options) if unit else form.render(reports[0], options)
         target = output or default_output(list(envelopes), reports, fmt, unit)
         write_output(data, target)
     except SecauditError as exc:
-        _fail(exc, lg)
+        fail(exc, lg)
     if target != "-":
         click.echo(t("render.written", lg, path=target), err=True)

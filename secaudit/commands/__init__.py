@@ -1,0 +1,13 @@
+"""Every click command of `secaudit`, one module per area; secaudit/cli.py only registers them.
+Commands use secaudit.pipeline for reports and never import secaudit.cli."""
+
+from __future__ import annotations
+
+import click
+
+from secaudit.commands import audit, backup, keys, playbooks, render, scan
+
+COMMANDS: tuple[click.Command, ...] = (audit.audit, audit.facts, audit.evaluate, playbooks.playbooks,
+                                       backup.backup, keys.keys, keys.verify, render.render, scan.scan)
+
+__all__ = ["COMMANDS"]
