@@ -114,7 +114,7 @@ def test_real_entry_point_exit_code_and_stderr(tmp_path):
     env.pop("SECAUDIT_DEBUG", None)
     proc = subprocess.run([sys.executable, "-m", "secaudit", "playbooks", "validate", str(path)],
                           capture_output=True, text=True, env=env, timeout=60,
-                          cwd=Path(__file__).resolve().parents[2])
+                          cwd=Path(__file__).resolve().parents[3])
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.strip().splitlines() == [
@@ -124,6 +124,6 @@ def test_real_entry_point_exit_code_and_stderr(tmp_path):
 def test_debug_shows_the_traceback(tmp_path):
     path = _broken(tmp_path)
     proc = subprocess.run([sys.executable, "-m", "secaudit", "--debug", "playbooks", "validate", str(path)],
-                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[2])
+                          capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[3])
     assert proc.returncode != 0
     assert "Traceback" in proc.stderr and "PlaybookError" in proc.stderr
