@@ -119,7 +119,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "No signing key; run: secaudit keys init.",
     },
     "cadence": {"vi": "Kỳ báo cáo", "en": "Reporting cadence"},
-    # secaudit backup verify (secaudit/backup/cli.py)
+    # secaudit backup verify (secaudit/commands/backup.py)
     "backup.no_sets": {
         "vi": "Chưa khai báo bộ sao lưu nào ([[backup]] trong {path}).",
         "en": "No backup set is declared ([[backup]] in {path}).",
@@ -160,7 +160,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "backup.never": {"vi": "chưa có", "en": "never"},
     "backup.unlimited": {"vi": "không giới hạn", "en": "unlimited"},
     "backup.offsite_ok": {"vi": "có, mới nhất {when}", "en": "present, newest {when}"},
-    # secaudit keys init|show|rotate and secaudit verify (secaudit/sign/cli.py); the report's unit, host,
+    # secaudit keys init|show|rotate and secaudit verify (secaudit/commands/keys.py); the report's unit, host,
     # playbook and score labels are report.unit, report.host, report.playbook and report.score
     "sign.valid": {
         "vi": "HỢP LỆ: chữ ký đúng, nội dung không bị thay đổi kể từ khi ký.",
@@ -213,14 +213,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không tìm thấy khóa công khai nào trong {dir}; hãy chỉ định --pubkey.",
         "en": "No public key found in {dir}; give --pubkey.",
     },
-    # secaudit render (secaudit/report/cli.py)
+    # secaudit render (secaudit/commands/render.py)
     "render.verified": {"vi": "Chữ ký hợp lệ: {path} (khóa {keyid}).", "en": "Signature valid: {path} (key {keyid})."},
     "render.written": {"vi": "Đã ghi: {path}", "en": "Written: {path}"},
     "render.older": {
         "vi": "Bỏ qua {path}: đã dùng báo cáo mới nhất của cùng máy ({host}).",
         "en": "Skipped {path}: the newest report of the same host ({host}) is used.",
     },
-    # secaudit scan (secaudit/network/cli.py)
+    # secaudit scan (secaudit/commands/scan.py)
     "scan.plan": {"vi": "Sẽ quét:", "en": "Will scan:"},
     "scan.addresses": {"vi": "địa chỉ", "en": "addresses"},
     "scan.outside": {
@@ -285,7 +285,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "scan.col_names": {"vi": "Tên", "en": "Names"},
     "scan.col_ports": {"vi": "Cổng mở", "en": "Open ports"},
     "scan.col_first": {"vi": "Thấy lần đầu", "en": "First seen"},
-    # secaudit audit --host/--hosts (secaudit/agent/remote_cli.py)
+    # secaudit audit --host/--hosts (secaudit/commands/remote.py)
     "remote.start": {
         "vi": "Kiểm tra {n} máy qua SSH, {parallel} máy cùng lúc…",
         "en": "Auditing {n} host(s) over SSH, {parallel} at a time…",
