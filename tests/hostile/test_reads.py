@@ -240,7 +240,7 @@ def test_a_glob_over_a_whole_image_is_capped(tmp_path: Path, monkeypatch: pytest
 
 
 def test_a_batch_read_answered_with_garbage_is_unknown_per_file() -> None:
-    from tests.unit.test_ssh_transport import Fake
+    from tests.unit.transport.ssh.test_transport import Fake
 
     tr = Fake({}, commands={"base64 -w0": (0, b"+not*base64!\n+aGk=\n", b"")})
     got = tr.read_many(["/proc/1/comm", "/proc/2/comm"])
