@@ -73,7 +73,7 @@ def render(reports: list[dict[str, Any]], lang: str, delimiter: str = ",") -> by
 class Csv(Format):
     name = "csv"
     suffix = ".csv"
-    description = "CSV (Excel)"
+    description = "Excel"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
         return render([report], options.language, delimiter=options.csv_delimiter)

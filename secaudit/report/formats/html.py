@@ -9,7 +9,6 @@ from secaudit.report.formats.interface import Format, RenderOptions, Report
 class Html(Format):
     name = "html"
     suffix = ".html"
-    description = "trang HTML / web page"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
         from secaudit.report.fmt import HTML_CAPS

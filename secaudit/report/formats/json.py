@@ -15,7 +15,7 @@ def _dump(value: Any) -> bytes:
 class Json(Format):
     name = "json"
     suffix = ".json"
-    description = "báo cáo gốc / the report payload"
+    description = "báo cáo gốc / the payload"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
         return _dump(report)

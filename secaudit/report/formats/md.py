@@ -9,7 +9,6 @@ from secaudit.report.formats.interface import Format, RenderOptions, Report
 class Markdown(Format):
     name = "md"
     suffix = ".md"
-    description = "Markdown"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
         from secaudit.report.fmt import HTML_CAPS

@@ -132,7 +132,6 @@ def render(reports: list[dict[str, Any]], lang: str, include_all: bool = False) 
 class Sarif(Format):
     name = "sarif"
     suffix = ".sarif"
-    description = "SARIF 2.1.0"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
         return render([report], options.language)

@@ -14,7 +14,7 @@ class Text(Format):
     name = "text"
     suffix = ".txt"
     terminal = True
-    description = "tóm tắt trên màn hình / terminal summary"
+    description = "tóm tắt / summary"
 
     def render(self, report: Report, options: RenderOptions) -> bytes:
         buf = io.StringIO()
