@@ -96,6 +96,17 @@ def _private(path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary directory of this test's own (in process and for a spawned secaudit), so that drills of
+    other tests or sessions running at the same time never look like ours left behind."""
+    where = tmp_path / "tmp"
+    where.mkdir()
+    monkeypatch.setenv("TMPDIR", str(where))
+    monkeypatch.setattr(tempfile, "tempdir", str(where))
+    return where
+
+
 def _no_drill_dirs_left() -> None:
     assert not list(Path(tempfile.gettempdir()).glob("secaudit-drill-*"))
 
@@ -217,7 +228,8 @@ def bombs(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.mark.parametrize("kind", ["zip", "tar.gz"])
-def test_a_bomb_member_is_decoded_only_to_the_live_size_under_an_address_space_limit(tmp_path, bombs, kind):
+def test_a_bomb_member_is_decoded_only_to_the_live_size_under_an_address_space_limit(tmp_path, bombs, kind,
+                                                                                     private_tmp):
     data = make_data(tmp_path)
     live = data / "hoc-sinh" / "lop-0.csv"
     backup = tmp_path / "backup"
@@ -290,7 +302,7 @@ def _traversal_zip(path: Path, inside: bytes) -> None:
 
 
 @pytest.mark.parametrize("kind", ["tar.gz", "zip"])
-def test_traversal_names_never_leave_source_and_nothing_is_written_outside(tmp_path, kind):
+def test_traversal_names_never_leave_source_and_nothing_is_written_outside(tmp_path, kind, private_tmp):
     work = tmp_path / "deep" / "er"
     data = make_data(work)
     secret = work / "secret.txt"  # beside source, not under it
