@@ -16,6 +16,7 @@ from typing import Any
 
 from secaudit.config import AgentConfig
 from secaudit.facts.model import Snapshot
+from secaudit.facts.tables import families_of
 from secaudit.resources import load_yaml
 from secaudit.status import SEVERITIES, Status
 
@@ -108,6 +109,20 @@ def _depends_on(check_id: str, raw: Any, messages: dict[str, Any], where: str) -
     return DependsOn(raw["check"], tuple(when))
 
 
+def _needs(check_id: str, raw: Any, where: str) -> tuple[str, ...]:
+    """`needs:` keys name tables and columns their specs declare (facts/tables/*.yaml): `users`,
+    `users.last_login`, `remote_login.ssh.permit_root_login`, or a declared unknown part (`sudo_rules.parse`)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
+        raise MetadataError(f"{where}: {check_id}.needs must be a list of fact keys")
+    for key in raw:
+        if families_of(key) is None:
+            raise MetadataError(f"{where}: {check_id}.needs: {key!r} names no table or column that a spec in "
+                                f"secaudit/facts/tables/ declares")
+    return tuple(raw)
+
+
 def _meta_from(check_id: str, raw: Any, where: str) -> CheckMeta:
     if not isinstance(raw, dict):
         raise MetadataError(f"{where}: no metadata for {check_id}")
@@ -122,7 +137,7 @@ def _meta_from(check_id: str, raw: Any, where: str) -> CheckMeta:
         remediation=_text(f"{where}: {check_id}.remediation", raw.get("remediation")),
         messages={k: _text(f"{where}: {check_id}.messages.{k}", v) for k, v in messages.items()},
         params=dict(raw.get("params") or {}),
-        needs=tuple(raw.get("needs") or ()),
+        needs=_needs(check_id, raw.get("needs"), where),
         roles=tuple(raw.get("roles") or ()),
         live_only=bool(raw.get("live_only", False)),
         timeout=float(raw.get("timeout", 5.0)),

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
 from secaudit import __version__
 from secaudit.config import AgentConfig
 from secaudit.facts.context import FactContext
 from secaudit.facts.model import Snapshot
+from secaudit.facts.tables import FAMILIES
+from secaudit.facts.tables import table as table_spec
 from secaudit.timefmt import rfc3339
 from secaudit.transport.base import FactUnavailable, Transport
 from secaudit.workers import run_all
@@ -26,17 +30,72 @@ class Collector:
     family: str  # linux | windows
     timeout: float = 20.0
 
+    @property
+    def target(self) -> str:
+        """module:function, as a spec's `implementations:` names it."""
+        return f"{self.fn.__module__}:{self.fn.__name__}"
+
 
 COLLECTORS: list[Collector] = []
 
 
-def collector(name: str, tables: tuple[str, ...], family: str = "linux", timeout: float = 20.0
+class RegistrationError(Exception):
+    """A collector for a table no spec declares, or for an OS its spec does not give it: a programming
+    error, raised when the module is imported."""
+
+
+def _family_of(module: str) -> str | None:
+    """secaudit.facts.<family>.x -> family."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 3 and parts[:2] == ["secaudit", "facts"] and parts[2] in FAMILIES else None
+
+
+def collector(name: str, tables: tuple[str, ...], family: str | None = None, timeout: float = 20.0
               ) -> Callable[[CollectFn], CollectFn]:
+    """Register `fn` as the collector `name` filling `tables` on `family` (by default the OS of its package,
+    secaudit/facts/<family>/). Every table must be declared by a spec (facts/tables/<table>.yaml) that gives
+    it to that OS, and be filled by one collector per OS."""
+
     def register(fn: CollectFn) -> CollectFn:
-        COLLECTORS.append(Collector(name, tables, fn, family, timeout))
+        fam = family or _family_of(fn.__module__)
+        where = f"collector {name!r} ({fn.__module__}:{fn.__name__})"
+        if fam not in FAMILIES:
+            raise RegistrationError(f"{where}: no OS family; put it under secaudit/facts/<{'|'.join(FAMILIES)}>/ "
+                                    f"or pass family=")
+        for table in tables:
+            spec = table_spec(table)
+            if spec is None:
+                raise RegistrationError(f"{where} fills table {table!r}, which no spec declares: add "
+                                        f"secaudit/facts/tables/{table}.yaml")
+            if fam not in spec.platforms:
+                raise RegistrationError(f"{where} fills table {table!r} on {fam}, but its spec gives it only to "
+                                        f"{', '.join(spec.platforms)} (platforms:)")
+            other = next((c for c in COLLECTORS if c.family == fam and table in c.tables and c.name != name), None)
+            if other is not None:
+                raise RegistrationError(f"{where} fills table {table!r} on {fam}, which collector {other.name!r} "
+                                        f"fills already")
+        COLLECTORS.append(Collector(name, tables, fn, fam, timeout))
         return fn
 
     return register
+
+
+@cache
+def load_collectors(family: str) -> None:
+    """Import every module under secaudit/facts/<family>/ (sub-packages too): collectors register themselves
+    with @collector, so a new module is found by being there, with no list to keep. An OS without a package
+    has no collectors yet."""
+    if family not in FAMILIES:
+        return
+    name = f"secaudit.facts.{family}"
+    try:
+        package = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return
+        raise
+    for info in pkgutil.walk_packages(package.__path__, f"{name}."):
+        importlib.import_module(info.name)
 
 
 def _run_one(col: Collector, ctx: FactContext) -> None:
@@ -53,8 +112,6 @@ def _run_one(col: Collector, ctx: FactContext) -> None:
 def collect(transport: Transport, config: AgentConfig, family: str = "linux",
             only: set[str] | None = None) -> Snapshot:
     """Run every collector of `family` (optionally only those named) and return the snapshot."""
-    from secaudit.facts import load_collectors
-
     load_collectors(family)
     started = time.time()
     snap = Snapshot(collected_at=rfc3339(started), mode=transport.mode, tool_version=__version__)
