@@ -38,7 +38,7 @@ class Env:
     role: str
     now: datetime
     config: AgentConfig
-    family: str = "linux"
+    family: str | None  # OS family of the snapshot (linux | windows); None when the snapshot does not say
 
 
 @dataclass(frozen=True)

@@ -118,14 +118,14 @@ def params_for(chk: Check, playbook: Playbook, config: AgentConfig) -> dict[str,
     return params
 
 
-def run_checks(snapshot: Snapshot, check_ids: list[str], playbook: Playbook, config: AgentConfig,
-               family: str = "linux") -> dict[str, Result]:
+def run_checks(snapshot: Snapshot, check_ids: list[str], playbook: Playbook, config: AgentConfig
+               ) -> dict[str, Result]:
     registry = load_checks()
     try:
         now = parse_rfc3339(snapshot.collected_at)
     except ValueError:
         now = datetime.now(UTC)
-    env = Env(role=effective_role(snapshot, config), now=now, config=config, family=family)
+    env = Env(role=effective_role(snapshot, config), now=now, config=config, family=snapshot.os_family())
     results: dict[str, Result] = {}
     pending: list[tuple[Check, dict[str, Any]]] = []
     for cid in check_ids:

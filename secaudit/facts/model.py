@@ -322,6 +322,17 @@ class Snapshot:
     schema: str = SCHEMA
     tool_version: str = ""
     duration_ms: int = 0
+    family: str | None = None  # OS family the transport reached (linux | windows); None in older snapshots
+
+    def os_family(self) -> str | None:
+        """The OS family the snapshot describes: recorded at collection, else its host table's (older snapshots);
+        None when neither says (a hand-written snapshot)."""
+        if self.family:
+            return self.family
+        host = self.tables.get("host")
+        os_info = host.get("os") if isinstance(host, dict) else None
+        family = os_info.get("family") if isinstance(os_info, dict) else None
+        return family if isinstance(family, str) and family else None
 
     def table(self, name: str) -> Any:
         default: Any = {} if name in single_tables() else []  # kind: object in the table's spec
@@ -339,6 +350,7 @@ class Snapshot:
             "schema": self.schema,
             "collected_at": self.collected_at,
             "mode": self.mode,
+            **({"family": self.family} if self.family else {}),
             "tool_version": self.tool_version,
             "duration_ms": self.duration_ms,
             **{name: self.tables[name] for name in sorted(self.tables)},
@@ -358,7 +370,7 @@ class Snapshot:
         found = problem(data)
         if found is not None:
             raise inputs.field_error(SecauditError, "snapshot", origin, found.field, found.vi, found.en)
-        meta = {"schema", "collected_at", "mode", "tool_version", "duration_ms", "unknown"}
+        meta = {"schema", "collected_at", "mode", "family", "tool_version", "duration_ms", "unknown"}
         return cls(
             collected_at=str(data.get("collected_at", "")),
             mode=str(data.get("mode", "replay")),
@@ -366,6 +378,7 @@ class Snapshot:
             unknown=data.get("unknown") or {},
             tool_version=str(data.get("tool_version", "")),
             duration_ms=data.get("duration_ms", 0) or 0,
+            family=data.get("family"),
         )
 
     @classmethod

@@ -109,12 +109,13 @@ def _run_one(col: Collector, ctx: FactContext) -> None:
             ctx.unknown(table, "error", f"{col.name}: {type(exc).__name__}: {exc}")
 
 
-def collect(transport: Transport, config: AgentConfig, family: str = "linux",
-            only: set[str] | None = None) -> Snapshot:
-    """Run every collector of `family` (optionally only those named) and return the snapshot."""
+def collect(transport: Transport, config: AgentConfig, only: set[str] | None = None) -> Snapshot:
+    """Run every collector of the OS family the transport reaches (optionally only those named) and return the
+    snapshot, which records that family."""
+    family = transport.family
     load_collectors(family)
     started = time.time()
-    snap = Snapshot(collected_at=rfc3339(started), mode=transport.mode, tool_version=__version__)
+    snap = Snapshot(collected_at=rfc3339(started), mode=transport.mode, tool_version=__version__, family=family)
     ctx = FactContext(transport, config, snap, started)
     chosen = [c for c in COLLECTORS if c.family == family and (only is None or c.name in only)]
     deadline = time.monotonic() + max((c.timeout for c in chosen), default=0)

@@ -59,12 +59,12 @@ def _normalise(value: Any) -> Any:
     return nfc(str(value))
 
 
-def build(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, agent_id: str, sequence: int,
-          family: str = "linux") -> dict[str, Any]:
+def build(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, agent_id: str, sequence: int
+          ) -> dict[str, Any]:
     registry = load_checks()
     requirements = playbook.evaluated_requirements()
     check_ids = list(dict.fromkeys(cid for req in requirements for cid in req.checks))
-    results: dict[str, Result] = run_checks(snapshot, check_ids, playbook, config, family)
+    results: dict[str, Result] = run_checks(snapshot, check_ids, playbook, config)
 
     req_rows = []
     by_check: dict[str, list[str]] = {}
@@ -110,7 +110,7 @@ def build(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, agent_id:
         "unit": {"code": config.unit_code, "name": config.unit_name, **config.unit_extra},
         "host": {
             "hostname": host.get("hostname") or "",
-            "os": {k: os_info.get(k) or "" for k in ("family", "name", "version")},
+            "os": {"family": snapshot.os_family() or "", **{k: os_info.get(k) or "" for k in ("name", "version")}},
             "agent_id": agent_id,
             "role": effective_role(snapshot, config),
         },

@@ -91,6 +91,11 @@ class Transport(Protocol):
     mode: str  # local | root | ssh | replay
     live: bool  # sockets/processes of the audited system are observable
 
+    @property
+    def family(self) -> str:
+        """OS family of the audited system: linux | windows (transport/family.py says how it is known)."""
+        ...
+
     def read_bytes(self, path: str, limit: int | None = None, cap: int | None = None) -> bytes:
         """A regular file's bytes. `limit`: read only the first `limit` bytes. Otherwise the whole
         file, refused with TooLarge when over `cap` (default limits.CONFIG_FILE). NotRegular for

@@ -27,6 +27,7 @@ from secaudit.transport.base import (
     TimedOut,
     TooLarge,
 )
+from secaudit.transport.family import local_family, probe
 
 _MAX_SYMLINKS = 40
 _READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -71,6 +72,14 @@ class LocalTransport:
 
     def __init__(self) -> None:
         self.budget = ReadBudget(limits.READ_BUDGET)
+        self._family: str | None = None
+
+    @property
+    def family(self) -> str:
+        """The OS family of the audited system: this machine's (a mounted root is probed)."""
+        if self._family is None:
+            self._family = local_family() if self.native else probe(self, commands=False)
+        return self._family
 
     def _host_path(self, path: str) -> str:
         return path

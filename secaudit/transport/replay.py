@@ -3,6 +3,7 @@
 Recording format (``secaudit.recording/v1``)::
 
     {"schema": "secaudit.recording/v1",
+     "family":   "linux",                       (optional: else probed from the files)
      "files":    {"/etc/passwd": "root:x:0:0::/root:/bin/bash\\n", ...},
      "stats":    {"/etc/shadow": {"mode": 33184, "uid": 0, "gid": 42}},
      "denied":   ["/etc/gshadow"],
@@ -23,6 +24,7 @@ from typing import Any
 from secaudit import inputs, limits
 from secaudit.errors import SecauditError
 from secaudit.transport.base import CommandResult, NotFound, NotRegular, PermissionDenied, StatResult, TooLarge
+from secaudit.transport.family import FAMILIES, probe
 
 SCHEMA = "secaudit.recording/v1"
 
@@ -42,6 +44,8 @@ def _validate(recording: dict[str, Any]) -> None:
         return SecauditError(f"Bản ghi không hợp lệ: trường {field} phải là {want}.",
                              f"Invalid recording: field {field} must be {want}.")
 
+    if "family" in recording and recording["family"] not in FAMILIES:
+        raise bad("family", "one of " + ", ".join(FAMILIES))
     for section, (outer, inner) in _SECTIONS.items():
         value = recording.get(section, outer())
         if not isinstance(value, outer):
@@ -73,6 +77,8 @@ class ReplayTransport:
         self.denied: set[str] = set(recording.get("denied", []))
         self.commands: dict[str, dict[str, Any]] = dict(recording.get("commands", {}))
         self.live = bool(recording.get("live", live))
+        family = recording.get("family")
+        self._family: str | None = family if isinstance(family, str) and family in FAMILIES else None
         dirs: set[str] = {"/"}
         for path in [*self.files, *self.stats]:
             parent = posixpath.dirname(path)
@@ -92,6 +98,13 @@ class ReplayTransport:
                 f"{path} không phải bản ghi {SCHEMA}.", f"{path} is not a {SCHEMA} recording."
             )
         return cls(data)
+
+    @property
+    def family(self) -> str:
+        """The OS family the recording says (`"family": "windows"`), else what the recorded files show."""
+        if self._family is None:
+            self._family = probe(self)
+        return self._family
 
     def _check(self, path: str) -> None:
         if path in self.denied:

@@ -122,6 +122,7 @@ class MemTransport:
     """Files, directories and command outputs held in memory; behaves like a live replay transport."""
 
     mode = "replay"
+    family = "linux"  # a Linux tree: every transport says the OS family it reaches
 
     def __init__(self, files: Mapping[str, str | bytes] | None = None,
                  commands: Mapping[str, str | tuple[int, str, str]] | None = None, live: bool = True,

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from secaudit.resources import load_yaml
+from secaudit.transport.family import FAMILIES
 
-FAMILIES = ("linux", "windows")
 KINDS = ("rows", "object")
 BASES = ("str", "int", "bool", "time", "date", "octal", "any", "enum", "object")
 _DIR = Path(__file__).resolve().parent

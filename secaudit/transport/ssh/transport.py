@@ -35,6 +35,7 @@ from secaudit.transport.base import (
     TimedOut,
     TooLarge,
 )
+from secaudit.transport.family import probe
 from secaudit.transport.ssh.options import REMOTE_PATH, SUDO_FAILED, SshError
 from secaudit.transport.ssh.sftp import CHUNK, sftp_listdir, sftp_read
 
@@ -92,6 +93,14 @@ class SshTransport:
         self._exec_slots = threading.BoundedSemaphore(exec_channels)
         self._closed = False
         self.budget = ReadBudget(limits.REMOTE_BUDGET)  # every byte read from this host in this run
+        self._family: str | None = None
+
+    @property
+    def family(self) -> str:
+        """The remote system's OS family, probed once (uname -s, or a Windows system folder)."""
+        if self._family is None:
+            self._family = probe(self)
+        return self._family
 
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
