@@ -74,13 +74,15 @@ def _admins(snap: Snapshot, p: dict[str, Any]) -> dict[str, dict[str, Any]]:
         via = list(u.get("admin_via", []))
         via += [f"group:{g}" for g in u.get("groups", []) if g in admin_groups and f"group:{g}" not in via]
         if (u.get("admin") or via) and u["name"] != "root":
-            out[u["name"]] = {"name": u["name"], "uid": u.get("uid"), "via": via, "system": bool(u.get("system")),
+            uid = u.get("uid") if "uid" in u else None  # a Linux column: Windows accounts have a SID
+            out[u["name"]] = {"name": u["name"], "uid": uid, "via": via, "system": bool(u.get("system")),
                               "enabled": u.get("enabled"), "source": u.get("source")}
     names = {u["name"] for u in users}
-    uids = {str(u.get("uid")) for u in users}
     groups = {g["name"] for g in snap.table("groups")}
-    gids = {str(g.get("gid", g.get("id"))) for g in snap.table("groups")}
-    for rule in snap.table("sudo_rules"):
+    sudo_rules = snap.table("sudo_rules")  # Linux only: uids and gids resolve its #uid and %#gid principals
+    uids = {str(u.get("uid")) for u in users} if sudo_rules else set()
+    gids = {str(g.get("gid", g.get("id"))) for g in snap.table("groups")} if sudo_rules else set()
+    for rule in sudo_rules:
         if rule.get("host_match") is False or not runs_as_root(rule):
             continue
         if not _root_reasons(rule, p):

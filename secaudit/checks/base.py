@@ -2,7 +2,8 @@
 
 Metadata lives in a YAML file beside the module that defines the checks
 (`checks/accounts.py` -> `checks/accounts.yaml`): severity, bilingual title,
-remediation and messages, default parameters, the facts it needs.
+remediation and messages, default parameters, the facts it needs (keys of the table specs in
+facts/tables/) and the OSes it applies to (`platforms:`; absent: every OS).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from secaudit.config import AgentConfig
 from secaudit.facts.model import Snapshot
-from secaudit.facts.tables import families_of
+from secaudit.facts.tables import FAMILIES, families_of
 from secaudit.resources import load_yaml
 from secaudit.status import SEVERITIES, Status
 
@@ -60,6 +61,7 @@ class CheckMeta:
     messages: dict[str, Text]
     params: dict[str, Any]
     needs: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = FAMILIES  # the OSes it applies to; elsewhere it is not_applicable
     roles: tuple[str, ...] = ()  # empty: every role
     live_only: bool = False  # needs a live system (sockets, processes)
     timeout: float = 5.0
@@ -123,6 +125,24 @@ def _needs(check_id: str, raw: Any, where: str) -> tuple[str, ...]:
     return tuple(raw)
 
 
+def _platforms(check_id: str, raw: Any, needs: tuple[str, ...], where: str) -> tuple[str, ...]:
+    """`platforms: [linux]` for a check that only means something on those OSes (sudoers, PAM, sshd, POSIX file
+    modes); absent for an OS-neutral one. Each of its OSes must have at least one of the facts it needs, so a
+    check cannot run where all it reads is missing (and pass on nothing)."""
+    platforms: tuple[str, ...]
+    if raw is None:
+        platforms = FAMILIES
+    elif isinstance(raw, list) and raw and all(p in FAMILIES for p in raw):
+        platforms = tuple(p for p in FAMILIES if p in raw)
+    else:
+        raise MetadataError(f"{where}: {check_id}.platforms must be a list of {', '.join(FAMILIES)}")
+    for family in platforms:
+        if needs and not any(family in (families_of(key) or ()) for key in needs):
+            raise MetadataError(f"{where}: {check_id} needs {', '.join(needs)}, which {family} does not have: "
+                                f"say platforms: [{', '.join(p for p in platforms if p != family)}]")
+    return platforms
+
+
 def _meta_from(check_id: str, raw: Any, where: str) -> CheckMeta:
     if not isinstance(raw, dict):
         raise MetadataError(f"{where}: no metadata for {check_id}")
@@ -130,6 +150,7 @@ def _meta_from(check_id: str, raw: Any, where: str) -> CheckMeta:
     if severity not in SEVERITIES:
         raise MetadataError(f"{where}: {check_id}.severity must be one of {SEVERITIES}")
     messages = raw.get("messages") or {}
+    needs = _needs(check_id, raw.get("needs"), where)
     return CheckMeta(
         id=check_id,
         severity=severity,
@@ -137,7 +158,8 @@ def _meta_from(check_id: str, raw: Any, where: str) -> CheckMeta:
         remediation=_text(f"{where}: {check_id}.remediation", raw.get("remediation")),
         messages={k: _text(f"{where}: {check_id}.messages.{k}", v) for k, v in messages.items()},
         params=dict(raw.get("params") or {}),
-        needs=_needs(check_id, raw.get("needs"), where),
+        needs=needs,
+        platforms=_platforms(check_id, raw.get("platforms"), needs, where),
         roles=tuple(raw.get("roles") or ()),
         live_only=bool(raw.get("live_only", False)),
         timeout=float(raw.get("timeout", 5.0)),

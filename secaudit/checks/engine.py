@@ -12,6 +12,7 @@ from secaudit.checks import load_checks
 from secaudit.checks.base import Check, Env, Outcome
 from secaudit.config import AgentConfig
 from secaudit.facts.model import Snapshot
+from secaudit.facts.tables import families_of
 from secaudit.i18n import LANGS, REASON, STATUS, both, render
 from secaudit.i18n.messages import MESSAGES
 from secaudit.playbook import Playbook
@@ -45,6 +46,10 @@ def _reason(code: str, detail: str) -> dict[str, str]:
     return both(template, {"detail": detail})
 
 
+def _os_name(family: str) -> str:
+    return {"linux": "Linux", "windows": "Windows"}.get(family, family)
+
+
 def _precondition(chk: Check, snapshot: Snapshot, env: Env) -> Result | None:
     meta = chk.meta
     host = snapshot.table("host")
@@ -54,6 +59,11 @@ def _precondition(chk: Check, snapshot: Snapshot, env: Env) -> Result | None:
         markers = ", ".join(str(m) for m in host.get("system_markers_checked") or ["/etc/passwd"])
         return Result(meta.id, "unknown", both(MESSAGES["check.not_a_system"], {"markers": markers}),
                       {"fact": "host.looks_like_system", "reason_code": "not_a_system", "detail": markers})
+    if env.family is not None and env.family not in meta.platforms:
+        # A check about sudoers, PAM or sshd on Windows: it would read columns that OS does not have.
+        args = {"os": _os_name(env.family), "platforms": ", ".join(_os_name(p) for p in meta.platforms)}
+        return Result(meta.id, "not_applicable", both(MESSAGES["check.platform_na"], args),
+                      {"family": env.family, "platforms": list(meta.platforms)})
     if meta.roles and env.role not in meta.roles:
         role = {lang: MESSAGES[f"role.{env.role}"][lang] for lang in ("vi", "en")}
         msg = {lang: render(MESSAGES["check.role_na"][lang], {"role": role[lang]}) for lang in ("vi", "en")}
@@ -61,6 +71,8 @@ def _precondition(chk: Check, snapshot: Snapshot, env: Env) -> Result | None:
     if meta.live_only and snapshot.mode == "root":
         return Result(meta.id, "not_applicable", both(MESSAGES["check.live_na"]), {"mode": snapshot.mode})
     for key in meta.needs:
+        if env.family is not None and env.family not in (families_of(key) or (env.family,)):
+            continue  # a fact only other OSes have (PAM, for a password check on Windows)
         why = snapshot.why_unknown(key)
         if why is None and key.split(".", 1)[0] not in snapshot.tables:
             # A table nobody filled (e.g. `devices` outside a network scan) is not an empty one.

@@ -147,6 +147,11 @@ def problem(data: dict[str, Any]) -> Mismatch | None:
             found = table_problem(spec, data[name])
             if found:
                 return found
+    host = data.get("host")
+    os_info = host.get("os") if isinstance(host, dict) else None
+    host_family = os_info.get("family") if isinstance(os_info, dict) else None
+    if "family" in data and host_family is not None and host_family != data["family"]:
+        return Mismatch("family", "khác với host.os.family", "differs from host.os.family")
     return None
 
 

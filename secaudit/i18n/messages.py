@@ -30,6 +30,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không áp dụng cho vai trò {role}.",
         "en": "Does not apply to the {role} role.",
     },
+    "check.platform_na": {
+        "vi": "Không áp dụng cho {os}: kiểm tra này chỉ dành cho {platforms}.",
+        "en": "Does not apply to {os}: this check is for {platforms} only.",
+    },
     "check.live_na": {
         "vi": "Không áp dụng khi kiểm tra hệ thống tệp gắn kết (không có tiến trình đang chạy).",
         "en": "Not applicable when auditing a mounted filesystem (no running processes).",

@@ -10,8 +10,9 @@ on some OSes only, `platforms:`.
 Types: str, int, bool, time (RFC 3339 UTC), date (YYYY-MM-DD), octal (a file mode such as "0640"),
 any, enum (with `values:`), object (with its own `columns:`), list[T], map[T] (an object whose keys are
 data, e.g. file -> line); a trailing `?` allows null. Objects may have `linux:` / `windows:` columns
-too. The specs are the single source: snapshot validation, `SINGLE_TABLES`, the registry's refusals,
-the contract test and the Windows-shaped snapshot of the platform test all read them.
+too. The specs are the single source: snapshot validation, which tables hold one object
+(`single_tables()`), the registry's refusals, the contract test and the Windows-shaped snapshot of
+the platform test all read them.
 """
 
 from __future__ import annotations

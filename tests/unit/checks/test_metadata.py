@@ -21,6 +21,7 @@ fake.check:
   remediation: {vi: r, en: r}
   needs: %s
 """
+PLATFORMS = "[%s]\n  platforms: %s"  # fills the needs: line, then a platforms: line
 
 
 @pytest.fixture
@@ -62,7 +63,8 @@ def test_needs_naming_an_undeclared_table_or_column_is_refused(register: Callabl
 
 
 @pytest.mark.parametrize("needs", ["[users, users.last_login]", "[remote_login.ssh.permit_root_login]",
-                                   "[sudo_rules.parse]", "[file_modes:/etc/shadow]", "[]"])
+                                   "[sudo_rules.parse]\n  platforms: [linux]",
+                                   "[file_modes:/etc/shadow]\n  platforms: [linux]", "[]"])
 def test_needs_naming_declared_facts_are_accepted(register: Callable[[str], None], needs: str) -> None:
     register(needs)
     assert "fake.check" in REGISTRY
@@ -71,6 +73,32 @@ def test_needs_naming_declared_facts_are_accepted(register: Callable[[str], None
 def test_needs_must_be_a_list(register: Callable[[str], None]) -> None:
     with pytest.raises(MetadataError, match="needs must be a list of fact keys"):
         register("users")
+
+
+@pytest.mark.parametrize("needs, platforms, message", [
+    ("sudo_rules", "null", "fake.check needs sudo_rules, which windows does not have: say platforms: [linux]"),
+    ("pam, file_modes", "[linux, windows]",
+     "fake.check needs pam, file_modes, which windows does not have: say platforms: [linux]"),
+    ("users", "[macos]", "fake.check.platforms must be a list of linux, windows"),
+    ("users", "linux", "fake.check.platforms must be a list of linux, windows"),
+    ("users", "[]", "fake.check.platforms must be a list of linux, windows"),
+])
+def test_platforms_must_have_what_the_check_needs(register: Callable[[str], None], needs: str, platforms: str,
+                                                  message: str) -> None:
+    with pytest.raises(MetadataError) as info:
+        register(PLATFORMS % (needs, platforms))
+    assert str(info.value).endswith(message)
+
+
+@pytest.mark.parametrize("needs, platforms, expected", [
+    ("sudo_rules", "[linux]", ("linux",)), ("users", "null", ("linux", "windows")),
+    ("password_policy, pam", "null", ("linux", "windows")),  # pam is needed where there is one
+    ("users", "[windows, linux]", ("linux", "windows")),
+])
+def test_platforms_are_read(register: Callable[[str], None], needs: str, platforms: str,
+                            expected: tuple[str, ...]) -> None:
+    register(PLATFORMS % (needs, platforms))
+    assert REGISTRY["fake.check"].meta.platforms == expected
 
 
 def test_check_modules_are_the_modules_with_metadata_beside_them() -> None:

@@ -49,6 +49,7 @@ def test_a_collected_shape_is_accepted() -> None:
     ({"backups": [{"set": "a", "path": "/b", "copies": [{"path": "/b/1"}]}]}, "backups[0].copies[0].time",
      "is required"),
     ({"family": "Linux!"}, "family", "must be an OS family name such as linux, windows"),
+    ({"family": "windows", "host": {"os": {"family": "linux"}}}, "family", "differs from host.os.family"),
 ])
 def test_a_malformed_table_is_one_sentence_naming_the_field(change: dict[str, Any], field: str, en: str) -> None:
     found = problem(snap(**change))

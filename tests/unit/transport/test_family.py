@@ -87,5 +87,6 @@ def test_older_snapshots_say_their_family_through_the_host_table() -> None:
     base = {"schema": SCHEMA, "collected_at": "2026-01-31T08:00:00Z", "mode": "replay"}
     assert Snapshot.from_dict({**base, "host": {"os": {"family": "linux"}}}).os_family() == "linux"
     assert Snapshot.from_dict(base).os_family() is None  # hand-written: says nothing
-    assert Snapshot.from_dict({**base, "family": "windows", "host": {"os": {"family": "linux"}}}).os_family() \
-        == "windows"
+    assert Snapshot.from_dict({**base, "family": "windows", "host": {"os": {}}}).os_family() == "windows"
+    with pytest.raises(SecauditError, match=r"differs from host\.os\.family"):
+        Snapshot.from_dict({**base, "family": "windows", "host": {"os": {"family": "linux"}}})
