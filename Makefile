@@ -26,6 +26,7 @@ audit: venv
 lint: venv
 	$(BIN)/ruff check secaudit tests bench
 	$(BIN)/mypy secaudit
+	$(BIN)/lint-imports
 
 test: system-deps venv lint
 	$(BIN)/pytest -q -p no:cacheprovider tests

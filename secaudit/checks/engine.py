@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from secaudit.checks import load_checks
 from secaudit.checks.base import Check, Env, Outcome
@@ -15,7 +16,6 @@ from secaudit.facts.model import Snapshot
 from secaudit.facts.tables import families_of
 from secaudit.i18n import LANGS, REASON, STATUS, both, render
 from secaudit.i18n.messages import MESSAGES
-from secaudit.playbook import Playbook
 from secaudit.timefmt import parse_rfc3339
 from secaudit.workers import run_all
 
@@ -123,14 +123,21 @@ def _merge(outcomes: list[Outcome]) -> Outcome:
     return Outcome(first.status, first.key, first.args, {"items": [o.evidence for o in outcomes]})
 
 
-def params_for(chk: Check, playbook: Playbook, config: AgentConfig) -> dict[str, Any]:
+class Overrides(Protocol):
+    """What the engine needs of a playbook (the playbook layer sits above the checks): its parameter overrides."""
+
+    @property
+    def params(self) -> Mapping[str, Mapping[str, Any]]: ...
+
+
+def params_for(chk: Check, playbook: Overrides, config: AgentConfig) -> dict[str, Any]:
     params = dict(chk.meta.params)
     params.update(playbook.params.get(chk.meta.id, {}))
     params.update(config.params.get(chk.meta.id, {}))
     return params
 
 
-def run_checks(snapshot: Snapshot, check_ids: list[str], playbook: Playbook, config: AgentConfig
+def run_checks(snapshot: Snapshot, check_ids: list[str], playbook: Overrides, config: AgentConfig
                ) -> dict[str, Result]:
     registry = load_checks()
     try:
