@@ -33,10 +33,10 @@ from secaudit.sign.dsse import (
     verify,
 )
 from tests.hostile.fuzzkit import FUZZ, FUZZ_FEW, mutated, mutated_bytes, real_file, seeds
+from tests.unit.network.test_inventory import REPORT
+from tests.unit.network.test_names import TABLE, nbstat_response
+from tests.unit.network.test_oui import IEEE_SAMPLE, NMAP_SAMPLE
 from tests.unit.sign.test_dsse import KEY, OTHER, PAYLOAD, PUB
-from tests.unit.test_network_inventory import REPORT
-from tests.unit.test_network_names import TABLE, nbstat_response
-from tests.unit.test_network_oui import IEEE_SAMPLE, NMAP_SAMPLE
 
 NMAP_XML = seeds(*(p.read_text() for p in sorted((Path(__file__).resolve().parents[1] / "fixtures" / "network")
                                                 .glob("*.xml"))))

@@ -273,7 +273,7 @@ def test_snapshot_with_its_own_listening_ports() -> None:
 # -- the playbook -------------------------------------------------------------------------------
 
 
-PLAYBOOK = Path(__file__).resolve().parents[2] / "playbooks" / "network.yaml"
+PLAYBOOK = Path(__file__).resolve().parents[3] / "playbooks" / "network.yaml"
 
 
 def test_network_playbook_loads_and_cites_plan_clauses() -> None:

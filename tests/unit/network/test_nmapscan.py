@@ -10,7 +10,7 @@ import pytest
 from secaudit.network import nmapscan
 from secaudit.network.nmapscan import NmapError, PortSpec
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "network"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "network"
 
 
 def recorded(name: str) -> dict[str, nmapscan.HostScan]:
