@@ -9,26 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from secaudit.config import AgentConfig
-from secaudit.facts import collect
 from secaudit.facts.linux.netfilter import effective, parse_iptables, parse_nft_json, parse_nft_text
-from secaudit.transport.replay import ReplayTransport, command_key
-from tests.conftest import facts_of, need_tool
-
-
-def _link(root: Path, rel: str, target: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(target, path)
-
-
-def _fw(root: Path) -> dict:
-    return facts_of(root, only={"firewall"}).table("firewall")
-
-
-def _sys(root: Path):
-    return facts_of(root, only={"system"})
-
+from tests.conftest import need_tool
+from tests.unit.facts.linux.helpers import firewall_of, make_link, replay
 
 # == nftables ========================================================================================
 
@@ -142,23 +125,23 @@ def test_nftables_conf_enabled_with_includes(make_root):
                                       "    tcp dport 22 accept\n  }\n}\n",
         "etc/nftables.d/README": "table inet x { chain i { type filter hook input priority 0; policy accept; } }",
     })
-    _link(root, "etc/systemd/system/sysinit.target.wants/nftables.service", "/lib/systemd/system/nftables.service")
-    fw = _fw(root)
+    make_link(root, "etc/systemd/system/sysinit.target.wants/nftables.service", "/lib/systemd/system/nftables.service")
+    fw = firewall_of(root)
     assert (fw["backend"], fw["active"], fw["default_inbound"], fw["rules_count"]) == ("nftables", True, "drop", 1)
     assert "/etc/nftables.conf" in fw["source"] and "sysinit.target.wants" in fw["source"]
 
 
 def test_nftables_conf_not_enabled_is_inactive(make_root):
     root = make_root({"etc/nftables.conf": NFT_DROP})
-    fw = _fw(root)
+    fw = firewall_of(root)
     assert (fw["backend"], fw["active"]) == ("nftables", False)
     assert fw["configured"] == ["nftables"]
 
 
 def test_debian_default_nftables_conf_filters_nothing(make_root):
     root = make_root({"etc/nftables.conf": NFT_DEBIAN_DEFAULT})
-    _link(root, "etc/systemd/system/sysinit.target.wants/nftables.service", "/lib/systemd/system/nftables.service")
-    fw = _fw(root)
+    make_link(root, "etc/systemd/system/sysinit.target.wants/nftables.service", "/lib/systemd/system/nftables.service")
+    fw = firewall_of(root)
     assert (fw["backend"], fw["active"], fw["default_inbound"]) == ("nftables", False, "accept")
 
 
@@ -210,17 +193,18 @@ def test_iptables_save_parser_reads_only_the_filter_table():
 def test_iptables_persistent_enabled(make_root):
     root = make_root({"etc/iptables/rules.v4": RULES_V4,
                       "etc/iptables/rules.v6": "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n"})
-    _link(root, "etc/systemd/system/multi-user.target.wants/netfilter-persistent.service",
+    make_link(root, "etc/systemd/system/multi-user.target.wants/netfilter-persistent.service",
           "/lib/systemd/system/netfilter-persistent.service")
-    fw = _fw(root)
+    fw = firewall_of(root)
     assert (fw["backend"], fw["active"], fw["default_inbound"], fw["default_inbound_ipv6"]) == \
         ("iptables", True, "drop", "accept")
 
 
 def test_rhel_iptables_service(make_root):
     root = make_root({"etc/sysconfig/iptables": SYSCONFIG_IPTABLES})
-    _link(root, "etc/systemd/system/basic.target.wants/iptables.service", "/usr/lib/systemd/system/iptables.service")
-    fw = _fw(root)
+    make_link(root, "etc/systemd/system/basic.target.wants/iptables.service",
+              "/usr/lib/systemd/system/iptables.service")
+    fw = firewall_of(root)
     assert (fw["backend"], fw["active"], fw["default_inbound"], fw["rules_count"]) == ("iptables", True, "reject", 5)
     assert fw["default_inbound_ipv6"] is None  # no ip6tables file: not known
 
@@ -248,7 +232,7 @@ def test_ufw_config(make_root, enabled, active):
     conf = f"# /etc/ufw/ufw.conf\n#\n\n# Set to yes to start on boot.\nENABLED={enabled}\nLOGLEVEL=low\n"
     root = make_root({"etc/ufw/ufw.conf": conf,
                       "etc/default/ufw": UFW_DEFAULT})
-    fw = _fw(root)
+    fw = firewall_of(root)
     assert (fw["backend"], fw["active"]) == ("ufw", active)
     if active:
         assert (fw["default_inbound"], fw["default_inbound_ipv6"]) == ("drop", "drop")
@@ -256,14 +240,14 @@ def test_ufw_config(make_root, enabled, active):
 
 def test_ufw_masked_is_not_active(make_root):
     root = make_root({"etc/ufw/ufw.conf": "ENABLED=yes\n", "etc/default/ufw": UFW_DEFAULT})
-    _link(root, "etc/systemd/system/ufw.service", "/dev/null")
-    assert _fw(root)["active"] is False
+    make_link(root, "etc/systemd/system/ufw.service", "/dev/null")
+    assert firewall_of(root)["active"] is False
 
 
 def test_ufw_reject_policy(make_root):
     root = make_root({"etc/ufw/ufw.conf": 'ENABLED="yes"\n',
                       "etc/default/ufw": 'IPV6=no\nDEFAULT_INPUT_POLICY="REJECT"\n'})
-    fw = _fw(root)
+    fw = firewall_of(root)
     assert (fw["default_inbound"], fw["default_inbound_ipv6"]) == ("reject", None)
 
 
@@ -287,21 +271,21 @@ def test_firewalld_zone_target(make_root, target, expected):
     if target:
         (root / "etc/firewalld/zones").mkdir(parents=True)
         (root / "etc/firewalld/zones/public.xml").write_text(FIREWALLD_ZONE.format(target=target))
-    _link(root, "etc/systemd/system/multi-user.target.wants/firewalld.service",
+    make_link(root, "etc/systemd/system/multi-user.target.wants/firewalld.service",
           "/usr/lib/systemd/system/firewalld.service")
-    fw = _fw(root)
+    fw = firewall_of(root)
     assert (fw["backend"], fw["active"], fw["default_inbound"], fw["rules_count"]) == \
         ("firewalld", True, expected, 3)
 
 
 def test_firewalld_installed_but_disabled(make_root):
     root = make_root({"etc/firewalld/firewalld.conf": "DefaultZone=public\n"})
-    fw = _fw(root)
+    fw = firewall_of(root)
     assert (fw["backend"], fw["active"]) == ("firewalld", False)
 
 
 def test_no_firewall_at_all(make_root):
-    fw = _fw(make_root({"etc/hostname": "pc\n"}))
+    fw = firewall_of(make_root({"etc/hostname": "pc\n"}))
     assert (fw["backend"], fw["active"], fw["default_inbound"]) == ("none", False, None)
 
 
@@ -342,10 +326,6 @@ DENIED_IPT = {"rc": 4, "stdout": "", "stderr": "iptables v1.8.9 (nf_tables): Cou
                                              "Permission denied (you must be root)\n"}
 
 
-def _replay(files: dict[str, str], commands: dict[str, dict], only: set[str]):
-    rec = {"schema": "secaudit.recording/v1", "files": files,
-           "commands": {command_key(k.split()): v for k, v in commands.items()}}
-    return collect(ReplayTransport(rec), AgentConfig(), only=only)
 
 
 def test_nft_json_parser():
@@ -356,14 +336,14 @@ def test_nft_json_parser():
 
 
 def test_live_nft_ruleset():
-    snap = _replay({}, {"nft -j list ruleset": {"rc": 0, "stdout": NFT_JSON, "stderr": ""}}, {"firewall"})
+    snap = replay({}, {"nft -j list ruleset": {"rc": 0, "stdout": NFT_JSON, "stderr": ""}}, {"firewall"})
     fw = snap.table("firewall")
     assert (fw["backend"], fw["active"], fw["default_inbound"], fw["source"]) == \
         ("nftables", True, "drop", "nft -j list ruleset")
 
 
 def test_live_docker_only_rules_are_not_a_firewall():
-    snap = _replay({}, {"nft -j list ruleset": {"rc": 0, "stdout": NFT_JSON_DOCKER, "stderr": ""}}, {"firewall"})
+    snap = replay({}, {"nft -j list ruleset": {"rc": 0, "stdout": NFT_JSON_DOCKER, "stderr": ""}}, {"firewall"})
     fw = snap.table("firewall")
     assert (fw["backend"], fw["active"], fw["default_inbound"]) == ("none", False, "accept")
     assert "accept-all" in fw["source"]
@@ -371,7 +351,7 @@ def test_live_docker_only_rules_are_not_a_firewall():
 
 def test_live_empty_ruleset_with_ufw_installed_but_off():
     empty = json.dumps({"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}}]})
-    snap = _replay({"/etc/ufw/ufw.conf": "ENABLED=no\n"},
+    snap = replay({"/etc/ufw/ufw.conf": "ENABLED=no\n"},
                    {"nft -j list ruleset": {"rc": 0, "stdout": empty, "stderr": ""}}, {"firewall"})
     fw = snap.table("firewall")
     assert (fw["backend"], fw["active"], fw["default_inbound"]) == ("ufw", False, "accept")
@@ -380,7 +360,7 @@ def test_live_empty_ruleset_with_ufw_installed_but_off():
 
 
 def test_live_ufw_seen_through_iptables():
-    snap = _replay({"/etc/ufw/ufw.conf": "ENABLED=yes\n", "/etc/default/ufw": UFW_DEFAULT},
+    snap = replay({"/etc/ufw/ufw.conf": "ENABLED=yes\n", "/etc/default/ufw": UFW_DEFAULT},
                    {"iptables -S INPUT": {"rc": 0, "stdout": IPT_UFW, "stderr": ""},
                     "ip6tables -S INPUT": {"rc": 0, "stdout": IPT_UFW.replace("ufw-", "ufw6-"), "stderr": ""}},
                    {"firewall"})
@@ -391,7 +371,7 @@ def test_live_ufw_seen_through_iptables():
 
 
 def test_live_non_root_is_unknown_with_run_as_root():
-    snap = _replay({"/etc/nftables.conf": NFT_DROP},
+    snap = replay({"/etc/nftables.conf": NFT_DROP},
                    {"nft -j list ruleset": DENIED_NFT, "iptables -S INPUT": DENIED_IPT,
                     "ip6tables -S INPUT": DENIED_IPT}, {"firewall"})
     assert snap.unknown["firewall"]["code"] == "permission_denied"
@@ -399,7 +379,7 @@ def test_live_non_root_is_unknown_with_run_as_root():
 
 
 def test_live_non_root_with_ufw_enabled_trusts_the_config():
-    snap = _replay({"/etc/ufw/ufw.conf": "ENABLED=yes\n", "/etc/default/ufw": UFW_DEFAULT},
+    snap = replay({"/etc/ufw/ufw.conf": "ENABLED=yes\n", "/etc/default/ufw": UFW_DEFAULT},
                    {"nft -j list ruleset": DENIED_NFT, "iptables -S INPUT": DENIED_IPT}, {"firewall"})
     assert "firewall" not in snap.unknown
     fw = snap.table("firewall")
@@ -410,7 +390,7 @@ def test_live_firewalld_running():
     files = {"/etc/firewalld/firewalld.conf": "DefaultZone=home\n", "/proc/1/comm": "systemd\n",
              "/proc/733/comm": "firewalld\n",
              "/etc/firewalld/zones/home.xml": '<?xml version="1.0"?><zone><service name="ssh"/></zone>'}
-    fw = _replay(files, {}, {"firewall"}).table("firewall")
+    fw = replay(files, {}, {"firewall"}).table("firewall")
     assert (fw["backend"], fw["active"], fw["default_inbound"], fw["rules_count"]) == ("firewalld", True, "reject", 1)
     assert "zone home" in fw["source"]
 

@@ -2,36 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from secaudit.config import AgentConfig
 from secaudit.facts import collect
-from secaudit.transport.replay import ReplayTransport, command_key
-from tests.conftest import facts_of
-
-
-def _link(root: Path, rel: str, target: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(target, path)
-
-
-def _fw(root: Path) -> dict:
-    return facts_of(root, only={"firewall"}).table("firewall")
-
-
-def _sys(root: Path):
-    return facts_of(root, only={"system"})
-
-
-def _replay(files: dict[str, str], commands: dict[str, dict], only: set[str]):
-    rec = {"schema": "secaudit.recording/v1", "files": files,
-           "commands": {command_key(k.split()): v for k, v in commands.items()}}
-    return collect(ReplayTransport(rec), AgentConfig(), only=only)
-
+from tests.unit.facts.linux.helpers import make_link, replay, system_of
 
 # == time synchronisation ============================================================================
 
@@ -61,8 +36,8 @@ Leap status     : Normal
 def test_time_sync_service_from_enabled_units(make_root, link, service):
     root = make_root({"etc/hostname": "pc\n"})
     if link:
-        _link(root, link, "/lib/systemd/system/" + link.rsplit("/", 1)[1])
-    snap = _sys(root)
+        make_link(root, link, "/lib/systemd/system/" + link.rsplit("/", 1)[1])
+    snap = system_of(root)
     assert snap.table("system")["time_sync_service"] == service
     assert snap.table("system")["time_synced"] is None
     assert snap.table("system")["time_sync_running"] is None  # not observable offline
@@ -72,34 +47,34 @@ def test_time_sync_service_from_enabled_units(make_root, link, service):
 def test_live_chrony_tracking():
     files = {"/proc/50/comm": "chronyd\n", "/etc/hostname": "srv\n"}
     cmd = {"chronyc -n tracking": {"rc": 0, "stdout": CHRONY_SYNCED, "stderr": ""}}
-    sysinfo = _replay(files, cmd, {"system"}).table("system")
+    sysinfo = replay(files, cmd, {"system"}).table("system")
     assert (sysinfo["time_sync_service"], sysinfo["time_synced"]) == ("chrony", True)
     assert "Leap status Normal" in sysinfo["time_sync_source"]
     cmd = {"chronyc -n tracking": {"rc": 0, "stdout": CHRONY_SYNCED.replace("Normal", "Not synchronised"),
                                    "stderr": ""}}
-    assert _replay(files, cmd, {"system"}).table("system")["time_synced"] is False
+    assert replay(files, cmd, {"system"}).table("system")["time_synced"] is False
 
 
 def test_live_timesyncd_flag_file_and_timedatectl():
     files = {"/proc/40/comm": "systemd-timesyn\n", "/run/systemd/timesync/synchronized": ""}
-    sysinfo = _replay(files, {}, {"system"}).table("system")
+    sysinfo = replay(files, {}, {"system"}).table("system")
     assert (sysinfo["time_sync_service"], sysinfo["time_synced"], sysinfo["time_sync_running"]) == \
         ("timesyncd", True, True)
     files = {"/proc/40/comm": "systemd-timesyn\n"}
     cmd = {"timedatectl show -p NTPSynchronized --value": {"rc": 0, "stdout": "no\n", "stderr": ""}}
-    sysinfo = _replay(files, cmd, {"system"}).table("system")
+    sysinfo = replay(files, cmd, {"system"}).table("system")
     assert (sysinfo["time_synced"], sysinfo["time_sync_source"]) == (False, "timedatectl NTPSynchronized=no")
 
 
 def test_live_boot_time():
-    snap = _replay({"/proc/stat": "cpu  1 2 3\nbtime 1795420835\nprocesses 100\n"}, {}, {"system"})
+    snap = replay({"/proc/stat": "cpu  1 2 3\nbtime 1795420835\nprocesses 100\n"}, {}, {"system"})
     assert snap.table("system")["boot_time"] == "2026-11-23T08:00:35Z"
 
 
 # == OS support window and disk encryption ===========================================================
 
 def _os(make_root, text: str) -> dict:
-    return _sys(make_root({"etc/os-release": text})).table("system")
+    return system_of(make_root({"etc/os-release": text})).table("system")
 
 
 @pytest.mark.parametrize("text,end", [
@@ -124,10 +99,10 @@ def test_os_support_end_from_table(make_root, text, end):
 
 def test_os_rolling_and_unknown(make_root):
     assert _os(make_root, 'NAME="Arch Linux"\nID=arch\nBUILD_ID=rolling\n')["os_rolling"] is True
-    snap = _sys(make_root({"etc/os-release": 'NAME="Slackware"\nID=slackware\nVERSION_ID=15.0\n'}))
+    snap = system_of(make_root({"etc/os-release": 'NAME="Slackware"\nID=slackware\nVERSION_ID=15.0\n'}))
     assert snap.table("system")["os_support_end"] is None
     assert "slackware 15.0" in snap.unknown["system.os_support_end"]["detail"]
-    snap = _sys(make_root({"usr/lib/os-release": 'ID=debian\nVERSION_ID="13"\n'}))
+    snap = system_of(make_root({"usr/lib/os-release": 'ID=debian\nVERSION_ID="13"\n'}))
     assert snap.table("system")["os_support_end"] == "2030-06-30"
 
 
@@ -136,7 +111,7 @@ def test_crypttab(make_root):
                                       "sda3_crypt UUID=0f1e2d3c-aaaa-bbbb-cccc-111122223333 none luks,discard\n"
                                       "\n  # swap\n"
                                       "cswap /dev/sda2 /dev/urandom swap,cipher=aes-xts-plain64,size=256,plain\n"})
-    enc = _sys(root).table("system")["disk_encryption"]
+    enc = system_of(root).table("system")["disk_encryption"]
     assert [(e["name"], e["kind"], e["source"]) for e in enc] == [
         ("sda3_crypt", "luks", "/etc/crypttab:2"), ("cswap", "plain", "/etc/crypttab:5")]
 
@@ -145,7 +120,7 @@ def test_live_dm_crypt_devices():
     files = {"/sys/block/dm-0/dm/uuid": "CRYPT-LUKS2-0f1e2d3caaaabbbbcccc111122223333-sda3_crypt\n",
              "/sys/block/dm-0/dm/name": "sda3_crypt\n",
              "/sys/block/dm-1/dm/uuid": "LVM-abcdef\n", "/sys/block/sda/size": "100\n"}
-    enc = _replay(files, {}, {"system"}).table("system")["disk_encryption"]
+    enc = replay(files, {}, {"system"}).table("system")["disk_encryption"]
     assert enc == [{"name": "sda3_crypt", "device": "/dev/dm-0", "kind": "luks2",
                     "source": "/sys/block/dm-0/dm/uuid", "active": True}]
 
@@ -167,7 +142,7 @@ def test_live_enabled_time_service_that_is_not_running():
     files = {"/proc/1/comm": "systemd\n",
              "/etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service": "[Unit]\n"}
     cmd = {"timedatectl show -p NTPSynchronized --value": {"rc": 1, "stdout": "", "stderr": "Failed to connect to bus"}}
-    snap = _replay(files, cmd, {"system"})
+    snap = replay(files, cmd, {"system"})
     sysinfo = snap.table("system")
     assert (sysinfo["time_sync_service"], sysinfo["time_sync_running"], sysinfo["time_synced"]) == \
         ("timesyncd", False, None)

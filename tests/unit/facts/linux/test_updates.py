@@ -8,33 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from secaudit.config import AgentConfig
-from secaudit.facts import collect
 from secaudit.facts.linux.apt import parse_apt_conf, parse_apt_history
 from secaudit.facts.linux.updates import parse_updates_available
-from secaudit.transport.replay import ReplayTransport, command_key
-from tests.conftest import facts_of
-
-
-def _link(root: Path, rel: str, target: str) -> None:
-    path = root / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.symlink(target, path)
-
-
-def _fw(root: Path) -> dict:
-    return facts_of(root, only={"firewall"}).table("firewall")
-
-
-def _sys(root: Path):
-    return facts_of(root, only={"system"})
-
-
-def _replay(files: dict[str, str], commands: dict[str, dict], only: set[str]):
-    rec = {"schema": "secaudit.recording/v1", "files": files,
-           "commands": {command_key(k.split()): v for k, v in commands.items()}}
-    return collect(ReplayTransport(rec), AgentConfig(), only=only)
-
+from tests.unit.facts.linux.helpers import make_link, replay, system_of
 
 # == apt configuration and automatic updates =========================================================
 
@@ -91,7 +67,7 @@ def _apt_root(make_root, files: dict[str, str], dpkg: str = DPKG_STATUS):
 def test_auto_updates_debian_20auto_upgrades(make_root):
     root = _apt_root(make_root, {"etc/apt/apt.conf.d/20auto-upgrades":
                                  'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n'})
-    sysinfo = _sys(root).table("system")
+    sysinfo = system_of(root).table("system")
     assert sysinfo["auto_updates"] is True
     assert "/etc/apt/apt.conf.d/20auto-upgrades:2" in sysinfo["auto_updates_source"]
 
@@ -103,31 +79,31 @@ def test_auto_updates_later_file_overrides_and_ignored_names(make_root):
         "etc/apt/apt.conf.d/99zz.dpkg-old": 'APT::Periodic::Unattended-Upgrade "1";\n',
         "etc/apt/apt.conf.d/99zz~": 'APT::Periodic::Unattended-Upgrade "1";\n',
     })
-    sysinfo = _sys(root).table("system")
+    sysinfo = system_of(root).table("system")
     assert (sysinfo["auto_updates"], sysinfo["auto_updates_reason"]) == (False, "setting_off")
     assert "99-school-off:1" in sysinfo["auto_updates_source"]
     root = _apt_root(make_root, {"etc/apt/apt.conf.d/20auto-upgrades": 'APT::Periodic::Unattended-Upgrade "0";\n',
                                  "etc/apt/apt.conf": 'APT::Periodic::Unattended-Upgrade "always";\n'})
-    assert _sys(root).table("system")["auto_updates"] is True  # apt.conf is read last
+    assert system_of(root).table("system")["auto_updates"] is True  # apt.conf is read last
 
 
 def test_auto_updates_needs_the_package_and_periodic_enable(make_root):
     files = {"etc/apt/apt.conf.d/20auto-upgrades": 'APT::Periodic::Unattended-Upgrade "1";\n'}
     removed = DPKG_STATUS.replace("install ok installed\nPriority", "deinstall ok config-files\nPriority")
-    sysinfo = _sys(_apt_root(make_root, files, removed)).table("system")
+    sysinfo = system_of(_apt_root(make_root, files, removed)).table("system")
     assert (sysinfo["auto_updates"], sysinfo["auto_updates_reason"]) == (False, "package_missing")
     files["etc/apt/apt.conf.d/10periodic"] = 'APT::Periodic::Enable "0";\n'
-    sysinfo = _sys(_apt_root(make_root, files)).table("system")
+    sysinfo = system_of(_apt_root(make_root, files)).table("system")
     assert (sysinfo["auto_updates"], sysinfo["auto_updates_reason"]) == (False, "periodic_disabled")
     assert sysinfo["auto_updates_source"] == '/etc/apt/apt.conf.d/10periodic:1: APT::Periodic::Enable "0"'
 
 
 def test_auto_updates_not_configured_and_masked_timer(make_root):
-    sysinfo = _sys(_apt_root(make_root, {})).table("system")
+    sysinfo = system_of(_apt_root(make_root, {})).table("system")
     assert (sysinfo["auto_updates"], sysinfo["auto_updates_reason"]) == (False, "not_set")
     root = _apt_root(make_root, {"etc/apt/apt.conf.d/20auto-upgrades": 'APT::Periodic::Unattended-Upgrade "1";\n'})
-    _link(root, "etc/systemd/system/apt-daily-upgrade.timer", "/dev/null")
-    sysinfo = _sys(root).table("system")
+    make_link(root, "etc/systemd/system/apt-daily-upgrade.timer", "/dev/null")
+    sysinfo = system_of(root).table("system")
     assert (sysinfo["auto_updates"], sysinfo["auto_updates_reason"]) == (False, "timer_masked")
 
 
@@ -135,18 +111,18 @@ def test_auto_updates_dnf_automatic(make_root):
     root = make_root({"etc/dnf/dnf.conf": "[main]\ngpgcheck=1\n",
                       "etc/dnf/automatic.conf": "[commands]\n# upgrade_type = default\nupgrade_type = security\n"
                                                 "apply_updates = yes\n[emitters]\nemit_via = stdio\n"})
-    _link(root, "etc/systemd/system/timers.target.wants/dnf-automatic.timer",
+    make_link(root, "etc/systemd/system/timers.target.wants/dnf-automatic.timer",
           "/usr/lib/systemd/system/dnf-automatic.timer")
-    sysinfo = _sys(root).table("system")
+    sysinfo = system_of(root).table("system")
     assert sysinfo["auto_updates"] is True and "apply_updates = yes" in sysinfo["auto_updates_source"]
     (root / "etc/dnf/automatic.conf").write_text("[commands]\napply_updates = no\n")
-    assert _sys(root).table("system")["auto_updates_reason"] == "apply_off"
+    assert system_of(root).table("system")["auto_updates_reason"] == "apply_off"
     (root / "etc/systemd/system/timers.target.wants/dnf-automatic.timer").unlink()
-    assert _sys(root).table("system")["auto_updates_reason"] == "no_timer"
+    assert system_of(root).table("system")["auto_updates_reason"] == "no_timer"
 
 
 def test_auto_updates_unknown_without_package_manager(make_root):
-    snap = _sys(make_root({"etc/hostname": "x\n"}))
+    snap = system_of(make_root({"etc/hostname": "x\n"}))
     assert snap.table("system")["auto_updates"] is None
     assert snap.unknown["system.auto_updates"]["code"] == "not_applicable"
 
@@ -201,8 +177,8 @@ def test_last_update_from_rotated_gzip_in_local_time(make_root):
                                                                     b"00:00:01\n"),
                       "var/log/apt/eipp.log.xz": b"\xfd7zXZ",
                       "usr/share/zoneinfo/Asia/Ho_Chi_Minh": zone.read_bytes()})
-    _link(root, "etc/localtime", "/usr/share/zoneinfo/Asia/Ho_Chi_Minh")
-    sysinfo = _sys(root).table("system")
+    make_link(root, "etc/localtime", "/usr/share/zoneinfo/Asia/Ho_Chi_Minh")
+    sysinfo = system_of(root).table("system")
     # 2026-11-03 11:00:00 +07 (an interrupted full-upgrade), newest in the newest file with upgrades
     assert sysinfo["last_update_time"] == "2026-11-03T04:00:00Z"
     assert sysinfo["last_update_source"].startswith("/var/log/apt/history.log.1.gz:")
@@ -212,7 +188,7 @@ def test_last_update_timezone_file_fallback_and_no_upgrade_logged(make_root):
     if not Path("/usr/share/zoneinfo/Asia/Ho_Chi_Minh").exists():
         pytest.skip("tzdata is not installed")
     root = make_root({"var/log/apt/history.log": HISTORY_NEW, "etc/timezone": "Asia/Ho_Chi_Minh\n"})
-    sysinfo = _sys(root).table("system")
+    sysinfo = system_of(root).table("system")
     assert sysinfo["last_update_time"] == "2026-11-10T01:00:05Z"  # oldest entry: no upgrade since
     assert "no upgrade logged" in sysinfo["last_update_source"]
 
@@ -223,17 +199,17 @@ def test_last_update_dnf_and_dpkg_mtime(make_root):
            "2026-11-05T09:00:00+0700 SUBDEBUG Installed: vim-enhanced-8.2.2637-21.el9.x86_64\n")
     root = make_root({"var/log/dnf.rpm.log": log, "var/log/dnf.rpm.log-20261025": "2026-10-20T00:00:00+0000 "
                       "SUBDEBUG Upgrade: a-1\n"})
-    sysinfo = _sys(root).table("system")
+    sysinfo = system_of(root).table("system")
     assert sysinfo["last_update_time"] == "2026-11-01T02:00:01Z"
     root = make_root({"var/lib/dpkg/status": DPKG_STATUS})
     os.utime(root / "var/lib/dpkg/status", (1793520000, 1793520000))
-    sysinfo = _sys(root).table("system")
+    sysinfo = system_of(root).table("system")
     assert sysinfo["last_update_time"] == "2026-11-01T08:00:00Z"
     assert "approximate" in sysinfo["last_update_source"]
 
 
 def test_last_update_unknown_without_history(make_root):
-    snap = _sys(make_root({"etc/hostname": "x\n"}))
+    snap = system_of(make_root({"etc/hostname": "x\n"}))
     assert snap.table("system")["last_update_time"] is None
     assert snap.unknown["system.last_update_time"]["code"] == "not_found"
 
@@ -265,10 +241,10 @@ def test_updates_available_text(text, expected):
 
 def test_pending_updates_on_ubuntu_and_not_cheap_elsewhere(make_root):
     root = make_root({"var/lib/update-notifier/updates-available": UN_MODERN})
-    sysinfo = _sys(root).table("system")
+    sysinfo = system_of(root).table("system")
     assert sysinfo["pending_security_updates"] == 5
     assert "12 updates, 5 security" in sysinfo["pending_updates_source"]
-    snap = _sys(make_root({"etc/hostname": "x\n"}))
+    snap = system_of(make_root({"etc/hostname": "x\n"}))
     assert snap.table("system")["pending_security_updates"] is None
     assert snap.unknown["system.pending_security_updates"]["code"] == "not_applicable"
 
@@ -276,6 +252,6 @@ def test_pending_updates_on_ubuntu_and_not_cheap_elsewhere(make_root):
 def test_reboot_required_live():
     files = {"/var/lib/dpkg/status": DPKG_STATUS, "/run/reboot-required": "*** System restart required ***\n",
              "/run/reboot-required.pkgs": "linux-image-6.1.0-27-amd64\nlibc6\nlibc6\n"}
-    sysinfo = _replay(files, {}, {"system"}).table("system")
+    sysinfo = replay(files, {}, {"system"}).table("system")
     assert sysinfo["reboot_required"] is True
     assert sysinfo["reboot_required_pkgs"] == ["libc6", "linux-image-6.1.0-27-amd64"]
