@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from secaudit.checks.base import REGISTRY, CheckFn, Env, Outcome, check
+from secaudit.checks.base import Env, Outcome, check
 from secaudit.facts.model import Snapshot
 from secaudit.policy.sudo import PARAM_DEFAULTS, root_reasons_with, runs_as_root
 from secaudit.timefmt import parse_rfc3339_or_none
@@ -41,22 +39,6 @@ def _sudo_gap(snap: Snapshot) -> tuple[str, dict[str, str]] | None:
     if why:
         return "unknown_directory", {"sources": why["detail"]}
     return None
-
-
-def _sudo_check(check_id: str) -> Callable[[CheckFn], CheckFn]:
-    """@check, with the root-equivalence lists of secaudit.policy.sudo as default parameters: the lists keep
-    one home, which the collector reads too (users.admin_via), and stay overridable per check."""
-
-    def register(fn: CheckFn) -> CheckFn:
-        check(check_id)(fn)
-        chk = REGISTRY[check_id]
-        params = dict(chk.meta.params)
-        for name, default in PARAM_DEFAULTS.items():
-            params.setdefault(name, list(default))
-        REGISTRY[check_id] = replace(chk, meta=replace(chk.meta, params=params))
-        return fn
-
-    return register
 
 
 def _root_reasons(rule: dict[str, Any], p: dict[str, Any]) -> list[str]:
@@ -117,7 +99,7 @@ def uid0_duplicates(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     return Outcome("pass", "pass", {}, {"uid0": [u["name"] for u in users if u.get("uid") == 0]})
 
 
-@_sudo_check("accounts.admin_members")
+@check("accounts.admin_members", defaults=PARAM_DEFAULTS)
 def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     admins = _admins(snap, p)
     approved = set(env.config.approved_admins) | set(p.get("approved_admins") or [])
@@ -145,7 +127,7 @@ def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     return Outcome("pass", "pass", {"n": len(admins), "accounts": sorted(admins)}, evidence)
 
 
-@_sudo_check("accounts.admin_count")
+@check("accounts.admin_count", defaults=PARAM_DEFAULTS)
 def admin_count(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     humans = [a for a in _admins(snap, p).values() if not a["system"] and a.get("enabled") is not False]
     limit = int(p["max_admins"])
@@ -163,7 +145,7 @@ def admin_count(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                    evidence)
 
 
-@_sudo_check("accounts.sudo_nopasswd")
+@check("accounts.sudo_nopasswd", defaults=PARAM_DEFAULTS)
 def sudo_nopasswd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     broad: list[dict[str, Any]] = []
     narrow: list[dict[str, Any]] = []

@@ -9,8 +9,9 @@ facts/tables/) and the OSes it applies to (`platforms:`; absent: every OS).
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from copy import deepcopy
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -167,13 +168,17 @@ def _meta_from(check_id: str, raw: Any, where: str) -> CheckMeta:
     )
 
 
-def check(check_id: str) -> Callable[[CheckFn], CheckFn]:
-    """Register `fn` under `check_id`, with the metadata from the YAML file beside its module."""
+def check(check_id: str, defaults: Mapping[str, Any] | None = None) -> Callable[[CheckFn], CheckFn]:
+    """Register `fn` under `check_id`, with the metadata from the YAML file beside its module.
+    `defaults`: parameters whose one home is elsewhere (a policy module), under those of the YAML."""
 
     def register(fn: CheckFn) -> CheckFn:
         module_file = getattr(sys.modules[fn.__module__], "__file__", None) or ""
         meta_path = str(Path(module_file).with_suffix(".yaml"))
         meta = _meta_from(check_id, _metadata_file(meta_path).get(check_id), meta_path)
+        if defaults:
+            own = {k: list(v) if isinstance(v, tuple) else deepcopy(v) for k, v in defaults.items()}  # as YAML gives
+            meta = replace(meta, params={**own, **meta.params})
         if check_id in REGISTRY:
             raise MetadataError(f"check {check_id} registered twice")
         REGISTRY[check_id] = Check(meta, fn)
