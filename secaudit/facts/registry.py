@@ -15,8 +15,8 @@ from secaudit.facts.context import FactContext
 from secaudit.facts.model import Snapshot
 from secaudit.facts.tables import FAMILIES
 from secaudit.facts.tables import table as table_spec
-from secaudit.timefmt import rfc3339
-from secaudit.transport.base import FactUnavailable, Transport
+from secaudit.timefmt import parse_rfc3339, rfc3339
+from secaudit.transport.base import FactUnavailable, ProbeSource, Transport
 from secaudit.workers import run_all
 
 CollectFn = Callable[[FactContext], None]
@@ -115,8 +115,11 @@ def collect(transport: Transport, config: AgentConfig, only: set[str] | None = N
     family = transport.family
     load_collectors(family)
     started = time.time()
-    snap = Snapshot(collected_at=rfc3339(started), mode=transport.mode, tool_version=__version__, family=family)
-    ctx = FactContext(transport, config, snap, started)
+    # A recording is evaluated as of when it was made: ages count from its collected_at, whenever it is replayed.
+    recorded_at = transport.recorded_at if isinstance(transport, ProbeSource) else None
+    snap = Snapshot(collected_at=recorded_at or rfc3339(started), mode=transport.mode, tool_version=__version__,
+                    family=family)
+    ctx = FactContext(transport, config, snap, parse_rfc3339(snap.collected_at).timestamp() if recorded_at else started)
     chosen = [c for c in COLLECTORS if c.family == family and (only is None or c.name in only)]
     deadline = time.monotonic() + max((c.timeout for c in chosen), default=0)
     tasks = run_all([partial(_run_one, c, ctx) for c in chosen], 8, deadline, "facts",

@@ -129,3 +129,17 @@ class Native(Protocol):
     and is running, so its OS APIs (psutil) answer for it (the local transport; not a mounted root)."""
 
     native: bool
+
+
+@runtime_checkable
+class ProbeSource(Protocol):
+    """An optional capability of Windows transports: the outputs of the probe catalogue
+    (secaudit/data/windows_probes.yaml), run once in one PowerShell process (collect.ps1) or replayed from
+    a recording. `recorded_at` is the recording's collected_at (ages are counted from it), else None."""
+
+    recorded_at: str | None
+
+    def probe(self, probe_id: str) -> CommandResult:
+        """The probe's rc, stdout and stderr; NotFound when the probe was not run (never a pass)."""
+        ...
+

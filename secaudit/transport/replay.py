@@ -7,10 +7,12 @@ Recording format (``secaudit.recording/v1``)::
      "files":    {"/etc/passwd": "root:x:0:0::/root:/bin/bash\\n", ...},
      "stats":    {"/etc/shadow": {"mode": 33184, "uid": 0, "gid": 42}},
      "denied":   ["/etc/gshadow"],
-     "commands": {"powershell -NoProfile -Command Get-MpComputerStatus | ConvertTo-Json":
-                     {"rc": 0, "stdout": "...", "stderr": ""}}}
+     "commands": {"uname -s": {"rc": 0, "stdout": "Linux\\n", "stderr": ""}},
+     "collected_at": "2026-11-22T08:00:00Z",     (optional: ages are counted from it)
+     "probes":   {"defender_status": {"rc": 0, "stdout": "{...}", "stderr": ""}}}   (Windows)
 
-Directories are derived from file paths. A command that was not recorded is "not found".
+Directories are derived from file paths. A command or probe that was not recorded is "not found".
+A Windows recording (../shared/reference/windows-probes.md) holds `family`, `collected_at` and `probes`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from secaudit import inputs, limits
 from secaudit.errors import SecauditError
+from secaudit.timefmt import parse_rfc3339_or_none
 from secaudit.transport.base import CommandResult, NotFound, NotRegular, PermissionDenied, StatResult, TooLarge
 from secaudit.transport.family import FAMILIES, probe
 
@@ -34,7 +37,8 @@ def command_key(argv: list[str]) -> str:
 
 
 _SECTIONS: dict[str, tuple[type, type | None]] = {
-    "files": (dict, str), "stats": (dict, dict), "denied": (list, str), "commands": (dict, dict)}
+    "files": (dict, str), "stats": (dict, dict), "denied": (list, str), "commands": (dict, dict),
+    "probes": (dict, dict)}
 _STAT_FIELDS = ("mode", "uid", "gid", "size", "mtime")
 
 
@@ -46,6 +50,8 @@ def _validate(recording: dict[str, Any]) -> None:
 
     if "family" in recording and recording["family"] not in FAMILIES:
         raise bad("family", "one of " + ", ".join(FAMILIES))
+    if "collected_at" in recording and parse_rfc3339_or_none(recording["collected_at"]) is None:
+        raise bad("collected_at", "a time such as 2026-11-22T08:00:00Z")
     for section, (outer, inner) in _SECTIONS.items():
         value = recording.get(section, outer())
         if not isinstance(value, outer):
@@ -59,7 +65,7 @@ def _validate(recording: dict[str, Any]) -> None:
                 for name in _STAT_FIELDS:
                     if name in item and (type(item[name]) is not int or item[name] < 0):
                         raise bad(f"stats[{key!r:.60}].{name}", "a non-negative integer")
-            if section == "commands":
+            if section in ("commands", "probes"):
                 if type(item.get("rc", 0)) is not int:
                     raise bad(f"commands[{key!r:.60}].rc", "an integer")
                 for name in ("stdout", "stderr"):
@@ -76,6 +82,8 @@ class ReplayTransport:
         self.stats: dict[str, dict[str, int]] = dict(recording.get("stats", {}))
         self.denied: set[str] = set(recording.get("denied", []))
         self.commands: dict[str, dict[str, Any]] = dict(recording.get("commands", {}))
+        self.probes: dict[str, dict[str, Any]] = dict(recording.get("probes", {}))
+        self.recorded_at: str | None = recording.get("collected_at")
         self.live = bool(recording.get("live", live))
         family = recording.get("family")
         self._family: str | None = family if isinstance(family, str) and family in FAMILIES else None
@@ -167,3 +175,10 @@ class ReplayTransport:
         if rec is None:
             raise NotFound(argv[0])
         return CommandResult(int(rec.get("rc", 0)), str(rec.get("stdout", "")), str(rec.get("stderr", "")))
+
+    def probe(self, probe_id: str) -> CommandResult:
+        rec = self.probes.get(probe_id)
+        if rec is None:
+            raise NotFound(f"probe {probe_id} (not in the recording)")
+        return CommandResult(int(rec.get("rc", 0)), str(rec.get("stdout", "")), str(rec.get("stderr", "")))
+
