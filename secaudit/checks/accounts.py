@@ -180,8 +180,11 @@ def sudo_nopasswd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
 def empty_passwords(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     users = snap.table("users")
     bad = [u for u in users if u.get("password_state") == "empty" and u.get("enabled") is not False]
+    # Windows: PasswordRequired false lets the account be given an empty password (VN-ACC-04 fails it too).
+    bad += [u for u in users if u.get("password_state") == "not_required" and u.get("enabled") is not False]
     if bad:
-        return Outcome("fail", "fail", {"accounts": [f"{u['name']} ({u.get('source')})" for u in bad]},
+        key = "fail" if bad[0].get("password_state") == "empty" else "not_required"
+        return Outcome("fail", key, {"accounts": [f"{u['name']} ({u.get('source')})" for u in bad]},
                        {"accounts": [{"name": u["name"], "source": u.get("source")} for u in bad]})
     unsure = [u["name"] for u in users if not u.get("password_state") and u.get("enabled") is not False]
     if unsure:

@@ -46,6 +46,13 @@ class UserRow(TypedDict, total=False):
     admin_via: list[str]  # "uid:0", "group:sudo", "/etc/sudoers.d/x:3"
     groups: list[str]
     source: str
+    # Windows (Get-LocalUser)
+    sid: str
+    rid: int
+    builtin: bool
+    password_required: bool | None
+    password_expires: Time | None
+    description: str | None
 
 
 class GroupRow(TypedDict, total=False):
@@ -56,6 +63,9 @@ class GroupRow(TypedDict, total=False):
     admin: bool
     admin_via: list[str]  # "name:sudo" for well-known admin groups, sudoers "file:line"
     source: str
+    # Windows
+    sid: str
+    unresolved_members: list[str]  # orphaned SIDs: members that resolve to no account
 
 
 
@@ -78,6 +88,18 @@ class PasswordPolicy(TypedDict, total=False):
     lockout_window_minutes: int | None
     sources: dict[str, str]  # field -> "file:line" (or "module default")
     source: list[str]
+    quality_reason: str | None
+    quality_service: str | None
+    lockout_reason: str | None
+    lockout_service: str | None
+    lockout_incomplete: bool
+    # Windows (secedit [System Access])
+    complexity: bool | None
+    clear_text_passwords: bool | None
+    guest_account_enabled: bool | None
+    admin_account_enabled: bool | None
+    admin_account_name: str | None
+    guest_account_name: str | None
 
 
 

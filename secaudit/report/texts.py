@@ -134,6 +134,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "hw_disks": ("Ổ đĩa", "Disks"),
     "pw_set": ("Đã đặt", "Set"),
     "pw_empty": ("RỖNG", "EMPTY"),
+    "pw_not_required": ("Không bắt buộc", "Not required"),
     "pw_locked": ("Bị khóa", "Locked"),
     "pw_none": ("Không có", "None"),
     "role_server": ("Máy chủ", "Server"),

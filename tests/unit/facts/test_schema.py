@@ -35,7 +35,7 @@ def test_a_collected_shape_is_accepted() -> None:
     ({"users": [{**USER, "uid": True}]}, "users[0].uid", "must be an integer"),
     ({"users": [{k: v for k, v in USER.items() if k != "name"}]}, "users[0].name", "is required"),
     ({"users": [{**USER, "password_state": "weird"}]}, "users[0].password_state",
-     "must be one of set, empty, locked, none, unknown"),
+     "must be one of set, empty, not_required, locked, none, unknown"),
     ({"users": [{**USER, "last_login": "yesterday"}]}, "users[0].last_login",
      "must be a time such as 2026-01-31T08:00:00Z or null"),
     ({"users": [{**USER, "enabled": None, "admin": None}]}, "users[0].admin", "must be true or false"),

@@ -23,6 +23,7 @@ from tests.integration.test_planted_root import PLANTED
 from tests.unit.accounts_fixtures import HASH, system
 from tests.unit.facts.linux.inventory_samples import DPKG_STATUS, OS_RELEASE_UBUNTU
 from tests.unit.facts.linux.test_antivirus import DPKG_CLAMAV, clamav_root
+from tests.unit.facts.windows import samples as windows_samples
 
 T0 = 1_763_500_000  # 2025-11-18
 
@@ -100,7 +101,9 @@ FIXTURES: dict[str, list[tuple[str, Callable[[Path], Snapshot]]]] = {
         ("empty root", lambda tmp: facts_of(write_tree(tmp / "empty", {"srv/x": ""}))),
         ("this machine", lambda tmp: collect(LocalTransport(), AgentConfig())),
     ],
-    "windows": [],
+    "windows": [
+        ("windows probes (W2 sample)", lambda tmp: windows_samples.snapshot()),
+    ],
 }
 CASES = [(family, name) for family in FAMILIES for name, spec in sorted(tables().items())
          if family in spec.platforms and spec.implementations]

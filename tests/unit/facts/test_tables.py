@@ -12,7 +12,7 @@ from secaudit.facts.tables import FAMILIES, SpecError, families_of, load_table, 
 # Every table a snapshot may hold today: the collectors' tables and the network scan's.
 TABLES = {"host", "users", "groups", "sudo_rules", "password_policy", "pam", "remote_login", "file_modes",
           "antivirus", "listening_ports", "firewall", "system", "software", "interfaces", "hardware", "backups",
-          "devices", "known_devices", "agent_reports", "network_scan"}
+          "devices", "known_devices", "agent_reports", "network_scan", "local_security", "smb_server"}
 
 
 def test_every_table_has_a_spec() -> None:
@@ -26,7 +26,7 @@ def test_every_table_has_a_spec() -> None:
 
 def test_single_tables_come_from_the_specs() -> None:
     assert single_tables() == {"host", "password_policy", "remote_login", "firewall", "system", "hardware", "pam",
-                               "network_scan"}
+                               "network_scan", "local_security", "smb_server"}
 
 
 def test_common_and_per_os_columns() -> None:
@@ -37,7 +37,7 @@ def test_common_and_per_os_columns() -> None:
     assert {"uid", "gid", "home", "shell", "disabled_by"} <= set(users.columns_on("linux"))
     assert not {"uid", "gid", "home", "shell", "disabled_by"} & set(users.columns_on("windows"))
     assert {"sid", "rid", "builtin", "password_required"} <= set(users.columns_on("windows"))
-    assert users.columns["password_state"].type.values == ("set", "empty", "locked", "none", "unknown")
+    assert users.columns["password_state"].type.values == ("set", "empty", "not_required", "locked", "none", "unknown")
     assert tables()["sudo_rules"].platforms == ("linux",) and tables()["pam"].platforms == ("linux",)
     assert tables()["firewall"].platforms == FAMILIES
 
