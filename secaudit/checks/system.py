@@ -11,7 +11,7 @@ from secaudit.facts.model import Snapshot
 from secaudit.status import Status
 from secaudit.timefmt import parse_rfc3339
 
-CLOSED = ("drop", "reject", "block")
+CLOSED = ("drop", "reject", "block", "not_configured")  # a Windows profile's NotConfigured: the default, Block
 DISABLED_REASONS = ("not_set", "setting_off", "periodic_disabled", "package_missing", "timer_masked", "no_timer",
                     "apply_off")
 

@@ -183,6 +183,11 @@ class AntivirusRow(TypedDict, total=False):
     enabled_units: list[str]  # systemd units enabled at boot (from *.wants symlinks)
     markers: list[str]  # files and packages that showed the product is installed
     source: str
+    # Windows
+    running_mode: str | None  # Defender AMRunningMode
+    tamper_protected: bool | None
+    signatures_out_of_date: bool | None
+    product_state: int | None  # SecurityCenter2 productState
 
 
 class SshMatchBlock(TypedDict, total=False):
