@@ -1,15 +1,297 @@
-"""Indexing an accepted report into query tables (findings, hosts, inventory). Owned by C1b; this stub
-keeps the upload path's contract: called inside the upload's transaction, before the commit."""
+"""Indexing an accepted report into the query tables (index_models.py), inside the upload's transaction
+(upload.py calls index_report after the report row is flushed, before the commit): either the report
+and everything derived from it are stored, or nothing is.
+
+- audit reports: the host (agent + hostname), findings and requirement results as narrow rows, the
+  report's summary, the host's latest state and the unit rollups (only when the report is the host's
+  newest: a late report, an older sequence, is history and never overwrites the latest state);
+- scan reports: each LAN device becomes a host of kind `device` of the agent's unit;
+- inventory lists (software, interfaces, ports, antivirus, device facts) stored once per content;
+- per agent, sequence numbers never received (gaps) and filled when a late report arrives;
+- the envelope itself is re-stored split into shared parts (envelopes.py).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from secaudit.collector.models import Report
+from secaudit.collector import envelopes
+from secaudit.collector import inventory as inv
+from secaudit.collector.index_models import (
+    SEVERITY_CODE,
+    STATUS_CODE,
+    CheckEntry,
+    FindingRow,
+    Host,
+    HostSet,
+    InvAddress,
+    InvAntivirus,
+    InvDevice,
+    InvPort,
+    InvSet,
+    InvSoftware,
+    ReportIndex,
+    RequirementEntry,
+    RequirementResult,
+    Rollup,
+    SequenceGap,
+)
+from secaudit.collector.models import Report, Unit, utcnow
+from secaudit.collector.sqlutil import clip, insert_ignore, upsert_add
+from secaudit.timefmt import parse_rfc3339_or_none
+
+# worst first (DESIGN: fail > error > unknown > warn > pass); not_applicable never makes a host worse
+WORST_ORDER = ("fail", "error", "unknown", "warn", "pass")
+OVERALL = 0  # Rollup.req_pk of the hosts' overall status
 
 
 def index_report(session: Session, report: Report, payload: dict[str, Any]) -> None:
     """Index `report` (already added and flushed: report.id is set) from its verified `payload`."""
-    return None
+    if report.conflict:  # kept and flagged; which of two bodies with one sequence is true is not ours to say
+        return
+    stored = envelopes.repack(session, report.envelope_z, payload)
+    if stored is not None:
+        report.envelope_z = stored
+    when = report.received_at or utcnow()
+    _note_sequence(session, report, when)
+    if report.kind == "scan":
+        _index_scan(session, report, payload, when)
+        return
+    host = _host(session, f"agent:{report.agent_pk}:{clip(report.hostname, 300).lower()}", "host", report, when)
+    host_info = _dict(payload.get("host"))
+    os_info = _dict(host_info.get("os"))
+    latest = host.last_sequence is None or report.sequence is None or report.sequence >= host.last_sequence
+    summary = _dict(payload.get("summary"))
+    score = summary.get("score") if isinstance(summary.get("score"), int) else None
+    counts = {k: v for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool)}
+    session.add(ReportIndex(report_id=report.id, host_id=host.id, score=score, late=not latest,
+                            envelope_stored=len(report.envelope_z),
+                            **{f"n_{s}": counts.get(s, 0) for s in STATUS_CODE}))
+    _findings(session, report, payload)
+    statuses = _requirements(session, report, payload)
+    _host_lists(session, host, report, inv.host_lists(payload), when, latest)
+    if not latest:
+        return
+    worst = next((s for s in WORST_ORDER if s in statuses.values()), "")
+    _move_rollups(session, host, report, statuses, worst, score)
+    host.hostname = clip(report.hostname, 300)
+    host.os = clip(os_info.get("name"), 300)
+    host.role = clip(host_info.get("role"), 64)
+    host.last_report_id, host.last_sequence = report.id, report.sequence
+    host.last_generated_at, host.playbook_id = report.generated_at, report.playbook_id
+    host.score, host.worst = score, worst
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+# --- hosts and catalog --------------------------------------------------------------------------
+
+def _host(session: Session, key: str, kind: str, report: Report, when: datetime) -> Host:
+    insert_ignore(session, Host.__table__, [{"key": key, "kind": kind, "unit_id": report.unit_id,
+                                            "agent_pk": report.agent_pk, "hostname": clip(report.hostname, 300),
+                                            "first_seen": when, "last_seen": when, "os": "", "role": "",
+                                            "playbook_id": "", "worst": "", "counted_path": ""}])
+    host = session.scalars(select(Host).where(Host.key == key).with_for_update()).one()
+    host.unit_id = report.unit_id  # the agent's unit now: a moved school takes its hosts along
+    host.last_seen = max(host.last_seen, when)
+    return host
+
+
+def _catalog(session: Session, entity: Any, column: str, wanted: dict[str, dict[str, str]]) -> dict[str, int]:
+    """Ids of catalog entries (checks, requirements) by their text id, created when missing; titles kept
+    up to date only on creation (a report is foreign text: it may not rename what others show)."""
+    if not wanted:
+        return {}
+    col = getattr(entity, column)
+    have: dict[str, int] = dict(session.execute(select(col, entity.id).where(col.in_(list(wanted)))).all())
+    missing = [{column: key, **extra} for key, extra in wanted.items() if key not in have]
+    if missing:
+        insert_ignore(session, entity.__table__, missing)
+        have.update(session.execute(select(col, entity.id).where(col.in_([m[column] for m in missing]))).all())
+    return have
+
+
+def _title(value: Any) -> dict[str, str]:
+    title = value if isinstance(value, dict) else {}
+    return {"title_vi": clip(title.get("vi"), 1000), "title_en": clip(title.get("en"), 1000)}
+
+
+def _findings(session: Session, report: Report, payload: dict[str, Any]) -> None:
+    rows = [f for f in payload.get("findings") or [] if isinstance(f, dict) and isinstance(f.get("check_id"), str)]
+    wanted = {clip(f["check_id"], 200): _title(f.get("title")) for f in rows}
+    ids = _catalog(session, CheckEntry, "check_id", wanted)
+    out: dict[int, dict[str, Any]] = {}
+    for f in rows:
+        pk = ids[clip(f["check_id"], 200)]
+        out[pk] = {"report_id": report.id, "check_pk": pk, "status": STATUS_CODE.get(str(f.get("status")), 5),
+                   "severity": SEVERITY_CODE.get(str(f.get("severity")), 0)}
+    if out:
+        session.execute(insert(FindingRow), list(out.values()))
+
+
+def _requirements(session: Session, report: Report, payload: dict[str, Any]) -> dict[int, str]:
+    rows = [r for r in payload.get("requirements") or [] if isinstance(r, dict) and isinstance(r.get("id"), str)]
+    wanted = {clip(r["id"], 200): {"clause": clip(r.get("clause"), 1000), **_title(r.get("title"))} for r in rows}
+    ids = _catalog(session, RequirementEntry, "req_id", wanted)
+    statuses: dict[int, str] = {}
+    for r in rows:
+        status = str(r.get("status"))
+        statuses[ids[clip(r["id"], 200)]] = status if status in STATUS_CODE else "error"
+    if statuses:
+        session.execute(insert(RequirementResult), [{"report_id": report.id, "req_pk": pk, "status": STATUS_CODE[s]}
+                                                    for pk, s in statuses.items()])
+    return statuses
+
+
+# --- rollups: latest requirement statuses per unit subtree --------------------------------------
+
+def _ancestors(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part.isdigit()]
+
+
+def _previous(session: Session, host: Host) -> tuple[dict[int, str], str, int | None]:
+    if host.last_report_id is None:
+        return {}, "", None
+    rows = session.execute(select(RequirementResult.req_pk, RequirementResult.status)
+                           .where(RequirementResult.report_id == host.last_report_id)).all()
+    names = {code: name for name, code in STATUS_CODE.items()}
+    return {pk: names[st] for pk, st in rows}, host.worst, host.score
+
+
+def _rollup_rows(path: str, statuses: dict[int, str], worst: str, score: int | None, sign: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for unit in _ancestors(path):
+        rows.extend({"unit_id": unit, "req_pk": pk, "status": STATUS_CODE[s], "n": sign, "score_sum": 0}
+                    for pk, s in statuses.items())
+        if worst:
+            rows.append({"unit_id": unit, "req_pk": OVERALL, "status": STATUS_CODE[worst], "n": sign,
+                         "score_sum": sign * (score or 0)})
+    return rows
+
+
+def _move_rollups(session: Session, host: Host, report: Report, statuses: dict[int, str], worst: str,
+                  score: int | None) -> None:
+    path = session.scalar(select(Unit.path).where(Unit.id == report.unit_id)) or ""
+    old, old_worst, old_score = _previous(session, host)
+    if host.counted_path == path and old == statuses and old_worst == worst and old_score == score:
+        return  # an unchanged host writes nothing here
+    rows = _rollup_rows(host.counted_path, old, old_worst, old_score, -1) if host.counted_path else []
+    rows += _rollup_rows(path, statuses, worst, score, +1)
+    merged: dict[tuple[int, int, int], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["unit_id"], row["req_pk"], row["status"])
+        if key in merged:
+            merged[key]["n"] += row["n"]
+            merged[key]["score_sum"] += row["score_sum"]
+        else:
+            merged[key] = dict(row)
+    upsert_add(session, Rollup.__table__, ["unit_id", "req_pk", "status"],
+               sorted((r for r in merged.values() if r["n"] or r["score_sum"]),
+                      key=lambda r: (r["unit_id"], r["req_pk"], r["status"])), ["n", "score_sum"])
+    host.counted_path = path
+
+
+def rebuild_rollups(session: Session) -> None:
+    """Recount every rollup from the hosts' latest reports and the current tree (after units moved)."""
+    session.execute(delete(Rollup))
+    paths = dict(session.execute(select(Unit.id, Unit.path)).all())
+    names = {code: name for name, code in STATUS_CODE.items()}
+    for host in session.scalars(select(Host).where(Host.kind == "host", Host.last_report_id.is_not(None))):
+        statuses = {pk: names[st] for pk, st in session.execute(
+            select(RequirementResult.req_pk, RequirementResult.status)
+            .where(RequirementResult.report_id == host.last_report_id)).all()}
+        host.counted_path = paths.get(host.unit_id, "")
+        upsert_add(session, Rollup.__table__, ["unit_id", "req_pk", "status"],
+                   _rollup_rows(host.counted_path, statuses, host.worst, host.score, +1), ["n", "score_sum"])
+
+
+def after_units_changed(session: Session) -> None:
+    """Called by the units import in its transaction: rollups follow moves of units."""
+    stale = session.scalar(select(func.count()).select_from(Host).join(Unit, Unit.id == Host.unit_id)
+                           .where(Host.kind == "host", Host.counted_path != "", Host.counted_path != Unit.path))
+    if stale:
+        rebuild_rollups(session)
+
+
+# --- inventory ----------------------------------------------------------------------------------
+
+_ITEMS: dict[str, Any] = {"software": InvSoftware, "interfaces": InvAddress, "ports": InvPort,
+                          "antivirus": InvAntivirus, "device": InvDevice}
+
+
+def _set_id(session: Session, lst: inv.InvList) -> int:
+    digest = lst.sha256
+    found = session.scalar(select(InvSet.id).where(InvSet.sha256 == digest))
+    if found is not None:
+        return found
+    insert_ignore(session, InvSet.__table__, [{"kind": lst.kind, "sha256": digest, "size": len(lst.rows)}])
+    set_id = session.scalars(select(InvSet.id).where(InvSet.sha256 == digest).with_for_update()).one()
+    if not session.scalar(select(func.count()).select_from(_ITEMS[lst.kind]).where(_ITEMS[lst.kind].set_id == set_id)):
+        rows = [dict(row, set_id=set_id) for row in lst.rows]
+        if lst.kind == "antivirus":
+            for row in rows:
+                row["signature_time"] = parse_rfc3339_or_none(row["signature_time"])
+        if rows:
+            session.execute(insert(_ITEMS[lst.kind]), rows)
+    return set_id
+
+
+def _host_lists(session: Session, host: Host, report: Report, lists: list[inv.InvList], when: datetime,
+                latest: bool) -> None:
+    for lst in lists:
+        set_id = _set_id(session, lst)
+        link = session.scalar(select(HostSet).where(HostSet.host_id == host.id, HostSet.set_id == set_id))
+        if link is None:
+            insert_ignore(session, HostSet.__table__, [{
+                "host_id": host.id, "set_id": set_id, "kind": lst.kind, "current": False, "first_seen": when,
+                "last_seen": when, "first_report_id": report.id, "last_report_id": report.id}])
+            link = session.scalars(select(HostSet).where(HostSet.host_id == host.id, HostSet.set_id == set_id)).one()
+        else:
+            link.first_seen, link.last_seen = min(link.first_seen, when), max(link.last_seen, when)
+            link.last_report_id = max(link.last_report_id, report.id)
+        if latest and not link.current:
+            session.execute(update(HostSet).where(HostSet.host_id == host.id, HostSet.kind == lst.kind,
+                                                  HostSet.id != link.id, HostSet.current.is_(True))
+                            .values(current=False))
+            link.current = True
+
+
+def _index_scan(session: Session, report: Report, payload: dict[str, Any], when: datetime) -> None:
+    scanner = _host(session, f"agent:{report.agent_pk}:{clip(report.hostname, 300).lower()}", "host", report, when)
+    session.add(ReportIndex(report_id=report.id, host_id=scanner.id, envelope_stored=len(report.envelope_z)))
+    inventory = _dict(payload.get("inventory"))
+    for device in inv.devices(inventory.get("devices")):
+        host = _host(session, f"dev:{report.unit_id}:{device.key}", "device", report, when)
+        host.agent_pk = None
+        host.hostname = clip(device.name, 300)
+        latest = host.last_report_id is None or report.id >= host.last_report_id
+        _host_lists(session, host, report, device.lists, when, latest)
+        if latest:
+            host.last_report_id, host.last_generated_at = report.id, report.generated_at
+
+
+# --- sequence gaps ------------------------------------------------------------------------------
+
+def _note_sequence(session: Session, report: Report, when: datetime) -> None:
+    seq = report.sequence
+    if seq is None:
+        return
+    gap = session.scalar(select(SequenceGap).where(SequenceGap.agent_pk == report.agent_pk,
+                                                   SequenceGap.first <= seq, SequenceGap.last >= seq))
+    if gap is not None:  # a late report fills (part of) a gap
+        first, last = gap.first, gap.last
+        session.delete(gap)
+        for lo, hi in ((first, seq - 1), (seq + 1, last)):
+            if lo <= hi:
+                session.add(SequenceGap(agent_pk=report.agent_pk, first=lo, last=hi, noted_at=gap.noted_at))
+        return
+    before = session.scalar(select(func.max(Report.sequence)).where(
+        Report.agent_pk == report.agent_pk, Report.id != report.id, Report.conflict.is_(False)))
+    if before is not None and seq > before + 1:
+        session.add(SequenceGap(agent_pk=report.agent_pk, first=before + 1, last=seq - 1, noted_at=when))

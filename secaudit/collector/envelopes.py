@@ -1,0 +1,180 @@
+"""Every accepted envelope is kept byte-exact (non-repudiation), at a small cost per report.
+
+A monthly report of an unchanged host repeats almost all of the previous one: the software list alone is
+half the payload. `pack` splits the signed payload at the large JSON values it contains (each inventory
+list, the requirements, each finding), stores each of those once by SHA-256 in `envelope_blobs`, and keeps
+for the report only a compressed recipe: the envelope text around the base64 payload, the remaining
+payload bytes, and the blob references. `unpack` rebuilds the exact bytes; `pack` checks that it does
+before anything is stored (an envelope that cannot be split, e.g. a payload not written in the canonical
+form, is simply compressed whole).
+
+Stored forms (reports.envelope_z): b"S1" + zlib(recipe) written here, when the report is indexed (inside
+the upload's transaction), from the forms the upload path writes first (store.py: b"D1" decoded payload,
+b"Z1" zlib of the raw bytes; a Z1 envelope stays as it is). Read them all with `unpack`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import struct
+import zlib
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from secaudit.collector.index_models import EnvelopeBlob
+from secaudit.collector.sqlutil import insert_ignore
+
+MAGIC = b"S1"
+MIN_PART = 512  # a finding or list shorter than this stays in the recipe's literal bytes
+LEVEL = 6
+
+
+class EnvelopeDamaged(Exception):
+    """A stored envelope cannot be rebuilt (a missing blob, damaged data)."""
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+                      allow_nan=False).encode("utf-8")
+
+
+def _candidates(payload: dict[str, Any]) -> Iterator[Any]:
+    inventory = payload.get("inventory")
+    if isinstance(inventory, dict):
+        yield from inventory.values()
+    if isinstance(payload.get("requirements"), list):
+        yield payload["requirements"]
+    if isinstance(payload.get("findings"), list):
+        yield from payload["findings"]
+
+
+def _split(body: bytes, payload: dict[str, Any]) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) spans of body that are large values of the payload, in order."""
+    spans: list[tuple[int, int]] = []
+    for value in _candidates(payload):
+        try:
+            text = _canonical(value)
+        except (TypeError, ValueError):
+            continue
+        if len(text) < MIN_PART:
+            continue
+        at = body.find(text)
+        if at >= 0:
+            spans.append((at, at + len(text)))
+    spans.sort()
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if not out or start >= out[-1][1]:
+            out.append((start, end))
+    return out
+
+
+def _recipe(raw: bytes, body: bytes, spans: list[tuple[int, int]]) -> tuple[bytes, dict[str, bytes]] | None:
+    encoded = base64.b64encode(body)
+    at = raw.find(b'"' + encoded + b'"')
+    if at < 0 or raw.find(b'"' + encoded + b'"', at + 1) >= 0:
+        return None
+    pre, post = raw[: at + 1], raw[at + 1 + len(encoded):]
+    parts: list[list[Any]] = []
+    literal = bytearray()
+    blobs: dict[str, bytes] = {}
+    pos = 0
+    for start, end in spans:
+        if start > pos:
+            parts.append(["L", start - pos])
+            literal += body[pos:start]
+        piece = body[start:end]
+        digest = hashlib.sha256(piece).hexdigest()
+        blobs[digest] = piece
+        parts.append(["B", digest, end - start])
+        pos = end
+    if pos < len(body):
+        parts.append(["L", len(body) - pos])
+        literal += body[pos:]
+    header = json.dumps({"v": 1, "pre": pre.decode("latin-1"), "post": post.decode("latin-1"), "parts": parts},
+                        separators=(",", ":")).encode("ascii")
+    return MAGIC + zlib.compress(struct.pack(">I", len(header)) + header + bytes(literal), LEVEL), blobs
+
+
+def _rebuild(packed: bytes, blob: Any) -> bytes:
+    try:
+        data = zlib.decompress(packed[len(MAGIC):])
+        (size,) = struct.unpack(">I", data[:4])
+        header = json.loads(data[4: 4 + size])
+        literal = memoryview(data)[4 + size:]
+        body = bytearray()
+        pos = 0
+        for part in header["parts"]:
+            if part[0] == "L":
+                body += literal[pos: pos + part[1]]
+                pos += part[1]
+            else:
+                piece = blob(part[1])
+                if piece is None or len(piece) != part[2]:
+                    raise EnvelopeDamaged(f"blob {part[1]} is missing or damaged")
+                body += piece
+        pre, post = str(header["pre"]), str(header["post"])
+        return pre.encode("latin-1") + base64.b64encode(bytes(body)) + post.encode("latin-1")
+    except (zlib.error, struct.error, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise EnvelopeDamaged(str(exc)) from None
+
+
+def pack(session: Session, raw: bytes, body: bytes, payload: dict[str, Any]) -> bytes | None:
+    """The stored form of envelope `raw` whose verified payload is `body` (parsed: `payload`), new blobs
+    added to the session; None when it cannot be split (keep the upload path's form)."""
+    made = _recipe(raw, body, _split(body, payload))
+    if made is None:
+        return None
+    packed, blobs = made
+    if _rebuild(packed, blobs.get) != raw:  # never store what does not give back the signed bytes
+        return None
+    if blobs:
+        have = set(session.scalars(select(EnvelopeBlob.sha256).where(EnvelopeBlob.sha256.in_(list(blobs)))))
+        rows = [{"sha256": d, "size": len(b), "data_z": zlib.compress(b, LEVEL)}
+                for d, b in blobs.items() if d not in have]
+        insert_ignore(session, EnvelopeBlob.__table__, rows)
+    return packed
+
+
+def repack(session: Session, stored: bytes, payload: dict[str, Any]) -> bytes | None:
+    """The S1 form of an envelope the upload path stored as D1 (None: leave it as it is)."""
+    from secaudit.collector import store  # the upload path's forms
+
+    if not stored.startswith(b"D1"):
+        return None
+    try:
+        raw = store.unpack(stored)
+        body = zlib.decompress(stored[2:]).partition(b"\n")[2]
+    except (zlib.error, ValueError, KeyError, TypeError):
+        return None
+    return pack(session, raw, body, payload)
+
+
+def unpack(session: Session, stored: bytes) -> bytes:
+    """The exact envelope bytes from any stored form."""
+    from secaudit.collector import store
+
+    if not stored.startswith(MAGIC):
+        try:
+            raw: bytes = store.unpack(stored)
+            return raw
+        except (zlib.error, ValueError, KeyError, TypeError) as exc:
+            raise EnvelopeDamaged(str(exc)) from None
+
+    def blob(digest: str) -> bytes | None:
+        row = session.get(EnvelopeBlob, digest)
+        if row is None:
+            return None
+        data = zlib.decompress(row.data_z)
+        return data if hashlib.sha256(data).hexdigest() == digest else None
+
+    return _rebuild(stored, blob)
+
+
+def is_packed(stored: bytes) -> bool:
+    return stored.startswith(MAGIC)
