@@ -114,8 +114,13 @@ MESSAGES: dict[str, dict[str, str]] = {
     "input.what.recording": {"vi": "bản ghi", "en": "recording"},
     "input.what.report": {"vi": "báo cáo của máy", "en": "agent report"},
     "input.what.nmap": {"vi": "tệp dữ liệu nmap", "en": "nmap data file"},
+    "input.what.units": {"vi": "tệp đơn vị", "en": "units file"},
+    "input.what.enroll_request": {"vi": "tệp yêu cầu đăng ký", "en": "enrollment request file"},
+    "input.what.envelope": {"vi": "phong bì báo cáo đã ký", "en": "signed report envelope"},
     "playbooks.valid": {"vi": "Hợp lệ: {path} ({n} yêu cầu).", "en": "Valid: {path} ({n} requirements)."},
     "facts.written": {"vi": "Đã ghi ảnh chụp dữ kiện: {path}", "en": "Facts snapshot written: {path}"},
+    "facts.recorded": {"vi": "Đã ghi bản ghi các probe Windows: {path}",
+                       "en": "Windows probe recording written: {path}"},
     "sign.written": {"vi": "Đã ký và ghi báo cáo: {path}", "en": "Signed report written: {path}"},
     "sign.skipped": {"vi": "Không ký báo cáo: {reason}", "en": "Report not signed: {reason}"},
     "sign.no_key": {
@@ -300,4 +305,81 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "remote.host_result": {"vi": "điểm {score}/100, {fail} không đạt", "en": "score {score}/100, {fail} fail"},
     "remote.summary_written": {"vi": "Đã ghi bảng tổng hợp: {path}", "en": "Summary written: {path}"},
+    # secaudit schedule (secaudit/commands/schedule.py, secaudit/agent/schedule.py)
+    "schedule.will_install": {
+        "vi": "Sẽ cài lịch kiểm tra định kỳ ({backend}), chạy: {runs}.",
+        "en": "Will install the audit schedule ({backend}), running: {runs}.",
+    },
+    "schedule.from_playbook": {
+        "vi": "Lịch theo kỳ báo cáo của bộ yêu cầu {playbook} ({due}): chạy trước mỗi hạn {days} ngày.",
+        "en": "Timed by the reporting cadence of playbook {playbook} ({due}): a run {days} days before each due date.",
+    },
+    "schedule.from_every": {"vi": "Lịch theo --every {every}.", "en": "Timed by --every {every}."},
+    "schedule.will_remove": {"vi": "Sẽ gỡ lịch kiểm tra định kỳ:", "en": "Will remove the audit schedule:"},
+    "schedule.step_mkdir": {"vi": "  tạo thư mục {path} (nếu chưa có)",
+                            "en": "  create the folder {path} (if missing)"},
+    "schedule.step_write": {"vi": "  ghi {path}:", "en": "  write {path}:"},
+    "schedule.step_link": {"vi": "  tạo liên kết {path} -> {target}", "en": "  link {path} -> {target}"},
+    "schedule.step_delete": {"vi": "  xóa {path}", "en": "  delete {path}"},
+    "schedule.step_rmdir": {"vi": "  xóa thư mục {path} nếu trống", "en": "  delete the folder {path} if empty"},
+    "schedule.step_run": {"vi": "  chạy: {command}", "en": "  run: {command}"},
+    "schedule.step_task": {
+        "vi": "  đăng ký tác vụ (chạy với quyền SYSTEM): {command}, nội dung tệp:",
+        "en": "  register the task (runs as SYSTEM): {command}, with this file:",
+    },
+    "schedule.dry_run": {"vi": "Chạy thử (--dry-run): chưa thay đổi gì.",
+                         "en": "Dry run (--dry-run): nothing was changed."},
+    "schedule.installed": {
+        "vi": "Đã cài lịch kiểm tra định kỳ. Báo cáo được ghi vào {reports}.",
+        "en": "The audit schedule is installed. Reports are written to {reports}.",
+    },
+    "schedule.removed": {
+        "vi": "Đã gỡ lịch kiểm tra định kỳ. Báo cáo, trạng thái, khóa và cấu hình vẫn được giữ nguyên.",
+        "en": "The audit schedule is removed. Reports, state, keys and config are kept.",
+    },
+    "schedule.nothing": {"vi": "Chưa cài lịch kiểm tra định kỳ nào.", "en": "No audit schedule is installed."},
+    "schedule.bad_every": {
+        "vi": "Giá trị --every '{value}' không hợp lệ; dùng một trong: {allowed}.",
+        "en": "--every '{value}' is not valid; use one of: {allowed}.",
+    },
+    "schedule.bad_at": {
+        "vi": "Giá trị --at '{value}' không hợp lệ; dùng giờ:phút, ví dụ 09:30.",
+        "en": "--at '{value}' is not valid; use hour:minute, e.g. 09:30.",
+    },
+    "schedule.no_cadence": {
+        "vi": "Bộ yêu cầu {playbook} không có kỳ báo cáo (cadence); hãy chọn tần suất bằng --every.",
+        "en": "Playbook {playbook} has no reporting cadence; choose how often with --every.",
+    },
+    "schedule.no_due": {
+        "vi": "Kỳ báo cáo '{kind}' của bộ yêu cầu {playbook} không có hạn nộp cụ thể; hãy chọn tần suất bằng --every.",
+        "en": "The '{kind}' cadence of playbook {playbook} gives no due date; choose how often with --every.",
+    },
+    "schedule.all_past": {
+        "vi": "Mọi hạn báo cáo của bộ yêu cầu {playbook} đều đã qua; hãy chọn tần suất bằng --every.",
+        "en": "Every due date of playbook {playbook} has passed; choose how often with --every.",
+    },
+    "schedule.root_windows": {
+        "vi": "Trên Windows, --root không dùng được: tác vụ được đăng ký thẳng với Task Scheduler.",
+        "en": "--root cannot be used on Windows: the task is registered with Task Scheduler itself.",
+    },
+    "schedule.no_scheduler_root": {
+        "vi": "Trong {root} không có etc/systemd/system hay etc/cron.d để cài lịch.",
+        "en": "{root} has neither etc/systemd/system nor etc/cron.d to install a schedule in.",
+    },
+    "schedule.no_scheduler": {
+        "vi": "Máy này không chạy systemd và không có cron, nên không có gì khởi chạy lịch kiểm tra.",
+        "en": "This machine runs neither systemd nor cron, so nothing would start a scheduled audit.",
+    },
+    "schedule.need_root": {
+        "vi": "Cần quyền root để cài hoặc gỡ lịch kiểm tra cho cả máy (chạy lại với sudo).",
+        "en": "Installing or removing the machine's audit schedule needs root (run it again with sudo).",
+    },
+    "schedule.command_failed": {
+        "vi": "Lệnh '{command}' thất bại: {reason}.",
+        "en": "The command '{command}' failed: {reason}.",
+    },
+    "schedule.write_failed": {
+        "vi": "Không thay đổi được {path}: {reason}.",
+        "en": "Cannot change {path}: {reason}.",
+    },
 }

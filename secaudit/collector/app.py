@@ -1,0 +1,75 @@
+"""The FastAPI application: routers, the error format, OpenAPI at /api/v1/openapi.json.
+
+Every error, ours or the framework's (unknown route, bad query parameter, a bug), answers
+`{"error": {"code", "message": {"vi", "en"}}}`; an unexpected exception is logged and answers 500
+without details (its transaction was rolled back: nothing stored is lost).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from secaudit import __version__
+from secaudit.collector import api_core
+from secaudit.collector.db import Database
+from secaudit.collector.errors import ApiError, error_body
+
+log = logging.getLogger("secaudit.collector")
+
+_HTTP_TEXTS = {
+    404: ("not_found", "Không tìm thấy.", "Not found."),
+    405: ("method_not_allowed", "Phương thức không được hỗ trợ ở đây.", "Method not allowed here."),
+}
+
+
+def create_app(db: Database) -> FastAPI:
+    app = FastAPI(title="secaudit collector", version=__version__, openapi_url="/api/v1/openapi.json",
+                  docs_url="/api/v1/docs", redoc_url=None)
+    app.state.db = db
+    app.state.enroll_limiter = api_core.make_limiter()
+    app.include_router(api_core.router)
+    _include_optional(app)
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        where = ", ".join(".".join(str(p) for p in err.get("loc", ())) for err in exc.errors()[:3])
+        return JSONResponse(error_body("bad_request", f"Tham số không hợp lệ: {where}.",
+                                       f"Invalid parameter: {where}."), status_code=400)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        code, vi, en = _HTTP_TEXTS.get(exc.status_code, ("http_error", "Yêu cầu không thực hiện được.",
+                                                         "The request cannot be served."))
+        return JSONResponse(error_body(code, vi, en), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("internal_error", "Lỗi máy chủ; yêu cầu không được ghi nhận.",
+                                       "Server error; the request was not recorded."), status_code=500)
+
+    return app
+
+
+def _include_optional(app: FastAPI) -> None:
+    """The reports index routers (summary, late, history, inventory, hosts, exports), when present."""
+    try:
+        module = importlib.import_module("secaudit.collector.api_reports")
+    except ModuleNotFoundError as exc:
+        if exc.name != "secaudit.collector.api_reports":
+            raise
+        return
+    router: Any = module.router
+    app.include_router(router)

@@ -1,0 +1,100 @@
+"""Offline ingest: envelopes brought on USB or by e-mail, through exactly the decision procedure of an upload.
+
+`collector ingest DIR` (or files): every `*.json` and `*.jsonl` under DIR (links to directories are not
+followed; receipts `*.receipt.json` are skipped), one envelope per file or per line of a .jsonl file.
+Each gets a verdict: accepted, duplicate (already stored: the original receipt), or refused with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from secaudit import inputs
+from secaudit.collector import upload
+from secaudit.collector.db import Database
+from secaudit.collector.errors import ApiError
+from secaudit.errors import SecauditError
+from secaudit.limits import ENVELOPE
+
+MAX_FILES = 100_000
+MAX_LINES = 10_000
+
+
+class IngestError(SecauditError):
+    """The ingest source cannot be read at all (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    source: str
+    verdict: str  # accepted | duplicate | conflict | refused
+    vi: str
+    en: str
+    report_id: int | None = None
+
+
+def _files(paths: list[str]) -> Iterator[Path]:
+    count = 0
+    for given in paths:
+        root = Path(given)
+        if root.is_dir():
+            for directory, dirs, names in os.walk(root):
+                dirs.sort()
+                for name in sorted(names):
+                    if name.endswith(".receipt.json") or not name.endswith((".json", ".jsonl")):
+                        continue
+                    count += 1
+                    if count > MAX_FILES:
+                        return
+                    yield Path(directory) / name
+        elif root.exists() or root.is_symlink():
+            yield root
+        else:
+            raise IngestError(f"Không có tệp hoặc thư mục {given}.", f"There is no file or directory {given}.")
+
+
+def _envelopes(path: Path) -> Iterator[tuple[str, bytes | SecauditError]]:
+    try:
+        raw = inputs.read_bytes(path, ENVELOPE, "envelope", passthrough=())
+    except SecauditError as exc:
+        yield str(path), exc
+        return
+    if path.suffix != ".jsonl":
+        yield str(path), raw
+        return
+    for number, line in enumerate(raw.splitlines()[:MAX_LINES], 1):
+        if line.strip():
+            yield f"{path}:{number}", line
+
+
+def _verdict(db: Database, source: str, raw: bytes) -> Verdict:
+    try:
+        outcome = upload.receive(db, raw, "usb")
+    except ApiError as exc:
+        return Verdict(source, "refused", exc.vi, exc.en)
+    body = outcome.body.get("receipt", outcome.body)
+    what_vi = f"báo cáo {body['report_id']} (máy {body['agent_id']}, số {body['sequence']}, đơn vị {body['unit']})"
+    what_en = f"report {body['report_id']} (agent {body['agent_id']}, sequence {body['sequence']}, unit {body['unit']})"
+    if outcome.status == 201:
+        return Verdict(source, "accepted", "nhận " + what_vi, "accepted " + what_en, outcome.report_id)
+    if outcome.status == 200:
+        return Verdict(source, "duplicate", "đã có: " + what_vi, "already stored: " + what_en, outcome.report_id)
+    error = outcome.body["error"]["message"]
+    return Verdict(source, "conflict", error["vi"], error["en"], outcome.report_id)
+
+
+def ingest(db: Database, paths: list[str]) -> Iterator[Verdict]:
+    """Verdicts, one per envelope, as they are decided (each stored report is committed before its verdict)."""
+    for path in _files(paths):
+        for source, item in _envelopes(path):
+            if isinstance(item, SecauditError):
+                yield Verdict(source, "refused", item.vi, item.en)
+            else:
+                yield _verdict(db, source, item)
+
+
+def refused(verdict: Verdict) -> bool:
+    return verdict.verdict in ("refused", "conflict")

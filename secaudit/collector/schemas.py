@@ -1,0 +1,93 @@
+"""Response shapes of the core API (pydantic), so the published OpenAPI says what the server answers."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Message(BaseModel):
+    vi: str
+    en: str
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: Message
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+    schema_revision: str | None
+    server_time: str
+
+
+class UnitRef(BaseModel):
+    code: str
+    name: str
+    path: list[str]
+
+
+class Enrollment(BaseModel):
+    schema_: str = Field(alias="schema")
+    agent_id: str
+    key_id: str
+    unit: UnitRef
+    status: str
+    server_time: str
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class Receipt(BaseModel):
+    schema_: str = Field(alias="schema")
+    report_id: int
+    envelope_sha256: str
+    agent_id: str
+    sequence: int | None
+    unit: str
+    received_at: str
+    status: str
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class ConflictBody(BaseModel):
+    error: ErrorDetail
+    receipt: Receipt
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+    scope: UnitRef
+
+
+class UnitEventOut(BaseModel):
+    at: str
+    kind: str
+    old: str | None
+    new: str | None
+
+
+class UnitChild(BaseModel):
+    code: str
+    name: str
+    level: str
+
+
+class UnitOut(BaseModel):
+    code: str
+    name: str
+    level: str
+    path: list[str]
+    playbook: str | None
+    playbook_inherited: bool
+    children: list[UnitChild]
+    agents: int
+    history: list[UnitEventOut]

@@ -1,0 +1,300 @@
+"""`secaudit collector`: the server side (init, serve, ingest, units import, tokens create, users add,
+enroll-import). Every subcommand takes --data-dir (SQLite database and files; default
+$SECAUDIT_COLLECTOR_DIR or /var/lib/secaudit/collector) and --db URL (PostgreSQL:
+postgresql+psycopg://user@host/db; default $SECAUDIT_COLLECTOR_DB). FastAPI and SQLAlchemy are imported
+only when a collector command runs (never on the `audit` path).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from secaudit.commands.options import F, fail, lang_option, language
+from secaudit.errors import SecauditError
+from secaudit.safetext import for_terminal
+
+if TYPE_CHECKING:
+    from secaudit.collector.db import Database
+
+
+def say(lang: str, vi: str, en: str) -> str:
+    return vi if lang == "vi" else en
+
+
+def db_options(fn: F) -> F:
+    fn = click.option("--db", "db_url", default=None, metavar="URL",
+                      help="Cơ sở dữ liệu / database URL (postgresql+psycopg://...; default: SQLite in --data-dir, "
+                           "or $SECAUDIT_COLLECTOR_DB).")(fn)
+    fn = click.option("--data-dir", default=None, type=click.Path(file_okay=False),
+                      help="Thư mục dữ liệu / data directory (default: $SECAUDIT_COLLECTOR_DIR, "
+                           "/var/lib/secaudit/collector).")(fn)
+    return lang_option(fn)
+
+
+def open_db(data_dir: str | None, db_url: str | None, *, create: bool = False, upgrade: bool = False) -> Database:
+    """The database; `upgrade` runs the migrations, otherwise the schema must already be current."""
+    from secaudit.collector import migrate
+    from secaudit.collector.db import Database, DatabaseError, database_url
+
+    database = Database.open(database_url(data_dir, db_url), create_dir=create)
+    try:
+        if upgrade:
+            migrate.upgrade(database.engine)
+        elif migrate.current(database.engine) != migrate.head():
+            raise DatabaseError("Cơ sở dữ liệu của máy chủ thu thập chưa được tạo hoặc đã cũ: chạy "
+                                "'secaudit collector init'.",
+                                "The collector database is not created or is out of date: run "
+                                "'secaudit collector init'.")
+    except SecauditError:
+        database.dispose()
+        raise
+    except Exception as exc:  # a database that cannot be reached or read: one sentence
+        database.dispose()
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise DatabaseError(f"Không mở được cơ sở dữ liệu: {first}.", f"Cannot open the database: {first}.") from None
+    return database
+
+
+def run(lang: str | None, action: Callable[[str], None]) -> None:
+    """Run `action(lang)`; a SecauditError is one sentence and its exit code."""
+    lg = language(lang)
+    try:
+        action(lg)
+    except SecauditError as exc:
+        fail(exc, lg)
+
+
+@click.group("collector")
+def collector() -> None:
+    """Máy chủ thu thập báo cáo / the report collector: init | serve | ingest | units | tokens | users |
+    enroll-import."""
+
+
+@collector.command("init")
+@db_options
+def init(data_dir: str | None, db_url: str | None, lang: str | None) -> None:
+    """Tạo hoặc nâng cấp cơ sở dữ liệu / create or upgrade the database."""
+    def action(lg: str) -> None:
+        from secaudit.collector import migrate
+
+        database = open_db(data_dir, db_url, create=True, upgrade=True)
+        try:
+            click.echo(say(lg, f"Cơ sở dữ liệu sẵn sàng ({database.engine.dialect.name}, phiên bản "
+                               f"{migrate.current(database.engine)}).",
+                           f"The database is ready ({database.engine.dialect.name}, revision "
+                           f"{migrate.current(database.engine)})."))
+        finally:
+            database.dispose()
+
+    run(lang, action)
+
+
+@collector.command("serve")
+@db_options
+@click.option("--listen", default="127.0.0.1:8443", show_default=True, metavar="HOST:PORT",
+              help="Địa chỉ nghe / listen address (plain HTTP only on loopback).")
+@click.option("--tls-cert", default=None, type=click.Path(dir_okay=False), help="TLS certificate (PEM).")
+@click.option("--tls-key", default=None, type=click.Path(dir_okay=False), help="TLS private key (PEM).")
+@click.option("--log-level", default="info", type=click.Choice(("critical", "error", "warning", "info", "debug")))
+def serve(data_dir: str | None, db_url: str | None, lang: str | None, listen: str, tls_cert: str | None,
+          tls_key: str | None, log_level: str) -> None:
+    """Chạy máy chủ (HTTPS) / run the server (HTTPS; migrations applied first)."""
+    def action(lg: str) -> None:
+        from secaudit.collector import serve as srv
+        from secaudit.collector.app import create_app
+
+        where = srv.parse_listen(listen)
+        srv.check_tls(where, tls_cert, tls_key)
+        database = open_db(data_dir, db_url, create=True, upgrade=True)
+        try:
+            srv.run(create_app(database), where, tls_cert, tls_key, log_level)
+        finally:
+            database.dispose()
+
+    run(lang, action)
+
+
+@collector.command("ingest")
+@db_options
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+def ingest(data_dir: str | None, db_url: str | None, lang: str | None, paths: tuple[str, ...]) -> None:
+    """Nhận báo cáo đã ký từ USB/thư điện tử / take signed reports from USB or e-mail (DIR or files).
+
+    Exit 0 when everything was accepted (or already stored), 1 when something was refused."""
+    refused_any = False
+
+    def action(lg: str) -> None:
+        nonlocal refused_any
+        from secaudit.collector.ingest import ingest as run_ingest
+        from secaudit.collector.ingest import refused
+
+        database = open_db(data_dir, db_url)
+        counts = {"accepted": 0, "duplicate": 0, "conflict": 0, "refused": 0}
+        labels = {"accepted": ("NHẬN", "ACCEPTED"), "duplicate": ("ĐÃ CÓ", "DUPLICATE"),
+                  "conflict": ("XUNG ĐỘT", "CONFLICT"), "refused": ("TỪ CHỐI", "REFUSED")}
+        try:
+            for verdict in run_ingest(database, list(paths)):
+                counts[verdict.verdict] += 1
+                refused_any = refused_any or refused(verdict)
+                label = say(lg, *labels[verdict.verdict])
+                reason = for_terminal(say(lg, verdict.vi, verdict.en))
+                click.echo(f"{label:<10} {for_terminal(verdict.source)}: {reason}")
+        finally:
+            database.dispose()
+        click.echo(say(lg, f"Nhận {counts['accepted']}, đã có {counts['duplicate']}, xung đột {counts['conflict']}, "
+                           f"từ chối {counts['refused']}.",
+                       f"Accepted {counts['accepted']}, duplicate {counts['duplicate']}, conflict "
+                       f"{counts['conflict']}, refused {counts['refused']}."))
+
+    run(lang, action)
+    if refused_any:
+        raise SystemExit(1)
+
+
+@collector.group("units")
+def units() -> None:
+    """Cây đơn vị / the unit tree."""
+
+
+@units.command("import")
+@db_options
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+def units_import(data_dir: str | None, db_url: str | None, lang: str | None, csv_file: str) -> None:
+    """Nhập cây đơn vị từ CSV (code,name,parent,level[,playbook]) / import the unit tree."""
+    def action(lg: str) -> None:
+        from secaudit.collector import units as u
+
+        rows = u.read_csv(csv_file)
+        database = open_db(data_dir, db_url)
+        try:
+            with database.write() as session:
+                result = u.import_units(session, rows, csv_file, csv_file)
+        finally:
+            database.dispose()
+        click.echo(say(lg, f"Đã nhập {len(rows)} đơn vị: {len(result.created)} mới, {len(result.renamed)} đổi tên, "
+                           f"{len(result.moved)} chuyển đơn vị cha, {len(result.changed)} thay đổi khác, "
+                           f"{result.unchanged} không đổi; {result.not_in_file} đơn vị không có trong tệp được giữ "
+                           "nguyên.",
+                       f"Imported {len(rows)} units: {len(result.created)} new, {len(result.renamed)} renamed, "
+                       f"{len(result.moved)} moved, {len(result.changed)} otherwise changed, {result.unchanged} "
+                       f"unchanged; {result.not_in_file} units not in the file are kept."))
+
+    run(lang, action)
+
+
+@collector.group("tokens")
+def tokens() -> None:
+    """Mã đăng ký máy / enrollment tokens."""
+
+
+@tokens.command("create")
+@db_options
+@click.argument("unit")
+@click.option("--ttl", default="7d", show_default=True, help="Thời hạn / lifetime (30m, 24h, 7d; at most 30d).")
+@click.option("--uses", default=1, show_default=True, type=int, help="Số máy được đăng ký / enrollments allowed.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def tokens_create(data_dir: str | None, db_url: str | None, lang: str | None, unit: str, ttl: str, uses: int,
+                  as_json: bool) -> None:
+    """Tạo mã đăng ký một lần cho đơn vị / create a one-time enrollment token for a unit."""
+    def action(lg: str) -> None:
+        from secaudit.collector import tokens as tk
+        from secaudit.timefmt import FORMAT
+
+        lifetime = tk.parse_ttl(ttl)
+        database = open_db(data_dir, db_url)
+        try:
+            with database.write() as session:
+                made = tk.create(session, unit, lifetime, uses)
+        finally:
+            database.dispose()
+        expires = made.expires_at.strftime(FORMAT)
+        if as_json:
+            click.echo(json.dumps({"token": made.token, "unit": made.unit_code, "expires_at": expires,
+                                   "uses": made.max_uses}))
+            return
+        click.echo(made.token)
+        click.echo(say(lg, f"Đơn vị {made.unit_code}; hết hạn {expires}; dùng được {made.max_uses} lần. Mã chỉ hiện "
+                           "một lần.",
+                       f"Unit {made.unit_code}; expires {expires}; {made.max_uses} use(s). The token is shown only "
+                       "once."), err=True)
+
+    run(lang, action)
+
+
+@collector.group("users")
+def users() -> None:
+    """Tài khoản API / API accounts."""
+
+
+@users.command("add")
+@db_options
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(("admin", "officer", "responder")))
+@click.option("--scope", "scope_unit", required=True, metavar="UNIT", help="Đơn vị gốc được xem / scope unit.")
+def users_add(data_dir: str | None, db_url: str | None, lang: str | None, name: str, role: str,
+              scope_unit: str) -> None:
+    """Thêm tài khoản và in mã truy cập (một lần) / add an account and print its API token (once)."""
+    def action(lg: str) -> None:
+        from secaudit.collector import users as us
+
+        database = open_db(data_dir, db_url)
+        try:
+            with database.write() as session:
+                made = us.add(session, name, role, scope_unit)
+        finally:
+            database.dispose()
+        click.echo(made.token)
+        click.echo(say(lg, f"Người dùng {made.name} ({made.role}), phạm vi {made.scope}. Mã truy cập chỉ hiện một lần; "
+                           "dùng: Authorization: Bearer <mã>.",
+                       f"User {made.name} ({made.role}), scope {made.scope}. The token is shown only once; use: "
+                       "Authorization: Bearer <token>."), err=True)
+
+    run(lang, action)
+
+
+@collector.command("enroll-import")
+@db_options
+@click.argument("request_file", type=click.Path(dir_okay=False))
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="Tệp trả lời / response file.")
+def enroll_import(data_dir: str | None, db_url: str | None, lang: str | None, request_file: str, out: str) -> None:
+    """Đăng ký máy không có mạng (tệp yêu cầu -> tệp trả lời) / offline enrollment (request -> response)."""
+    def action(lg: str) -> None:
+        from secaudit import inputs
+        from secaudit.collector import enroll as en
+        from secaudit.collector.errors import ApiError
+        from secaudit.fsutil import write_file
+
+        raw = inputs.read_bytes(request_file, en.MAX_REQUEST, "enroll_request", passthrough=())
+        database = open_db(data_dir, db_url)
+        try:
+            response = en.enroll(database, raw)
+        except ApiError as exc:
+            raise SecauditError(exc.vi, exc.en) from None
+        finally:
+            database.dispose()
+        write_file(out, (json.dumps(response, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        click.echo(say(lg, f"Đã đăng ký máy {response['agent_id']} vào đơn vị {response['unit']['code']}; mang tệp "
+                           f"{out} về trường và chạy 'secaudit enroll --response {out}'.",
+                       f"Enrolled the agent {response['agent_id']} in the unit {response['unit']['code']}; take "
+                       f"{out} back to the school and run 'secaudit enroll --response {out}'."))
+
+    run(lang, action)
+
+
+def _register_extensions() -> None:
+    """Commands other modules add to the group (secaudit.commands.collector_data: backup, restore, exports)."""
+    try:
+        module: Any = importlib.import_module("secaudit.commands.collector_data")
+    except ModuleNotFoundError as exc:
+        if exc.name != "secaudit.commands.collector_data":
+            raise
+        return
+    module.register(collector)
+
+
+_register_extensions()
