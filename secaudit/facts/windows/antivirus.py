@@ -186,8 +186,9 @@ def collect_antivirus(ctx: FactContext) -> None:
             if products is None:
                 row["realtime_source"] = "not observable: no SecurityCenter2 (Windows Server) and no status command"
             found[pid] = row
-    if mp is None and products is None and services is None:
-        return  # nothing answered: unknown is recorded, never "no antivirus"
+    if mp is None and products is None and services is None:  # never "no antivirus" when nothing answered
+        ctx.unknown("antivirus", "not_found", "neither Defender, SecurityCenter2 nor the services could be read")
+        return
     for row in found.values():
         if row["running"] is False and row["realtime"]:
             row["realtime"], row["realtime_source"] = False, f"product not running; {row['realtime_source']}"

@@ -28,6 +28,7 @@ def _flag(value: Any) -> bool | None:
 def collect_remote_login(ctx: FactContext) -> None:
     ts = one(ctx, "terminal_server", "remote_login.rdp")
     if ts is None:
+        ctx.unknown("remote_login", "not_found", "the Terminal Server registry key could not be read")
         return
     deny = _flag(ts.get("fDenyTSConnections"))
     rdp: dict[str, Any] = {

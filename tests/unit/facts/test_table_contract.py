@@ -103,6 +103,8 @@ FIXTURES: dict[str, list[tuple[str, Callable[[Path], Snapshot]]]] = {
     ],
     "windows": [
         ("windows probes (W2 sample)", lambda tmp: windows_samples.snapshot()),
+        ("win11-healthy.json", lambda tmp: windows_samples.healthy_fixture()),
+        ("windows backup sets", lambda tmp: windows_samples.with_backup_set()),
     ],
 }
 CASES = [(family, name) for family in FAMILIES for name, spec in sorted(tables().items())

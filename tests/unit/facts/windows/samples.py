@@ -110,3 +110,31 @@ def snapshot() -> Any:
     from tests.unit.facts.windows.wintest import snapshot_of
 
     return snapshot_of(probes())
+
+
+def healthy_fixture() -> Any:
+    """W1's base recording (tests/fixtures/windows/win11-healthy.json), replayed."""
+    from pathlib import Path
+
+    from secaudit.config import AgentConfig
+    from secaudit.facts import collect
+    from secaudit.transport.replay import ReplayTransport
+
+    path = Path(__file__).resolve().parents[3] / "fixtures" / "windows" / "win11-healthy.json"
+    return collect(ReplayTransport.load(path), AgentConfig())
+
+
+def with_backup_set() -> Any:
+    """A [[backup]] set with a Windows path, its copies recorded as files."""
+    from secaudit.config import AgentConfig, BackupSet
+    from secaudit.facts import collect
+    from secaudit.transport.replay import ReplayTransport
+    from tests.unit.facts.windows.wintest import recording
+
+    files = {"/D:/Backup/hs-2026-11-21.zip": "PK\x03\x04" + "x" * 96, "/D:/Backup/hs-2026-11-20.zip": "x" * 90}
+    stats = {"/D:/Backup/hs-2026-11-21.zip": {"mtime": 1795262400, "size": 100, "mode": 0o100644},
+             "/D:/Backup/hs-2026-11-20.zip": {"mtime": 1795176000, "size": 90, "mode": 0o100644},
+             "/D:/Backup": {"mtime": 1795262400, "mode": 0o40755}}
+    config = AgentConfig(backups=[BackupSet(name="Hồ sơ học sinh", path="D:\\Backup\\hs-*.zip", offsite="E:\\hs"),
+                                  BackupSet(name="Mất", path="F:\\none\\*.bak")])
+    return collect(ReplayTransport(recording(probes(), files=files, stats=stats)), config)
