@@ -26,6 +26,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from secaudit import paths
 from secaudit.errors import SecauditError
 from secaudit.fsutil import TooLarge, create_new, read_capped, replace
 from secaudit.sign.dsse import canonical_bytes, sign_multi
@@ -64,12 +65,8 @@ class Rotation:
 
 
 def default_key_dir(environ: dict[str, str] | None = None, os_name: str | None = None) -> Path:
-    env = dict(os.environ) if environ is None else environ
-    if env.get(KEY_DIR_ENV):
-        return Path(env[KEY_DIR_ENV])
-    if (os_name or os.name) == "nt":
-        return Path(env.get("ProgramData") or r"C:\ProgramData") / "secaudit" / "keys"
-    return Path("/etc/secaudit/keys")
+    """$SECAUDIT_KEY_DIR, else the OS's place (secaudit.paths: %ProgramData%\\secaudit\\keys, /etc/secaudit/keys)."""
+    return paths.local(paths.layout(os_name, environ).keys)
 
 
 def resolve_key_dir(key_dir: str | os.PathLike[str] | None) -> Path:

@@ -6,7 +6,7 @@ import os
 import re
 import stat
 import unicodedata
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import pytest
@@ -62,7 +62,8 @@ def test_key_id_fingerprint_and_agent_id_formats() -> None:
 
 def test_default_key_dir() -> None:
     assert k.default_key_dir({}, "posix") == Path("/etc/secaudit/keys")
-    assert k.default_key_dir({"ProgramData": r"D:\PD"}, "nt") == Path(r"D:\PD") / "secaudit" / "keys"
+    windows = k.default_key_dir({"ProgramData": r"D:\PD"}, "nt")
+    assert PureWindowsPath(str(windows)) == PureWindowsPath(r"D:\PD\secaudit\keys")
     assert k.default_key_dir({"SECAUDIT_KEY_DIR": "/srv/k"}, "posix") == Path("/srv/k")
     assert k.resolve_key_dir("/x/y") == Path("/x/y")
 
