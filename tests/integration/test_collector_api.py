@@ -1,0 +1,159 @@
+"""The collector over HTTP, against a real uvicorn on loopback: enroll, upload, duplicate, conflict,
+forged/tampered/unenrolled/oversized uploads, token reuse and expiry, scope (404 outside), errors' shape."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from secaudit.limits import ENVELOPE
+from tests.integration.collector_server import Collector, running
+from tests.unit.collector.helpers import enroll_request, envelope, report
+
+pytestmark = pytest.mark.integration
+
+DSSE = {"Content-Type": "application/vnd.secaudit.dsse+json"}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
+    with running(tmp_path_factory.mktemp("collector")) as collector:
+        yield collector
+
+
+@pytest.fixture(scope="module")
+def client(server: Collector) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+def _error(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body["error"]) == {"code", "message"} and set(body["error"]["message"]) == {"vi", "en"}
+    if code:
+        assert body["error"]["code"] == code
+    return dict(body)
+
+
+def _enrolled(server: Collector, client: httpx.Client, unit: str = "TH1") -> Ed25519PrivateKey:
+    key = Ed25519PrivateKey.generate()
+    response = client.post("/api/v1/enroll", content=enroll_request(key, server.token(unit)), headers=DSSE)
+    assert response.status_code == 201, response.text
+    assert response.json()["unit"]["code"] == unit
+    return key
+
+
+def test_health_and_openapi(client: httpx.Client) -> None:
+    health = client.get("/api/v1/health").json()
+    assert health["status"] == "ok" and health["database"] == "sqlite"
+    spec = client.get("/api/v1/openapi.json").json()
+    assert {"/api/v1/health", "/api/v1/enroll", "/api/v1/reports"} <= set(spec["paths"])
+    _error(client.get("/api/v1/nothing-here"), 404, "not_found")
+
+
+def test_enroll_upload_duplicate_conflict(server: Collector, client: httpx.Client) -> None:
+    key = _enrolled(server, client)
+    raw = envelope(key, report(key, 1, unit_code="SOMEWHERE-ELSE"))
+    first = client.post("/api/v1/reports", content=raw, headers=DSSE)
+    assert first.status_code == 201, first.text
+    receipt = first.json()
+    assert receipt["status"] == "accepted" and receipt["unit"] == "TH1" and receipt["sequence"] == 1
+    again = client.post("/api/v1/reports", content=raw, headers={"Content-Type": "application/json"})
+    assert again.status_code == 200 and again.json() == {**receipt, "status": "duplicate"}
+    other = client.post("/api/v1/reports", content=envelope(key, report(key, 1, seed=9)), headers=DSSE)
+    body = _error(other, 409, "sequence_conflict")
+    assert body["receipt"]["status"] == "conflict" and body["receipt"]["report_id"] != receipt["report_id"]
+    zipped = client.post("/api/v1/reports", content=gzip.compress(envelope(key, report(key, 2))),
+                         headers={**DSSE, "Content-Encoding": "gzip"})
+    assert zipped.status_code == 201, zipped.text
+
+
+def test_refused_uploads(server: Collector, client: httpx.Client) -> None:
+    key = _enrolled(server, client)
+    stranger = Ed25519PrivateKey.generate()
+    _error(client.post("/api/v1/reports", content=envelope(stranger, report(stranger, 1)), headers=DSSE), 401,
+           "unknown_key")
+    env = json.loads(envelope(key, report(key, 3)))
+    body = base64.b64decode(env["payload"]).replace(b'"fail"', b'"pass"', 1)
+    env["payload"] = base64.b64encode(body).decode()
+    _error(client.post("/api/v1/reports", content=json.dumps(env), headers=DSSE), 400, "bad_signature")
+    forged = json.loads(envelope(stranger, report(key, 4)))
+    forged["signatures"][0]["keyid"] = json.loads(envelope(key, report(key, 4)))["signatures"][0]["keyid"]
+    _error(client.post("/api/v1/reports", content=json.dumps(forged), headers=DSSE), 400, "bad_signature")
+    _error(client.post("/api/v1/reports", content=b"{}", headers={"Content-Type": "text/plain"}), 415)
+    _error(client.post("/api/v1/reports", content=b"x" * (ENVELOPE + 1), headers=DSSE), 413, "too_large")
+    bomb = gzip.compress(b" " * (ENVELOPE + 1024))
+    _error(client.post("/api/v1/reports", content=bomb, headers={**DSSE, "Content-Encoding": "gzip"}), 413)
+    _error(client.post("/api/v1/reports", content=b"[" * 50_000 + b"]" * 50_000, headers=DSSE), 400)
+    _error(client.post("/api/v1/reports", content=b"\xff\xfe\x00", headers=DSSE), 400)
+    _error(client.post("/api/v1/reports", content=b"abc", headers={**DSSE, "Content-Encoding": "br"}), 415)
+    assert client.get("/api/v1/health").json()["status"] == "ok"  # nothing of that hurt the server
+
+
+def test_token_reuse_and_expiry(server: Collector, client: httpx.Client) -> None:
+    tok = server.token("TH2")
+    ok = client.post("/api/v1/enroll", content=enroll_request(Ed25519PrivateKey.generate(), tok), headers=DSSE)
+    assert ok.status_code == 201
+    _error(client.post("/api/v1/enroll", content=enroll_request(Ed25519PrivateKey.generate(), tok), headers=DSSE),
+           401, "token_invalid")
+    expiring = server.token("TH2", "--ttl", "1m")
+    with sqlite3.connect(server.data_dir / "collector.db") as conn:
+        conn.execute("UPDATE enroll_tokens SET expires_at = '2020-01-01 00:00:00' WHERE uses = 0")
+    _error(client.post("/api/v1/enroll", content=enroll_request(Ed25519PrivateKey.generate(), expiring),
+                       headers=DSSE), 401, "token_invalid")
+
+
+def test_scope_404_outside(server: Collector, client: httpx.Client) -> None:
+    token = server.user("officer-bh", "officer", "BH")
+    auth = {"Authorization": f"Bearer {token}"}
+    me = client.get("/api/v1/me", headers=auth).json()
+    assert me["scope"]["code"] == "BH" and me["role"] == "officer"
+    unit = client.get("/api/v1/units/BH", headers=auth).json()
+    assert [c["code"] for c in unit["children"]] == ["TH1", "TH2"] and unit["playbook"] == "bien-hoa-2024-2025"
+    assert client.get("/api/v1/units/TH1", headers=auth).json()["playbook_inherited"] is True
+    for code in ("DN", "LK", "TH3", "DL", "TH9", "NOPE"):
+        _error(client.get(f"/api/v1/units/{code}", headers=auth), 404, "not_found")
+    _error(client.get("/api/v1/units/BH"), 401, "unauthorized")
+    _error(client.get("/api/v1/units/BH", headers={"Authorization": "Bearer sat_wrong"}), 401)
+    # every GET route with a unit code in its path answers 404 outside the scope (the reports routes too)
+    spec = client.get("/api/v1/openapi.json").json()
+    for path, ops in spec["paths"].items():
+        if "get" not in ops or "{code}" not in path:
+            continue
+        _error(client.get(path.replace("{code}", "TH3"), headers=auth), 404)
+
+
+def test_offline_enroll_import_and_ingest(server: Collector, client: httpx.Client, tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    request = tmp_path / "req.json"
+    request.write_bytes(enroll_request(key, server.token("TH3")))
+    server.run("enroll-import", str(request), "--out", str(tmp_path / "resp.json"))
+    response = json.loads((tmp_path / "resp.json").read_text())
+    assert response["unit"]["path"] == ["DN", "LK", "TH3"]
+    usb = tmp_path / "usb"
+    (usb / "sub").mkdir(parents=True)
+    (usb / "a.secaudit.json").write_bytes(envelope(key, report(key, 1)))
+    (usb / "sub" / "b.secaudit.json").write_bytes(envelope(key, report(key, 2)))
+    (usb / "a.secaudit.json.receipt.json").write_text("{}")  # receipts are skipped
+    done = server.run("ingest", str(usb))
+    assert done.stdout.count("ACCEPTED") == 2 and "refused 0" in done.stdout
+    again = server.run("ingest", str(usb))
+    assert again.stdout.count("DUPLICATE") == 2 and again.returncode == 0
+    stranger = Ed25519PrivateKey.generate()
+    (usb / "c.secaudit.json").write_bytes(envelope(stranger, report(stranger, 1)))
+    (usb / "d.json").write_bytes(b"not json")
+    refused = server.run("ingest", str(usb), check=False)
+    assert refused.returncode == 1 and refused.stdout.count("REFUSED") == 2, refused.stdout
+    assert "not enrolled" in refused.stdout
+    # the HTTP upload of an envelope brought on USB is a duplicate of it
+    assert client.post("/api/v1/reports", content=envelope(key, report(key, 1)), headers=DSSE).status_code == 200
