@@ -59,7 +59,8 @@ def load_playbook(ref: str | None, config: AgentConfig) -> Playbook:
 
 
 def open_transport(root: str | None = None, replay: str | None = None) -> Any:
-    """This machine, a mounted root (`--root`) or a recorded system (`--replay`)."""
+    """This machine (on Windows: through collect.ps1), a mounted root (`--root`) or a recorded system
+    (`--replay`)."""
     if replay:
         from secaudit.transport.replay import ReplayTransport
 
@@ -74,6 +75,12 @@ def open_transport(root: str | None = None, replay: str | None = None) -> Any:
             raise SecauditError(
                 f"Thư mục gốc {root} không tồn tại.", f"Root directory {root} does not exist."
             ) from None
+    from secaudit.transport.family import local_family
+
+    if local_family() == "windows":
+        from secaudit.transport.windows import WindowsTransport
+
+        return WindowsTransport()
     from secaudit.transport.local import LocalTransport
 
     return LocalTransport()

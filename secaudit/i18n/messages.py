@@ -121,6 +121,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "facts.written": {"vi": "Đã ghi ảnh chụp dữ kiện: {path}", "en": "Facts snapshot written: {path}"},
     "facts.recorded": {"vi": "Đã ghi bản ghi các probe Windows: {path}",
                        "en": "Windows probe recording written: {path}"},
+    "facts.recorded": {"vi": "Đã ghi bản ghi các probe Windows: {path}",
+                       "en": "Windows probe recording written: {path}"},
     "sign.written": {"vi": "Đã ký và ghi báo cáo: {path}", "en": "Signed report written: {path}"},
     "sign.skipped": {"vi": "Không ký báo cáo: {reason}", "en": "Report not signed: {reason}"},
     "sign.no_key": {

@@ -30,7 +30,9 @@ from secaudit.transport.base import (
 from secaudit.transport.family import local_family, probe
 
 _MAX_SYMLINKS = 40
-_READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+# O_NONBLOCK, O_NOCTTY and O_CLOEXEC are POSIX-only: on Windows (transport/windows.py) the module must import too.
+_READ_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOINHERIT", 0))
 
 
 def read_fd(fd: int, path: str, limit: int | None, cap: int | None) -> bytes:
