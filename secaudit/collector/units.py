@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from secaudit import inputs, limits
+from secaudit.collector import index
 from secaudit.collector.models import Unit, UnitEvent, utcnow
 from secaudit.errors import SecauditError
 
@@ -223,6 +224,8 @@ def import_units(session: Session, rows: list[Row], source: str, path: str | Pat
     result.not_in_file = sum(1 for code in existing if code not in in_file)
     session.flush()
     recompute_paths(session)
+    session.flush()
+    index.after_units_changed(session)  # rollups per subtree follow moved units
     return result
 
 

@@ -116,6 +116,29 @@ class Collector:
         self.process = None
 
 
+PG_ENV = "SECAUDIT_TEST_COLLECTOR_PG"  # until the collector_db fixture: a PostgreSQL server URL to test against
+
+
+def fresh_pg_database(server_url: str) -> str:
+    """A new empty database on the PostgreSQL server of `server_url`; its URL."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = "secaudit_" + uuid.uuid4().hex[:12]
+    engine = create_engine(make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+def db_urls() -> list[str | None]:
+    """The databases the collector tests run against: SQLite, and PostgreSQL when PG_ENV names one."""
+    return [None, *([os.environ[PG_ENV]] if os.environ.get(PG_ENV) else [])]
+
+
 @contextmanager
 def running(data_dir: Path, db_url: str | None = None, tls: bool = False) -> Iterator[Collector]:
     server = Collector(data_dir, db_url)

@@ -6,17 +6,18 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import sqlite3
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import text
 
 from secaudit.limits import ENVELOPE
-from tests.integration.collector_server import Collector, running
+from tests.integration.collector_server import Collector, db_urls, fresh_pg_database, running
 from tests.unit.collector.helpers import enroll_request, envelope, report
 
 pytestmark = pytest.mark.integration
@@ -24,9 +25,10 @@ pytestmark = pytest.mark.integration
 DSSE = {"Content-Type": "application/vnd.secaudit.dsse+json"}
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
-    with running(tmp_path_factory.mktemp("collector")) as collector:
+@pytest.fixture(scope="module", params=db_urls(), ids=lambda u: "postgresql" if u else "sqlite")
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
+    url = fresh_pg_database(request.param) if request.param else None
+    with running(tmp_path_factory.mktemp("collector"), url) as collector:
         yield collector
 
 
@@ -55,7 +57,7 @@ def _enrolled(server: Collector, client: httpx.Client, unit: str = "TH1") -> Ed2
 
 def test_health_and_openapi(client: httpx.Client) -> None:
     health = client.get("/api/v1/health").json()
-    assert health["status"] == "ok" and health["database"] == "sqlite"
+    assert health["status"] == "ok" and health["database"] in ("sqlite", "postgresql")
     spec = client.get("/api/v1/openapi.json").json()
     assert {"/api/v1/health", "/api/v1/enroll", "/api/v1/reports"} <= set(spec["paths"])
     _error(client.get("/api/v1/nothing-here"), 404, "not_found")
@@ -107,10 +109,18 @@ def test_token_reuse_and_expiry(server: Collector, client: httpx.Client) -> None
     _error(client.post("/api/v1/enroll", content=enroll_request(Ed25519PrivateKey.generate(), tok), headers=DSSE),
            401, "token_invalid")
     expiring = server.token("TH2", "--ttl", "1m")
-    with sqlite3.connect(server.data_dir / "collector.db") as conn:
-        conn.execute("UPDATE enroll_tokens SET expires_at = '2020-01-01 00:00:00' WHERE uses = 0")
+    expire_unused_tokens(server)
     _error(client.post("/api/v1/enroll", content=enroll_request(Ed25519PrivateKey.generate(), expiring),
                        headers=DSSE), 401, "token_invalid")
+
+
+def expire_unused_tokens(server: Collector) -> None:
+    from secaudit.collector.db import Database, database_url
+
+    db = Database.open(database_url(server.data_dir, server.db_url))
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE enroll_tokens SET expires_at = :t WHERE uses = 0"), {"t": datetime(2020, 1, 1)})
+    db.dispose()
 
 
 def test_scope_404_outside(server: Collector, client: httpx.Client) -> None:
