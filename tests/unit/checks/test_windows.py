@@ -1,0 +1,88 @@
+"""The Windows-only checks: RDP without NLA, SMBv1, UAC, automatic logon, BitLocker, Windows Server Backup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from secaudit.config import AgentConfig, BackupSet
+from tests.conftest import run_check, snapshot
+
+
+def _rdp(**rdp: Any) -> Any:
+    return snapshot({"remote_login": {"ssh": None, "rdp": {"source": "reg", **rdp}}})
+
+
+@pytest.mark.parametrize(("rdp", "status", "key"), [
+    ({"enabled": False, "nla": False}, "pass", "off"),
+    ({"enabled": True, "nla": True, "port": 3389, "security_layer": "tls"}, "pass", "nla"),
+    ({"enabled": True, "nla": False, "port": 3390}, "fail", "no_nla"),
+    ({"enabled": True, "nla": True, "security_layer": "rdp"}, "warn", "no_tls"),
+    ({"enabled": True, "nla": None}, "unknown", "nla_unknown"),
+    ({"enabled": None}, "unknown", "unknown"),
+])
+def test_rdp_nla(rdp: dict, status: str, key: str) -> None:
+    result = run_check("windows.rdp_nla", _rdp(**rdp))
+    assert (result.status, result.key) == (status, key)
+
+
+def test_rdp_unreadable_is_unknown() -> None:
+    snap = snapshot({}, unknown={"remote_login": {"code": "command_failed", "detail": "x"}})
+    assert run_check("windows.rdp_nla", snap).status == "unknown"
+
+
+@pytest.mark.parametrize(("smb1", "status"), [(True, "fail"), (False, "pass"), (None, "unknown")])
+def test_smb1(smb1: bool | None, status: str) -> None:
+    snap = snapshot({"smb_server": {"smb1_enabled": smb1, "smb2_enabled": True, "source": "x"}})
+    assert run_check("windows.smb1", snap).status == status
+
+
+@pytest.mark.parametrize(("uac", "status"), [
+    ({"enabled": True, "admin_prompt": 5}, "pass"), ({"enabled": False, "admin_prompt": 5}, "fail"),
+    ({"enabled": True, "admin_prompt": 0}, "warn"), ({"enabled": None, "admin_prompt": None}, "unknown"),
+])
+def test_uac(uac: dict, status: str) -> None:
+    snap = snapshot({"local_security": {"uac": {**uac, "source": "reg"}}})
+    assert run_check("windows.uac", snap).status == status
+
+
+@pytest.mark.parametrize(("logon", "role", "status", "key"), [
+    ({"enabled": False, "password_stored": False}, "workstation", "pass", "pass"),
+    ({"enabled": True, "user": "phongmay", "password_stored": True}, "workstation", "fail", "stored_password"),
+    ({"enabled": True, "user": "phongmay", "password_stored": False}, "lab", "warn", "on"),
+    ({"enabled": False, "user": "gv", "password_stored": True}, "workstation", "warn", "leftover_password"),
+])
+def test_auto_logon(logon: dict, role: str, status: str, key: str) -> None:
+    snap = snapshot({"local_security": {"auto_logon": {**logon, "source": "reg"}}})
+    result = run_check("windows.auto_logon", snap, role=role)
+    assert (result.status, result.key) == (status, key)
+    assert "password" not in str(result.evidence.get("user"))
+
+
+def test_bitlocker() -> None:
+    on = {"name": "C:", "device": "C:", "kind": "bitlocker", "active": True, "source": "Get-BitLockerVolume"}
+    assert run_check("windows.bitlocker", snapshot({"system": {"disk_encryption": [on]}})).status == "pass"
+    off = snapshot({"system": {"disk_encryption": [{**on, "active": False}]}})
+    assert run_check("windows.bitlocker", off, role="workstation").status == "fail"
+    assert run_check("windows.bitlocker", off, role="lab").status == "warn"
+
+
+def _wb(newest: str | None, success: str | None = None, failures: int = 0) -> Any:
+    events = {"last_success_time": success, "last_failure_time": None, "last_failure_id": 5 if failures else None,
+              "failures_since_success": failures, "events_read": 3, "source": "x"}
+    return snapshot({"windows_backup": {"versions": [], "count": 1 if newest else 0, "newest_time": newest,
+                                        "targets": [], "events": events, "source": "wbadmin get versions"}},
+                    collected_at="2026-11-22T08:00:00Z")
+
+
+def test_system_backup() -> None:
+    assert run_check("windows.system_backup", _wb("2026-11-21T12:00:00Z")).status == "pass"
+    assert run_check("windows.system_backup", _wb("2026-11-01T12:00:00Z")).key == "stale"
+    failing = run_check("windows.system_backup", _wb("2026-11-20T12:00:00Z", "2026-11-20T12:23:00Z", failures=2))
+    assert failing.status == "fail" and failing.key == "failing"
+    assert run_check("windows.system_backup", _wb(None), role="server").key == "no_sets"
+    config = AgentConfig(backups=[BackupSet(name="x", path="/D:/b")])
+    assert run_check("windows.system_backup", _wb(None), config=config).status == "not_applicable"
+    unread = snapshot({}, unknown={"windows_backup": {"code": "command_failed", "detail": "denied"}})
+    assert run_check("windows.system_backup", unread).status == "unknown"
