@@ -1,0 +1,267 @@
+"""What a department's officer asks of a unit's subtree: the summary (per child unit, per requirement and
+clause of the plan, worst hosts, each host's latest report), who is late by the plan's cadence, which agents
+have sequence gaps, and the trend. Every function takes a unit the caller already got through the scoping
+function (scope.unit_in_scope): a subtree of a visible unit is visible.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from secaudit.collector import cadence as cd
+from secaudit.collector.index_models import (
+    STATUS_CODE,
+    STATUSES,
+    Host,
+    ReportIndex,
+    RequirementEntry,
+    RequirementResult,
+    Rollup,
+    SequenceGap,
+)
+from secaudit.collector.models import Agent, Report, Unit, utcnow
+from secaudit.collector.units import code_path, effective_playbook
+from secaudit.timefmt import FORMAT
+
+WORST_HOSTS = 10
+HOSTS_PAGE = 200
+
+
+def iso(when: datetime | None) -> str | None:
+    return when.astimezone(UTC).strftime(FORMAT) if when else None
+
+
+@functools.lru_cache(maxsize=64)
+def _playbook(playbook_id: str) -> Any:
+    from secaudit import pipeline
+    from secaudit import playbook as pb
+
+    try:
+        return pb.load(playbook_id, pipeline.check_catalog())
+    except Exception:  # an unknown or damaged playbook: no cadence, no clauses (never a 500)
+        return None
+
+
+def playbook_cadence(playbook_id: str | None) -> dict[str, Any]:
+    book = _playbook(playbook_id) if playbook_id else None
+    return dict(book.cadence) if book is not None else {}
+
+
+def unit_brief(session: Session, unit: Unit) -> dict[str, Any]:
+    return {"code": unit.code, "name": unit.name, "level": unit.level, "path": code_path(session, unit),
+            "playbook": effective_playbook(session, unit)}
+
+
+def _subtree(unit: Unit) -> Any:
+    return Unit.path.startswith(unit.path, autoescape=True)
+
+
+def _counts(rows: list[tuple[int, int]]) -> dict[str, int]:
+    out = dict.fromkeys(STATUSES, 0)
+    for status, n in rows:
+        if 0 <= status < len(STATUSES):
+            out[STATUSES[status]] += n
+    return out
+
+
+# --- summary ------------------------------------------------------------------------------------
+
+def _overall(session: Session, unit_ids: list[int]) -> dict[int, dict[str, Any]]:
+    rows = session.execute(select(Rollup.unit_id, Rollup.status, Rollup.n, Rollup.score_sum)
+                           .where(Rollup.unit_id.in_(unit_ids), Rollup.req_pk == 0)).all()
+    out: dict[int, dict[str, Any]] = {uid: {"hosts": 0, "score": None, "status": dict.fromkeys(STATUSES, 0),
+                                            "_sum": 0} for uid in unit_ids}
+    for uid, status, n, score_sum in rows:
+        entry = out[uid]
+        entry["hosts"] += n
+        entry["_sum"] += score_sum
+        if 0 <= status < len(STATUSES):
+            entry["status"][STATUSES[status]] += n
+    for entry in out.values():
+        total = entry.pop("_sum")
+        entry["score"] = round(total / entry["hosts"]) if entry["hosts"] else None
+    return out
+
+
+def host_brief(session: Session, host: Host, units: dict[int, Unit] | None = None) -> dict[str, Any]:
+    unit = (units or {}).get(host.unit_id) or session.get(Unit, host.unit_id)
+    return {"id": host.id, "kind": host.kind, "hostname": host.hostname, "os": host.os, "role": host.role,
+            "unit": {"code": unit.code, "name": unit.name} if unit else None,
+            "score": host.score, "worst": host.worst or None, "playbook": host.playbook_id or None,
+            "first_seen": iso(host.first_seen), "last_seen": iso(host.last_seen),
+            "latest_report": ({"id": host.last_report_id, "sequence": host.last_sequence,
+                               "generated_at": iso(host.last_generated_at)} if host.last_report_id else None)}
+
+
+def summary(session: Session, unit: Unit, limit: int = HOSTS_PAGE, offset: int = 0) -> dict[str, Any]:
+    children = list(session.scalars(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.code)))
+    overall = _overall(session, [unit.id] + [c.id for c in children])
+    reqs = session.execute(select(RequirementEntry.req_id, RequirementEntry.clause, RequirementEntry.title_vi,
+                                  RequirementEntry.title_en, Rollup.status, Rollup.n)
+                           .join(Rollup, Rollup.req_pk == RequirementEntry.id)
+                           .where(Rollup.unit_id == unit.id, Rollup.n != 0)
+                           .order_by(RequirementEntry.req_id)).all()
+    by_req: dict[str, dict[str, Any]] = {}
+    for rid, clause, tvi, ten, status, n in reqs:
+        entry = by_req.setdefault(rid, {"id": rid, "clause": clause, "title": {"vi": tvi, "en": ten},
+                                        "counts": dict.fromkeys(STATUSES, 0)})
+        entry["counts"][STATUSES[status]] += n
+    for entry in by_req.values():
+        judged = sum(v for k, v in entry["counts"].items() if k != "not_applicable")
+        entry["pass_rate"] = round(100 * entry["counts"]["pass"] / judged) if judged else None
+    hosts_q = (select(Host).join(Unit, Unit.id == Host.unit_id)
+               .where(_subtree(unit), Host.kind == "host", Host.last_report_id.is_not(None)))
+    worst = session.scalars(hosts_q.where(Host.score.is_not(None)).order_by(Host.score, Host.id)
+                            .limit(WORST_HOSTS)).all()
+    page = session.scalars(hosts_q.order_by(Host.hostname, Host.id).limit(limit).offset(offset)).all()
+    units = {u.id: u for u in [unit, *children]}
+    return {
+        "unit": unit_brief(session, unit),
+        "as_of": utcnow().strftime(FORMAT),
+        "totals": overall[unit.id],
+        "children": [{"code": c.code, "name": c.name, "level": c.level, **overall[c.id]} for c in children],
+        "requirements": list(by_req.values()),
+        "clauses": _clauses(effective_playbook(session, unit), by_req),
+        "worst_hosts": [host_brief(session, h, units) for h in worst],
+        "hosts": [host_brief(session, h, units) for h in page],
+        "hosts_total": session.scalar(select(func.count()).select_from(hosts_q.subquery())) or 0,
+    }
+
+
+def _clauses(playbook_id: str | None, by_req: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    book = _playbook(playbook_id) if playbook_id else None
+    if book is None:
+        return []
+    out = []
+    for clause in book.clauses:
+        counts = dict.fromkeys(STATUSES, 0)
+        for rid in clause.requirements:
+            for status, n in by_req.get(rid, {}).get("counts", {}).items():
+                counts[status] += n
+        out.append({"clause": clause.clause, "text": clause.text, "requirements": list(clause.requirements),
+                    "counts": counts})
+    return out
+
+
+# --- late units and sequence gaps ---------------------------------------------------------------
+
+def _utc_start(day: date) -> datetime:
+    """The UTC instant a Vietnamese calendar day begins."""
+    return datetime.combine(day, time(0), tzinfo=cd.VN_TZ).astimezone(UTC)
+
+
+def _reporting_units(session: Session, unit: Unit) -> list[Unit]:
+    """Units that must report: the leaves of the subtree and every unit with an enrolled agent."""
+    subtree = list(session.scalars(select(Unit).where(_subtree(unit)).order_by(Unit.path)))
+    parents = {u.parent_id for u in subtree}
+    with_agents = set(session.scalars(select(Agent.unit_id).join(Unit, Unit.id == Agent.unit_id)
+                                      .where(_subtree(unit)).distinct()))
+    return [u for u in subtree if u.id not in parents or u.id in with_agents]
+
+
+def late(session: Session, unit: Unit, as_of: date | None = None) -> dict[str, Any]:
+    today = as_of or cd.local_day(utcnow())
+    cutoff = _utc_start(today + timedelta(days=1))  # reports received up to the end of `today`
+    groups: dict[str | None, list[Unit]] = {}
+    for u in _reporting_units(session, unit):
+        groups.setdefault(effective_playbook(session, u), []).append(u)
+    out: dict[str, Any] = {"unit": unit.code, "as_of": today.isoformat(), "late": [], "pending": [],
+                           "on_time": [], "no_cadence": [], "gaps": gaps(session, unit)}
+    for playbook_id, members in groups.items():
+        cadence = playbook_cadence(playbook_id)
+        st = cd.standing(cadence, today)
+        if st.closed is None and st.open is None:
+            out["no_cadence"].extend(u.code for u in members)
+            continue
+        facts = _received(session, unit, st, cutoff)
+        for u in members:
+            seen = facts.get(u.id, {})
+            base = {"code": u.code, "name": u.name, "playbook": playbook_id, "cadence": cadence.get("kind"),
+                    "last_report_at": iso(seen.get("last"))}
+            judged = None
+            if st.closed is not None:
+                judged = "on_time" if seen.get("in_closed") else "late" if seen.get("after_closed") else "missing"
+                if judged != "on_time":
+                    out["late"].append({**base, "period": st.closed.as_dict(), "status": judged,
+                                        "days_overdue": (today - st.closed.due).days})
+            if st.open is not None and not seen.get("in_open"):
+                out["pending"].append({**base, "period": st.open.as_dict(), "status": "pending",
+                                       "days_left": (st.open.due - today).days})
+            elif judged in (None, "on_time"):
+                out["on_time"].append(u.code)
+    return out
+
+
+def _received(session: Session, unit: Unit, st: cd.Standing, cutoff: datetime) -> dict[int, dict[str, Any]]:
+    at = Report.received_at
+    cols: list[Any] = [Report.unit_id, func.max(at)]
+    names = ["last"]
+    if st.closed is not None:
+        cs, ce = _utc_start(st.closed.start), _utc_start(st.closed.due + timedelta(days=1))
+        cols += [func.max(case((and_(at >= cs, at < ce), 1), else_=0)), func.max(case((at >= ce, 1), else_=0))]
+        names += ["in_closed", "after_closed"]
+    if st.open is not None:
+        cols.append(func.max(case((at >= _utc_start(st.open.start), 1), else_=0)))
+        names.append("in_open")
+    rows = session.execute(select(*cols).join(Unit, Unit.id == Report.unit_id)
+                           .where(_subtree(unit), Report.kind == "audit", Report.conflict.is_(False), at < cutoff)
+                           .group_by(Report.unit_id)).all()
+    return {row[0]: dict(zip(names, row[1:], strict=True)) for row in rows}
+
+
+def gaps(session: Session, unit: Unit, limit: int = 1000) -> list[dict[str, Any]]:
+    rows = session.execute(select(Agent.agent_id, Agent.hostname, Unit.code, SequenceGap.first, SequenceGap.last,
+                                  SequenceGap.noted_at)
+                           .join(Agent, Agent.id == SequenceGap.agent_pk).join(Unit, Unit.id == Agent.unit_id)
+                           .where(_subtree(unit)).order_by(Unit.code, Agent.agent_id, SequenceGap.first)
+                           .limit(limit)).all()
+    out: dict[str, dict[str, Any]] = {}
+    for agent_id, hostname, code, first, last, noted in rows:
+        entry = out.setdefault(agent_id, {"agent_id": agent_id, "hostname": hostname, "unit": code,
+                                          "missing": [], "count": 0})
+        entry["missing"].append({"first": first, "last": last, "noted_at": iso(noted)})
+        entry["count"] += last - first + 1
+    return list(out.values())
+
+
+# --- history and trend --------------------------------------------------------------------------
+
+def _month(session: Session, column: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def history(session: Session, unit: Unit, requirement: str | None = None, months: int = 24) -> dict[str, Any]:
+    """Per month of receipt: reports, hosts reporting, average score; with `requirement`, its status counts."""
+    since = utcnow() - timedelta(days=31 * months)
+    month = _month(session, Report.received_at)
+    base = (select(month.label("m")).select_from(Report).join(Unit, Unit.id == Report.unit_id)
+            .join(ReportIndex, ReportIndex.report_id == Report.id)
+            .where(_subtree(unit), Report.kind == "audit", Report.received_at >= since))
+    rows = session.execute(base.add_columns(func.count(), func.count(func.distinct(ReportIndex.host_id)),
+                                            func.avg(ReportIndex.score), func.sum(ReportIndex.n_fail),
+                                            func.sum(ReportIndex.late.cast(Integer)))
+                           .group_by("m").order_by("m")).all()
+    points = [{"month": m, "reports": n, "hosts": hosts, "score": round(avg) if avg is not None else None,
+               "fails": int(fails or 0), "late_reports": int(late_n or 0)} for m, n, hosts, avg, fails, late_n in rows]
+    out: dict[str, Any] = {"unit": unit.code, "months": points}
+    if requirement:
+        req_rows = session.execute(base.add_columns(RequirementResult.status, func.count())
+                                   .join(RequirementResult, RequirementResult.report_id == Report.id)
+                                   .join(RequirementEntry, RequirementEntry.id == RequirementResult.req_pk)
+                                   .where(RequirementEntry.req_id == requirement)
+                                   .group_by("m", RequirementResult.status).order_by("m")).all()
+        per: dict[str, dict[str, int]] = {}
+        for m, status, n in req_rows:
+            per.setdefault(m, dict.fromkeys(STATUSES, 0))[STATUSES[status]] += n
+        out["requirement"] = {"id": requirement, "months": [{"month": m, "counts": c} for m, c in per.items()]}
+    return out
+
+
+__all__ = ["STATUS_CODE", "gaps", "history", "late", "summary"]

@@ -1,0 +1,171 @@
+"""index_report through the real upload path: hosts, findings and requirement rows, rollups per subtree,
+late reports and sequence gaps, inventory stored once, scan devices, byte-exact envelopes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from secaudit.collector import envelopes, index
+from secaudit.collector.index_models import (
+    STATUS_CODE,
+    FindingRow,
+    Host,
+    HostSet,
+    InvSet,
+    InvSoftware,
+    ReportIndex,
+    RequirementResult,
+    Rollup,
+    SequenceGap,
+)
+from secaudit.collector.models import Report, Unit
+from tests.unit.collector.world import World, report, scan_report
+
+
+def _rollup(world: World, code: str, req_pk: int = 0) -> dict[str, int]:
+    names = {v: k for k, v in STATUS_CODE.items()}
+    with world.db.read() as s:
+        uid = s.scalars(select(Unit.id).where(Unit.code == code)).one()
+        rows = s.execute(select(Rollup.status, Rollup.n).where(Rollup.unit_id == uid, Rollup.req_pk == req_pk,
+                                                               Rollup.n != 0)).all()
+        return {names[st]: n for st, n in rows}
+
+
+def test_audit_report_indexed_and_rolled_up(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.units()
+    a = world.agent("BH01")
+    payload = report(seed=1)
+    out = world.upload(a, payload)
+    assert out.status == 201
+    worst = next(s for s in index.WORST_ORDER if s in {r["status"] for r in payload["requirements"]})
+    with world.db.read() as s:
+        host = s.scalars(select(Host)).one()
+        assert (host.kind, host.hostname, host.worst, host.score) == ("host", "PC-01", worst,
+                                                                         payload["summary"]["score"])
+        assert s.scalar(select(func.count()).select_from(FindingRow)) == 20
+        assert s.scalar(select(func.count()).select_from(RequirementResult)) == len(payload["requirements"])
+        stored = s.scalars(select(Report.envelope_z)).one()
+        assert envelopes.is_packed(stored)
+    for code in ("BH01", "BH", "DN"):  # the host counts in every ancestor
+        assert _rollup(world, code) == {worst: 1}
+    assert _rollup(world, "LK") == {}
+
+
+def test_envelope_round_trip_is_exact(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.units()
+    a = world.agent("BH01")
+    raw = world.envelope(a, report(software=400))
+    from secaudit.collector import upload
+    assert upload.receive(world.db, raw).status == 201
+    with world.db.read() as s:
+        stored = s.scalars(select(Report.envelope_z)).one()
+        assert envelopes.is_packed(stored) and len(stored) < len(raw) // 10
+        assert envelopes.unpack(s, stored) == raw
+
+
+def test_unchanged_host_shares_inventory_and_writes_no_rollup(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.units()
+    a = world.agent("BH01")
+    for month in range(1, 4):
+        assert world.upload(a, report(generated_at=f"2026-0{month}-05T02:30:00Z")).status == 201
+    with world.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(InvSet).where(InvSet.kind == "software")) == 1
+        assert s.scalar(select(func.count()).select_from(InvSoftware)) == 50
+        link = s.scalars(select(HostSet).where(HostSet.kind == "software")).one()
+        assert link.current and link.first_report_id < link.last_report_id
+    assert _rollup(world, "DN") == {next(iter(_rollup(world, "BH01"))): 1}
+    changed = report(generated_at="2026-04-05T02:30:00Z")
+    changed["inventory"]["software"].append({"name": "telnetd", "version": "0.17", "publisher": "x"})
+    world.upload(a, changed)
+    with world.db.read() as s:
+        current = s.scalars(select(HostSet).where(HostSet.kind == "software", HostSet.current.is_(True))).all()
+        assert len(current) == 1
+        assert s.scalar(select(func.count()).select_from(InvSoftware).where(
+            InvSoftware.set_id == current[0].set_id, InvSoftware.name == "telnetd")) == 1
+
+
+def test_late_report_is_history_and_gaps_fill(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.units()
+    a = world.agent("BH01")
+    good, bad = report(seed=1), report(seed=2)
+    world.upload(a, good, sequence=1)
+    world.upload(a, good, sequence=5)
+    with world.db.read() as s:
+        gaps = s.execute(select(SequenceGap.first, SequenceGap.last)).all()
+        assert gaps == [(2, 4)]
+        latest = s.scalars(select(Host.last_sequence)).one()
+        assert latest == 5
+    world.upload(a, bad, sequence=3)  # late: fills the gap's middle, does not become the latest
+    with world.db.read() as s:
+        assert sorted(s.execute(select(SequenceGap.first, SequenceGap.last)).all()) == [(2, 2), (4, 4)]
+        assert s.scalars(select(Host.last_sequence)).one() == 5
+        late = s.scalars(select(ReportIndex.late).order_by(ReportIndex.report_id)).all()
+        assert late == [False, False, True]
+    assert sum(_rollup(world, "DN").values()) == 1
+
+
+def test_moved_agent_moves_its_host_in_rollups(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.units()
+    a = world.agent("BH01")
+    world.upload(a, report())
+    world.move_agent(a, "LK01")
+    world.upload(a, report(generated_at="2026-07-05T02:30:00Z"))
+    assert _rollup(world, "BH") == {} and sum(_rollup(world, "LK").values()) == 1
+    assert sum(_rollup(world, "DN").values()) == 1
+
+
+def test_rebuild_after_unit_moves(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.units()
+    a = world.agent("BH01")
+    world.upload(a, report())
+    world.units(TREE_MOVED)
+    with world.db.write() as s:
+        index.after_units_changed(s)
+    assert _rollup(world, "BH") == {} and sum(_rollup(world, "LK").values()) == 1
+
+
+TREE_MOVED = """code,name,parent,level,playbook
+BH01,Trường TH Biên Hòa 1,LK,school,
+"""
+
+
+def test_scan_devices_become_hosts(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.units()
+    a = world.agent("BH01")
+    devices = [{"ip": "10.0.0.5", "mac": "00-11-22-AA-BB-CC", "vendor": "Hikvision", "names": ["CAM-1"],
+                "open_ports": [{"port": 554, "proto": "tcp", "service": "rtsp"}]},
+               {"ip": "10.0.0.9", "mac": None, "names": [], "open_ports": []},
+               {"ip": "not an ip", "mac": "zz"}]
+    assert world.upload(a, scan_report(devices)).status == 201
+    world.upload(a, scan_report(devices, generated_at="2026-07-05T02:30:00Z"))
+    with world.db.read() as s:
+        keys = sorted(s.scalars(select(Host.key).where(Host.kind == "device")))
+        unit = s.scalars(select(Unit.id).where(Unit.code == "BH01")).one()
+        assert keys == [f"dev:{unit}:ip:10.0.0.9", f"dev:{unit}:mac:00:11:22:aa:bb:cc"]
+        assert s.scalar(select(func.count()).select_from(Rollup)) == 0
+
+
+def test_hostile_payload_values_do_not_break_indexing(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.units()
+    a = world.agent("BH01")
+    payload = report()
+    payload["findings"].append({"check_id": "x" * 5000 + "\x00", "status": "bogus", "severity": 7})
+    payload["findings"].append({"check_id": 5})
+    payload["requirements"].append({"id": "R\x00" * 300, "status": None, "title": "not a dict"})
+    payload["summary"]["score"] = "high"
+    payload["inventory"]["software"] = [{"name": "a" * 10_000, "version": ["x"]}, "junk", None]
+    payload["inventory"]["interfaces"] = [{"mac": 5, "ipv4": ["999.1.1.1", 7]},
+                                         {"name": "lo", "mac": "00:00:00:00:00:00"}]
+    payload["inventory"]["listening_ports"] = [{"port": 99999}, {"port": True}, {"port": 22, "proto": None}]
+    payload["inventory"]["antivirus"] = [{"product": "X", "signature_time": "yesterday"}]
+    assert world.upload(a, payload).status == 201
