@@ -329,3 +329,19 @@ def test_need_admin(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with pytest.raises(sch.ScheduleError) as info:
         sch.need_admin(None, "posix")
     assert "root" in info.value.en
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+def test_systemd_reads_a_program_path_with_spaces_and_percent(systemd_root: Path, tmp_path: Path) -> None:
+    odd = tmp_path / "Trường học 100%" / "python"
+    odd.parent.mkdir()
+    odd.symlink_to(sys.executable)
+    commands = sch.job_commands((str(odd), "-m", "secaudit"), "dong-nai-2026", PurePosixPath("/srv/báo cáo"))
+    sch.apply(sch.install_steps("systemd", Job(commands=commands, runs=(Run("day"),)), systemd_root))
+    service = systemd_root / f"etc/systemd/system/{NAME}.service"
+    first = next(x for x in service.read_text().splitlines() if x.startswith("ExecStart="))
+    assert first.startswith(f'ExecStart="{str(odd).replace("%", "%%")}" -m secaudit audit')
+    assert first.endswith(' -o "/srv/báo cáo/last-report.html"')
+    done = subprocess.run(["systemd-analyze", "verify", str(service)], capture_output=True, text=True, timeout=120,
+                          cwd=tmp_path)
+    assert done.returncode == 0 and NAME not in done.stderr, done.stderr
