@@ -40,7 +40,10 @@ def pack(raw: bytes, envelope: dict[str, Any] | None = None, body: bytes | None 
 
 def unpack(blob: bytes) -> bytes:
     """The envelope bytes exactly as received."""
-    kind, data = blob[:2], zlib.decompress(blob[2:])
+    kind = blob[:2]
+    if kind not in (b"Z1", b"D1"):
+        raise ValueError("unknown envelope blob format")
+    data = zlib.decompress(blob[2:])
     if kind == b"Z1":
         return data
     if kind == b"D1":

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from secaudit.collector import index, store
@@ -43,6 +44,8 @@ RECEIPT_SCHEMA = "secaudit.receipt/v1"
 SCAN_PLAYBOOK = "network"
 MAX_FINDINGS = 5000
 MAX_HINTS = 16
+
+log = logging.getLogger("secaudit.collector")
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ def _existing(session: Session, sha: str) -> Outcome | None:
     report = session.scalar(select(Report).where(Report.envelope_sha256 == sha))
     if report is None:
         return None
-    if report.conflict:
+    if report.conflict and session.scalar(select(Report.id).where(  # it was the second of its sequence
+            Report.agent_pk == report.agent_pk, Report.sequence == report.sequence, Report.id < report.id).limit(1)):
         return Outcome(409, _conflict_body(session, report), report.id)
     return Outcome(200, receipt(session, report, "duplicate"), report.id)
 
@@ -143,6 +147,20 @@ def _checked_payload(payload: dict[str, Any], agent: Agent) -> dict[str, Any]:
             "hostname": str(host.get("hostname") or "")[:300],
             "report_uuid": str(payload.get("report_id") or "")[:64],
             "kind": "scan" if playbook["id"] == SCAN_PLAYBOOK else "audit"}
+
+
+def _index(session: Session, report: Report, payload: dict[str, Any]) -> None:
+    """index_report in a savepoint: if indexing this (signed, verified) report fails, the report is still
+    stored and acknowledged, unindexed and logged, rather than refused forever and retried by the agent.
+    A lost connection or a lock timeout is not swallowed: the whole upload fails and is retried."""
+    try:
+        with session.begin_nested():
+            index.index_report(session, report, payload)
+            session.flush()
+    except OperationalError:
+        raise
+    except Exception:
+        log.exception("report %s stored but not indexed", report.id)
 
 
 def receive(db: Database, raw: bytes, channel: str = "https") -> Outcome:
@@ -212,9 +230,8 @@ def _store(db: Database, raw: bytes, sha: str, envelope: dict[str, Any], body: b
             agent.last_sequence = fields["sequence"]
         agent.last_seen = now
         session.flush()
-        index.index_report(session, report, payload)
-        session.flush()
         report_id = report.id
+        _index(session, report, payload)
     # committed: only now is there anything to acknowledge
     with db.read() as session:
         stored = session.get(Report, report_id)

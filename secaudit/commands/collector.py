@@ -286,6 +286,70 @@ def enroll_import(data_dir: str | None, db_url: str | None, lang: str | None, re
     run(lang, action)
 
 
+@collector.group("agents")
+def agents() -> None:
+    """Máy đã đăng ký / enrolled agents: list | suspend | revoke | activate."""
+
+
+@agents.command("list")
+@db_options
+@click.option("--unit", default=None, help="Chỉ cây con của đơn vị này / only this unit's subtree.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def agents_list(data_dir: str | None, db_url: str | None, lang: str | None, unit: str | None, as_json: bool) -> None:
+    """Liệt kê máy / list agents."""
+    def action(lg: str) -> None:
+        from secaudit.collector import agents as ag
+        from secaudit.timefmt import FORMAT
+
+        database = open_db(data_dir, db_url)
+        try:
+            with database.read() as session:
+                rows = ag.listing(session, unit)
+        finally:
+            database.dispose()
+
+        def when(value: Any) -> str | None:
+            return value.strftime(FORMAT) if value is not None else None
+
+        if as_json:
+            click.echo(json.dumps([{"agent_id": r.agent_id, "unit": r.unit, "status": r.status, "hostname": r.hostname,
+                                    "enrolled_at": when(r.enrolled_at), "last_seen": when(r.last_seen),
+                                    "last_sequence": r.last_sequence, "keys": r.keys} for r in rows],
+                                  ensure_ascii=False, indent=2))
+            return
+        for r in rows:
+            click.echo(f"{r.agent_id}  {r.unit:<12} {r.status:<10} {for_terminal(r.hostname[:40]):<40} "
+                       f"{when(r.last_seen) or '-'}  #{r.last_sequence if r.last_sequence is not None else '-'}")
+        click.echo(say(lg, f"{len(rows)} máy.", f"{len(rows)} agent(s)."))
+
+    run(lang, action)
+
+
+def _status_command(name: str, vi: str, en: str) -> None:
+    @agents.command(name, help=f"{vi} / {en}")
+    @db_options
+    @click.argument("agent_id")
+    def command(data_dir: str | None, db_url: str | None, lang: str | None, agent_id: str) -> None:
+        def action(lg: str) -> None:
+            from secaudit.collector import agents as ag
+
+            database = open_db(data_dir, db_url)
+            try:
+                with database.write() as session:
+                    agent = ag.set_status(session, agent_id, name)
+                    status = agent.status
+            finally:
+                database.dispose()
+            click.echo(say(lg, f"Máy {agent_id}: {status}.", f"Agent {agent_id}: {status}."))
+
+        run(lang, action)
+
+
+_status_command("suspend", "Tạm dừng nhận báo cáo của máy", "stop accepting the agent's reports for now")
+_status_command("revoke", "Thu hồi máy vĩnh viễn (báo cáo mới bị từ chối)", "revoke the agent for good")
+_status_command("activate", "Nhận lại báo cáo của máy đã tạm dừng", "accept a suspended agent's reports again")
+
+
 def _register_extensions() -> None:
     """Commands other modules add to the group (secaudit.commands.collector_data: backup, restore, exports)."""
     try:

@@ -1,0 +1,35 @@
+"""Offline ingest: files and .jsonl lines through the upload procedure, verdicts with reasons."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from secaudit.collector.enroll import enroll
+from secaudit.collector.ingest import ingest, refused
+from tests.unit.collector.helpers import enroll_request, envelope, new_db, report, token
+
+
+def test_verdicts(tmp_path: Path) -> None:
+    db = new_db(tmp_path / "db")
+    key = Ed25519PrivateKey.generate()
+    enroll(db, enroll_request(key, token(db, "TH2")))
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    (usb / "1.secaudit.json").write_bytes(envelope(key, report(key, 1)))
+    lines = envelope(key, report(key, 2)).strip() + b"\n\n" + envelope(key, report(key, 3, seed=5)).strip() + b"\n"
+    (usb / "batch.secaudit.jsonl").write_bytes(lines + b"garbage\n")
+    (usb / "conflict.json").write_bytes(envelope(key, report(key, 1, seed=7)))
+    (usb / "notes.txt").write_text("ignored")
+    (usb / "x.receipt.json").write_text("{}")
+    os.mkfifo(usb / "fifo.json")
+    verdicts = {v.source.replace(str(usb) + "/", ""): v for v in ingest(db, [str(usb)])}
+    assert {k: v.verdict for k, v in verdicts.items()} == {
+        "1.secaudit.json": "accepted", "batch.secaudit.jsonl:1": "accepted", "batch.secaudit.jsonl:3": "accepted",
+        "batch.secaudit.jsonl:4": "refused", "conflict.json": "conflict", "fifo.json": "refused"}
+    assert "not a regular file" in verdicts["fifo.json"].en or "regular" in verdicts["fifo.json"].en
+    assert refused(verdicts["conflict.json"]) and not refused(verdicts["1.secaudit.json"])
+    again = list(ingest(db, [str(usb / "1.secaudit.json")]))
+    assert [v.verdict for v in again] == ["duplicate"] and "already stored" in again[0].en

@@ -1,0 +1,29 @@
+"""API accounts: tokens printed once, stored hashed, refused names, roles and scopes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from secaudit.collector import users
+from secaudit.collector.models import ApiToken
+from secaudit.collector.scope import lookup_token
+from tests.unit.collector.helpers import new_db
+
+
+def test_add_and_lookup(tmp_path: Path) -> None:
+    db = new_db(tmp_path)
+    with db.write() as s:
+        made = users.add(s, "officer.bh", "officer", "BH")
+    with db.read() as s:
+        row = s.scalar(select(ApiToken))
+        assert row is not None and made.token not in row.token_sha256
+        user = lookup_token(s, made.token)
+        assert user is not None and user.name == "officer.bh" and user.scope_unit.code == "BH"
+        assert lookup_token(s, made.token + "x") is None and lookup_token(s, "x" * 1000) is None
+    for name, role, scope, match in (("a b", "admin", "DN", "not valid"), ("x", "root", "DN", "role"),
+                                     ("x", "admin", "NOPE", "no unit"), ("officer.bh", "admin", "DN", "already")):
+        with pytest.raises(users.UserError, match=match), db.write() as s:
+            users.add(s, name, role, scope)
