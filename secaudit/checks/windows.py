@@ -22,7 +22,7 @@ def rdp_nla(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     rdp = snap.table("remote_login").get("rdp") or {}
     evidence = {k: rdp.get(k) for k in ("enabled", "nla", "port", "security_layer", "source")}
     if rdp.get("enabled") is False:
-        return Outcome("pass", "off", {}, evidence)
+        return Outcome("pass", "rdp_off", {}, evidence)
     if rdp.get("enabled") is None:
         return Outcome("unknown", "unknown", {}, evidence)
     port = rdp.get("port") or 3389
@@ -51,7 +51,7 @@ def uac(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     u = snap.table("local_security").get("uac") or {}
     evidence = {k: u.get(k) for k in ("enabled", "admin_prompt", "admin_prompt_name", "source")}
     if u.get("enabled") is False:
-        return Outcome("fail", "off", {}, evidence)
+        return Outcome("fail", "uac_off", {}, evidence)
     if u.get("enabled") is None:
         # EnableLUA absent: Windows treats UAC as on, but the policy is not what it says
         return Outcome("unknown", "unknown", {}, evidence)
@@ -66,7 +66,7 @@ def auto_logon(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     evidence = {k: a.get(k) for k in ("enabled", "user", "password_stored", "source")}
     user = a.get("user") or "?"
     if a.get("enabled") is True:
-        key = "stored_password" if a.get("password_stored") else "on"
+        key = "stored_password" if a.get("password_stored") else "enabled"
         return Outcome(_by_role(p, "on_status", env.role), key, {"user": user}, evidence)
     if a.get("password_stored") is True:
         return Outcome("warn", "leftover_password", {"user": user}, evidence)
@@ -84,7 +84,7 @@ def bitlocker(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     if on:
         return Outcome("pass", "pass", {"volumes": ", ".join(on)}, evidence)
     status = _by_role(p, "off_status", env.role)
-    return Outcome(status, "off", {}, evidence)
+    return Outcome(status, "not_encrypted", {}, evidence)
 
 
 @check("windows.system_backup")

@@ -15,7 +15,7 @@ def _rdp(**rdp: Any) -> Any:
 
 
 @pytest.mark.parametrize(("rdp", "status", "key"), [
-    ({"enabled": False, "nla": False}, "pass", "off"),
+    ({"enabled": False, "nla": False}, "pass", "rdp_off"),
     ({"enabled": True, "nla": True, "port": 3389, "security_layer": "tls"}, "pass", "nla"),
     ({"enabled": True, "nla": False, "port": 3390}, "fail", "no_nla"),
     ({"enabled": True, "nla": True, "security_layer": "rdp"}, "warn", "no_tls"),
@@ -50,7 +50,7 @@ def test_uac(uac: dict, status: str) -> None:
 @pytest.mark.parametrize(("logon", "role", "status", "key"), [
     ({"enabled": False, "password_stored": False}, "workstation", "pass", "pass"),
     ({"enabled": True, "user": "phongmay", "password_stored": True}, "workstation", "fail", "stored_password"),
-    ({"enabled": True, "user": "phongmay", "password_stored": False}, "lab", "warn", "on"),
+    ({"enabled": True, "user": "phongmay", "password_stored": False}, "lab", "warn", "enabled"),
     ({"enabled": False, "user": "gv", "password_stored": True}, "workstation", "warn", "leftover_password"),
 ])
 def test_auto_logon(logon: dict, role: str, status: str, key: str) -> None:
