@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,13 +22,14 @@ ALL = sorted(p.name for p in FIXTURES.glob("*.json"))
 
 @cache
 def audit(name: str, *extra: str) -> dict[str, Any]:
-    out = Path(f"/tmp/secaudit-w2-{name}-{len(extra)}.json")  # noqa: S108 - per test run, read back at once
+    out = Path(tempfile.mkdtemp(prefix="secaudit-win-")) / "report.json"
     done = subprocess.run([sys.executable, "-m", "secaudit", "audit", "--replay", str(FIXTURES / name),
                            "--format", "json", "--no-sign", "--lang", "en", "-o", str(out), *extra],
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode in (0, 1), done.stderr
     report = json.loads(out.read_text(encoding="utf-8"))
     out.unlink()
+    out.parent.rmdir()
     return report
 
 
