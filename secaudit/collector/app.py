@@ -7,9 +7,7 @@ without details (its transaction was rolled back: nothing stored is lost).
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,7 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from secaudit import __version__
-from secaudit.collector import api_core
+from secaudit.collector import api_core, api_reports
 from secaudit.collector.db import Database
 from secaudit.collector.errors import ApiError, error_body
 
@@ -35,7 +33,7 @@ def create_app(db: Database) -> FastAPI:
     app.state.db = db
     app.state.enroll_limiter = api_core.make_limiter()
     app.include_router(api_core.router)
-    _include_optional(app)
+    app.include_router(api_reports.router)
 
     @app.exception_handler(ApiError)
     async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
@@ -62,14 +60,3 @@ def create_app(db: Database) -> FastAPI:
 
     return app
 
-
-def _include_optional(app: FastAPI) -> None:
-    """The reports index routers (summary, late, history, inventory, hosts, exports), when present."""
-    try:
-        module = importlib.import_module("secaudit.collector.api_reports")
-    except ModuleNotFoundError as exc:
-        if exc.name != "secaudit.collector.api_reports":
-            raise
-        return
-    router: Any = module.router
-    app.include_router(router)

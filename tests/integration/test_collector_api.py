@@ -141,6 +141,41 @@ def test_scope_404_outside(server: Collector, client: httpx.Client) -> None:
         if "get" not in ops or "{code}" not in path:
             continue
         _error(client.get(path.replace("{code}", "TH3"), headers=auth), 404)
+    for export in ("summary", "late"):
+        for fmt in ("csv", "xlsx"):
+            _error(client.get(f"/api/v1/exports/{export}.{fmt}", params={"unit": "TH3"}, headers=auth), 404)
+            assert client.get(f"/api/v1/exports/{export}.{fmt}", params={"unit": "BH"}, headers=auth).status_code == 200
+
+
+def test_scope_404_on_object_routes(server: Collector, client: httpx.Client) -> None:
+    officer = {"Authorization": f"Bearer {server.user('officer-bh2', 'officer', 'BH')}"}
+    admin = {"Authorization": f"Bearer {server.user('admin-dn', 'admin', 'DN')}"}
+    inside, outside = _enrolled(server, client, "TH2"), _enrolled(server, client, "TH3")
+    raw_in = envelope(inside, report(inside, 1, hostname="pc-inside"))
+    mine = client.post("/api/v1/reports", content=raw_in, headers=DSSE).json()["report_id"]
+    theirs = client.post("/api/v1/reports", content=envelope(outside, report(outside, 1, hostname="pc-outside")),
+                         headers=DSSE).json()["report_id"]
+    got = client.get(f"/api/v1/reports/{mine}/envelope", headers=officer)
+    assert got.status_code == 200 and got.content == raw_in  # byte-exact, as received
+    _error(client.get(f"/api/v1/reports/{theirs}/envelope", headers=officer), 404, "not_found")
+    _error(client.get("/api/v1/reports/999999/envelope", headers=officer), 404, "not_found")
+    seen = {"inside": False, "outside": False}
+    for host_id in range(1, 60):
+        as_admin = client.get(f"/api/v1/hosts/{host_id}", headers=admin)
+        as_officer = client.get(f"/api/v1/hosts/{host_id}", headers=officer)
+        if as_admin.status_code == 404:
+            _error(as_officer, 404)
+            continue
+        unit = as_admin.json()["host"]["unit"]["code"]
+        if unit in ("BH", "TH1", "TH2"):
+            assert as_officer.status_code == 200
+            seen["inside"] = True
+        else:
+            _error(as_officer, 404, "not_found")  # the same answer as an id that does not exist
+            seen["outside"] = True
+    assert seen == {"inside": True, "outside": True}
+    hits = client.get("/api/v1/inventory/search", params={"q": "pc-"}, headers=officer).json()
+    assert "pc-outside" not in json.dumps(hits) and "pc-inside" in json.dumps(hits)
 
 
 def test_offline_enroll_import_and_ingest(server: Collector, client: httpx.Client, tmp_path: Path) -> None:
