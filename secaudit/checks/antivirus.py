@@ -111,12 +111,21 @@ def signature_age(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list
     if not rows:
         return Outcome("not_applicable", "no_antivirus", {}, {})
     pass_s, fail_s = int(p["pass_days"]) * DAY, int(p["fail_days"]) * DAY
+    if any(r.get("running") for r in rows):  # Windows: a passive Defender does not protect, another product does
+        rows = [r for r in rows if not str(r.get("running_mode") or "").endswith("Passive Mode")]
     known = [r for r in rows if r.get("signature_time")]
     missing = [r for r in rows if not r.get("signature_time") and r.get("signatures_found") is False]
-    unknown = [r["product"] for r in rows if not r.get("signature_time") and r not in missing]
+    # Windows Security Center says up to date or not, without a date (productState).
+    flagged = [r for r in rows if not r.get("signature_time") and r not in missing
+               and isinstance(r.get("signatures_out_of_date"), bool)]
+    unknown = [r["product"] for r in rows if not r.get("signature_time") and r not in missing and r not in flagged]
     outcomes = [Outcome("fail", "missing", {"product": r["product"], "source": r.get("signature_source")},
                         _summary(r)) for r in missing]
-    if not known and not missing:
+    outcomes += [Outcome("fail" if r["signatures_out_of_date"] else "pass",
+                         "wsc_out_of_date" if r["signatures_out_of_date"] else "wsc_up_to_date",
+                         {"product": r["product"]}, {**_summary(r), "product_state": r.get("product_state")})
+                 for r in flagged]
+    if not known and not missing and not flagged:
         why = snap.unknown.get("antivirus.signature_time")
         return Outcome("unknown", "unknown", {"products": unknown},
                        {"products": [_summary(r) for r in rows], **({"reason": why} if why else {})})
@@ -133,6 +142,8 @@ def signature_age(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list
         if unknown:
             evidence["unknown_products"] = unknown
         outcomes.append(Outcome(status, key, args, evidence))
+    if unknown and not known and flagged:
+        outcomes.append(Outcome("unknown", "unknown", {"products": unknown}, {"unknown_products": unknown}))
     return outcomes
 
 

@@ -80,6 +80,9 @@ def test_third_party_antivirus_with_defender_passive() -> None:
     r = audit("win11-third-party-av.json")
     assert status(r, "antivirus.present") == "pass" and status(r, "antivirus.realtime") == "pass"
     assert "Kaspersky" in finding(r, "antivirus.present")["message"]["en"]
+    signatures = finding(r, "antivirus.signature_age")  # from productState; the passive Defender is not judged
+    assert signatures["status"] == "pass" and "Kaspersky" in signatures["message"]["en"]
+    assert "Defender" not in signatures["message"]["en"]
     av = {a["id"]: a for a in facts("win11-third-party-av.json")["antivirus"]}
     assert av["defender"]["running_mode"] == "Passive Mode" and av["defender"]["running"] is False
     assert av["kes"]["product_state"] == 266240 and av["kes"]["managed"] is True

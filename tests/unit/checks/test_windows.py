@@ -86,3 +86,18 @@ def test_system_backup() -> None:
     assert run_check("windows.system_backup", _wb(None), config=config).status == "not_applicable"
     unread = snapshot({}, unknown={"windows_backup": {"code": "command_failed", "detail": "denied"}})
     assert run_check("windows.system_backup", unread).status == "unknown"
+
+
+def _av(pid: str, **row: Any) -> dict[str, Any]:
+    return {"id": pid, "product": pid, "installed": True, "signature_time": None, "signatures_found": None,
+            "source": "x", **row}
+
+
+def test_signature_age_from_security_center_and_passive_defender_not_judged() -> None:
+    passive = _av("defender", running=False, running_mode="Passive Mode", signature_time="2026-01-01T00:00:00Z")
+    kes = _av("kes", running=True, signatures_out_of_date=False, product_state=266240)
+    result = run_check("antivirus.signature_age", snapshot({"antivirus": [passive, kes]},
+                                                            collected_at="2026-11-22T08:00:00Z"))
+    assert result.status == "pass" and "kes" in result.message["en"] and "defender" not in result.message["en"]
+    stale = _av("kes", running=True, signatures_out_of_date=True, product_state=266256)
+    assert run_check("antivirus.signature_age", snapshot({"antivirus": [stale]})).status == "fail"
