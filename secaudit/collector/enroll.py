@@ -64,7 +64,7 @@ def _claimed_key(raw: bytes) -> Ed25519PublicKey:
         raise bad_request("Yêu cầu đăng ký thiếu khóa công khai.", "The enrollment request has no public key.")
     try:
         key = load_pem_public_key(pem.encode("ascii"))
-    except (ValueError, UnicodeEncodeError, TypeError):
+    except Exception:  # ValueError, UnsupportedAlgorithm, UnicodeEncodeError: not a key we take
         key = None
     if not isinstance(key, Ed25519PublicKey):
         raise bad_request("Khóa công khai trong yêu cầu không phải khóa Ed25519 PEM.",
@@ -143,8 +143,13 @@ def _bind(session: Session, token: EnrollToken, agent_id: str, kid: str, pem: st
                       macs=json.dumps(host["macs"]))
         session.add(agent)
         session.flush()
-    else:  # re-enrollment (a rotated key, a reinstalled machine, a machine moved to another school)
-        agent.unit_id, agent.token_id = unit.id, token.id
+    else:  # re-enrollment of a known agent (a rotated key): only with a token of the agent's own unit, so
+        # that a token for one school cannot take over an agent of another (a machine that changes school
+        # is enrolled with a new key, i.e. as a new agent)
+        if agent.unit_id != unit.id:
+            raise ApiError(409, "agent_conflict", "Mã máy này đã được đăng ký ở một đơn vị khác.",
+                           "This agent id is already enrolled in another unit.")
+        agent.token_id = token.id
         agent.hostname, agent.os = host["hostname"], host["os"]
         agent.machine_id_sha256, agent.macs = host["machine_id_sha256"], json.dumps(host["macs"])
     if bound is None:

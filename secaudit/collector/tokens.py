@@ -95,3 +95,30 @@ def find_usable(session: Session, token: str, now: datetime) -> EnrollToken | No
     if row is None or row.revoked_at is not None or row.expires_at <= now or row.uses >= row.max_uses:
         return None
     return row
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    id: int
+    unit: str
+    created_at: datetime
+    expires_at: datetime
+    uses: int
+    max_uses: int
+    state: str  # usable | used | expired | revoked
+
+
+def listing(session: Session, now: datetime) -> list[TokenRow]:
+    rows = []
+    for row in session.scalars(select(EnrollToken).order_by(EnrollToken.id)):
+        state = ("revoked" if row.revoked_at is not None else "used" if row.uses >= row.max_uses
+                 else "expired" if row.expires_at <= now else "usable")
+        rows.append(TokenRow(row.id, row.unit.code, row.created_at, row.expires_at, row.uses, row.max_uses, state))
+    return rows
+
+
+def revoke(session: Session, token_id: int, now: datetime) -> None:
+    row = session.get(EnrollToken, token_id)
+    if row is None:
+        raise TokenError(f"Không có mã đăng ký số {token_id}.", f"There is no enrollment token number {token_id}.")
+    row.revoked_at = row.revoked_at or now

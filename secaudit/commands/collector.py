@@ -226,6 +226,49 @@ def tokens_create(data_dir: str | None, db_url: str | None, lang: str | None, un
     run(lang, action)
 
 
+@tokens.command("list")
+@db_options
+def tokens_list(data_dir: str | None, db_url: str | None, lang: str | None) -> None:
+    """Liệt kê mã đăng ký (không hiện mã) / list enrollment tokens (never the tokens themselves)."""
+    def action(lg: str) -> None:
+        from secaudit.collector import tokens as tk
+        from secaudit.collector.models import utcnow
+        from secaudit.timefmt import FORMAT
+
+        database = open_db(data_dir, db_url)
+        try:
+            with database.read() as session:
+                rows = tk.listing(session, utcnow())
+        finally:
+            database.dispose()
+        for r in rows:
+            click.echo(f"{r.id:>6}  {r.unit:<12} {r.state:<8} {r.uses}/{r.max_uses}  "
+                       f"{r.created_at.strftime(FORMAT)} -> {r.expires_at.strftime(FORMAT)}")
+        click.echo(say(lg, f"{len(rows)} mã.", f"{len(rows)} token(s)."))
+
+    run(lang, action)
+
+
+@tokens.command("revoke")
+@db_options
+@click.argument("token_id", type=int)
+def tokens_revoke(data_dir: str | None, db_url: str | None, lang: str | None, token_id: int) -> None:
+    """Thu hồi một mã đăng ký (số trong 'tokens list') / revoke an enrollment token (number from 'tokens list')."""
+    def action(lg: str) -> None:
+        from secaudit.collector import tokens as tk
+        from secaudit.collector.models import utcnow
+
+        database = open_db(data_dir, db_url)
+        try:
+            with database.write() as session:
+                tk.revoke(session, token_id, utcnow())
+        finally:
+            database.dispose()
+        click.echo(say(lg, f"Đã thu hồi mã đăng ký số {token_id}.", f"Enrollment token {token_id} revoked."))
+
+    run(lang, action)
+
+
 @collector.group("users")
 def users() -> None:
     """Tài khoản API / API accounts."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select
 
 from secaudit.collector.db import Database
@@ -85,18 +86,32 @@ def test_key_bound_to_another_agent_is_409(db: Database) -> None:
     assert (err.status, err.code) == (409, "key_conflict")
 
 
-def test_reenroll_moves_agent_and_adds_key(db: Database) -> None:
+def test_reenroll_adds_key_in_the_same_unit_only(db: Database) -> None:
     key = Ed25519PrivateKey.generate()
     first = enroll(db, enroll_request(key, token(db, "TH1")))
     rotated = Ed25519PrivateKey.generate()
-    again = enroll(db, enroll_request(rotated, token(db, "TH3"), agent=first["agent_id"]))
-    assert again["agent_id"] == first["agent_id"] and again["unit"]["code"] == "TH3"
+    again = enroll(db, enroll_request(rotated, token(db, "TH1"), agent=first["agent_id"]))
+    assert again["agent_id"] == first["agent_id"] and again["key_id"] != first["key_id"]
+    err = _refused(db, enroll_request(Ed25519PrivateKey.generate(), token(db, "TH3"), agent=first["agent_id"]))
+    assert (err.status, err.code) == (409, "agent_conflict")
     with db.read() as s:
         agent = s.scalar(select(Agent))
-        assert agent is not None and len(agent.keys) == 2 and agent.unit.code == "TH3"
+        assert agent is not None and len(agent.keys) == 2 and agent.unit.code == "TH1"
 
 
 def test_bad_agent_id_and_schema(db: Database) -> None:
     key = Ed25519PrivateKey.generate()
     assert _refused(db, enroll_request(key, token(db, "TH1"), agent="../../etc")).code == "bad_schema"
     assert _refused(db, enroll_request(key, token(db, "TH1"), schema="x")).code == "bad_schema"
+
+
+def test_key_that_is_not_ed25519_is_400(db: Database) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = Ed25519PrivateKey.generate()
+    other = ec.generate_private_key(ec.SECP256R1()).public_key()
+    pem = other.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    err = _refused(db, enroll_request(key, token(db, "TH1"), public_key=pem))
+    assert err.status == 400
+    err = _refused(db, enroll_request(key, token(db, "TH1"), public_key="-----BEGIN PUBLIC KEY-----\nAAAA\n"))
+    assert err.status == 400

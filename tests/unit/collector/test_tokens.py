@@ -36,3 +36,20 @@ def test_created_token_is_stored_hashed(tmp_path: Path) -> None:
         tokens.create(s, "NOPE")
     with pytest.raises(tokens.TokenError), db.write() as s:
         tokens.create(s, "TH1", uses=0)
+
+
+def test_list_and_revoke(tmp_path: Path) -> None:
+    db = new_db(tmp_path)
+    with db.write() as s:
+        made = tokens.create(s, "TH1")
+        tokens.create(s, "TH2", timedelta(minutes=1))
+    later = utcnow() + timedelta(minutes=5)
+    with db.read() as s:
+        assert [(r.unit, r.state) for r in tokens.listing(s, later)] == [("TH1", "usable"), ("TH2", "expired")]
+    with db.write() as s:
+        tokens.revoke(s, 1, utcnow())
+    with db.read() as s:
+        assert tokens.listing(s, utcnow())[0].state == "revoked"
+        assert tokens.find_usable(s, made.token, utcnow()) is None
+    with pytest.raises(tokens.TokenError), db.write() as s:
+        tokens.revoke(s, 99, utcnow())
