@@ -15,12 +15,12 @@ from sqlalchemy import select, update
 from secaudit.collector.app import create_app
 from secaudit.collector.index_models import Host
 from secaudit.collector.models import Report
-from tests.unit.collector.world import World, report, scan_report, when
+from tests.unit.collector.world import DB_KINDS, World, report, scan_report, url_for, when
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    w = World(tmp_path_factory.mktemp("api"))
+@pytest.fixture(scope="module", params=DB_KINDS)
+def world(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    w = World(tmp_path_factory.mktemp("api"), url_for(request.param))
     w.units()
     agents = {code: w.agent(code) for code in ("BH01", "BH02", "LK01", "DL01")}
     raws = {}

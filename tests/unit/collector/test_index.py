@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from secaudit.collector import envelopes, index
@@ -21,7 +22,12 @@ from secaudit.collector.index_models import (
     SequenceGap,
 )
 from secaudit.collector.models import Report, Unit
-from tests.unit.collector.world import World, report, scan_report
+from tests.unit.collector.world import DB_KINDS, World, report, scan_report, url_for
+
+
+@pytest.fixture(params=DB_KINDS)
+def db_url(request: pytest.FixtureRequest) -> str | None:
+    return url_for(request.param)
 
 
 def _rollup(world: World, code: str, req_pk: int = 0) -> dict[str, int]:
@@ -33,8 +39,8 @@ def _rollup(world: World, code: str, req_pk: int = 0) -> dict[str, int]:
         return {names[st]: n for st, n in rows}
 
 
-def test_audit_report_indexed_and_rolled_up(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_audit_report_indexed_and_rolled_up(tmp_path: Path, db_url: str | None) -> None:
+    world = World(tmp_path, db_url)
     world.units()
     a = world.agent("BH01")
     payload = report(seed=1)
@@ -54,8 +60,8 @@ def test_audit_report_indexed_and_rolled_up(tmp_path: Path) -> None:
     assert _rollup(world, "LK") == {}
 
 
-def test_envelope_round_trip_is_exact(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_envelope_round_trip_is_exact(tmp_path: Path, db_url: str | None) -> None:
+    world = World(tmp_path, db_url)
     world.units()
     a = world.agent("BH01")
     raw = world.envelope(a, report(software=400))
@@ -67,8 +73,8 @@ def test_envelope_round_trip_is_exact(tmp_path: Path) -> None:
         assert envelopes.unpack(s, stored) == raw
 
 
-def test_unchanged_host_shares_inventory_and_writes_no_rollup(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_unchanged_host_shares_inventory_and_writes_no_rollup(tmp_path: Path, db_url: str | None) -> None:
+    world = World(tmp_path, db_url)
     world.units()
     a = world.agent("BH01")
     for month in range(1, 4):
@@ -89,8 +95,8 @@ def test_unchanged_host_shares_inventory_and_writes_no_rollup(tmp_path: Path) ->
             InvSoftware.set_id == current[0].set_id, InvSoftware.name == "telnetd")) == 1
 
 
-def test_late_report_is_history_and_gaps_fill(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_late_report_is_history_and_gaps_fill(tmp_path: Path, db_url: str | None) -> None:
+    world = World(tmp_path, db_url)
     world.units()
     a = world.agent("BH01")
     good, bad = report(seed=1), report(seed=2)
@@ -110,8 +116,8 @@ def test_late_report_is_history_and_gaps_fill(tmp_path: Path) -> None:
     assert sum(_rollup(world, "DN").values()) == 1
 
 
-def test_moved_agent_moves_its_host_in_rollups(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_moved_agent_moves_its_host_in_rollups(tmp_path: Path, db_url: str | None) -> None:
+    world = World(tmp_path, db_url)
     world.units()
     a = world.agent("BH01")
     world.upload(a, report())
@@ -121,8 +127,8 @@ def test_moved_agent_moves_its_host_in_rollups(tmp_path: Path) -> None:
     assert sum(_rollup(world, "DN").values()) == 1
 
 
-def test_rebuild_after_unit_moves(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_rebuild_after_unit_moves(tmp_path: Path, db_url: str | None) -> None:
+    world = World(tmp_path, db_url)
     world.units()
     a = world.agent("BH01")
     world.upload(a, report())
@@ -137,8 +143,8 @@ BH01,Trường TH Biên Hòa 1,LK,school,
 """
 
 
-def test_scan_devices_become_hosts(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_scan_devices_become_hosts(tmp_path: Path, db_url: str | None) -> None:
+    world = World(tmp_path, db_url)
     world.units()
     a = world.agent("BH01")
     devices = [{"ip": "10.0.0.5", "mac": "00-11-22-AA-BB-CC", "vendor": "Hikvision", "names": ["CAM-1"],
@@ -154,8 +160,8 @@ def test_scan_devices_become_hosts(tmp_path: Path) -> None:
         assert s.scalar(select(func.count()).select_from(Rollup)) == 0
 
 
-def test_hostile_payload_values_do_not_break_indexing(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_hostile_payload_values_do_not_break_indexing(tmp_path: Path, db_url: str | None) -> None:
+    world = World(tmp_path, db_url)
     world.units()
     a = world.agent("BH01")
     payload = report()

@@ -4,6 +4,7 @@ the real upload path (upload.receive), synthetic or real report payloads."""
 from __future__ import annotations
 
 import copy
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,22 @@ from secaudit.collector.db import Database
 from secaudit.collector.models import Agent, AgentKey, Unit
 from secaudit.report.sample import sample_report
 from secaudit.sign import REPORT_TYPE, dsse, ids
+
+PG_ENV = "SECAUDIT_TEST_COLLECTOR_PG"  # a PostgreSQL server URL: the tests run on it too (a fresh database each)
+
+
+DB_KINDS = ["sqlite", *(["postgresql"] if os.environ.get(PG_ENV) else [])]
+
+
+def url_for(kind: str) -> str | None:
+    """None (SQLite in the test's directory), or a fresh database on the PostgreSQL server of PG_ENV."""
+    if kind == "sqlite":
+        return None
+    from tests.integration.collector_server import fresh_pg_database
+
+    return fresh_pg_database(os.environ[PG_ENV])
+
+
 
 TREE = """code,name,parent,level,playbook
 DN,Sở GDĐT Đồng Nai,,province,dong-nai-2026
