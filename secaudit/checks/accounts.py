@@ -108,6 +108,10 @@ def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     evidence: dict[str, Any] = {"admins": list(admins.values()), "approved": sorted(approved)}
     if unreadable:
         evidence["sudoers_unreadable"] = unreadable
+    # Windows: SIDs of deleted accounts still in Administrators (read through ADSI): no one approved them.
+    orphaned = [str(sid) for g in snap.table("groups") if g.get("admin") for sid in g.get("unresolved_members") or []]
+    if orphaned:
+        evidence["unresolved_members"] = orphaned
     if approved:
         bad = [a for n, a in admins.items() if n not in approved]
         if bad:
@@ -122,6 +126,8 @@ def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     gap = _sudo_gap(snap)
     if gap:
         return Outcome("unknown", gap[0], gap[1], {**evidence, "sudoers_unseen": gap[1]})
+    if orphaned:
+        return Outcome("warn", "orphaned", {"sids": orphaned}, evidence)
     if not admins:
         return Outcome("pass", "pass_none", {}, evidence)
     return Outcome("pass", "pass", {"n": len(admins), "accounts": sorted(admins)}, evidence)

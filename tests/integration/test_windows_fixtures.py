@@ -115,6 +115,7 @@ def test_orphaned_sid_in_administrators() -> None:
     r = audit("win11-orphaned-sid.json")
     admins = finding(r, "accounts.admin_members")
     assert admins["status"] == "warn" and "quantri" in admins["message"]["en"]  # read, not unknown
+    assert admins["evidence"]["unresolved_members"] == [variants.ORPHAN]
     group = facts("win11-orphaned-sid.json")["groups"][0]
     assert group["unresolved_members"] == [variants.ORPHAN] and group["source"].startswith("ADSI")
 

@@ -101,3 +101,13 @@ def test_signature_age_from_security_center_and_passive_defender_not_judged() ->
     assert result.status == "pass" and "kes" in result.message["en"] and "defender" not in result.message["en"]
     stale = _av("kes", running=True, signatures_out_of_date=True, product_state=266256)
     assert run_check("antivirus.signature_age", snapshot({"antivirus": [stale]})).status == "fail"
+
+
+def test_orphaned_sid_in_administrators_is_a_warning() -> None:
+    users = [{"name": "quantri", "id": "S-1-5-21-1-2-3-1001", "enabled": True, "interactive": True, "admin": True,
+              "admin_via": ["group:S-1-5-32-544"], "source": "Get-LocalUser"}]
+    groups = [{"name": "Administrators", "id": "S-1-5-32-544", "members": ["quantri"], "admin": True,
+               "unresolved_members": ["S-1-5-21-1-2-3-1107"], "source": "ADSI"}]
+    config = AgentConfig(approved_admins=["quantri"])
+    result = run_check("accounts.admin_members", snapshot({"users": users, "groups": groups}), config=config)
+    assert (result.status, result.key) == ("warn", "orphaned") and "1107" in result.message["en"]
