@@ -103,7 +103,7 @@ async def read_body(request: Request, cap: int, *, envelope: bool = True) -> byt
     return upload.gunzip(data, cap) if encoding == "gzip" else data
 
 
-@router.get("/health", response_model=Health, tags=["core"])
+@router.get("/health", response_model=Health, tags=["core"], responses={503: {"model": Health}})
 def health(request: Request) -> JSONResponse:
     db = _database(request)
     try:
@@ -117,7 +117,7 @@ def health(request: Request) -> JSONResponse:
 
 
 @router.post("/enroll", status_code=201, tags=["agents"], openapi_extra=_body_doc("DSSE enrollment request"),
-             responses={201: {"model": Enrollment}, **_errors(400, 401, 403, 409, 413, 415, 429)})
+             responses={201: {"model": Enrollment}, **_errors(400, 401, 403, 409, 413, 415, 429, 503)})
 async def enroll(request: Request) -> JSONResponse:
     limiter: _Limiter = request.app.state.enroll_limiter
     client = request.client.host if request.client else "?"
@@ -136,7 +136,7 @@ async def enroll(request: Request) -> JSONResponse:
 
 @router.post("/reports", status_code=201, tags=["reports"], openapi_extra=_body_doc("DSSE report envelope"),
              responses={201: {"model": Receipt}, 200: {"model": Receipt}, 409: {"model": ConflictBody},
-                        **_errors(400, 401, 403, 413, 415)})
+                        **_errors(400, 401, 403, 413, 415, 503)})
 async def reports(request: Request) -> JSONResponse:
     raw = await read_body(request, ENVELOPE)
     outcome = await run_in_threadpool(upload.receive, _database(request), raw, "https")

@@ -12,6 +12,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from secaudit import __version__
@@ -51,6 +52,14 @@ def create_app(db: Database) -> FastAPI:
                                                          "The request cannot be served."))
         return JSONResponse(error_body(code, vi, en), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
+                    str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__)
+        return JSONResponse(error_body("database_unavailable", "Cơ sở dữ liệu tạm thời không dùng được; gửi lại sau.",
+                                       "The database is unavailable for now; send again later."),
+                            status_code=503, headers={"Retry-After": "30"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

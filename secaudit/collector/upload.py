@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,7 +47,15 @@ SCAN_PLAYBOOK = "network"
 MAX_FINDINGS = 5000
 MAX_HINTS = 16
 
+RETRIES = 4  # a PostgreSQL deadlock or serialization failure between collector processes is retried
+
 log = logging.getLogger("secaudit.collector")
+
+
+def retryable(exc: OperationalError) -> bool:
+    """A transaction that lost a race and may simply run again (not a database that is down)."""
+    state = getattr(exc.orig, "sqlstate", None)
+    return state in ("40001", "40P01") or "database is locked" in str(exc.orig)
 
 
 @dataclass(frozen=True)
@@ -190,7 +200,14 @@ def receive(db: Database, raw: bytes, channel: str = "https") -> Outcome:
     body = verified.body
     now = utcnow()
     try:
-        return _store(db, raw, sha, envelope, body, verified.keyid, verified.payload, channel, now)
+        for attempt in range(RETRIES):
+            try:
+                return _store(db, raw, sha, envelope, body, verified.keyid, verified.payload, channel, now)
+            except OperationalError as exc:
+                if attempt == RETRIES - 1 or not retryable(exc):
+                    raise
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+        raise AssertionError("unreachable")
     except IntegrityError:  # the same bytes committed meanwhile by another request or process
         with db.read() as session:
             seen = _existing(session, sha)

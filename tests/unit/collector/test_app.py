@@ -53,3 +53,16 @@ def test_openapi(client: TestClient) -> None:
     post = spec["paths"]["/api/v1/reports"]["post"]
     assert "application/vnd.secaudit.dsse+json" in post["requestBody"]["content"]
     assert {"200", "201", "400", "401", "403", "409", "413", "415"} <= set(post["responses"])
+
+
+def test_database_down_is_503(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from secaudit.collector import upload
+
+    def down(*_args: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(upload, "receive", down)
+    response = client.post("/api/v1/reports", content=b"{}", headers={"Content-Type": "application/json"})
+    assert _is_error(response, 503) == "database_unavailable" and response.headers["Retry-After"]

@@ -153,3 +153,24 @@ def test_index_failure_keeps_the_report(db: Database, key: Ed25519PrivateKey, mo
     monkeypatch.setattr(index, "index_report", broken)
     outcome = receive(db, envelope(key, report(key, 7)))
     assert outcome.status == 201 and _count(db) == 1
+
+
+def test_lost_races_are_retried(db: Database, key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from secaudit.collector import upload
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    real, calls = upload._store, []
+
+    def flaky(*args: object) -> object:
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("UPDATE", {}, Deadlock("deadlock detected"))
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(upload, "_store", flaky)
+    assert receive(db, envelope(key, report(key, 1))).status == 201 and len(calls) == 3
+    assert not upload.retryable(OperationalError("x", {}, Exception("connection refused")))
