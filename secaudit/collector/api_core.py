@@ -27,6 +27,7 @@ from secaudit.collector.schemas import ConflictBody, Enrollment, ErrorBody, Heal
 from secaudit.collector.scope import current_user, db_session, unit_in_scope
 from secaudit.collector.units import code_path, effective_playbook
 from secaudit.limits import ENVELOPE
+from secaudit.sign.payload_types import REPORT_TYPE
 from secaudit.timefmt import FORMAT
 
 router = APIRouter(prefix="/api/v1")
@@ -40,11 +41,13 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody} for code in codes}
 
 
-def _body_doc(description: str) -> dict[str, Any]:
+def _body_doc(description: str, payload_type: str) -> dict[str, Any]:
     schema = {"type": "object", "required": ["payloadType", "payload", "signatures"],
-              "properties": {"payloadType": {"type": "string"}, "payload": {"type": "string"},
-                             "signatures": {"type": "array", "items": {"type": "object", "properties": {
-                                 "keyid": {"type": "string"}, "sig": {"type": "string"}}}}}}
+              "properties": {"payloadType": {"type": "string", "enum": [payload_type]},
+                             "payload": {"type": "string", "pattern": "^[A-Za-z0-9+/_-]+={0,2}$"},
+                             "signatures": {"type": "array", "minItems": 1, "maxItems": 16, "items": {
+                                 "type": "object", "required": ["keyid", "sig"], "properties": {
+                                     "keyid": {"type": "string"}, "sig": {"type": "string"}}}}}}
     return {"requestBody": {"required": True, "description": description,
                             "content": {t: {"schema": schema} for t in ENVELOPE_TYPES}}}
 
@@ -116,7 +119,8 @@ def health(request: Request) -> JSONResponse:
                         status_code=200 if status == "ok" else 503)
 
 
-@router.post("/enroll", status_code=201, tags=["agents"], openapi_extra=_body_doc("DSSE enrollment request"),
+@router.post("/enroll", status_code=201, tags=["agents"],
+             openapi_extra=_body_doc("DSSE enrollment request signed by the key it enrolls", enrollment.ENROLL_TYPE),
              responses={201: {"model": Enrollment}, **_errors(400, 401, 403, 409, 413, 415, 429, 503)})
 async def enroll(request: Request) -> JSONResponse:
     limiter: _Limiter = request.app.state.enroll_limiter
@@ -134,7 +138,8 @@ async def enroll(request: Request) -> JSONResponse:
     return JSONResponse(response, status_code=201)
 
 
-@router.post("/reports", status_code=201, tags=["reports"], openapi_extra=_body_doc("DSSE report envelope"),
+@router.post("/reports", status_code=201, tags=["reports"],
+             openapi_extra=_body_doc("The DSSE envelope exactly as secaudit audit wrote it", REPORT_TYPE),
              responses={201: {"model": Receipt}, 200: {"model": Receipt}, 409: {"model": ConflictBody},
                         **_errors(400, 401, 403, 413, 415, 503)})
 async def reports(request: Request) -> JSONResponse:
