@@ -74,6 +74,8 @@ def test_healthy_windows_11() -> None:
         assert status(r, cid) == "pass", (cid, finding(r, cid)["message"]["en"])
     assert "Microsoft Defender Antivirus" in finding(r, "antivirus.present")["message"]["en"]
     assert status(r, "accounts.uid0_duplicates") == "not_applicable"  # a Linux notion
+    if "system" in facts("win11-healthy.json"):
+        assert status(r, "windows.bitlocker") == "pass"
 
 
 def test_third_party_antivirus_with_defender_passive() -> None:
@@ -162,3 +164,5 @@ def test_risky_lab_pc() -> None:
     assert "tvnserver" in finding(r, "ports.risky_services")["message"]["en"]
     assert "Public" in finding(r, "system.firewall")["message"]["en"]
     assert "DefaultPassword" in finding(r, "windows.auto_logon")["message"]["en"]
+    if "system" in facts("win11-risky.json"):  # W1's system collector (BitLocker volumes)
+        assert status(r, "windows.bitlocker") == "fail"
