@@ -35,7 +35,6 @@ from secaudit.collector.errors import ApiError, error_body
 from secaudit.collector.models import Agent, AgentKey, Report, utcnow
 from secaudit.collector.units import code_path
 from secaudit.fsutil import TooLarge, gunzip_capped
-from secaudit.inputs import too_deep
 from secaudit.limits import ENVELOPE
 from secaudit.sign.dsse import EnvelopeInvalid, EnvelopeUnusable, strict_loads, verify
 from secaudit.sign.payload_types import REPORT_TYPE
@@ -135,8 +134,6 @@ def _checked_payload(payload: dict[str, Any], agent: Agent) -> dict[str, Any]:
     if payload.get("schema") != REPORT_SCHEMA:
         raise _bad("Nội dung đã ký không phải báo cáo secaudit (schema sai).",
                    "The signed payload is not a secaudit report (wrong schema).", "bad_schema")
-    if too_deep(payload):
-        raise _bad("Báo cáo lồng nhau quá sâu.", "The report is nested too deeply.", "bad_schema")
     host, sequence = payload.get("host"), payload.get("sequence")
     if not isinstance(host, dict) or host.get("agent_id") != agent.agent_id:
         raise _bad("Báo cáo ghi mã máy khác với máy sở hữu khóa đã ký.",
