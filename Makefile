@@ -38,6 +38,7 @@ bench: system-deps venv
 	$(BIN)/python bench/backup_verify.py
 	$(BIN)/python bench/sign_verify.py
 	$(BIN)/python bench/render.py
+	$(BIN)/python bench/replay_windows.py
 
 clean:
 	rm -rf $(VENV) $(REPORT_DIR) dist build
