@@ -74,7 +74,8 @@ class AgentConfig:
     unit_extra: dict[str, str] = field(default_factory=dict)
     role: str = "auto"
     playbook: str = "dong-nai-2026"
-    collector_url: str = ""
+    collector_url: str = ""  # [collector] url (the older top-level `collector_url` is read too)
+    collector_ca_file: str = ""  # [collector] ca_file: PEM of the CA that signed the collector's certificate
     approved_admins: list[str] = field(default_factory=list)
     approved_shared_accounts: list[str] = field(default_factory=list)
     approved_antivirus: list[str] = field(default_factory=list)
@@ -112,7 +113,7 @@ def parse_config(data: dict[str, Any], path: str, checks: Callable[[], CheckCata
     """`checks` gives the catalog [params.*] are validated against (only called when there are some);
     without it their values are kept unchecked (secaudit.pipeline.load_config always passes it)."""
     cfg = AgentConfig(source=path)
-    known = {"unit", "backup", "params", *_LIST_KEYS, *_STR_KEYS}
+    known = {"unit", "backup", "params", "collector", *_LIST_KEYS, *_STR_KEYS}
     for key in data:
         if key not in known:
             raise _fail(path, key, "khóa không được hỗ trợ", "unknown key")
@@ -128,6 +129,7 @@ def parse_config(data: dict[str, Any], path: str, checks: Callable[[], CheckCata
     for key in _STR_KEYS:
         if key in data:
             setattr(cfg, key, _expect(path, key, data[key], str, "chuỗi", "a string"))
+    _collector(path, data, cfg)
     if cfg.role not in ROLES:
         raise _fail(path, "role", f"phải là một trong {', '.join(ROLES)}", f"must be one of {', '.join(ROLES)}")
     for key in _LIST_KEYS:
@@ -149,6 +151,21 @@ def parse_config(data: dict[str, Any], path: str, checks: Callable[[], CheckCata
             raise _fail(path, f"{where}.name", "trùng tên với một bộ sao lưu khác", "duplicates another set's name")
         cfg.backups.append(BackupSet(**entry))
     return cfg
+
+
+def _collector(path: str, data: dict[str, Any], cfg: AgentConfig) -> None:
+    """[collector] url, ca_file. The URL is checked where it is used (secaudit.agent), with its reason."""
+    table = _expect(path, "collector", data.get("collector", {}), dict, "một bảng [collector]", "a [collector] table")
+    for key in table:
+        if key not in ("url", "ca_file"):
+            raise _fail(path, f"collector.{key}", "khóa không được hỗ trợ", "unknown key")
+    if "url" in table:
+        if "collector_url" in data:
+            raise _fail(path, "collector.url", "trùng với khóa collector_url; chỉ giữ một",
+                        "duplicates the key collector_url; keep one")
+        cfg.collector_url = _expect(path, "collector.url", table["url"], str, "chuỗi", "a string")
+    if "ca_file" in table:
+        cfg.collector_ca_file = _expect(path, "collector.ca_file", table["ca_file"], str, "chuỗi", "a string")
 
 
 def _params(path: str, params: dict[str, Any],

@@ -153,10 +153,22 @@ def sign(report: Report, key_dir: str | None, out_dir: str) -> str | None:
     return sign_report(report, key_dir, None, out_dir)
 
 
-def sign_and_announce(report: Report, out: Output) -> None:
-    """Sign when asked, or by default when a key exists; an unreadable key only warns by default."""
+def queue_signed(path: str, config: AgentConfig, lang: str) -> None:
+    """A copy of the signed envelope at `path` in the outbox (<state dir>/outbox/) for `secaudit submit`;
+    when it cannot be written, one sentence on stderr (the signed report itself is written)."""
+    from secaudit.state import queue_envelope
+
+    try:
+        queue_envelope(config, Path(path))
+    except SecauditError as exc:
+        click.echo(exc.text(lang), err=True)
+
+
+def sign_and_announce(report: Report, out: Output, config: AgentConfig | None = None) -> str | None:
+    """Sign when asked, or by default when a key exists; an unreadable key only warns by default.
+    With `config`, the envelope is also queued in the outbox. Returns the envelope's path (None: not signed)."""
     if out.sign is False:
-        return
+        return None
     out_dir = str(Path(out.path).parent) if out.path else "."
     try:
         path = sign(report, out.key_dir, out_dir)
@@ -164,12 +176,15 @@ def sign_and_announce(report: Report, out: Output) -> None:
         if out.sign:
             raise
         click.echo(t("sign.skipped", out.lang, reason=exc.text(out.lang)), err=True)
-        return
+        return None
     if path is None:
         if out.sign:
             raise SecauditError(t("sign.no_key", "vi"), t("sign.no_key", "en"))
-        return
+        return None
     click.echo(t("sign.written", out.lang, path=path), err=True)
+    if config is not None:
+        queue_signed(path, config, out.lang)
+    return path
 
 
 def show_summary(report: Report, lang: str, verbose: bool = False) -> None:
@@ -217,5 +232,5 @@ def write_new(report: Report, fmt: str, directory: str | Path, stem: str, lang: 
 def deliver(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, out: Output) -> int:
     """Build, sign and write: the end of `audit`, `evaluate` and `backup verify`. Returns the exit code."""
     report = build_report(snapshot, playbook, config, out.key_dir)
-    sign_and_announce(report, out)
+    sign_and_announce(report, out, config)
     return emit(report, out)

@@ -63,3 +63,34 @@ def next_sequence(config: AgentConfig) -> tuple[str, int]:
             f"Cannot write state in {directory}: {exc.strerror}.",
         ) from exc
     return agent_id, sequence
+
+
+# --- the outbox: signed envelopes waiting for the collector (secaudit.agent.outbox sends them) --------
+
+OUTBOX, SENT = "outbox", "sent"
+
+
+def outbox_dir(config: AgentConfig) -> Path:
+    return state_dir(config) / OUTBOX
+
+
+def queue_envelope(config: AgentConfig, envelope: Path) -> Path:
+    """A copy of a signed envelope in `<state dir>/outbox/` (same name, or -2, -3...; written atomically,
+    never overwriting), for `secaudit submit`. Raises SecauditError when it cannot be written."""
+    from secaudit import limits
+    from secaudit.fsutil import create_unique, read_capped
+
+    directory = outbox_dir(config)
+    if envelope.parent.resolve() == directory.resolve():  # signed straight into the outbox (-o there)
+        return envelope
+    name = envelope.name
+    suffix = ".secaudit.json" if name.endswith(".secaudit.json") else envelope.suffix
+    try:
+        data = read_capped(envelope, limits.ENVELOPE)  # the file signing has just written
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return create_unique(directory, name[: len(name) - len(suffix)] or "report", suffix, data, mode=0o600)
+    except OSError as exc:
+        raise SecauditError(
+            f"Không đưa được báo cáo đã ký vào hàng đợi gửi {directory}: {exc.strerror}.",
+            f"Cannot put the signed report in the outbox {directory}: {exc.strerror}.",
+        ) from exc

@@ -132,6 +132,8 @@ def _outputs(result: HostResult, report: dict[str, Any], run: RemoteRun) -> None
         result.signed_path = pipeline.sign(report, run.key_dir, run.out_dir)
     except SecauditError as exc:
         result.sign_error = {"vi": exc.vi, "en": exc.en}
+    if result.signed_path:
+        pipeline.queue_signed(result.signed_path, run.config, run.lang)
 
 
 def audit_one(spec: HostSpec, run: RemoteRun) -> HostResult:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import click
 
-from secaudit.commands import audit, backup, keys, playbooks, render, scan
+from secaudit.commands import audit, backup, collector, enroll, keys, playbooks, render, scan, schedule, submit
 
 COMMANDS: tuple[click.Command, ...] = (audit.audit, audit.facts, audit.evaluate, playbooks.playbooks,
-                                       backup.backup, keys.keys, keys.verify, render.render, scan.scan)
+                                       backup.backup, keys.keys, keys.verify, render.render, scan.scan,
+                                       enroll.enroll, submit.submit, collector.collector, schedule.schedule)
 
 __all__ = ["COMMANDS"]

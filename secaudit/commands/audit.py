@@ -12,6 +12,7 @@ from secaudit import limits, pipeline
 from secaudit.commands.options import (
     F,
     config_option,
+    fail,
     format_option,
     lang_option,
     language,
@@ -21,6 +22,7 @@ from secaudit.commands.options import (
     verbose_option,
 )
 from secaudit.commands.remote import add_remote_options, check_exclusive, remote_requested, run_remote_audit
+from secaudit.commands.submit import collector_options, run_submit
 from secaudit.errors import SecauditError
 from secaudit.fsutil import write_file
 from secaudit.i18n import t
@@ -47,21 +49,41 @@ def _transport(root: str | None, replay: str | None) -> object:
 @click.option("--playbook", default=None, help="Playbook id or path (default from config: dong-nai-2026).")
 @report_options("Write the report here (a directory with --host/--hosts).")
 @add_remote_options
+@click.option("--submit", "submit_after", is_flag=True,
+              help="Gửi báo cáo đã ký (và hàng đợi) tới collector / then send the signed report (and the outbox) "
+                   "to the collector.")
+@collector_options
 def audit(config_path: str | None, root: str | None, replay: str | None, playbook: str | None,
           lang: str | None, fmt: str, output: str | None, verbose: bool, sign: bool | None,
           key_dir: str | None, host: tuple[str, ...], hosts_file: str | None, parallel: int, accept_new: bool,
-          known_hosts: str | None, identity: str | None, sudo: bool, connect_timeout: float) -> None:
-    """Kiểm tra máy này (hoặc máy khác qua SSH) theo kế hoạch / audit this machine (or others over SSH)."""
-    out = output_of(lang, fmt, output, verbose, sign, key_dir)
+          known_hosts: str | None, identity: str | None, sudo: bool, connect_timeout: float,
+          submit_after: bool, collector: str | None, ca_file: str | None) -> None:
+    """Kiểm tra máy này (hoặc máy khác qua SSH) theo kế hoạch / audit this machine (or others over SSH).
+
+    With --submit the report is signed (a key is required) and the outbox is sent: the exit code is the
+    audit's when every envelope got its receipt, else 2."""
+    if (collector or ca_file) and not submit_after:
+        raise click.UsageError("--collector and --ca-file are only used with --submit.")
+    if submit_after and sign is False:
+        raise click.UsageError("--submit sends the signed report; it cannot be used with --no-sign.")
+    out = output_of(lang, fmt, output, verbose, True if submit_after else sign, key_dir)
     config = pipeline.load_config(config_path)
     book = pipeline.load_playbook(playbook, config)  # fail fast on a bad playbook, before collecting
     if remote_requested(host, hosts_file):
         check_exclusive(root, replay)
-        sys.exit(run_remote_audit(host, hosts_file, parallel, accept_new, known_hosts, identity, sudo,
-                                  connect_timeout, config=config, playbook=book, out=out))
-    snapshot = pipeline.collect(_transport(root, replay), config)
-    code = pipeline.deliver(snapshot, book, config, out)
-    sys.exit(EXIT_ERROR if pipeline.not_a_system(snapshot, root or replay or "/", out.lang) else code)
+        code = run_remote_audit(host, hosts_file, parallel, accept_new, known_hosts, identity, sudo,
+                                connect_timeout, config=config, playbook=book, out=out)
+    else:
+        snapshot = pipeline.collect(_transport(root, replay), config)
+        code = pipeline.deliver(snapshot, book, config, out)
+        code = EXIT_ERROR if pipeline.not_a_system(snapshot, root or replay or "/", out.lang) else code
+    if submit_after:
+        try:
+            sent = run_submit(config, collector, (), out.lang, ca_file)
+        except SecauditError as exc:
+            fail(exc, out.lang)
+        code = code if sent == pipeline.EXIT_OK else EXIT_ERROR
+    sys.exit(code)
 
 
 def _record(transport: object, path: str, lang: str) -> None:

@@ -76,7 +76,7 @@ def scan(subnets: tuple[str, ...], ports_text: str, known_path: str | None, serv
         click.echo(t("scan.timeouts", lg, ips=", ".join(timed_out)), err=True)
 
     report = pipeline.build_report(snap, book, config, key_dir)
-    pipeline.sign_and_announce(report, out)
+    pipeline.sign_and_announce(report, out, config)
     if FORMATS[fmt].terminal and not output:
         print_devices(devices, lg)
     sys.exit(pipeline.emit(report, out))

@@ -4,3 +4,4 @@ from __future__ import annotations
 
 REPORT_TYPE = "application/vnd.secaudit.report.v1+json"
 KEYROTATE_TYPE = "application/vnd.secaudit.keyrotate.v1+json"
+ENROLL_TYPE = "application/vnd.secaudit.enroll.v1+json"  # an agent's enrollment request, signed by its new key

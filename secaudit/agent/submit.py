@@ -1,0 +1,208 @@
+"""`secaudit submit`: send signed envelopes to the collector (`POST /api/v1/reports`) and keep its receipts.
+
+Each envelope goes as the exact bytes `secaudit audit` wrote (gzip on the wire). The answer decides:
+- 201/200 with a receipt naming the envelope's SHA-256: the receipt is stored, then the envelope is moved
+  out of the outbox (secaudit.agent.outbox; nothing is deleted before its receipt is on disk);
+- a connection, TLS handshake or protocol failure, a timeout, 408, 425, 429 or 5xx: tried again after an
+  exponential back-off with jitter (1 s, 2 s, 4 s ... at most 60 s, each between half and all of that;
+  a numeric Retry-After is honoured), for at most `budget` seconds in the whole run; once the collector
+  stays unreachable, the rest of the outbox waits for the next run (nothing is lost, nothing is retried
+  in a tight loop by many schools at once);
+- any other answer is a refusal, said in one sentence with the collector's reason; the envelope stays
+  in the outbox (a 401 may only mean the agent is not enrolled yet).
+"""
+
+from __future__ import annotations
+
+import gzip
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from secaudit.agent import link, outbox
+from secaudit.config import AgentConfig
+from secaudit.errors import SecauditError
+
+if TYPE_CHECKING:
+    import httpx
+
+ACCEPTED, DUPLICATE, REFUSED = "accepted", "duplicate", "refused"
+UNSENT, SKIPPED, FAILED = "unsent", "skipped", "failed"
+RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
+RECEIPT_SCHEMA = "secaudit.receipt/v1"
+RETRY_BUDGET = 600.0  # seconds of retrying an unreachable collector in one run (submit --retry-for)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base: float = 1.0  # seconds before the first retry (then doubled)
+    cap: float = 60.0  # longest single wait
+    budget: float = RETRY_BUDGET  # seconds of retrying in one run, over every file
+    retry_after_cap: float = 300.0  # longest wait a collector's Retry-After may ask for
+
+    def delay(self, attempt: int, rng: random.Random, retry_after: float | None = None) -> float:
+        """The wait before retry number `attempt` (1, 2, ...): half to all of base * 2^(attempt-1), at most cap
+        ("equal jitter": schools that lost the collector together do not come back together)."""
+        ceiling = min(self.cap, self.base * (2.0 ** min(attempt - 1, 30)))
+        wait = ceiling / 2 + rng.uniform(0, ceiling / 2)
+        if retry_after is not None:
+            wait = max(wait, min(retry_after, self.retry_after_cap))
+        return wait
+
+
+@dataclass
+class Result:
+    path: Path
+    status: str
+    receipt: dict[str, Any] | None = None
+    receipt_path: Path | None = None
+    http_status: int | None = None
+    code: str = ""  # the collector's machine code of a refusal
+    reason: dict[str, str] | None = None  # {"vi", "en"}: why it was refused, failed or left unsent
+    attempts: int = 0
+    errors: list[str] = field(default_factory=list)  # the kind of each failed attempt (for tests and logs)
+
+
+@dataclass(frozen=True)
+class Retry:
+    """What the caller is told before each wait."""
+
+    path: Path
+    attempt: int
+    delay: float
+    reason: dict[str, str]
+    kind: str  # "connection" (transport failure) or "http_<status>"
+
+
+def _retry_after(answer: link.Answer) -> float | None:
+    value = answer.headers.get("retry-after", "").strip()
+    return float(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
+def check_receipt(answer: link.Answer, sha256: str, name: str = "") -> dict[str, Any]:
+    """The receipt of a 200/201 answer, which must name exactly the bytes sent; SecauditError else."""
+    data = answer.json()
+    problem = None
+    if not isinstance(data, dict) or data.get("schema") != RECEIPT_SCHEMA:
+        problem = ("không phải biên nhận secaudit.receipt/v1", "it is not a secaudit.receipt/v1 receipt")
+    elif data.get("envelope_sha256") != sha256:
+        problem = ("mã SHA-256 trong biên nhận khác với tệp đã gửi", "its SHA-256 differs from the file sent")
+    elif data.get("status") not in (ACCEPTED, DUPLICATE) or not isinstance(data.get("report_id"), str | int):
+        problem = ("thiếu mã báo cáo hoặc trạng thái", "the report id or the status is missing")
+    if problem:
+        raise SecauditError(f"Câu trả lời của collector cho {name} không dùng được làm biên nhận: {problem[0]}; "
+                            "báo cáo vẫn chờ gửi.",
+                            f"The collector's answer for {name} cannot be used as a receipt: {problem[1]}; "
+                            "the report is still waiting.")
+    return cast(dict[str, Any], data)
+
+
+class Submitter:
+    """Sends envelopes one after another over one keep-alive connection, with the retry policy above."""
+
+    def __init__(self, url: str, config: AgentConfig, policy: RetryPolicy | None = None, *,
+                 ca_file: str | None = None, on_retry: Callable[[Retry], None] | None = None,
+                 compress: bool = True, session: httpx.Client | None = None, rng: random.Random | None = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
+        self.base = link.check_url(url)
+        self.endpoint = self.base + link.API + "/reports"
+        self.config = config
+        self.policy = policy or RetryPolicy()
+        self.on_retry = on_retry
+        self.compress = compress
+        self._own_session = session is None
+        self.session = session or link.client(ca_file or config.collector_ca_file or None)
+        self.rng = rng or random.Random()
+        self.sleep, self.clock = sleep, clock
+        self.deadline = clock() + self.policy.budget
+        self.down: dict[str, str] | None = None  # set once the collector stayed unreachable past the budget
+
+    def close(self) -> None:
+        if self._own_session:
+            self.session.close()
+
+    def __enter__(self) -> Submitter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def run(self, paths: Iterable[Path]) -> list[Result]:
+        return [self.send(path) for path in paths]
+
+    def send(self, path: Path) -> Result:
+        """Send one envelope (moved out of the outbox once receipted when it lives there)."""
+        move = outbox.in_outbox(path, self.config)
+        try:
+            with outbox.claim(path) as claimed:
+                if claimed is None:
+                    return Result(path, SKIPPED)
+                return self._send(claimed, move)
+        except outbox.Unreadable as exc:
+            return Result(path, FAILED, reason={"vi": exc.vi, "en": exc.en})
+
+    def _send(self, claimed: outbox.Claimed, move: bool) -> Result:
+        import httpx
+
+        result = Result(claimed.path, UNSENT)
+        if self.down is not None:
+            result.reason = self.down
+            return result
+        body = gzip.compress(claimed.data, 6, mtime=0) if self.compress else claimed.data
+        headers = {"Content-Type": link.MEDIA_TYPE}
+        if self.compress:
+            headers["Content-Encoding"] = "gzip"
+        while True:
+            result.attempts += 1
+            retry_after = None
+            try:
+                answer = link.post(self.session, self.endpoint, body, headers)
+            except httpx.TransportError as exc:
+                if link.is_certificate_error(exc):  # the same certificate next time: say it now
+                    why = link.transport_reason(exc)
+                    result.status = FAILED
+                    result.reason = {"vi": f"Không gửi được {claimed.path.name}: {why['vi']}.",
+                                     "en": f"Could not send {claimed.path.name}: {why['en']}."}
+                    return result
+                reason, kind = link.transport_reason(exc), "connection"
+            else:
+                result.http_status = answer.status
+                if answer.status in (200, 201):
+                    return self._receipted(result, claimed, answer, move)
+                if answer.status not in RETRY_STATUS:
+                    result.status = REFUSED
+                    result.code, result.reason = link.refusal(answer)
+                    return result
+                _, reason = link.refusal(answer)
+                kind, retry_after = f"http_{answer.status}", _retry_after(answer)
+            result.errors.append(kind)
+            wait = self.policy.delay(result.attempts, self.rng, retry_after)
+            if self.clock() + wait > self.deadline:
+                result.reason = reason
+                self.down = reason
+                return result
+            if self.on_retry:
+                self.on_retry(Retry(claimed.path, result.attempts, wait, reason, kind))
+            self.sleep(wait)
+
+    def _receipted(self, result: Result, claimed: outbox.Claimed, answer: link.Answer, move: bool) -> Result:
+        try:
+            receipt = check_receipt(answer, claimed.sha256, claimed.path.name)
+            result.receipt_path = outbox.store_receipt(self.config, claimed, answer.body, move)
+        except SecauditError as exc:
+            result.status, result.reason = FAILED, {"vi": exc.vi, "en": exc.en}
+            return result
+        result.receipt = receipt
+        result.status = DUPLICATE if receipt.get("status") == DUPLICATE else ACCEPTED
+        return result
+
+
+def exit_code(results: list[Result]) -> int:
+    """0: every envelope has its receipt; 1: the collector refused one; 2: one is left unsent or failed."""
+    statuses = {r.status for r in results}
+    if statuses & {UNSENT, FAILED}:
+        return 2
+    return 1 if REFUSED in statuses else 0
