@@ -12,7 +12,7 @@ from secaudit.facts.registry import collector
 from secaudit.facts.windows.probes import as_bool, as_int, one, ps_time
 from secaudit.resources import load_data
 from secaudit.timefmt import parse_rfc3339_or_none
-from secaudit.transport.base import ProbeSource
+from secaudit.transport.base import CommandResult, FactUnavailable, ProbeSource
 
 OS_SOURCE = "Get-CimInstance Win32_OperatingSystem"
 CS_SOURCE = "Get-CimInstance Win32_ComputerSystem"
@@ -32,6 +32,20 @@ def probes_run(ctx: FactContext, table: str) -> bool:
     ctx.unknown(table, "not_applicable", "a mounted Windows disk: these facts come from the probes of a running "
                                          "Windows (collect.ps1) or a recording of them")
     return False
+
+
+def probe_result(ctx: FactContext, probe_id: str, unknown_key: str) -> CommandResult | None:
+    """The probe's result even when it failed (rc != 0: the caller reads why), or None (unknown recorded under
+    `unknown_key`) when it was not run."""
+    transport = ctx.transport
+    if not isinstance(transport, ProbeSource):
+        ctx.unknown(unknown_key, "not_applicable", f"probe {probe_id}: this transport runs no Windows probes")
+        return None
+    try:
+        return ctx.memo(f"probe:{probe_id}", lambda: transport.probe(probe_id))
+    except FactUnavailable as exc:
+        ctx.unknown_from(unknown_key, exc)
+        return None
 
 
 def os_object(ctx: FactContext) -> dict[str, Any] | None:

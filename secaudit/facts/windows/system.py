@@ -9,8 +9,8 @@ from secaudit.facts.context import FactContext
 from secaudit.facts.model import SystemTable
 from secaudit.facts.registry import collector
 from secaudit.facts.windows.encryption import disk_encryption
-from secaudit.facts.windows.host import os_support, probes_run
-from secaudit.facts.windows.probes import as_int, rows, text
+from secaudit.facts.windows.host import os_support, probe_result, probes_run
+from secaudit.facts.windows.probes import as_int, rows
 from secaudit.facts.windows.timesync import parse_w32tm_status
 from secaudit.facts.windows.updates import auto_updates, last_update
 from secaudit.resources import load_data
@@ -64,7 +64,12 @@ def collect_system(ctx: FactContext) -> None:
     table["time_sync_service"], table["time_sync_service_source"] = service, service_source
     table["time_sync_running"] = running
     table["time_synced"], table["time_sync_source"] = None, None
-    out = text(ctx, "time_sync", "system.time_synced")
+    res = probe_result(ctx, "time_sync", "system.time_synced")
+    out = None if res is None else res.stdout
+    if res is not None and res.rc != 0:  # w32tm prints its error on standard output
+        said = next((ln.strip() for ln in (res.stdout + "\n" + res.stderr).splitlines() if ln.strip()), "")
+        ctx.unknown("system.time_synced", "command_failed", f"probe time_sync: {said[:200] or f'exit {res.rc}'}")
+        out = None
     if out is not None:
         status = parse_w32tm_status(out)
         if status is None or status.synced is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from secaudit.facts.context import FactContext
+from secaudit.facts.windows.host import probe_result
 from secaudit.facts.windows.probes import as_int, ps_time, rows, run_probe
 from secaudit.timefmt import parse_rfc3339_or_none
 
@@ -22,7 +23,7 @@ _NOT_FOUND_IDS = ("PathNotFound", "ItemNotFoundException")
 def _policy(ctx: FactContext) -> dict[str, Any] | bool | None:
     """The AU key's values; False when the key does not exist (no policy: Windows' defaults); None (unknown
     recorded) when the probe did not run or failed otherwise."""
-    res = _probe_result(ctx, "windows_update")
+    res = probe_result(ctx, "windows_update", "system.auto_updates")
     if res is None:
         return None
     if res.rc != 0:
@@ -34,21 +35,6 @@ def _policy(ctx: FactContext) -> dict[str, Any] | bool | None:
     if found is None:
         return None
     return found[0] if found else False
-
-
-def _probe_result(ctx: FactContext, probe_id: str) -> Any:
-    """The probe's result even when it failed (rc != 0), or None (unknown recorded) when it was not run."""
-    from secaudit.transport.base import FactUnavailable, ProbeSource
-
-    transport = ctx.transport
-    if not isinstance(transport, ProbeSource):
-        ctx.unknown("system.auto_updates", "not_applicable", f"probe {probe_id}: this transport runs no probes")
-        return None
-    try:
-        return ctx.memo(f"probe:{probe_id}", lambda: transport.probe(probe_id))
-    except FactUnavailable as exc:
-        ctx.unknown_from("system.auto_updates", exc)
-        return None
 
 
 def _service(services: list[dict[str, Any]] | None, name: str) -> dict[str, Any] | None:

@@ -51,7 +51,9 @@ def test_w32time_stopped_or_disabled() -> None:
     err = {"rc": -2147023834, "stdout": "The following error occurred: The service has not been started. "
                                         "(0x80070426)\r\n", "stderr": ""}
     table, unknown = system(time_sync=err, services=services_with("W32Time", 1, 3))
-    assert table["time_synced"] is None and unknown["system.time_synced"]["code"] == "command_failed"
+    assert table["time_synced"] is None and unknown["system.time_synced"] == {
+        "code": "command_failed", "detail": "probe time_sync: The following error occurred: The service has not been "
+                                            "started. (0x80070426)"}
     assert table["time_sync_service"] == "w32time" and table["time_sync_running"] is False
     table, _ = system(services=services_with("W32Time", 1, 4))
     assert table["time_sync_service"] == "none"
