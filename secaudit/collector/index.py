@@ -292,6 +292,37 @@ def _note_sequence(session: Session, report: Report, when: datetime) -> None:
                 session.add(SequenceGap(agent_pk=report.agent_pk, first=lo, last=hi, noted_at=gap.noted_at))
         return
     before = session.scalar(select(func.max(Report.sequence)).where(
-        Report.agent_pk == report.agent_pk, Report.id != report.id, Report.conflict.is_(False)))
+        Report.agent_pk == report.agent_pk, Report.id < report.id, Report.conflict.is_(False)))
     if before is not None and seq > before + 1:
         session.add(SequenceGap(agent_pk=report.agent_pk, first=before + 1, last=seq - 1, noted_at=when))
+
+
+# --- reindexing from the stored envelopes ----------------------------------------------------------
+
+def stored_payload(session: Session, report: Report) -> dict[str, Any]:
+    """The payload of a stored report, from its envelope (verified when it was received)."""
+    from secaudit.sign import dsse
+
+    envelope = dsse.strict_loads(envelopes.unpack(session, report.envelope_z), "phong bì", "envelope")
+    body = dsse.b64decode_strict(envelope.get("payload") if isinstance(envelope, dict) else None, "payload")
+    payload = dsse.strict_loads(body, "nội dung", "payload")
+    return payload if isinstance(payload, dict) else {}
+
+
+def reindex(session: Session, everything: bool = False) -> int:
+    """Index the reports that have no index rows (a report whose indexing failed is stored unindexed), or
+    with `everything` drop the derived tables and index every report again, oldest first. Returns the
+    number of reports indexed. Inventory sets and envelope blobs are content-addressed and stay."""
+    if everything:
+        for table in (Rollup, FindingRow, RequirementResult, ReportIndex, HostSet, SequenceGap):
+            session.execute(delete(table))
+        session.execute(update(Host).values(last_report_id=None))
+        session.execute(delete(Host))
+    done = 0
+    indexed = select(ReportIndex.report_id)
+    for report in session.scalars(select(Report).where(Report.id.not_in(indexed), Report.conflict.is_(False))
+                                  .order_by(Report.id)):
+        index_report(session, report, stored_payload(session, report))
+        session.flush()
+        done += 1
+    return done

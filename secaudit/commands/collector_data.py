@@ -18,6 +18,7 @@ def register(group: click.Group) -> None:
     group.add_command(backup_cmd)
     group.add_command(restore_cmd)
     group.add_command(export_cmd)
+    group.add_command(reindex_cmd)
 
 
 @click.command("backup")
@@ -57,6 +58,25 @@ def restore_cmd(data_dir: str | None, db_url: str | None, lang: str | None, back
         open_db(data_dir, db_url, upgrade=True).dispose()  # a backup of an older version is brought up to date
         click.echo(say(lg, f"Đã khôi phục từ {backup_file}.", f"Restored from {backup_file}.")
                    + (f" ({done.path})" if done.kind == "sqlite" else ""))
+
+    run(lang, action)
+
+
+@click.command("reindex")
+@db_options
+@click.option("--all", "everything", is_flag=True, help="Dựng lại toàn bộ / rebuild every index table.")
+def reindex_cmd(data_dir: str | None, db_url: str | None, lang: str | None, everything: bool) -> None:
+    """Lập chỉ mục lại từ các phong bì đã lưu / index stored reports again (those never indexed, or --all)."""
+    def action(lg: str) -> None:
+        from secaudit.collector import index
+
+        database = open_db(data_dir, db_url)
+        try:
+            with database.write() as session:
+                count = index.reindex(session, everything)
+        finally:
+            database.dispose()
+        click.echo(say(lg, f"Đã lập chỉ mục {count} báo cáo.", f"Indexed {count} reports."))
 
     run(lang, action)
 

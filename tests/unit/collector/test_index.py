@@ -175,3 +175,27 @@ def test_hostile_payload_values_do_not_break_indexing(tmp_path: Path, db_url: st
     payload["inventory"]["listening_ports"] = [{"port": 99999}, {"port": True}, {"port": 22, "proto": None}]
     payload["inventory"]["antivirus"] = [{"product": "X", "signature_time": "yesterday"}]
     assert world.upload(a, payload).status == 201
+
+
+def test_reindex_rebuilds_the_same_state(tmp_path: Path, db_url: str | None) -> None:
+    world = World(tmp_path, db_url)
+    world.units()
+    a, b = world.agent("BH01"), world.agent("LK01")
+    world.upload(a, report(seed=1), sequence=1)
+    world.upload(a, report(seed=2), sequence=4)
+    world.upload(b, report(seed=3, hostname="PC-LK"))
+    world.upload(a, scan_report([{"ip": "10.0.0.5", "mac": "00:11:22:33:44:55"}]), sequence=5)
+
+    def state() -> tuple[object, ...]:
+        with world.db.read() as s:
+            return (sorted(s.execute(select(Rollup.unit_id, Rollup.req_pk, Rollup.status, Rollup.n)
+                                     .where(Rollup.n != 0)).all()),
+                    sorted(s.execute(select(Host.key, Host.last_sequence, Host.score)).all()),
+                    sorted(s.execute(select(SequenceGap.first, SequenceGap.last)).all()),
+                    s.scalar(select(func.count()).select_from(FindingRow)))
+
+    before = state()
+    with world.db.write() as s:
+        assert index.reindex(s) == 0  # nothing unindexed
+        assert index.reindex(s, everything=True) == 4
+    assert state() == before
