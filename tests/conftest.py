@@ -74,3 +74,12 @@ def snapshot(tables: dict[str, Any], unknown: dict[str, Any] | None = None, mode
              collected_at: str = "2026-11-20T00:00:00Z") -> Snapshot:
     """A hand-written snapshot for checks that do not need a root (e.g. sockets)."""
     return Snapshot(collected_at=collected_at, mode=mode, tables=tables, unknown=unknown or {})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def collector_db(request: pytest.FixtureRequest) -> str | None:
+    """The collector's database, once each: None (SQLite in the collector's --data-dir) or the URL of a fresh
+    database on a throwaway PostgreSQL cluster (tests/integration/pg.py; started once per run)."""
+    from tests.integration import pg
+
+    return pg.url_for(request.param)

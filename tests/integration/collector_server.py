@@ -116,16 +116,23 @@ class Collector:
         self.process = None
 
 
-PG_ENV = "SECAUDIT_TEST_COLLECTOR_PG"  # until the collector_db fixture: a PostgreSQL server URL to test against
+POSTGRESQL = "postgresql"  # in db_urls(): a fresh database on the throwaway cluster of tests/integration/pg.py
 
 
 def fresh_pg_database(server_url: str) -> str:
-    """A new empty database on the PostgreSQL server of `server_url`; its URL."""
+    """A new empty database on the PostgreSQL server of `server_url` (POSTGRESQL: on the throwaway
+    cluster, started on first use; skipped without PostgreSQL binaries, failed in CI); its URL."""
     import uuid
 
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
+    if server_url == POSTGRESQL:
+        from tests.integration import pg
+
+        url = pg.url_for(POSTGRESQL)
+        assert url is not None
+        return url
     name = "secaudit_" + uuid.uuid4().hex[:12]
     engine = create_engine(make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -135,8 +142,8 @@ def fresh_pg_database(server_url: str) -> str:
 
 
 def db_urls() -> list[str | None]:
-    """The databases the collector tests run against: SQLite, and PostgreSQL when PG_ENV names one."""
-    return [None, *([os.environ[PG_ENV]] if os.environ.get(PG_ENV) else [])]
+    """The databases the collector tests run against: SQLite (None) and PostgreSQL (fresh_pg_database)."""
+    return [None, POSTGRESQL]
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from secaudit.collector import backup, envelopes, migrate, upload
 from secaudit.collector.db import Database, database_url
 from secaudit.collector.models import Report
-from tests.unit.collector.world import PG_ENV, World, report, url_for
+from tests.unit.collector.world import World, report, url_for
 
 
 def _reports(db: Database) -> list[bytes]:
@@ -73,7 +73,6 @@ def test_restore_refuses_what_is_not_a_collector_backup(tmp_path: Path) -> None:
     assert not (tmp_path / "x" / "collector.db").exists()
 
 
-@pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} names no PostgreSQL server")
 def test_pg_dump_and_restore(tmp_path: Path) -> None:
     source_url = url_for("postgresql")
     assert source_url is not None

@@ -4,7 +4,6 @@ the real upload path (upload.receive), synthetic or real report payloads."""
 from __future__ import annotations
 
 import copy
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,19 +21,16 @@ from secaudit.collector.models import Agent, AgentKey, Unit
 from secaudit.report.sample import sample_report
 from secaudit.sign import REPORT_TYPE, dsse, ids
 
-PG_ENV = "SECAUDIT_TEST_COLLECTOR_PG"  # a PostgreSQL server URL: the tests run on it too (a fresh database each)
-
-
-DB_KINDS = ["sqlite", *(["postgresql"] if os.environ.get(PG_ENV) else [])]
+PG_ENV = "SECAUDIT_TEST_COLLECTOR_PG"  # an existing PostgreSQL server to use instead of the throwaway one
+DB_KINDS = ["sqlite", "postgresql"]
 
 
 def url_for(kind: str) -> str | None:
-    """None (SQLite in the test's directory), or a fresh database on the PostgreSQL server of PG_ENV."""
-    if kind == "sqlite":
-        return None
-    from tests.integration.collector_server import fresh_pg_database
+    """None (SQLite in the test's directory), or a fresh database on the throwaway PostgreSQL cluster of
+    tests/integration/pg.py (or on the server SECAUDIT_TEST_COLLECTOR_PG names)."""
+    from tests.integration import pg
 
-    return fresh_pg_database(os.environ[PG_ENV])
+    return pg.url_for(kind)
 
 
 
