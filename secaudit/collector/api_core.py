@@ -144,7 +144,7 @@ async def enroll(request: Request) -> JSONResponse:
                         **_errors(400, 401, 403, 413, 415, 503)})
 async def reports(request: Request) -> JSONResponse:
     raw = await read_body(request, ENVELOPE)
-    outcome = await run_in_threadpool(upload.receive, _database(request), raw, "https")
+    outcome = await run_in_threadpool(upload.receive, _database(request), raw, "https", request.app.state.writer)
     return JSONResponse(outcome.body, status_code=outcome.status)
 
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
-import time
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -34,6 +33,7 @@ from secaudit.collector.db import Database
 from secaudit.collector.errors import ApiError, error_body
 from secaudit.collector.models import Agent, AgentKey, Report, utcnow
 from secaudit.collector.units import code_path
+from secaudit.collector.writer import Writer, run_now
 from secaudit.fsutil import TooLarge, gunzip_capped
 from secaudit.limits import ENVELOPE
 from secaudit.sign.dsse import EnvelopeInvalid, EnvelopeUnusable, strict_loads, verify
@@ -46,15 +46,7 @@ SCAN_PLAYBOOK = "network"
 MAX_FINDINGS = 5000
 MAX_HINTS = 16
 
-RETRIES = 4  # a PostgreSQL deadlock or serialization failure between collector processes is retried
-
 log = logging.getLogger("secaudit.collector")
-
-
-def retryable(exc: OperationalError) -> bool:
-    """A transaction that lost a race and may simply run again (not a database that is down)."""
-    state = getattr(exc.orig, "sqlstate", None)
-    return state in ("40001", "40P01") or "database is locked" in str(exc.orig)
 
 
 @dataclass(frozen=True)
@@ -170,8 +162,9 @@ def _index(session: Session, report: Report, payload: dict[str, Any]) -> None:
         log.exception("report %s stored but not indexed", report.id)
 
 
-def receive(db: Database, raw: bytes, channel: str = "https") -> Outcome:
-    """Run the decision procedure on one envelope; ApiError for every refusal."""
+def receive(db: Database, raw: bytes, channel: str = "https", writer: Writer | None = None) -> Outcome:
+    """Run the decision procedure on one envelope; ApiError for every refusal. With a `writer` (the server)
+    the report is stored in its next group transaction, otherwise in a transaction of its own."""
     if len(raw) > ENVELOPE:
         raise too_large(len(raw))
     sha = hashlib.sha256(raw).hexdigest()
@@ -194,62 +187,57 @@ def receive(db: Database, raw: bytes, channel: str = "https") -> Outcome:
         raise _bad(exc.vi, exc.en, "bad_signature") from None
     except EnvelopeUnusable as exc:
         raise _bad(exc.vi, exc.en, "bad_envelope") from None
-    body = verified.body
-    now = utcnow()
+    blob = store.pack(raw, envelope, verified.body)
+    job = partial(_store, sha=sha, blob=blob, size=len(raw), kid=verified.keyid, payload=verified.payload,
+                  channel=channel, now=utcnow())
     try:
-        for attempt in range(RETRIES):
-            try:
-                return _store(db, raw, sha, envelope, body, verified.keyid, verified.payload, channel, now)
-            except OperationalError as exc:
-                if attempt == RETRIES - 1 or not retryable(exc):
-                    raise
-                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
-        raise AssertionError("unreachable")
+        stored = writer.run(job) if writer is not None else run_now(db, job)
     except IntegrityError:  # the same bytes committed meanwhile by another request or process
         with db.read() as session:
             seen = _existing(session, sha)
         if seen is None:
             raise
         return seen
+    if isinstance(stored, Outcome):
+        return stored
+    report_id, conflict = stored
+    with db.read() as session:  # committed: only now is there anything to acknowledge
+        report = session.get(Report, report_id)
+        assert report is not None
+        if conflict:
+            return Outcome(409, _conflict_body(session, report), report_id)
+        return Outcome(201, receipt(session, report, "accepted"), report_id)
 
 
-def _store(db: Database, raw: bytes, sha: str, envelope: dict[str, Any], body: bytes, kid: str,
-           payload: dict[str, Any], channel: str, now: datetime) -> Outcome:
-    blob = store.pack(raw, envelope, body)
-    with db.write() as session:
-        key = session.get(AgentKey, kid)
-        if key is None:  # removed between the lookup and now
-            raise ApiError(401, "unknown_key", "Khóa đã ký báo cáo không còn được đăng ký.",
-                           "The key that signed the report is no longer enrolled.")
-        agent = session.scalar(select(Agent).where(Agent.id == key.agent_pk).with_for_update())
-        assert agent is not None
-        if agent.status != "active" or key.revoked_at is not None:
-            raise ApiError(403, "agent_" + ("revoked" if agent.status == "revoked" or key.revoked_at else "suspended"),
-                           "Máy hoặc khóa đã ký báo cáo đang bị đình chỉ hoặc đã bị thu hồi.",
-                           "The agent or key that signed the report is suspended or revoked.")
-        fields = _checked_payload(payload, agent)
-        seen = _existing(session, sha)
-        if seen is not None:
-            return seen
-        others = list(session.scalars(select(Report.id).where(Report.agent_pk == agent.id,
-                                                               Report.sequence == fields["sequence"])))
-        report = Report(agent_pk=agent.id, key_id=kid, unit_id=agent.unit_id,
-                        unit_path_at_receipt="/".join(code_path(session, agent.unit)), envelope_sha256=sha,
-                        envelope_z=blob, envelope_size=len(raw), received_at=now, channel=channel,
-                        conflict=bool(others), **fields)
-        session.add(report)
-        if others:
-            session.execute(update(Report).where(Report.id.in_(others)).values(conflict=True))
-        if agent.last_sequence is None or fields["sequence"] > agent.last_sequence:
-            agent.last_sequence = fields["sequence"]
-        agent.last_seen = now
-        session.flush()
-        report_id = report.id
-        _index(session, report, payload)
-    # committed: only now is there anything to acknowledge
-    with db.read() as session:
-        stored = session.get(Report, report_id)
-        assert stored is not None
-        if stored.conflict and others:
-            return Outcome(409, _conflict_body(session, stored), report_id)
-        return Outcome(201, receipt(session, stored, "accepted"), report_id)
+def _store(session: Session, *, sha: str, blob: bytes, size: int, kid: str, payload: dict[str, Any], channel: str,
+           now: datetime) -> Outcome | tuple[int, bool]:
+    """Inside the write transaction: the existing report's outcome, or (new report id, conflict)."""
+    key = session.get(AgentKey, kid)
+    if key is None:  # removed between the lookup and now
+        raise ApiError(401, "unknown_key", "Khóa đã ký báo cáo không còn được đăng ký.",
+                       "The key that signed the report is no longer enrolled.")
+    agent = session.scalar(select(Agent).where(Agent.id == key.agent_pk).with_for_update())
+    assert agent is not None
+    if agent.status != "active" or key.revoked_at is not None:
+        raise ApiError(403, "agent_" + ("revoked" if agent.status == "revoked" or key.revoked_at else "suspended"),
+                       "Máy hoặc khóa đã ký báo cáo đang bị đình chỉ hoặc đã bị thu hồi.",
+                       "The agent or key that signed the report is suspended or revoked.")
+    fields = _checked_payload(payload, agent)
+    seen = _existing(session, sha)
+    if seen is not None:
+        return seen
+    others = list(session.scalars(select(Report.id).where(Report.agent_pk == agent.id,
+                                                           Report.sequence == fields["sequence"])))
+    report = Report(agent_pk=agent.id, key_id=kid, unit_id=agent.unit_id,
+                    unit_path_at_receipt="/".join(code_path(session, agent.unit)), envelope_sha256=sha,
+                    envelope_z=blob, envelope_size=size, received_at=now, channel=channel,
+                    conflict=bool(others), **fields)
+    session.add(report)
+    if others:
+        session.execute(update(Report).where(Report.id.in_(others)).values(conflict=True))
+    if agent.last_sequence is None or fields["sequence"] > agent.last_sequence:
+        agent.last_sequence = fields["sequence"]
+    agent.last_seen = now
+    session.flush()
+    _index(session, report, payload)
+    return report.id, bool(others)

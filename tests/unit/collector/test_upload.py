@@ -158,19 +158,40 @@ def test_index_failure_keeps_the_report(db: Database, key: Ed25519PrivateKey, mo
 def test_lost_races_are_retried(db: Database, key: Ed25519PrivateKey, monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from secaudit.collector import upload
+    from secaudit.collector import upload, writer
 
     class Deadlock(Exception):
         sqlstate = "40P01"
 
     real, calls = upload._store, []
 
-    def flaky(*args: object) -> object:
+    def flaky(session: object, **kw: object) -> object:
         calls.append(1)
         if len(calls) < 3:
             raise OperationalError("UPDATE", {}, Deadlock("deadlock detected"))
-        return real(*args)  # type: ignore[arg-type]
+        return real(session, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(upload, "_store", flaky)
     assert receive(db, envelope(key, report(key, 1))).status == 201 and len(calls) == 3
-    assert not upload.retryable(OperationalError("x", {}, Exception("connection refused")))
+    assert not writer.retryable(OperationalError("x", {}, Exception("connection refused")))
+
+
+def test_group_commit(db: Database, key: Ed25519PrivateKey) -> None:
+    """Concurrent uploads through one writer: every caller gets its own answer, after the commit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from secaudit.collector.writer import Writer
+
+    group = Writer(db)
+    bodies = [envelope(key, report(key, n)) for n in range(1, 41)] + [envelope(key, report(key, 3, seed=4))]
+    bodies += [b"{}", envelope(key, report(key, 1))]  # a refusal and a duplicate in the same batches
+    with ThreadPoolExecutor(16) as pool:
+        futures = [pool.submit(receive, db, raw, "https", group) for raw in bodies]
+        statuses = []
+        for future in futures:
+            try:
+                statuses.append(future.result().status)
+            except ApiError as exc:
+                statuses.append(exc.status)
+    assert sorted(statuses) == [200, *[201] * 40, 400, 409]  # which of two racing twins came first may vary
+    assert _count(db) == 41
