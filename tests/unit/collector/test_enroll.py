@@ -19,8 +19,8 @@ from tests.unit.collector.helpers import enroll_request, new_db, token
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    return new_db(tmp_path)
+def db(tmp_path: Path, collector_db: str | None) -> Database:
+    return new_db(tmp_path, collector_db)
 
 
 def _refused(db: Database, raw: bytes) -> ApiError:

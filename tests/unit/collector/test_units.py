@@ -14,8 +14,8 @@ from tests.unit.collector.helpers import TREE, new_db
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    return new_db(tmp_path)
+def db(tmp_path: Path, collector_db: str | None) -> Database:
+    return new_db(tmp_path, collector_db)
 
 
 def _import(db: Database, text: str) -> None:

@@ -22,8 +22,8 @@ from tests.unit.collector.helpers import enroll_request, envelope, new_db, repor
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Database:
-    return new_db(tmp_path)
+def db(tmp_path: Path, collector_db: str | None) -> Database:
+    return new_db(tmp_path, collector_db)
 
 
 @pytest.fixture
