@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from secaudit import __version__
@@ -55,9 +56,11 @@ def create_app(db: Database) -> FastAPI:
                             headers=getattr(exc, "headers", None))
 
     @app.exception_handler(OperationalError)
-    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+    @app.exception_handler(PoolTimeout)
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        cause = getattr(exc, "orig", None) or exc
         log.warning("database unavailable on %s %s: %s", request.method, request.url.path,
-                    str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__)
+                    str(cause).splitlines()[0] if str(cause) else type(cause).__name__)
         return JSONResponse(error_body("database_unavailable", "Cơ sở dữ liệu tạm thời không dùng được; gửi lại sau.",
                                        "The database is unavailable for now; send again later."),
                             status_code=503, headers={"Retry-After": "30"})

@@ -53,3 +53,36 @@ def add(session: Session, name: str, role: str, scope_code: str) -> NewUser:
     session.add(ApiToken(user_id=user.id, token_sha256=token_hash(token), created_at=utcnow()))
     session.flush()
     return NewUser(name, role, unit.code, token)
+
+
+def _find(session: Session, name: str) -> User:
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise UserError(f"Không có người dùng {name[:40]!r}.", f"There is no user {name[:40]!r}.")
+    return user
+
+
+def listing(session: Session) -> list[tuple[str, str, str, bool, int]]:
+    """(name, role, scope code, disabled, live tokens) of every user."""
+    rows = []
+    for user in session.scalars(select(User).order_by(User.name)):
+        live = sum(1 for t in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id))
+                   if t.revoked_at is None)
+        rows.append((user.name, user.role, user.scope_unit.code, user.disabled, live))
+    return rows
+
+
+def new_api_token(session: Session, name: str) -> NewUser:
+    """A new token for the user; its previous tokens stop working (a lost or leaked token)."""
+    user = _find(session, name)
+    now = utcnow()
+    for old in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        old.revoked_at = now
+    token = new_token()
+    session.add(ApiToken(user_id=user.id, token_sha256=token_hash(token), created_at=now))
+    session.flush()
+    return NewUser(user.name, user.role, user.scope_unit.code, token)
+
+
+def set_disabled(session: Session, name: str, disabled: bool) -> None:
+    _find(session, name).disabled = disabled

@@ -300,6 +300,71 @@ def users_add(data_dir: str | None, db_url: str | None, lang: str | None, name: 
     run(lang, action)
 
 
+@users.command("list")
+@db_options
+def users_list(data_dir: str | None, db_url: str | None, lang: str | None) -> None:
+    """Liệt kê tài khoản / list accounts."""
+    def action(lg: str) -> None:
+        from secaudit.collector import users as us
+
+        database = open_db(data_dir, db_url)
+        try:
+            with database.read() as session:
+                rows = us.listing(session)
+        finally:
+            database.dispose()
+        for name, role, scope, disabled, live in rows:
+            state = say(lg, "đã khóa", "disabled") if disabled else say(lg, f"{live} mã", f"{live} token(s)")
+            click.echo(f"{name:<24} {role:<10} {scope:<12} {state}")
+
+    run(lang, action)
+
+
+@users.command("token")
+@db_options
+@click.argument("name")
+def users_token(data_dir: str | None, db_url: str | None, lang: str | None, name: str) -> None:
+    """Cấp mã truy cập mới, hủy mã cũ / issue a new API token, revoking the old ones."""
+    def action(lg: str) -> None:
+        from secaudit.collector import users as us
+
+        database = open_db(data_dir, db_url)
+        try:
+            with database.write() as session:
+                made = us.new_api_token(session, name)
+        finally:
+            database.dispose()
+        click.echo(made.token)
+        click.echo(say(lg, f"Mã mới cho {made.name}; các mã cũ không còn dùng được. Mã chỉ hiện một lần.",
+                       f"New token for {made.name}; the old ones no longer work. The token is shown only once."),
+                   err=True)
+
+    run(lang, action)
+
+
+def _user_switch(name: str, disabled: bool, vi: str, en: str) -> None:
+    @users.command(name, help=f"{vi} / {en}")
+    @db_options
+    @click.argument("user")
+    def command(data_dir: str | None, db_url: str | None, lang: str | None, user: str) -> None:
+        def action(lg: str) -> None:
+            from secaudit.collector import users as us
+
+            database = open_db(data_dir, db_url)
+            try:
+                with database.write() as session:
+                    us.set_disabled(session, user, disabled)
+            finally:
+                database.dispose()
+            click.echo(say(lg, f"Người dùng {user}: {vi.lower()}.", f"User {user}: {en.lower()}."))
+
+        run(lang, action)
+
+
+_user_switch("disable", True, "Đã khóa", "Disabled")
+_user_switch("enable", False, "Đã mở khóa", "Enabled")
+
+
 @collector.command("enroll-import")
 @db_options
 @click.argument("request_file", type=click.Path(dir_okay=False))

@@ -27,3 +27,23 @@ def test_add_and_lookup(tmp_path: Path) -> None:
                                      ("x", "admin", "NOPE", "no unit"), ("officer.bh", "admin", "DN", "already")):
         with pytest.raises(users.UserError, match=match), db.write() as s:
             users.add(s, name, role, scope)
+
+
+def test_new_token_disable_enable(tmp_path: Path) -> None:
+    db = new_db(tmp_path)
+    with db.write() as s:
+        first = users.add(s, "an", "responder", "DN").token
+        second = users.new_api_token(s, "an").token
+    with db.read() as s:
+        assert lookup_token(s, first) is None and lookup_token(s, second) is not None
+        assert users.listing(s) == [("an", "responder", "DN", False, 1)]
+    with db.write() as s:
+        users.set_disabled(s, "an", True)
+    with db.read() as s:
+        assert lookup_token(s, second) is None
+    with db.write() as s:
+        users.set_disabled(s, "an", False)
+    with db.read() as s:
+        assert lookup_token(s, second) is not None
+    with pytest.raises(users.UserError), db.write() as s:
+        users.new_api_token(s, "nobody")
