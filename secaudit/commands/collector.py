@@ -1,5 +1,6 @@
-"""`secaudit collector`: the server side (init, serve, ingest, units import, tokens create, users add,
-enroll-import). Every subcommand takes --data-dir (SQLite database and files; default
+"""`secaudit collector`: the server side (init, serve, ingest, units import, tokens, users, agents,
+enroll-import; backup, restore, export and reindex come from commands/collector_data.py). Every
+subcommand takes --data-dir (SQLite database and files; default
 $SECAUDIT_COLLECTOR_DIR or /var/lib/secaudit/collector) and --db URL (PostgreSQL:
 postgresql+psycopg://user@host/db; default $SECAUDIT_COLLECTOR_DB). FastAPI and SQLAlchemy are imported
 only when a collector command runs (never on the `audit` path).
@@ -71,8 +72,8 @@ def run(lang: str | None, action: Callable[[str], None]) -> None:
 
 @click.group("collector")
 def collector() -> None:
-    """Máy chủ thu thập báo cáo / the report collector: init | serve | ingest | units | tokens | users |
-    enroll-import."""
+    """Máy chủ thu thập báo cáo / the report collector: init | serve | ingest | units | tokens | users | agents |
+    enroll-import | backup | restore | export | reindex."""
 
 
 @collector.command("init")
