@@ -59,3 +59,13 @@ def test_workflow(tmp_path: Path) -> None:
     assert code == 1 and "REFUSED" in out and "suspended" in out
     assert _run("agents", "revoke", "agent-nope", *d)[0] == 2
     assert _run("ingest", str(tmp_path / "absent"), *d)[0] == 2
+
+
+def test_the_audit_path_imports_no_server_library() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, secaudit.cli; print(sorted(m for m in ('fastapi', 'sqlalchemy', 'uvicorn', 'alembic', "
+            "'starlette', 'pydantic', 'openpyxl') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "[]"
