@@ -22,7 +22,7 @@ from secaudit.commands.options import (
     verbose_option,
 )
 from secaudit.commands.remote import add_remote_options, check_exclusive, remote_requested, run_remote_audit
-from secaudit.commands.submit import collector_options, run_submit
+from secaudit.commands.submit import collector_options, retry_option, run_submit
 from secaudit.errors import SecauditError
 from secaudit.fsutil import write_file
 from secaudit.i18n import t
@@ -53,17 +53,18 @@ def _transport(root: str | None, replay: str | None) -> object:
               help="Gửi báo cáo đã ký (và hàng đợi) tới collector / then send the signed report (and the outbox) "
                    "to the collector.")
 @collector_options
+@retry_option
 def audit(config_path: str | None, root: str | None, replay: str | None, playbook: str | None,
           lang: str | None, fmt: str, output: str | None, verbose: bool, sign: bool | None,
           key_dir: str | None, host: tuple[str, ...], hosts_file: str | None, parallel: int, accept_new: bool,
           known_hosts: str | None, identity: str | None, sudo: bool, connect_timeout: float,
-          submit_after: bool, collector: str | None, ca_file: str | None) -> None:
+          submit_after: bool, collector: str | None, ca_file: str | None, retry_for: float | None) -> None:
     """Kiểm tra máy này (hoặc máy khác qua SSH) theo kế hoạch / audit this machine (or others over SSH).
 
     With --submit the report is signed (a key is required) and the outbox is sent: the exit code is the
     audit's when every envelope got its receipt, else 2."""
-    if (collector or ca_file) and not submit_after:
-        raise click.UsageError("--collector and --ca-file are only used with --submit.")
+    if (collector or ca_file or retry_for is not None) and not submit_after:
+        raise click.UsageError("--collector, --ca-file and --retry-for are only used with --submit.")
     if submit_after and sign is False:
         raise click.UsageError("--submit sends the signed report; it cannot be used with --no-sign.")
     out = output_of(lang, fmt, output, verbose, True if submit_after else sign, key_dir)
@@ -79,7 +80,7 @@ def audit(config_path: str | None, root: str | None, replay: str | None, playboo
         code = EXIT_ERROR if pipeline.not_a_system(snapshot, root or replay or "/", out.lang) else code
     if submit_after:
         try:
-            sent = run_submit(config, collector, (), out.lang, ca_file)
+            sent = run_submit(config, collector, (), out.lang, ca_file, retry_for)
         except SecauditError as exc:
             fail(exc, out.lang)
         code = code if sent == pipeline.EXIT_OK else EXIT_ERROR

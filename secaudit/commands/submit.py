@@ -104,12 +104,16 @@ def run_submit(config: AgentConfig, collector: str | None, files: tuple[str, ...
     return sub.exit_code(results)
 
 
+def retry_option(fn: Any) -> Any:
+    return click.option("--retry-for", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+                        help="Thử lại tối đa bao lâu khi collector không trả lời / how long to keep retrying an "
+                             "unreachable collector (default 600).")(fn)
+
+
 @click.command("submit")
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @collector_options
-@click.option("--retry-for", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="Thử lại tối đa bao lâu khi collector không trả lời / how long to keep retrying an unreachable "
-                   "collector (default 600).")
+@retry_option
 @config_option
 @lang_option
 def submit(files: tuple[str, ...], collector: str | None, ca_file: str | None, retry_for: float | None,
