@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from secaudit import paths
 from secaudit.errors import ConfigError
 
 ROLES = ("auto", "server", "workstation", "lab")
@@ -41,9 +40,8 @@ class CheckCatalog:
 
 
 def default_config_path() -> Path:
-    if sys.platform == "win32":
-        return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "secaudit" / "secaudit.toml"
-    return Path("/etc/secaudit/secaudit.toml")
+    """%ProgramData%\\secaudit\\secaudit.toml on Windows, /etc/secaudit/secaudit.toml elsewhere (secaudit.paths)."""
+    return paths.config_path()
 
 
 @dataclass

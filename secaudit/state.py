@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
+import sys
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from secaudit import inputs
+from secaudit import inputs, paths
 from secaudit.config import AgentConfig
 from secaudit.errors import SecauditError
 from secaudit.fsutil import replace
 
 
 def state_dir(config: AgentConfig) -> Path:
+    """`state_dir` of the config, else $SECAUDIT_STATE_DIR, else the OS's place (secaudit.paths:
+    %ProgramData%\\secaudit\\state on Windows, /var/lib/secaudit as root, else $XDG_STATE_HOME/secaudit)."""
     if config.state_dir:
         return Path(config.state_dir)
-    if os.environ.get("SECAUDIT_STATE_DIR"):
-        return Path(os.environ["SECAUDIT_STATE_DIR"])
-    if os.geteuid() == 0:
-        return Path("/var/lib/secaudit")
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "secaudit"
+    return paths.state_dir()
+
+
+def lock_exclusive(handle: IO[Any]) -> None:
+    """Hold an exclusive lock on an open file until it is closed: flock, or on Windows (no fcntl) a
+    lock on its first byte, retried for about 10 s before OSError."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle, fcntl.LOCK_EX)
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -52,7 +62,7 @@ def next_sequence(config: AgentConfig) -> tuple[str, int]:
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         with open(directory / ".lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            lock_exclusive(lock)
             state = _load(path)
             agent_id = state.get("agent_id") or str(uuid.uuid4())
             sequence = state.get("sequence", 0) + 1

@@ -52,6 +52,17 @@ def _job_layout(windows: bool) -> paths.Layout:
     return paths.layout("nt" if windows else "posix", keep, privileged=True)
 
 
+def _has_key(places: paths.Layout) -> bool:
+    """Whether the scheduled run will find a signing key (an unreadable key folder counts as one: the
+    run is privileged)."""
+    from secaudit.sign.keys import KeyFileError, has_private_key
+
+    try:
+        return has_private_key(paths.local(places.keys))
+    except KeyFileError:
+        return True
+
+
 @click.group()
 def schedule() -> None:
     """Lịch kiểm tra định kỳ / run the audit on a schedule (systemd, cron, Windows Task Scheduler)."""
@@ -93,6 +104,8 @@ def schedule_install(config_path: str | None, playbook: str | None, every: str |
     steps = sch.install_steps(chosen, job, root, today)
     _echo([t("schedule.will_install", lg, backend=chosen, runs="; ".join(r.describe() for r in runs)), why,
            *sch.describe(steps, lg)])
+    if root is None and not _has_key(places):
+        click.echo(for_terminal(t("schedule.no_key", lg, path=places.keys)), err=True)
     if dry_run:
         click.echo(t("schedule.dry_run", lg))
         return

@@ -121,8 +121,6 @@ MESSAGES: dict[str, dict[str, str]] = {
     "facts.written": {"vi": "Đã ghi ảnh chụp dữ kiện: {path}", "en": "Facts snapshot written: {path}"},
     "facts.recorded": {"vi": "Đã ghi bản ghi các probe Windows: {path}",
                        "en": "Windows probe recording written: {path}"},
-    "facts.recorded": {"vi": "Đã ghi bản ghi các probe Windows: {path}",
-                       "en": "Windows probe recording written: {path}"},
     "sign.written": {"vi": "Đã ký và ghi báo cáo: {path}", "en": "Signed report written: {path}"},
     "sign.skipped": {"vi": "Không ký báo cáo: {reason}", "en": "Report not signed: {reason}"},
     "sign.no_key": {
@@ -340,6 +338,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The audit schedule is removed. Reports, state, keys and config are kept.",
     },
     "schedule.nothing": {"vi": "Chưa cài lịch kiểm tra định kỳ nào.", "en": "No audit schedule is installed."},
+    "schedule.no_key": {
+        "vi": "Lưu ý: chưa có khóa ký trong {path}, nên các báo cáo định kỳ sẽ không được ký và không gửi được; "
+              "hãy chạy `secaudit keys init`.",
+        "en": "Note: there is no signing key in {path}, so the scheduled reports will be neither signed nor sent; "
+              "run `secaudit keys init`.",
+    },
     "schedule.bad_every": {
         "vi": "Giá trị --every '{value}' không hợp lệ; dùng một trong: {allowed}.",
         "en": "--every '{value}' is not valid; use one of: {allowed}.",

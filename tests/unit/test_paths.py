@@ -3,7 +3,13 @@ config, key and state defaults use them."""
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath, PureWindowsPath
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+import pytest
 
 from secaudit import paths
 from secaudit.sign import keys
@@ -57,3 +63,45 @@ def test_acl_command_keeps_the_folder_to_system_and_administrators_by_sid() -> N
     grants = argv[argv.index("/grant:r") + 1:]
     assert grants == ["*S-1-5-18:(OI)(CI)F", "*S-1-5-32-544:(OI)(CI)F"]  # SIDs: the same in a Vietnamese UI
     assert not any("Users" in a or "S-1-5-32-545" in a for a in argv)
+
+
+def test_config_and_state_defaults_are_the_layouts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """On Windows (here: its layout, as this OS cannot be Windows) the config and the state are under
+    %ProgramData%\\secaudit; the functions the agent calls take them from secaudit.paths."""
+    from secaudit import config, state
+
+    windows = paths.layout("nt", {"ProgramData": r"C:\ProgramData"})
+    monkeypatch.setattr(paths, "layout", lambda *a, **k: windows)
+    assert str(config.default_config_path()) == r"C:\ProgramData\secaudit\secaudit.toml"
+    assert str(state.state_dir(config.AgentConfig())) == r"C:\ProgramData\secaudit\state"
+    assert str(keys.default_key_dir()) == r"C:\ProgramData\secaudit\keys"
+    assert state.state_dir(config.AgentConfig(state_dir=str(tmp_path))) == tmp_path  # the config's own wins
+
+
+def test_state_default_follows_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from secaudit import config, state
+
+    monkeypatch.setenv("SECAUDIT_STATE_DIR", str(tmp_path / "s"))
+    assert state.state_dir(config.AgentConfig()) == tmp_path / "s"
+    monkeypatch.delenv("SECAUDIT_STATE_DIR")
+    expected = Path("/var/lib/secaudit") if os.geteuid() == 0 else None
+    if expected is not None:
+        assert state.state_dir(config.AgentConfig()) == expected
+
+
+def test_the_state_lock_is_exclusive(tmp_path: Path) -> None:
+    from secaudit import state
+
+    script = ("import sys, time; from secaudit import state\n"
+              "with open(sys.argv[1], 'a+') as f:\n"
+              "    state.lock_exclusive(f); print('locked', flush=True); time.sleep(0.5)\n")
+    lock = tmp_path / ".lock"
+    holder = subprocess.Popen([sys.executable, "-c", script, str(lock)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with open(lock, "a+") as mine:
+            state.lock_exclusive(mine)  # waits for the other process to let go
+        assert time.monotonic() - started > 0.2
+    finally:
+        holder.wait(timeout=30)
