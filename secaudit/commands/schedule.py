@@ -3,8 +3,9 @@ work). Every change is printed before it is made; --dry-run prints it only."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import click
 
@@ -96,6 +97,9 @@ def schedule_install(config_path: str | None, playbook: str | None, every: str |
                 due=f"{book.cadence.get('kind')}: {', '.join(book.cadence.get('due', []))}")
     shipped = Path(book.path).resolve().parent == shipped_dir("playbooks").resolve()
     places = _job_layout(chosen == "task")
+    if config.state_dir and chosen != "task":  # the config's state folder holds the reports too
+        places = dataclasses.replace(places, state=PurePath(config.state_dir),
+                                     reports=PurePath(config.state_dir) / "reports")
     config_arg = str(Path(config_path).resolve()) if config_path else None
     commands = sch.job_commands(sch.program(), book.id if shipped else str(Path(book.path).resolve()),
                                 places.reports, config_arg, submit=bool(config.collector_url))

@@ -159,3 +159,12 @@ def test_without_a_signing_key_the_install_says_reports_will_not_be_signed(
     (keys / "agent.key").write_text("x")
     code, out, err = run(capsys, "schedule", "install", "--backend", "systemd", "--dry-run", "--lang", "en")
     assert (code, err) == (0, "")
+
+
+def test_the_configs_state_dir_holds_the_scheduled_reports(capsys: pytest.CaptureFixture[str], root: Path,
+                                                           tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('state_dir = "/srv/secaudit"\n', encoding="utf-8")
+    code, out, _ = run(capsys, "schedule", "install", "--root", str(root), "--config", str(config), "--lang", "en")
+    assert code == 0 and "-o /srv/secaudit/reports/last-report.html" in out
+    assert out.splitlines()[-1] == "The audit schedule is installed. Reports are written to /srv/secaudit/reports."
