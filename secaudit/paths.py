@@ -13,7 +13,8 @@ Path of the running OS."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
@@ -111,3 +112,21 @@ def acl_command(directory: PurePath | str) -> list[str]:
     Administrators group only, named by SID so a Vietnamese (or any) Windows UI reads them the same."""
     return ["icacls", str(directory), "/inheritance:r", "/grant:r",
             f"*{SYSTEM_SID}:(OI)(CI)F", f"*{ADMINISTRATORS_SID}:(OI)(CI)F"]
+
+
+def _icacls(argv: Sequence[str]) -> tuple[int, str]:
+    try:
+        done = subprocess.run(list(argv), capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return 1, str(exc)
+    message = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
+    return done.returncode, message[0].strip() if message else f"exit {done.returncode}"
+
+
+def restrict(directory: PurePath | str, run: Callable[[Sequence[str]], tuple[int, str]] | None = None) -> str | None:
+    """On Windows, leave a folder the agent has just made to SYSTEM and Administrators (`acl_command`);
+    elsewhere nothing (POSIX modes do it). Returns why it could not be done, None when done."""
+    if not is_windows():
+        return None
+    code, message = (run or _icacls)(acl_command(directory))
+    return None if code == 0 else message.rstrip(".")

@@ -232,13 +232,20 @@ def _write_error(path: Path, exc: OSError) -> KeyFileError:
 
 
 def _prepare_dir(directory: Path) -> None:
-    """Create the key directory 0700, or check an existing one is not writable by others."""
+    """Create the key directory 0700 (on Windows: SYSTEM and Administrators only, by ACL), or check an
+    existing one is not writable by others."""
     try:
         if not directory.exists():
             directory.parent.mkdir(parents=True, exist_ok=True)
             directory.mkdir(mode=0o700)
             if os.name != "nt":
                 os.chmod(directory, 0o700)
+            problem = paths.restrict(directory)  # Windows: %ProgramData% lets every user read what is under it
+            if problem is not None:
+                directory.rmdir()
+                raise KeyFileError(
+                    f"Không giới hạn được quyền truy cập thư mục khóa {directory} ({problem}); chưa tạo khóa.",
+                    f"Cannot restrict access to the key directory {directory} ({problem}); no key was made.")
             return
     except OSError as exc:
         raise _write_error(directory, exc) from None

@@ -105,3 +105,31 @@ def test_the_state_lock_is_exclusive(tmp_path: Path) -> None:
         assert time.monotonic() - started > 0.2
     finally:
         holder.wait(timeout=30)
+
+
+def test_restrict_runs_icacls_only_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+
+    def fake(argv: object) -> tuple[int, str]:
+        calls.append(list(argv))  # type: ignore[call-overload]
+        return 0, ""
+
+    assert paths.restrict("/etc/secaudit/keys", fake) is None and calls == []  # POSIX modes do it
+    monkeypatch.setattr(paths, "is_windows", lambda os_name=None: True)
+    assert paths.restrict(r"C:\ProgramData\secaudit\keys", fake) is None
+    assert calls == [paths.acl_command(r"C:\ProgramData\secaudit\keys")]
+    assert paths.restrict("x", lambda argv: (5, "Access is denied.")) == "Access is denied"
+
+
+def test_keys_init_restricts_a_new_key_directory_or_makes_no_key(monkeypatch: pytest.MonkeyPatch,
+                                                                    tmp_path: Path) -> None:
+    seen: list[object] = []
+    monkeypatch.setattr(paths, "restrict", lambda directory, run=None: seen.append(directory))
+    keys.init(tmp_path / "keys")
+    assert seen == [tmp_path / "keys"] and (tmp_path / "keys" / keys.KEY_FILE).is_file()
+    monkeypatch.setattr(paths, "restrict", lambda directory, run=None: "Access is denied")
+    with pytest.raises(keys.KeyFileError) as info:
+        keys.init(tmp_path / "k2")
+    assert info.value.en == (f"Cannot restrict access to the key directory {tmp_path / 'k2'} (Access is denied); "
+                             "no key was made.")
+    assert not (tmp_path / "k2").exists()
