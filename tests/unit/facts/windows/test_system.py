@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from secaudit.facts.windows.system import os_version_text
-from tests.fixtures.windows.build import SERVICES, failed
+from tests.fixtures.windows.build import SERVICES
 from tests.unit.facts.windows.test_timesync import EN_LOCAL_CLOCK, VI_SYNCED
-from tests.unit.facts.windows.wintest import EMPTY, ok, out, snapshot_of
+from tests.unit.facts.windows.wintest import ok, out, snapshot_of
 
 FIXTURE = Path(__file__).resolve().parents[3] / "fixtures" / "windows" / "win11-healthy.json"
 HEALTHY = json.loads(FIXTURE.read_text(encoding="utf-8"))["probes"]
@@ -63,42 +63,6 @@ def services_with(name: str, status: int, start_type: int) -> dict[str, Any]:
     """The healthy PC's Get-Service with one service changed."""
     return ok([{"Name": n, "DisplayName": d, "Status": status if n == name else st,
                 "StartType": start_type if n == name else start} for n, d, st, start in SERVICES])
-
-
-def test_update_policies() -> None:
-    assert system(windows_update=ok({"NoAutoUpdate": 1, "AUOptions": 4}))[0]["auto_updates"] is False
-    table, _ = system(windows_update=ok({"NoAutoUpdate": 0, "AUOptions": 2}))
-    assert table["auto_updates"] is False and "AUOptions = 2 (notify before download)" in table["auto_updates_source"]
-    assert system(windows_update=ok({"NoAutoUpdate": 0, "AUOptions": 4}))[0]["auto_updates"] is True
-    # a policy key from another failure than "not found" is unknown, never the default
-    table, unknown = system(windows_update=failed("Access is denied.", "PermissionDenied: (...)",
-                                                  "System.Security.SecurityException"))
-    assert table["auto_updates"] is None and unknown["system.auto_updates"]["code"] == "command_failed"
-    table, unknown = system(windows_update=None)
-    assert table["auto_updates"] is None and unknown["system.auto_updates"]["code"] == "not_found"
-    table, _ = system(services=services_with("wuauserv", 1, 4))
-    assert table["auto_updates"] is False and "wuauserv" in table["auto_updates_source"]
-
-
-def test_hotfixes_without_dates_and_missing() -> None:
-    table, unknown = system(hotfixes=ok([{"HotFixID": "KB1", "Description": "Update", "InstalledOn": None}]))
-    assert table["last_update_time"] is None and unknown["system.last_update_time"]["code"] == "not_found"
-    table, unknown = system(hotfixes=ok(EMPTY))
-    assert table["last_update_time"] is None and "system.last_update_time" in unknown
-
-
-def test_bitlocker_off_absent_or_not_readable() -> None:
-    vols = [{"MountPoint": "C:", "VolumeType": 0, "ProtectionStatus": 0, "EncryptionPercentage": 0},
-            {"MountPoint": "D:", "VolumeType": 1, "ProtectionStatus": 1, "EncryptionPercentage": 100},
-            {"MountPoint": "E:", "VolumeType": 2, "ProtectionStatus": 2, "EncryptionPercentage": 37.5}]
-    rows = system(bitlocker=ok(vols))[0]["disk_encryption"]
-    assert [(r["name"], r["active"], r["protection_status"], r["volume_type"], r["encryption_percentage"])
-            for r in rows] == [("C:", False, "off", "os", 0), ("D:", True, "on", "fixed", 100),
-                               ("E:", False, "unknown", "removable", 37)]
-    table, unknown = system(bitlocker=failed("The term 'Get-BitLockerVolume' is not recognized as the name of a "
-                                             "cmdlet", "ObjectNotFound: (Get-BitLockerVolume:String) [], "
-                                             "CommandNotFoundException", "CommandNotFoundException"))
-    assert table["disk_encryption"] == [] and unknown["system.disk_encryption"]["code"] == "command_failed"
 
 
 def test_os_missing_or_unlisted() -> None:
