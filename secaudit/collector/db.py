@@ -92,10 +92,25 @@ def make_engine(url: str, *, create_dir: bool = False) -> Engine:
             elif not parent.is_dir():
                 raise DatabaseError(f"Thư mục dữ liệu {parent} không tồn tại (chạy 'secaudit collector init').",
                                     f"The data directory {parent} does not exist (run 'secaudit collector init').")
+            if create_dir:
+                _create_private(Path(database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000})
         _sqlite_setup(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would follow the umask); its -wal and -shm files
+    take the same mode. An existing file is left as it is."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"Không tạo được tệp cơ sở dữ liệu {path}: {exc.strerror}.",
+                            f"Cannot create the database file {path}: {exc.strerror}.") from None
+    os.close(fd)
 
 
 class Database:

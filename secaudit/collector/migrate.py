@@ -54,7 +54,9 @@ def upgrade(engine: Engine) -> None:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK})
                 conn.commit()
         return
-    with engine.connect() as conn:
+    # SQLite: BEGIN IMMEDIATE (db.py), so a second process waits for the first instead of failing to upgrade
+    # its read lock, then finds the schema current
+    with engine.connect().execution_options(write=True) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         conn.commit()

@@ -48,3 +48,32 @@ def test_sqlite_pragmas_and_migration(tmp_path: Path) -> None:
         unit = session.scalar(select(Unit))
         assert unit is not None and unit.created_at.tzinfo is not None
     db.dispose()
+
+
+def test_sqlite_file_is_private(tmp_path: Path) -> None:
+    db = Database.open(database_url(tmp_path / "d", None), create_dir=True)
+    migrate.upgrade(db.engine)
+    assert (tmp_path / "d").stat().st_mode & 0o777 == 0o700
+    for name in ("collector.db", "collector.db-wal"):
+        path = tmp_path / "d" / name
+        if path.exists():
+            assert path.stat().st_mode & 0o077 == 0, name
+    db.dispose()
+
+
+def test_concurrent_migrations(tmp_path: Path, collector_db: str | None) -> None:
+    """Two collector processes starting together on one database: one migrates, the other waits and finds
+    it current (processes: Alembic's context is global to a process)."""
+    import subprocess
+    import sys
+
+    url = collector_db or database_url(tmp_path, None)
+    code = ("import sys; from secaudit.collector import migrate; from secaudit.collector.db import Database; "
+            "migrate.upgrade(Database.open(sys.argv[1], create_dir=True).engine)")
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE) for _ in range(2)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    db = Database.open(url)
+    assert migrate.current(db.engine) == migrate.head()
+    db.dispose()
