@@ -6,6 +6,7 @@ the work runs in the thread pool (database and signature checks block).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import deque
@@ -35,6 +36,7 @@ router = APIRouter(prefix="/api/v1")
 ENVELOPE_TYPES = ("application/vnd.secaudit.dsse+json", "application/json")
 ENROLL_FAILURES = 20  # failed enrollments per client address per window, then 429
 ENROLL_WINDOW = 600.0
+UPLOAD_SLOTS = 32
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
@@ -143,8 +145,10 @@ async def enroll(request: Request) -> JSONResponse:
              responses={201: {"model": Receipt}, 200: {"model": Receipt}, 409: {"model": ConflictBody},
                         **_errors(400, 401, 403, 413, 415, 503)})
 async def reports(request: Request) -> JSONResponse:
-    raw = await read_body(request, ENVELOPE)
-    outcome = await run_in_threadpool(upload.receive, _database(request), raw, "https", request.app.state.writer)
+    slots: asyncio.Semaphore = request.app.state.upload_slots
+    async with slots:  # bodies of at most UPLOAD_SLOTS uploads in memory at once (16 MiB each at worst)
+        raw = await read_body(request, ENVELOPE)
+        outcome = await run_in_threadpool(upload.receive, _database(request), raw, "https", request.app.state.writer)
     return JSONResponse(outcome.body, status_code=outcome.status)
 
 
@@ -176,3 +180,7 @@ def unit(code: str, user: User = Depends(current_user),  # noqa: B008
 
 def make_limiter() -> _Limiter:
     return _Limiter(ENROLL_FAILURES, ENROLL_WINDOW)
+
+
+def make_upload_slots() -> asyncio.Semaphore:
+    return asyncio.Semaphore(UPLOAD_SLOTS)
