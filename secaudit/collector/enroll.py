@@ -23,6 +23,7 @@ from secaudit.collector import tokens
 from secaudit.collector.db import Database
 from secaudit.collector.errors import ApiError
 from secaudit.collector.models import Agent, AgentKey, EnrollToken, Unit, utcnow
+from secaudit.collector.sqlutil import clip
 from secaudit.collector.units import code_path
 from secaudit.sign.dsse import EnvelopeInvalid, EnvelopeUnusable, b64decode_strict, strict_loads, verify
 from secaudit.sign.ids import AGENT_ID_RE, key_id
@@ -73,7 +74,7 @@ def _claimed_key(raw: bytes) -> Ed25519PublicKey:
 
 
 def _text(value: Any, limit: int) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    return clip(value, limit) if isinstance(value, str) else ""  # no NUL (PostgreSQL refuses it)
 
 
 def _checked(payload: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
@@ -94,7 +95,7 @@ def _checked(payload: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     macs = host.get("macs")
     info = {"hostname": _text(host.get("hostname"), 300), "os": _text(host.get("os"), 300),
             "machine_id_sha256": machine if _HEX64.fullmatch(machine) else "",
-            "macs": [m[:32] for m in macs[:64] if isinstance(m, str)] if isinstance(macs, list) else []}
+            "macs": [clip(m, 32) for m in macs[:64] if isinstance(m, str)] if isinstance(macs, list) else []}
     return token, agent, info
 
 

@@ -32,6 +32,7 @@ from secaudit.collector import index, store
 from secaudit.collector.db import Database
 from secaudit.collector.errors import ApiError, error_body
 from secaudit.collector.models import Agent, AgentKey, Report, utcnow
+from secaudit.collector.sqlutil import clip
 from secaudit.collector.units import code_path
 from secaudit.collector.writer import Writer, run_now
 from secaudit.fsutil import TooLarge, gunzip_capped
@@ -141,10 +142,10 @@ def _checked_payload(payload: dict[str, Any], agent: Agent) -> dict[str, Any]:
                    f"The findings are malformed or too many (at most {MAX_FINDINGS}).", "bad_schema")
     if not isinstance(playbook, dict) or not isinstance(playbook.get("id"), str):
         raise _bad("Báo cáo thiếu bộ tiêu chí (playbook).", "The report names no playbook.", "bad_schema")
-    return {"sequence": sequence, "generated_at": generated, "playbook_id": playbook["id"][:128],
-            "playbook_version": str(playbook.get("version") or "")[:64],
-            "hostname": str(host.get("hostname") or "")[:300],
-            "report_uuid": str(payload.get("report_id") or "")[:64],
+    return {"sequence": sequence, "generated_at": generated, "playbook_id": clip(playbook["id"], 128),
+            "playbook_version": clip(playbook.get("version"), 64),
+            "hostname": clip(host.get("hostname"), 300),
+            "report_uuid": clip(payload.get("report_id"), 64),
             "kind": "scan" if playbook["id"] == SCAN_PLAYBOOK else "audit"}
 
 

@@ -115,3 +115,12 @@ def test_key_that_is_not_ed25519_is_400(db: Database) -> None:
     assert err.status == 400
     err = _refused(db, enroll_request(key, token(db, "TH1"), public_key="-----BEGIN PUBLIC KEY-----\nAAAA\n"))
     assert err.status == 400
+
+
+def test_nul_in_host_fields(db: Database) -> None:
+    key = Ed25519PrivateKey.generate()
+    raw = enroll_request(key, token(db, "TH1"), host={"hostname": "a\u0000b", "os": 5, "macs": ["x\u0000", 3]})
+    assert enroll(db, raw)["status"] == "active"
+    with db.read() as s:
+        agent = s.scalar(select(Agent))
+        assert agent is not None and agent.hostname == "ab" and agent.os == ""

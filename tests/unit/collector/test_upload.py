@@ -195,3 +195,14 @@ def test_group_commit(db: Database, key: Ed25519PrivateKey) -> None:
                 statuses.append(exc.status)
     assert sorted(statuses) == [200, *[201] * 40, 400, 409]  # which of two racing twins came first may vary
     assert _count(db) == 41
+
+
+def test_nul_and_odd_strings_in_a_signed_report(db: Database, key: Ed25519PrivateKey) -> None:
+    """Text PostgreSQL refuses (NUL) or that is no text at all is stored cleaned, never a server error."""
+    payload = report(key, 9, hostname="pc\u0000-01")
+    payload["playbook"]["version"] = {"not": "a string"}
+    payload["report_id"] = "\u0000" * 100
+    assert receive(db, envelope(key, payload)).status == 201
+    with db.read() as s:
+        row = s.scalar(select(Report))
+        assert row is not None and row.hostname == "pc-01" and row.report_uuid == ""
