@@ -103,7 +103,7 @@ def _recording(draw: st.DrawFn) -> dict[str, Any]:
             probes[probe_id] = {"rc": 0, "stdout": draw(mutated(seeds(stdout) or ("x",))), "stderr": ""}
         elif how == "json":
             probes[probe_id] = {"rc": 0, "stdout": json.dumps(draw(_json_values())), "stderr": ""}
-        elif how == "field" and stdout.strip().startswith(("{", "[")):
+        elif how == "field" and stdout.strip().startswith(("{", "[")) and not stdout.startswith("[Unicode]"):
             value = json.loads(stdout)
             items = value if isinstance(value, list) else [value]
             item = draw(st.sampled_from(items)) if items else {}
