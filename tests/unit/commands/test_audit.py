@@ -64,3 +64,16 @@ def test_record_needs_this_windows_machine(tmp_path: Path, capsys: pytest.Captur
     assert err == "--record only works on Windows (it saves the output of collect.ps1's probes)."
     assert _run("facts", "--record", str(tmp_path / "r.json"), "--replay", str(FIXTURE)) == 2
     assert not (tmp_path / "r.json").exists()
+
+
+def test_this_machine_is_read_through_collect_ps1_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    from secaudit.transport import family
+    from secaudit.transport.local import LocalTransport, RootTransport
+    from secaudit.transport.replay import ReplayTransport
+
+    monkeypatch.setattr(family, "local_family", lambda: "windows")
+    assert type(REAL_OPEN()) is WindowsTransport
+    assert isinstance(REAL_OPEN(replay=str(FIXTURE)), ReplayTransport)  # a recording replays the same anywhere
+    assert isinstance(REAL_OPEN(root="/"), RootTransport)  # a mounted disk is read as files
+    monkeypatch.setattr(family, "local_family", lambda: "linux")
+    assert type(REAL_OPEN()) is LocalTransport
