@@ -58,7 +58,9 @@ def unit_brief(session: Session, unit: Unit) -> dict[str, Any]:
 
 
 def _subtree(unit: Unit) -> Any:
-    return Unit.path.startswith(unit.path, autoescape=True)
+    """units.path within the unit's subtree, as a range the path index answers: paths are digits and "/"
+    and end with "/", and every path that starts with P sorts in [P, P with its last "/" raised to "0")."""
+    return and_(Unit.path >= unit.path, Unit.path < unit.path[:-1] + "0")
 
 
 def _counts(rows: list[tuple[int, int]]) -> dict[str, int]:
@@ -118,7 +120,7 @@ def summary(session: Session, unit: Unit, limit: int = HOSTS_PAGE, offset: int =
                .where(_subtree(unit), Host.kind == "host", Host.last_report_id.is_not(None)))
     worst = session.scalars(hosts_q.where(Host.score.is_not(None)).order_by(Host.score, Host.id)
                             .limit(WORST_HOSTS)).all()
-    page = session.scalars(hosts_q.order_by(Host.hostname, Host.id).limit(limit).offset(offset)).all()
+    page = session.scalars(hosts_q.order_by(Unit.path, Host.hostname, Host.id).limit(limit).offset(offset)).all()
     units = {u.id: u for u in [unit, *children]}
     return {
         "unit": unit_brief(session, unit),
@@ -129,7 +131,7 @@ def summary(session: Session, unit: Unit, limit: int = HOSTS_PAGE, offset: int =
         "clauses": _clauses(effective_playbook(session, unit), by_req),
         "worst_hosts": [host_brief(session, h, units) for h in worst],
         "hosts": [host_brief(session, h, units) for h in page],
-        "hosts_total": session.scalar(select(func.count()).select_from(hosts_q.subquery())) or 0,
+        "hosts_total": overall[unit.id]["hosts"],  # from the rollups: counting 100,000 rows would cost more
     }
 
 
@@ -155,21 +157,29 @@ def _utc_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=cd.VN_TZ).astimezone(UTC)
 
 
-def _reporting_units(session: Session, unit: Unit) -> list[Unit]:
-    """Units that must report: the leaves of the subtree and every unit with an enrolled agent."""
-    subtree = list(session.scalars(select(Unit).where(_subtree(unit)).order_by(Unit.path)))
+def _reporting_units(session: Session, unit: Unit) -> list[tuple[Any, str | None]]:
+    """Units that must report (rows: id, code, name, parent_id, playbook), with their effective playbook:
+    the leaves of the subtree and every unit with an enrolled agent. One query for the subtree, playbooks
+    inherited in memory."""
+    subtree = session.execute(select(Unit.id, Unit.code, Unit.name, Unit.parent_id, Unit.playbook)
+                              .where(_subtree(unit)).order_by(Unit.path)).all()
+    inherited = effective_playbook(session, unit)
+    playbook: dict[int, str | None] = {}
+    for u in subtree:  # ordered by path: a parent comes before its children
+        own = inherited if u.id == unit.id else u.playbook
+        playbook[u.id] = own or playbook.get(u.parent_id or 0, inherited)
     parents = {u.parent_id for u in subtree}
     with_agents = set(session.scalars(select(Agent.unit_id).join(Unit, Unit.id == Agent.unit_id)
                                       .where(_subtree(unit)).distinct()))
-    return [u for u in subtree if u.id not in parents or u.id in with_agents]
+    return [(u, playbook[u.id]) for u in subtree if u.id not in parents or u.id in with_agents]
 
 
 def late(session: Session, unit: Unit, as_of: date | None = None) -> dict[str, Any]:
     today = as_of or cd.local_day(utcnow())
     cutoff = _utc_start(today + timedelta(days=1))  # reports received up to the end of `today`
-    groups: dict[str | None, list[Unit]] = {}
-    for u in _reporting_units(session, unit):
-        groups.setdefault(effective_playbook(session, u), []).append(u)
+    groups: dict[str | None, list[Any]] = {}
+    for u, playbook_id in _reporting_units(session, unit):
+        groups.setdefault(playbook_id, []).append(u)
     out: dict[str, Any] = {"unit": unit.code, "as_of": today.isoformat(), "late": [], "pending": [],
                            "on_time": [], "no_cadence": [], "gaps": gaps(session, unit)}
     for playbook_id, members in groups.items():

@@ -69,18 +69,29 @@ def parse(q: str) -> tuple[str, str]:
 
 def _hits(session: Session, user: User, item: Any, match: Any, value_cols: list[Any], field: str,
           limit: int) -> list[dict[str, Any]]:
-    stmt = (select(Host, *value_cols, func.min(HostSet.first_seen), func.max(HostSet.last_seen),
-                   func.max(HostSet.current.cast(Integer)))
-            .select_from(item).join(HostSet, HostSet.set_id == item.set_id).join(Host, Host.id == HostSet.host_id)
-            .where(match, Host.unit_id.in_(visible_units(session, user)))
-            .group_by(Host.id, *value_cols).order_by(func.max(HostSet.last_seen).desc(), Host.id).limit(limit))
-    out = []
-    for row in session.execute(stmt).all():
-        host, values, first, last, current = row[0], row[1:-3], row[-3], row[-2], row[-1]
-        value = " ".join(str(v) for v in values if v not in (None, ""))
-        out.append({"host": host_brief(session, host), "field": field, "value": value, "first_seen": iso(first),
-                    "last_seen": iso(last), "current": bool(current)})
-    return out
+    """One hit per host having a set with a matching item, newest first: the sets are found from the items
+    (never a scan of every host's items), the hosts by their links to those sets, within the scope."""
+    page = session.execute(
+        select(HostSet.host_id, func.min(HostSet.first_seen), func.max(HostSet.last_seen),
+               func.max(HostSet.current.cast(Integer)))
+        .join(Host, Host.id == HostSet.host_id)
+        .where(HostSet.set_id.in_(select(item.set_id).where(match)), Host.unit_id.in_(visible_units(session, user)))
+        .group_by(HostSet.host_id).order_by(func.max(HostSet.last_seen).desc(), HostSet.host_id).limit(limit)).all()
+    if not page:
+        return []
+    ids = [row[0] for row in page]
+    hosts = {h.id: h for h in session.scalars(select(Host).where(Host.id.in_(ids)))}
+    values: dict[int, list[str]] = {}
+    for row in session.execute(select(HostSet.host_id, *value_cols).join(item, item.set_id == HostSet.set_id)
+                               .where(HostSet.host_id.in_(ids), match)
+                               .order_by(HostSet.host_id, HostSet.last_seen.desc()).limit(20 * len(ids))).all():
+        text = " ".join(str(v) for v in row[1:] if v not in (None, ""))
+        found = values.setdefault(row[0], [])
+        if text not in found and len(found) < 5:
+            found.append(text)
+    return [{"host": host_brief(session, hosts[hid]), "field": field, "value": ", ".join(values.get(hid, [])),
+             "first_seen": iso(first), "last_seen": iso(last), "current": bool(current)}
+            for hid, first, last, current in page if hid in hosts]
 
 
 def search(session: Session, user: User, q: str, limit: int = LIMIT) -> dict[str, Any]:
