@@ -12,7 +12,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
@@ -65,6 +65,12 @@ def create_app(db: Database) -> FastAPI:
         return JSONResponse(error_body("database_unavailable", "Cơ sở dữ liệu tạm thời không dùng được; gửi lại sau.",
                                        "The database is unavailable for now; send again later."),
                             status_code=503, headers={"Retry-After": "30"})
+
+    @app.exception_handler(DataError)
+    async def _bad_data(request: Request, exc: DataError) -> JSONResponse:  # e.g. a NUL PostgreSQL refuses
+        log.warning("data refused by the database on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("bad_request", "Dữ liệu gửi lên không hợp lệ.", "The data sent is not valid."),
+                            status_code=400)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

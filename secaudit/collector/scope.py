@@ -41,10 +41,15 @@ def in_scope(session: Session, user: User, unit: Unit) -> bool:
 
 def unit_in_scope(session: Session, user: User, code: str) -> Unit:
     """The unit with `code` if the user may see it; otherwise the same 404 as a unit that does not exist."""
-    unit = session.scalar(select(Unit).where(Unit.code == code))
+    unit = session.scalar(select(Unit).where(Unit.code == code)) if _plausible(code) else None
     if unit is None or not in_scope(session, user, unit):
         raise unit_not_found(code)
     return unit
+
+
+def _plausible(code: str) -> bool:
+    """A code that can be in the table (no NUL: PostgreSQL would refuse the query itself)."""
+    return 0 < len(code) <= 64 and "\x00" not in code
 
 
 def require_unit(session: Session, user: User, unit_id: int) -> Unit:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +47,7 @@ RECEIPT_SCHEMA = "secaudit.receipt/v1"
 SCAN_PLAYBOOK = "network"
 MAX_FINDINGS = 5000
 MAX_HINTS = 16
+KEYID_RE = re.compile(r"[A-Za-z0-9:_+/=-]{1,64}")  # what a key id can be (no NUL, no odd text)
 
 log = logging.getLogger("secaudit.collector")
 
@@ -120,7 +122,7 @@ def _hints(raw: bytes) -> tuple[dict[str, Any], list[str]]:
         raise _bad("Phong bì không chứa báo cáo (payloadType sai).", "The envelope does not hold a report (wrong "
                    "payloadType).", "bad_payload_type")
     hints = [s.get("keyid") for s in env["signatures"][:MAX_HINTS] if isinstance(s, dict)]
-    return env, [h for h in hints if isinstance(h, str) and 0 < len(h) <= 64]
+    return env, [h for h in hints if isinstance(h, str) and KEYID_RE.fullmatch(h)]
 
 
 def _checked_payload(payload: dict[str, Any], agent: Agent) -> dict[str, Any]:

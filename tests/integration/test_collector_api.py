@@ -99,6 +99,9 @@ def test_refused_uploads(server: Collector, client: httpx.Client) -> None:
     _error(client.post("/api/v1/reports", content=b"[" * 50_000 + b"]" * 50_000, headers=DSSE), 400)
     _error(client.post("/api/v1/reports", content=b"\xff\xfe\x00", headers=DSSE), 400)
     _error(client.post("/api/v1/reports", content=b"abc", headers={**DSSE, "Content-Encoding": "br"}), 415)
+    nul = json.loads(envelope(key, report(key, 5)))
+    nul["signatures"][0]["keyid"] = "ed25519:\u0000"
+    _error(client.post("/api/v1/reports", content=json.dumps(nul), headers=DSSE), 401, "unknown_key")
     assert client.get("/api/v1/health").json()["status"] == "ok"  # nothing of that hurt the server
 
 
@@ -134,6 +137,9 @@ def test_scope_404_outside(server: Collector, client: httpx.Client) -> None:
     for code in ("DN", "LK", "TH3", "DL", "TH9", "NOPE"):
         _error(client.get(f"/api/v1/units/{code}", headers=auth), 404, "not_found")
     _error(client.get("/api/v1/units/BH"), 401, "unauthorized")
+    _error(client.get("/api/v1/units/%00", headers=auth), 404)  # PostgreSQL refuses NUL: no server error
+    for path in ("/api/v1/units/%00/summary", "/api/v1/inventory/search?q=%00", "/api/v1/inventory/search?q=a%00b"):
+        assert client.get(path, headers=auth).status_code < 500, path
     _error(client.get("/api/v1/units/BH", headers={"Authorization": "Bearer sat_wrong"}), 401)
     # every GET route with a unit code in its path answers 404 outside the scope (the reports routes too)
     spec = client.get("/api/v1/openapi.json").json()
