@@ -9,6 +9,7 @@ import pytest
 
 from secaudit.facts.windows.host import arch_of, display_version, edition_group, support
 from secaudit.resources import load_data
+from tests.conftest import run_check
 from tests.unit.facts.windows.psjson import PSDate
 from tests.unit.facts.windows.wintest import failed, ok, snapshot_of
 
@@ -84,11 +85,18 @@ def test_support_table(caption: str, build: str, ptype: int, end: str | None) ->
     assert support(load_data("os_eol.yaml"), build, caption, ptype)["end"] == end
 
 
-def test_windows_10_22h2_is_out_of_support_in_the_report_snapshot() -> None:
+def test_windows_10_22h2_is_out_of_support() -> None:
     probes = {**HEALTHY, "os": os_probe("Microsoft Windows 10 Pro", "19045")}
-    system = snapshot_of(probes, only={"system"}).tables["system"]
+    snap = snapshot_of(probes, only={"system"})
+    system = snap.tables["system"]
     assert system["os_support_end"] == "2025-10-14" and system["os_version"] == "10 Pro 22H2 (build 19045)"
     assert "Windows 10 22H2" in system["os_support_note"]
+    result = run_check("system.os_supported", snap)  # the recording's 2026-11-22: over a year past the end
+    assert result.status == "fail" and "windows 10 Pro 22H2 (build 19045)" in result.message["en"]
+    snap = snapshot_of({**HEALTHY, "os": os_probe("Microsoft Windows 11 Pro", "26100")}, only={"system"})
+    assert run_check("system.os_supported", snap).status == "fail"  # 24H2 Home/Pro ended 2026-10-13
+    snap = snapshot_of({**HEALTHY, "os": os_probe("Microsoft Windows 11 Education", "26100")}, only={"system"})
+    assert run_check("system.os_supported", snap).status == "pass"  # Education: to 2027-10-12
 
 
 def test_display_version_and_arch() -> None:
