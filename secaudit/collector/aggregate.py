@@ -261,7 +261,7 @@ def history(session: Session, unit: Unit, requirement: str | None = None, months
     points = [{"month": m, "reports": n, "hosts": hosts, "score": round(avg) if avg is not None else None,
                "fails": int(fails or 0), "late_reports": int(late_n or 0)} for m, n, hosts, avg, fails, late_n in rows]
     out: dict[str, Any] = {"unit": unit.code, "months": points}
-    if requirement:
+    if requirement and "\x00" not in requirement:
         req_rows = session.execute(base.add_columns(RequirementResult.status, func.count())
                                    .join(RequirementResult, RequirementResult.report_id == Report.id)
                                    .join(RequirementEntry, RequirementEntry.id == RequirementResult.req_pk)

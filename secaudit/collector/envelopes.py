@@ -136,7 +136,7 @@ def pack(session: Session, raw: bytes, body: bytes, payload: dict[str, Any]) -> 
     if blobs:
         have = set(session.scalars(select(EnvelopeBlob.sha256).where(EnvelopeBlob.sha256.in_(list(blobs)))))
         rows = [{"sha256": d, "size": len(b), "data_z": zlib.compress(b, LEVEL)}
-                for d, b in blobs.items() if d not in have]
+                for d, b in sorted(blobs.items()) if d not in have]  # one lock order for every writer
         insert_ignore(session, EnvelopeBlob.__table__, rows)
     return packed
 

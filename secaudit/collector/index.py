@@ -110,7 +110,8 @@ def _catalog(session: Session, entity: Any, column: str, wanted: dict[str, dict[
         return {}
     col = getattr(entity, column)
     have: dict[str, int] = dict(session.execute(select(col, entity.id).where(col.in_(list(wanted)))).all())
-    missing = [{column: key, **extra} for key, extra in wanted.items() if key not in have]
+    # sorted: two processes adding overlapping entries lock them in the same order (no deadlock)
+    missing = [{column: key, **extra} for key, extra in sorted(wanted.items()) if key not in have]
     if missing:
         insert_ignore(session, entity.__table__, missing)
         have.update(session.execute(select(col, entity.id).where(col.in_([m[column] for m in missing]))).all())

@@ -95,7 +95,7 @@ def _hits(session: Session, user: User, item: Any, match: Any, value_cols: list[
 
 
 def search(session: Session, user: User, q: str, limit: int = LIMIT) -> dict[str, Any]:
-    if not q.strip() or len(q) > 200:
+    if not q.strip() or len(q) > 200 or "\x00" in q:
         raise bad_query("Cần một từ khóa tìm kiếm (tối đa 200 ký tự).", "A search term is needed (at most 200 "
                         "characters).")
     field, term = parse(q)
