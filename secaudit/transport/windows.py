@@ -6,7 +6,8 @@ secaudit/windows/collect.ps1 once, in one 64-bit Windows PowerShell 5.1 process 
 the recording it prints (`secaudit.recording/v1`: collected_at, probes). Probes then answer from it, exactly
 as `ReplayTransport` answers from a saved recording: `secaudit facts --record FILE` saves this document, and
 `--replay FILE` evaluates it the same way (ages counted from the same collected_at; only `mode` differs).
-Files (backup sets) are read as the local transport reads them.
+Files (backup sets) are read as the local transport reads them, at the paths facts/windows/backups.py gives
+(/D:/Backup/x for D:\\Backup\\x: `host_path`).
 
 Windows cannot run in this project's CI: this module is tested on Linux with a stand-in for powershell.exe;
 collect.ps1 itself was checked against the catalogue and for writes, not executed.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,8 +39,19 @@ RUN_TIMEOUT = 420.0  # the whole script: above its worst case (27 probes, 4 at a
 PROBE_TIMEOUT = 45  # seconds, passed to collect.ps1 (-ProbeTimeoutSeconds)
 _PS_REL = ("WindowsPowerShell", "v1.0", "powershell.exe")
 _NO_WINDOW: int = getattr(subprocess, "CREATE_NO_WINDOW", 0)
+_DRIVE_PATH = re.compile(r"^/([A-Za-z]:)(/.*)?$")
 
 Runner = Callable[[list[str], float, int], tuple[int, bytes, bytes]]
+
+
+def host_path(path: str) -> str:
+    """The path as Windows opens it: the agent's paths are POSIX-shaped (facts/windows/backups.py turns
+    D:\\Backup\\x into /D:/Backup/x, so that globbing and listing work as on Linux): /D:/Backup/x -> D:/Backup/x,
+    /D: -> D:/ (the drive's root, not its current directory); //nas/share/x (UNC) and others stay as they are."""
+    m = _DRIVE_PATH.match(path)
+    if m:
+        return m.group(1) + (m.group(2) or "/")
+    return path
 
 
 def powershell_path(env: Mapping[str, str] | None = None, is_64bit_python: bool | None = None) -> str:
@@ -166,6 +179,9 @@ class WindowsTransport(LocalTransport):
         self._lock = threading.Lock()
         self._recording: dict[str, Any] | None = None
         self._failure: FactUnavailable | None = None
+
+    def _host_path(self, path: str) -> str:
+        return host_path(path)
 
     def _collect(self) -> dict[str, Any] | None:
         """The recording (collect.ps1 run on the first call only), or None when the script could not give one."""

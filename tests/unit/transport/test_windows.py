@@ -22,6 +22,7 @@ from secaudit.transport.replay import ReplayTransport
 from secaudit.transport.windows import (
     SCRIPT,
     WindowsTransport,
+    host_path,
     parse_recording,
     powershell_path,
     run_bounded,
@@ -185,3 +186,11 @@ def test_files_and_commands_are_the_machines(tmp_path: Path) -> None:
     with pytest.raises(NotFound):
         t.run(["no-such-program-here"])
     assert t.run([Path(sys.executable).name, "-c", "print('ok')"]).stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("/D:/Backup/db-1.bak", "D:/Backup/db-1.bak"), ("/D:", "D:/"), ("/c:/", "c:/"),
+    ("//nas/share/x", "//nas/share/x"), ("/srv/backup", "/srv/backup"), ("/DD:/x", "/DD:/x"),
+])
+def test_paths_of_backup_sets_as_windows_opens_them(path: str, expected: str) -> None:
+    assert host_path(path) == expected
