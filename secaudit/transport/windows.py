@@ -90,7 +90,10 @@ def run_bounded(argv: list[str], timeout: float, cap: int) -> tuple[int, bytes, 
 
     def pump(stream: Any, buf: bytearray) -> None:
         while True:
-            chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
+            try:
+                chunk = stream.read1(1 << 16) if hasattr(stream, "read1") else stream.read(1 << 16)
+            except (OSError, ValueError):  # closed under it: a grandchild kept the pipe past the deadline
+                return
             if not chunk:
                 return
             with lock:
