@@ -53,8 +53,9 @@ def _candidates(payload: dict[str, Any]) -> Iterator[Any]:
         yield from payload["findings"]
 
 
-def _split(body: bytes, payload: dict[str, Any]) -> list[tuple[int, int]]:
-    """Non-overlapping (start, end) spans of body that are large values of the payload, in order."""
+def _split(body: bytes, payload: dict[str, Any], seen: dict[int, str] | None = None) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) spans of body that are large values of the payload, in order; `seen`
+    gets the SHA-256 of each large value's canonical JSON by id() of the value (the index reuses them)."""
     spans: list[tuple[int, int]] = []
     for value in _candidates(payload):
         try:
@@ -63,6 +64,8 @@ def _split(body: bytes, payload: dict[str, Any]) -> list[tuple[int, int]]:
             continue
         if len(text) < MIN_PART:
             continue
+        if seen is not None:
+            seen[id(value)] = hashlib.sha256(text).hexdigest()
         at = body.find(text)
         if at >= 0:
             spans.append((at, at + len(text)))
@@ -124,10 +127,11 @@ def _rebuild(packed: bytes, blob: Any) -> bytes:
         raise EnvelopeDamaged(str(exc)) from None
 
 
-def pack(session: Session, raw: bytes, body: bytes, payload: dict[str, Any]) -> bytes | None:
+def pack(session: Session, raw: bytes, body: bytes, payload: dict[str, Any],
+         seen: dict[int, str] | None = None) -> bytes | None:
     """The stored form of envelope `raw` whose verified payload is `body` (parsed: `payload`), new blobs
     added to the session; None when it cannot be split (keep the upload path's form)."""
-    made = _recipe(raw, body, _split(body, payload))
+    made = _recipe(raw, body, _split(body, payload, seen))
     if made is None:
         return None
     packed, blobs = made
@@ -141,7 +145,8 @@ def pack(session: Session, raw: bytes, body: bytes, payload: dict[str, Any]) -> 
     return packed
 
 
-def repack(session: Session, stored: bytes, payload: dict[str, Any]) -> bytes | None:
+def repack(session: Session, stored: bytes, payload: dict[str, Any],
+           seen: dict[int, str] | None = None) -> bytes | None:
     """The S1 form of an envelope the upload path stored as D1 (None: leave it as it is)."""
     from secaudit.collector import store  # the upload path's forms
 
@@ -152,7 +157,7 @@ def repack(session: Session, stored: bytes, payload: dict[str, Any]) -> bytes | 
         body = zlib.decompress(stored[2:]).partition(b"\n")[2]
     except (zlib.error, ValueError, KeyError, TypeError):
         return None
-    return pack(session, raw, body, payload)
+    return pack(session, raw, body, payload, seen)
 
 
 def unpack(session: Session, stored: bytes) -> bytes:

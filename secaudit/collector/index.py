@@ -53,7 +53,8 @@ def index_report(session: Session, report: Report, payload: dict[str, Any]) -> N
     """Index `report` (already added and flushed: report.id is set) from its verified `payload`."""
     if report.conflict:  # kept and flagged; which of two bodies with one sequence is true is not ours to say
         return
-    stored = envelopes.repack(session, report.envelope_z, payload)
+    seen: dict[int, str] = {}  # digests of the payload's large lists, computed once for both uses
+    stored = envelopes.repack(session, report.envelope_z, payload, seen)
     if stored is not None:
         report.envelope_z = stored
     when = report.received_at or utcnow()
@@ -73,7 +74,7 @@ def index_report(session: Session, report: Report, payload: dict[str, Any]) -> N
                             **{f"n_{s}": counts.get(s, 0) for s in STATUS_CODE}))
     _findings(session, report, payload)
     statuses = _requirements(session, report, payload)
-    _host_lists(session, host, report, inv.host_lists(payload), when, latest)
+    _host_lists(session, host, report, inv.host_lists(payload, seen), when, latest)
     if not latest:
         return
     worst = next((s for s in WORST_ORDER if s in statuses.values()), "")

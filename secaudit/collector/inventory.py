@@ -13,6 +13,8 @@ import hashlib
 import ipaddress
 import json
 import re
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,16 +68,43 @@ def _bool(value: Any) -> bool | None:
     return value if isinstance(value, bool) else None
 
 
-@dataclass
+_MEMO: OrderedDict[tuple[str, str], str] = OrderedDict()  # (kind, SHA-256 of the list as signed) -> sha256
+MEMO_MAX = 50_000
+
+
 class InvList:
-    kind: str  # index_models.SET_KINDS
-    rows: list[dict[str, Any]]
+    """A normalised inventory list and its content hash. Built lazily when `raw` (the SHA-256 of the list's
+    canonical JSON in the payload) is given: an unchanged host's list is then recognised by that digest,
+    without normalising hundreds of rows again (the rows are built only for a list never stored)."""
+
+    def __init__(self, kind: str, rows: list[dict[str, Any]] | None = None, *,
+                 build: Callable[[], list[dict[str, Any]]] | None = None, raw: str | None = None) -> None:
+        self.kind = kind
+        self._rows, self._build, self._raw = rows, build, raw
+        self._sha: str | None = None
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            self._rows = self._build() if self._build is not None else []
+        return self._rows
 
     @property
     def sha256(self) -> str:
-        text = json.dumps([self.kind, self.rows], ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                          default=str)
-        return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+        if self._sha is None:
+            key = (self.kind, self._raw) if self._raw else None
+            if key is not None and key in _MEMO:
+                _MEMO.move_to_end(key)
+                self._sha = _MEMO[key]
+                return self._sha
+            text = json.dumps([self.kind, self.rows], ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                              default=str)
+            self._sha = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+            if key is not None:
+                _MEMO[key] = self._sha
+                if len(_MEMO) > MEMO_MAX:
+                    _MEMO.popitem(last=False)
+        return self._sha
 
 
 def software(value: Any) -> InvList:
@@ -153,9 +182,22 @@ def devices(value: Any) -> list[Device]:
     return list(out.values())
 
 
-def host_lists(payload: dict[str, Any]) -> list[InvList]:
-    """The inventory lists of an audit report's host (absent lists are empty lists: nothing known)."""
+_HOST_LISTS: tuple[tuple[str, str, Callable[[Any], InvList]], ...] = (
+    ("software", "software", software), ("interfaces", "interfaces", interfaces),
+    ("ports", "listening_ports", ports), ("antivirus", "antivirus", antivirus))
+
+
+def host_lists(payload: dict[str, Any], raw: dict[int, str] | None = None) -> list[InvList]:
+    """The inventory lists of an audit report's host (absent lists are empty lists: nothing known). `raw`:
+    SHA-256 of the lists' canonical JSON by id() of the payload's list (envelopes.pack computes them)."""
     inventory = payload.get("inventory")
     inv = inventory if isinstance(inventory, dict) else {}
-    return [software(inv.get("software")), interfaces(inv.get("interfaces")),
-            ports(inv.get("listening_ports")), antivirus(inv.get("antivirus"))]
+    out = []
+    for kind, key, make in _HOST_LISTS:
+        value = inv.get(key)
+        digest = (raw or {}).get(id(value)) if isinstance(value, list) else None
+        if digest is None:
+            out.append(make(value))
+        else:
+            out.append(InvList(kind, build=lambda make=make, value=value: make(value).rows, raw=digest))  # type: ignore[misc]
+    return out
