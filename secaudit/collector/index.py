@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from secaudit.collector import envelopes
@@ -40,7 +40,7 @@ from secaudit.collector.index_models import (
     Rollup,
     SequenceGap,
 )
-from secaudit.collector.models import Report, Unit, utcnow
+from secaudit.collector.models import Report, Unit, UTCDateTime, utcnow
 from secaudit.collector.sqlutil import clip, insert_ignore, upsert_add
 from secaudit.timefmt import parse_rfc3339_or_none
 
@@ -94,11 +94,13 @@ def _dict(value: Any) -> dict[str, Any]:
 # --- hosts and catalog --------------------------------------------------------------------------
 
 def _host(session: Session, key: str, kind: str, report: Report, when: datetime) -> Host:
-    insert_ignore(session, Host.__table__, [{"key": key, "kind": kind, "unit_id": report.unit_id,
-                                            "agent_pk": report.agent_pk, "hostname": clip(report.hostname, 300),
-                                            "first_seen": when, "last_seen": when, "os": "", "role": "",
-                                            "playbook_id": "", "worst": "", "counted_path": ""}])
-    host = session.scalars(select(Host).where(Host.key == key).with_for_update()).one()
+    host = session.scalars(select(Host).where(Host.key == key).with_for_update()).one_or_none()
+    if host is None:
+        insert_ignore(session, Host.__table__, [{"key": key, "kind": kind, "unit_id": report.unit_id,
+                                                "agent_pk": report.agent_pk, "hostname": clip(report.hostname, 300),
+                                                "first_seen": when, "last_seen": when, "os": "", "role": "",
+                                                "playbook_id": "", "worst": "", "counted_path": ""}])
+        host = session.scalars(select(Host).where(Host.key == key).with_for_update()).one()
     host.unit_id = report.unit_id  # the agent's unit now: a moved school takes its hosts along
     host.last_seen = max(host.last_seen, when)
     return host
@@ -227,41 +229,50 @@ _ITEMS: dict[str, Any] = {"software": InvSoftware, "interfaces": InvAddress, "po
                           "antivirus": InvAntivirus, "device": InvDevice}
 
 
-def _set_id(session: Session, lst: inv.InvList) -> int:
+def _new_set(session: Session, lst: inv.InvList) -> int:
     digest = lst.sha256
-    found = session.scalar(select(InvSet.id).where(InvSet.sha256 == digest))
-    if found is not None:
-        return found
     insert_ignore(session, InvSet.__table__, [{"kind": lst.kind, "sha256": digest, "size": len(lst.rows)}])
-    set_id = session.scalars(select(InvSet.id).where(InvSet.sha256 == digest).with_for_update()).one()
-    if not session.scalar(select(func.count()).select_from(_ITEMS[lst.kind]).where(_ITEMS[lst.kind].set_id == set_id)):
+    set_id: int = session.scalars(select(InvSet.id).where(InvSet.sha256 == digest).with_for_update()).one()
+    item = _ITEMS[lst.kind]
+    if not session.scalar(select(func.count()).select_from(item).where(item.set_id == set_id)):
         rows = [dict(row, set_id=set_id) for row in lst.rows]
         if lst.kind == "antivirus":
             for row in rows:
                 row["signature_time"] = parse_rfc3339_or_none(row["signature_time"])
         if rows:
-            session.execute(insert(_ITEMS[lst.kind]), rows)
+            session.execute(insert(item), rows)
     return set_id
 
 
 def _host_lists(session: Session, host: Host, report: Report, lists: list[inv.InvList], when: datetime,
                 latest: bool) -> None:
-    for lst in lists:
-        set_id = _set_id(session, lst)
-        link = session.scalar(select(HostSet).where(HostSet.host_id == host.id, HostSet.set_id == set_id))
-        if link is None:
-            insert_ignore(session, HostSet.__table__, [{
-                "host_id": host.id, "set_id": set_id, "kind": lst.kind, "current": False, "first_seen": when,
-                "last_seen": when, "first_report_id": report.id, "last_report_id": report.id}])
-            link = session.scalars(select(HostSet).where(HostSet.host_id == host.id, HostSet.set_id == set_id)).one()
-        else:
-            link.first_seen, link.last_seen = min(link.first_seen, when), max(link.last_seen, when)
-            link.last_report_id = max(link.last_report_id, report.id)
-        if latest and not link.current:
-            session.execute(update(HostSet).where(HostSet.host_id == host.id, HostSet.kind == lst.kind,
-                                                  HostSet.id != link.id, HostSet.current.is_(True))
-                            .values(current=False))
-            link.current = True
+    """Link the host to the sets of its lists (stored once per content), first/last seen kept; with
+    `latest`, these sets become its current ones. A few statements for all the lists together."""
+    by_sha = {lst.sha256: lst for lst in lists}
+    ids: dict[str, int] = dict(session.execute(select(InvSet.sha256, InvSet.id)
+                                               .where(InvSet.sha256.in_(sorted(by_sha)))).all())
+    for sha in sorted(by_sha):
+        if sha not in ids:
+            ids[sha] = _new_set(session, by_sha[sha])
+    wanted = {ids[sha]: lst.kind for sha, lst in by_sha.items()}
+    links = {set_id: current for set_id, current in session.execute(
+        select(HostSet.set_id, HostSet.current).where(HostSet.host_id == host.id,
+                                                      HostSet.set_id.in_(sorted(wanted)))).all()}
+    at = literal(when, UTCDateTime())
+    if links:
+        session.execute(update(HostSet).where(HostSet.host_id == host.id, HostSet.set_id.in_(sorted(links)))
+                        .values(first_seen=case((HostSet.first_seen > at, at), else_=HostSet.first_seen),
+                                last_seen=case((HostSet.last_seen < at, at), else_=HostSet.last_seen),
+                                last_report_id=case((HostSet.last_report_id < report.id, report.id),
+                                                    else_=HostSet.last_report_id)))
+    insert_ignore(session, HostSet.__table__, [{
+        "host_id": host.id, "set_id": set_id, "kind": kind, "current": False, "first_seen": when, "last_seen": when,
+        "first_report_id": report.id, "last_report_id": report.id} for set_id, kind in sorted(wanted.items())
+        if set_id not in links])
+    changed = {kind for set_id, kind in wanted.items() if not links.get(set_id)}
+    if latest and changed:  # the host's current set of each changed kind is now this report's
+        session.execute(update(HostSet).where(HostSet.host_id == host.id, HostSet.kind.in_(sorted(changed)))
+                        .values(current=HostSet.set_id.in_(sorted(wanted))))
 
 
 def _index_scan(session: Session, report: Report, payload: dict[str, Any], when: datetime) -> None:
