@@ -34,10 +34,10 @@ AS_OF = Query(None, description="YYYY-MM-DD (default: today, in Vietnam)")
 
 
 def _as_of(value: date | None) -> date | None:
-    if value is not None and not 2000 <= value.year <= 2200:
-        raise ApiError(400, "bad_request", "Ngày as_of phải trong khoảng năm 2000-2200.",
-                       "as_of must be a date between the years 2000 and 2200.")
-    return value
+    """The day asked about, kept within years the calendar arithmetic can reach (the answer says which)."""
+    if value is None:
+        return None
+    return min(max(value, date(1970, 1, 1)), date(9000, 12, 31))
 
 
 @router.get("/units/{code}/summary", tags=["aggregation"], responses=_ERRORS)

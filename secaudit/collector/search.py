@@ -95,9 +95,11 @@ def _hits(session: Session, user: User, item: Any, match: Any, value_cols: list[
 
 
 def search(session: Session, user: User, q: str, limit: int = LIMIT) -> dict[str, Any]:
-    if not q.strip() or len(q) > 200 or "\x00" in q:
-        raise bad_query("Cần một từ khóa tìm kiếm (tối đa 200 ký tự).", "A search term is needed (at most 200 "
-                        "characters).")
+    if len(q) > 200:
+        raise bad_query("Từ khóa tìm kiếm dài quá 200 ký tự.", "The search term is longer than 200 characters.")
+    q = q.replace("\x00", "")  # no text in the database holds a NUL (sqlutil.clip)
+    if not q.strip():
+        return {"q": q, "field": "none", "hits": [], "count": 0}
     field, term = parse(q)
     hits: list[dict[str, Any]] = []
     if field == "mac":
