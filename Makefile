@@ -39,6 +39,7 @@ bench: system-deps venv
 	$(BIN)/python bench/sign_verify.py
 	$(BIN)/python bench/render.py
 	$(BIN)/python bench/replay_windows.py
+	$(BIN)/python bench/collector.py
 
 clean:
 	rm -rf $(VENV) $(REPORT_DIR) dist build

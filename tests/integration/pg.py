@@ -60,7 +60,8 @@ def _free_port() -> int:
 
 @dataclass
 class Cluster:
-    """One PostgreSQL server in `base` (data in base/data, socket and log in base)."""
+    """One PostgreSQL server in `base` (data in base/data, socket and log in base). As root, `base` is handed
+    to the postgres user: its parents must let that user through (tempfile.mkdtemp() under /tmp does)."""
 
     base: Path
     settings: dict[str, str] = field(default_factory=dict)  # extra postgresql.conf lines (the bench's)
