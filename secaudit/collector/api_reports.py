@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from secaudit.collector import aggregate, exports, search
+from secaudit.collector import schemas_reports as sr
 from secaudit.collector.envelopes import EnvelopeDamaged, unpack
 from secaudit.collector.errors import ApiError, not_found
 from secaudit.collector.models import Report, User
@@ -40,7 +41,7 @@ def _as_of(value: date | None) -> date | None:
     return min(max(value, date(1970, 1, 1)), date(9000, 12, 31))
 
 
-@router.get("/units/{code}/summary", tags=["aggregation"], responses=_ERRORS)
+@router.get("/units/{code}/summary", tags=["aggregation"], responses=_ERRORS, response_model=sr.Summary)
 def unit_summary(code: str = CODE, limit: int = Query(aggregate.HOSTS_PAGE, ge=1, le=1000),
                  offset: int = Query(0, ge=0, le=10**9), user: User = _USER,
                  session: Session = _SESSION) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def unit_summary(code: str = CODE, limit: int = Query(aggregate.HOSTS_PAGE, ge=1
     return aggregate.summary(session, unit_in_scope(session, user, code), limit, offset)
 
 
-@router.get("/units/{code}/late", tags=["aggregation"], responses=_ERRORS)
+@router.get("/units/{code}/late", tags=["aggregation"], responses=_ERRORS, response_model=sr.Late)
 def unit_late(code: str = CODE, as_of: date | None = AS_OF,
               user: User = _USER, session: Session = _SESSION) -> dict[str, Any]:
     """Units of the subtree late for the last period of their plan's cadence, pending for the open one, and
@@ -57,7 +58,7 @@ def unit_late(code: str = CODE, as_of: date | None = AS_OF,
     return aggregate.late(session, unit_in_scope(session, user, code), _as_of(as_of))
 
 
-@router.get("/units/{code}/history", tags=["aggregation"], responses=_ERRORS)
+@router.get("/units/{code}/history", tags=["aggregation"], responses=_ERRORS, response_model=sr.History)
 def unit_history(code: str = CODE, requirement: str | None = Query(None, max_length=200),
                  months: int = Query(24, ge=1, le=120), user: User = _USER,
                  session: Session = _SESSION) -> dict[str, Any]:
@@ -65,7 +66,7 @@ def unit_history(code: str = CODE, requirement: str | None = Query(None, max_len
     return aggregate.history(session, unit_in_scope(session, user, code), requirement, months)
 
 
-@router.get("/inventory/search", tags=["inventory"], responses=_ERRORS)
+@router.get("/inventory/search", tags=["inventory"], responses=_ERRORS, response_model=sr.SearchResult)
 def inventory_search(q: str | None = Query(None, max_length=200), av_older_than: int | None = Query(
                          None, ge=0, le=36500, description="antivirus signatures older than N days"),
                      limit: int = Query(search.LIMIT, ge=1, le=1000), user: User = _USER,
@@ -77,7 +78,7 @@ def inventory_search(q: str | None = Query(None, max_length=200), av_older_than:
     return search.search(session, user, q or "", limit)
 
 
-@router.get("/hosts/{host_id}", tags=["inventory"], responses=_ERRORS)
+@router.get("/hosts/{host_id}", tags=["inventory"], responses=_ERRORS, response_model=sr.HostDetail)
 def host(host_id: int = Path(ge=1, le=MAX_ID), user: User = _USER, session: Session = _SESSION) -> dict[str, Any]:
     """A host or LAN device: its unit, current inventory, inventory changes, reports, latest findings."""
     return search.host_detail(session, user, host_id)
