@@ -8,6 +8,9 @@ Each envelope goes as the exact bytes `secaudit audit` wrote (gzip on the wire).
   a numeric Retry-After is honoured), for at most `budget` seconds in the whole run; once the collector
   stays unreachable, the rest of the outbox waits for the next run (nothing is lost, nothing is retried
   in a tight loop by many schools at once);
+- 409 with a receipt for these bytes (status "conflict": another report of the same sequence was there; the
+  collector kept both and flagged them): stored like a receipt, the envelope leaves the outbox, and the
+  collector's reason is said (exit 1: someone must look);
 - any other answer is a refusal, said in one sentence with the collector's reason; the envelope stays
   in the outbox (a 401 may only mean the agent is not enrolled yet).
 """
@@ -15,6 +18,7 @@ Each envelope goes as the exact bytes `secaudit audit` wrote (gzip on the wire).
 from __future__ import annotations
 
 import gzip
+import json
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -29,7 +33,7 @@ from secaudit.errors import SecauditError
 if TYPE_CHECKING:
     import httpx
 
-ACCEPTED, DUPLICATE, REFUSED = "accepted", "duplicate", "refused"
+ACCEPTED, DUPLICATE, REFUSED, CONFLICT = "accepted", "duplicate", "refused", "conflict"
 UNSENT, SKIPPED, FAILED = "unsent", "skipped", "failed"
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
 RECEIPT_SCHEMA = "secaudit.receipt/v1"
@@ -82,15 +86,16 @@ def _retry_after(answer: link.Answer) -> float | None:
     return float(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
-def check_receipt(answer: link.Answer, sha256: str, name: str = "") -> dict[str, Any]:
-    """The receipt of a 200/201 answer, which must name exactly the bytes sent; SecauditError else."""
-    data = answer.json()
+def check_receipt(data: Any, sha256: str, name: str = "", statuses: tuple[str, ...] = (ACCEPTED, DUPLICATE)
+                  ) -> dict[str, Any]:
+    """The receipt of a 200/201 answer (or the one inside a 409), which must name exactly the bytes sent;
+    SecauditError else."""
     problem = None
     if not isinstance(data, dict) or data.get("schema") != RECEIPT_SCHEMA:
         problem = ("không phải biên nhận secaudit.receipt/v1", "it is not a secaudit.receipt/v1 receipt")
     elif data.get("envelope_sha256") != sha256:
         problem = ("mã SHA-256 trong biên nhận khác với tệp đã gửi", "its SHA-256 differs from the file sent")
-    elif data.get("status") not in (ACCEPTED, DUPLICATE) or not isinstance(data.get("report_id"), str | int):
+    elif data.get("status") not in statuses or not isinstance(data.get("report_id"), str | int):
         problem = ("thiếu mã báo cáo hoặc trạng thái", "the report id or the status is missing")
     if problem:
         raise SecauditError(f"Câu trả lời của collector cho {name} không dùng được làm biên nhận: {problem[0]}; "
@@ -172,6 +177,8 @@ class Submitter:
                 result.http_status = answer.status
                 if answer.status in (200, 201):
                     return self._receipted(result, claimed, answer, move)
+                if answer.status == 409 and self._kept(result, claimed, answer, move):
+                    return result
                 if answer.status not in RETRY_STATUS:
                     result.status = REFUSED
                     result.code, result.reason = link.refusal(answer)
@@ -188,9 +195,25 @@ class Submitter:
                 self.on_retry(Retry(claimed.path, result.attempts, wait, reason, kind))
             self.sleep(wait)
 
+    def _kept(self, result: Result, claimed: outbox.Claimed, answer: link.Answer, move: bool) -> bool:
+        """A 409 whose body carries a receipt for these bytes (status "conflict": the collector kept the
+        report and flagged it with the other one of its sequence): the receipt is stored and the envelope
+        leaves the outbox like an accepted one, since sending it again would only repeat the 409."""
+        data = answer.json()
+        inner = data.get("receipt") if isinstance(data, dict) else None
+        try:
+            receipt = check_receipt(inner, claimed.sha256, claimed.path.name, (CONFLICT,))
+            body = (json.dumps(receipt, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+            result.receipt_path = outbox.store_receipt(self.config, claimed, body, move)
+        except SecauditError:
+            return False
+        result.receipt, result.status = receipt, CONFLICT
+        result.code, result.reason = link.refusal(answer)
+        return True
+
     def _receipted(self, result: Result, claimed: outbox.Claimed, answer: link.Answer, move: bool) -> Result:
         try:
-            receipt = check_receipt(answer, claimed.sha256, claimed.path.name)
+            receipt = check_receipt(answer.json(), claimed.sha256, claimed.path.name)
             result.receipt_path = outbox.store_receipt(self.config, claimed, answer.body, move)
         except SecauditError as exc:
             result.status, result.reason = FAILED, {"vi": exc.vi, "en": exc.en}
@@ -201,8 +224,9 @@ class Submitter:
 
 
 def exit_code(results: list[Result]) -> int:
-    """0: every envelope has its receipt; 1: the collector refused one; 2: one is left unsent or failed."""
+    """0: every envelope has its receipt; 1: the collector refused or flagged one; 2: one is left unsent or
+    failed."""
     statuses = {r.status for r in results}
     if statuses & {UNSENT, FAILED}:
         return 2
-    return 1 if REFUSED in statuses else 0
+    return 1 if statuses & {REFUSED, CONFLICT} else 0

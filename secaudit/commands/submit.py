@@ -32,6 +32,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                            "`secaudit enroll URL --token T`.",
                      "en": "The collector refused {name}: {reason}; this machine is not enrolled, run "
                            "`secaudit enroll URL --token T`."},
+    "conflict": {"vi": "Collector đã lưu {name} nhưng đánh dấu để kiểm tra: {reason}; biên nhận lưu tại {receipt}.",
+                 "en": "The collector stored {name} but flagged it for review: {reason}; receipt stored in {receipt}."},
     "skipped": {"vi": "{name} đang được một lần gửi khác xử lý.", "en": "{name} is being sent by another run."},
     "retry": {"vi": "Chưa gửi được {name} ({reason}); thử lại sau {delay} giây (lần thử {attempt}).",
               "en": "Could not send {name} ({reason}); trying again in {delay} s (attempt {attempt})."},
@@ -39,8 +41,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                      "và sẽ được gửi ở lần chạy sau.",
                "en": "Could not reach the collector {url} ({reason}); {n} report(s) stay in {outbox} "
                      "and will be sent by the next run."},
-    "total": {"vi": "Tổng: đã gửi {accepted}, đã có từ trước {duplicate}, bị từ chối {refused}, còn chờ {left}.",
-              "en": "Total: sent {accepted}, already there {duplicate}, refused {refused}, waiting {left}."},
+    "total": {"vi": "Tổng: đã gửi {accepted}, đã có từ trước {duplicate}, bị đánh dấu {conflict}, "
+                    "bị từ chối {refused}, còn chờ {left}.",
+              "en": "Total: sent {accepted}, already there {duplicate}, flagged {conflict}, refused {refused}, "
+                    "waiting {left}."},
 }
 
 
@@ -79,7 +83,7 @@ def run_submit(config: AgentConfig, collector: str | None, files: tuple[str, ...
     policy = sub.RetryPolicy(budget=sub.RETRY_BUDGET if retry_for is None else retry_for)
     with sub.Submitter(url, config, policy, ca_file=ca_file, on_retry=on_retry) as submitter:
         results = submitter.run(paths)
-    counts = {s: 0 for s in (sub.ACCEPTED, sub.DUPLICATE, sub.REFUSED)}
+    counts = {s: 0 for s in (sub.ACCEPTED, sub.DUPLICATE, sub.CONFLICT, sub.REFUSED)}
     unsent = [r for r in results if r.status == sub.UNSENT]
     for r in results:
         name = for_terminal(r.path.name)
@@ -88,6 +92,10 @@ def run_submit(config: AgentConfig, collector: str | None, files: tuple[str, ...
             assert r.receipt is not None
             click.echo(say(r.status, lang, name=name, report_id=for_terminal(str(r.receipt["report_id"]))[:80],
                            receipt=r.receipt_path))
+        elif r.status == sub.CONFLICT:
+            counts[sub.CONFLICT] += 1
+            click.echo(say("conflict", lang, name=name, reason=(r.reason or {}).get(lang, ""), receipt=r.receipt_path),
+                       err=True)
         elif r.status == sub.REFUSED:
             counts[sub.REFUSED] += 1
             key = "not_enrolled" if r.http_status == 401 and enrolled is None else "refused"

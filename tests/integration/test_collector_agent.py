@@ -150,7 +150,7 @@ def test_collector_down_then_back(tmp_path: Path) -> None:
         server.start()
         sent = school.submit("--collector", server.url)
         assert sent.returncode == 0, sent.stderr
-        assert "Total: sent 2, already there 0, refused 0, waiting 0." in sent.stdout
+        assert "Total: sent 2, already there 0, flagged 0, refused 0, waiting 0." in sent.stdout
         assert school.outbox() == [] and len(school.receipts()) == 2
 
 
@@ -165,3 +165,18 @@ def test_tls_with_a_ca_file(tmp_path: Path) -> None:
         done = school.audit_submit()
         assert done.returncode in (0, 1), done.stderr
         assert len(school.receipts()) == 1 and httpx.get(server.url + "/api/v1/health", verify=False).is_success
+
+
+def test_a_reused_sequence_is_kept_and_flagged(server: Collector, tmp_path: Path) -> None:
+    """A state dir restored from an old backup reuses sequence numbers: the collector keeps the report and
+    flags it (409 with a receipt); the agent stores that receipt, empties its outbox and says so (exit 2)."""
+    school = School(tmp_path)
+    assert school.enroll(server.url, "--token", server.token("TH2")).returncode == 0
+    assert school.audit_submit().returncode in (0, 1)
+    state = json.loads((school.state / "state.json").read_text())
+    (school.state / "state.json").write_text(json.dumps({**state, "sequence": 0}))
+    again = school.audit_submit()
+    assert again.returncode == 2, again.stderr
+    assert "flagged for review" in again.stderr and "flagged 1" in again.stdout
+    assert school.outbox() == []
+    assert sorted(str(r["status"]) for r in school.receipts()) == ["accepted", "conflict"]

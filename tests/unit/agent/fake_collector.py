@@ -147,13 +147,15 @@ class _Server(ThreadingHTTPServer):
             return 200, {**self.state.receipts[sha][1], "status": "duplicate"}
         seq = verified.payload.get("sequence")
         slot = (known["agent_id"], seq if isinstance(seq, int) else -1)
-        if slot in self.state.sequences:
-            self.state.conflicts.append(sha)
-            raise _Refuse(409, "sequence_conflict", "same sequence, other bytes")
-        receipt = {"schema": "secaudit.receipt/v1", "report_id": str(uuid.uuid4()), "envelope_sha256": sha,
+        receipt = {"schema": "secaudit.receipt/v1", "report_id": len(self.state.receipts) + 1, "envelope_sha256": sha,
                    "agent_id": known["agent_id"], "sequence": slot[1], "unit": known["unit"],
                    "received_at": _now(), "status": "accepted"}
         self.state.receipts[sha] = (raw, receipt)
+        if slot in self.state.sequences:  # kept and flagged, like the real one
+            self.state.conflicts.append(sha)
+            return 409, {"error": {"code": "sequence_conflict", "message": {
+                "vi": "trùng số thứ tự", "en": "another report has this sequence; both are kept"}},
+                "receipt": {**receipt, "status": "conflict"}}
         self.state.sequences[slot] = sha
         return 201, receipt
 

@@ -86,14 +86,29 @@ def test_tampered_envelope_is_refused(enrolled: Agent, collector: FakeCollector)
     assert (result.status, result.http_status) == ("refused", 400) and path.exists()
 
 
-def test_sequence_conflict_is_refused(enrolled: Agent, collector: FakeCollector) -> None:
+def test_sequence_conflict_is_kept_flagged_and_leaves_the_outbox(enrolled: Agent, collector: FakeCollector) -> None:
     first = enrolled.envelope()
-    enrolled.sequence -= 1  # the same sequence number again, other bytes
+    enrolled.sequence -= 1  # the same sequence number again, other bytes (a state dir restored from a backup)
     second = enrolled.envelope(hostname="OTHER")
     with _submitter(enrolled, collector.url, Clock()) as s:
         results = s.run([first, second])
-    assert [r.status for r in results] == ["accepted", "refused"]
-    assert results[1].http_status == 409 and second.exists()
+    assert [r.status for r in results] == ["accepted", "conflict"]
+    flagged = results[1]
+    assert flagged.http_status == 409 and flagged.code == "sequence_conflict" and not second.exists()
+    assert flagged.receipt_path is not None and json.loads(flagged.receipt_path.read_bytes())["status"] == "conflict"
+    assert flagged.reason and "both are kept" in flagged.reason["en"]
+    assert submit.exit_code(results) == 1
+
+
+def test_a_409_without_our_receipt_is_a_refusal(enrolled: Agent, monkeypatch: pytest.MonkeyPatch) -> None:
+    from secaudit.agent import link
+
+    path = enrolled.envelope()
+    body = b'{"error": {"code": "sequence_conflict", "message": {"vi": "x", "en": "x"}}, "receipt": {"status": 1}}'
+    monkeypatch.setattr(link, "post", lambda *a, **k: link.Answer(409, body, {}))
+    with _submitter(enrolled, "http://127.0.0.1:9", Clock()) as s:
+        result = s.send(path)
+    assert result.status == "refused" and path.exists()
 
 
 def test_retries_with_backoff_then_succeeds(enrolled: Agent, collector: FakeCollector) -> None:

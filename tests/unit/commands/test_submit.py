@@ -39,7 +39,7 @@ def test_submit_the_outbox(enrolled: Agent, collector: FakeCollector, tmp_path: 
     result = _run(submit, "--config", _config(enrolled, tmp_path))  # the URL comes from the enrollment
     assert result.exit_code == 0, result.output
     assert result.output.count("Sent ") == 2
-    assert "Total: sent 2, already there 0, refused 0, waiting 0." in result.output
+    assert "Total: sent 2, already there 0, flagged 0, refused 0, waiting 0." in result.output
     assert collector.stored() == 2 and list(enrolled.outbox.iterdir()) == []
     again = _run(submit, "--config", _config(enrolled, tmp_path))
     assert again.exit_code == 0 and "No report is waiting" in again.output
