@@ -1,7 +1,7 @@
 """Backups of the collector database and their restore.
 
-SQLite: SQLite's online backup API copies a consistent snapshot while the collector keeps serving (it
-copies in steps, so uploads are delayed by milliseconds, not refused); the copy is a single file (rollback
+SQLite: SQLite's online backup API copies a consistent snapshot while the collector keeps serving (one
+read transaction: in WAL mode uploads go on meanwhile, never refused); the copy is a single file (rollback
 journal, no WAL beside it), checked with `PRAGMA integrity_check` before it is put in place (written as
 FILE.part, synced, renamed). Restore checks the file the same way, keeps the current database as
 `collector.db.before-restore-<time>`, copies the backup in with the same API and runs the migrations (a
@@ -31,7 +31,9 @@ from sqlalchemy.engine import make_url
 
 from secaudit.errors import SecauditError
 
-STEP_PAGES = 4096  # pages copied per step of the online backup (other connections write between steps)
+# One step: the copy reads one snapshot in a single read transaction, which in WAL mode never blocks the
+# collector's writers; copied in several steps, every write in between would restart the backup.
+STEP_PAGES = -1
 
 
 class BackupError(SecauditError):
