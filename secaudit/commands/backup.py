@@ -63,7 +63,9 @@ def backup_playbook(book: Any) -> Any:
     from secaudit.checks import load_checks
     from secaudit.playbook import Clause, Requirement
 
-    reqs = {rid: r for rid, r in book.requirements.items() if any(c.startswith("backup.") for c in r.checks)}
+    # Only the backup.* checks of those requirements: Windows Server Backup (windows.system_backup) is not a set.
+    reqs = {rid: replace(r, checks=[c for c in r.checks if c.startswith("backup.")])
+            for rid, r in book.requirements.items() if any(c.startswith("backup.") for c in r.checks)}
     if reqs:
         clauses = [Clause(c.clause, c.text, [r for r in c.requirements if r in reqs]) for c in book.clauses]
         clauses = [c for c in clauses if c.requirements]
