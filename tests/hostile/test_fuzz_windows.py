@@ -90,6 +90,14 @@ def _json_values() -> st.SearchStrategy[Any]:
                         max_leaves=12)
 
 
+def _json_or_none(text: str) -> Any:
+    """ConvertTo-Json output parsed; None for a classic command's text (the secedit INF starts with '[')."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 @st.composite
 def _recording(draw: st.DrawFn) -> dict[str, Any]:
     """The healthy recording with some probes replaced: mutated text, JSON of another shape, a field of the real
@@ -103,8 +111,7 @@ def _recording(draw: st.DrawFn) -> dict[str, Any]:
             probes[probe_id] = {"rc": 0, "stdout": draw(mutated(seeds(stdout) or ("x",))), "stderr": ""}
         elif how == "json":
             probes[probe_id] = {"rc": 0, "stdout": json.dumps(draw(_json_values())), "stderr": ""}
-        elif how == "field" and stdout.strip().startswith(("{", "[")) and not stdout.startswith("[Unicode]"):
-            value = json.loads(stdout)
+        elif how == "field" and (value := _json_or_none(stdout)) is not None:
             items = value if isinstance(value, list) else [value]
             item = draw(st.sampled_from(items)) if items else {}
             if isinstance(item, dict) and item:
