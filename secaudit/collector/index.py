@@ -279,7 +279,7 @@ def _index_scan(session: Session, report: Report, payload: dict[str, Any], when:
     scanner = _host(session, f"agent:{report.agent_pk}:{clip(report.hostname, 300).lower()}", "host", report, when)
     session.add(ReportIndex(report_id=report.id, host_id=scanner.id, envelope_stored=len(report.envelope_z)))
     inventory = _dict(payload.get("inventory"))
-    for device in inv.devices(inventory.get("devices")):
+    for device in sorted(inv.devices(inventory.get("devices")), key=lambda d: d.key):  # one lock order
         host = _host(session, f"dev:{report.unit_id}:{device.key}", "device", report, when)
         host.agent_pk = None
         host.hostname = clip(device.name, 300)
