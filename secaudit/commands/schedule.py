@@ -87,6 +87,8 @@ def schedule_install(config_path: str | None, playbook: str | None, every: str |
     chosen = backend if backend != "auto" else sch.backend_for(root)
     if chosen == "task" and root is not None:
         raise sch.error("schedule.root_windows")
+    if not dry_run and root is None and (chosen == "task") != paths.is_windows():
+        raise sch.error("schedule.wrong_os", backend={"task": "Task Scheduler"}.get(chosen, chosen))
     today = date.today()
     if every:
         runs = sch.parse_every(every, at)

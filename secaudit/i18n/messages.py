@@ -364,6 +364,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Mọi hạn báo cáo của bộ yêu cầu {playbook} đều đã qua; hãy chọn tần suất bằng --every.",
         "en": "Every due date of playbook {playbook} has passed; choose how often with --every.",
     },
+    "schedule.wrong_os": {
+        "vi": "Máy này không có {backend}; dùng --dry-run để xem những gì sẽ được cài.",
+        "en": "This machine has no {backend}; use --dry-run to see what would be installed.",
+    },
     "schedule.root_windows": {
         "vi": "Trên Windows, --root không dùng được: tác vụ được đăng ký thẳng với Task Scheduler.",
         "en": "--root cannot be used on Windows: the task is registered with Task Scheduler itself.",

@@ -168,3 +168,14 @@ def test_the_configs_state_dir_holds_the_scheduled_reports(capsys: pytest.Captur
     code, out, _ = run(capsys, "schedule", "install", "--root", str(root), "--config", str(config), "--lang", "en")
     assert code == 0 and "-o /srv/secaudit/reports/last-report.html" in out
     assert out.splitlines()[-1] == "The audit schedule is installed. Reports are written to /srv/secaudit/reports."
+
+
+def test_a_scheduler_of_another_os_is_only_shown(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "schedule", "install", "--backend", "task", "--lang", "en")
+    assert (code, err) == (2, "This machine has no Task Scheduler; use --dry-run to see what would be installed.\n")
+    assert list(tmp_path.iterdir()) == []  # no "C:\ProgramData\secaudit" folder made here
+    monkeypatch.setattr("secaudit.paths.is_windows", lambda os_name=None: True)
+    code, _, err = run(capsys, "schedule", "install", "--backend", "cron", "--lang", "en")
+    assert (code, err) == (2, "This machine has no cron; use --dry-run to see what would be installed.\n")
