@@ -202,17 +202,35 @@ def _move_rollups(session: Session, host: Host, report: Report, statuses: dict[i
 
 
 def rebuild_rollups(session: Session) -> None:
-    """Recount every rollup from the hosts' latest reports and the current tree (after units moved)."""
+    """Recount every rollup from the hosts' latest reports and the current tree (after units moved): per
+    unit counts from two grouped queries, added to every ancestor in memory, inserted at once."""
     session.execute(delete(Rollup))
     paths = dict(session.execute(select(Unit.id, Unit.path)).all())
-    names = {code: name for name, code in STATUS_CODE.items()}
-    for host in session.scalars(select(Host).where(Host.kind == "host", Host.last_report_id.is_not(None))):
-        statuses = {pk: names[st] for pk, st in session.execute(
-            select(RequirementResult.req_pk, RequirementResult.status)
-            .where(RequirementResult.report_id == host.last_report_id)).all()}
-        host.counted_path = paths.get(host.unit_id, "")
-        upsert_add(session, Rollup.__table__, ["unit_id", "req_pk", "status"],
-                   _rollup_rows(host.counted_path, statuses, host.worst, host.score, +1), ["n", "score_sum"])
+    session.execute(update(Host).where(Host.kind == "host").values(
+        counted_path=select(Unit.path).where(Unit.id == Host.unit_id).scalar_subquery()))
+    totals: dict[tuple[int, int, int], list[int]] = {}
+
+    def add(unit_id: int, req_pk: int, status: int, n: int, score_sum: int) -> None:
+        for ancestor in _ancestors(paths.get(unit_id, "")):
+            entry = totals.setdefault((ancestor, req_pk, status), [0, 0])
+            entry[0] += n
+            entry[1] += score_sum
+
+    latest = (select(Host.unit_id, RequirementResult.req_pk, RequirementResult.status, func.count())
+              .join(RequirementResult, RequirementResult.report_id == Host.last_report_id)
+              .where(Host.kind == "host").group_by(Host.unit_id, RequirementResult.req_pk, RequirementResult.status))
+    for unit_id, req_pk, status, n in session.execute(latest).all():
+        add(unit_id, req_pk, status, n, 0)
+    overall = (select(Host.unit_id, Host.worst, func.count(), func.coalesce(func.sum(Host.score), 0))
+               .where(Host.kind == "host", Host.last_report_id.is_not(None), Host.worst != "")
+               .group_by(Host.unit_id, Host.worst))
+    for unit_id, worst, n, score_sum in session.execute(overall).all():
+        if worst in STATUS_CODE:
+            add(unit_id, OVERALL, STATUS_CODE[worst], n, int(score_sum or 0))
+    rows = [{"unit_id": u, "req_pk": r, "status": st, "n": n, "score_sum": sc}
+            for (u, r, st), (n, sc) in sorted(totals.items())]
+    for i in range(0, len(rows), 5000):
+        session.execute(insert(Rollup), rows[i:i + 5000])
 
 
 def after_units_changed(session: Session) -> None:
