@@ -161,7 +161,8 @@ def test_risky_lab_pc() -> None:
     for cid in ("windows.rdp_nla", "windows.smb1", "windows.uac", "windows.auto_logon", "system.firewall",
                 "ports.risky_services"):
         assert status(r, cid) == "fail", (cid, finding(r, cid)["message"]["en"])
-    assert "tvnserver" in finding(r, "ports.risky_services")["message"]["en"]
+    ports = finding(r, "ports.risky_services")["message"]["en"]
+    assert "tvnserver" in ports and "anydesk (tcp/7070 0.0.0.0, AnyDesk" in ports
     assert "Public" in finding(r, "system.firewall")["message"]["en"]
     assert "DefaultPassword" in finding(r, "windows.auto_logon")["message"]["en"]
     if "system" in facts("win11-risky.json"):  # W1's system collector (BitLocker volumes)
