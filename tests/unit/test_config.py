@@ -71,3 +71,21 @@ def test_missing_explicit_config(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(str(tmp_path / "nope.toml"))
     assert "nope.toml" in err.value.en
+
+
+def test_collector_table(tmp_path):
+    config = load_config(_write(tmp_path, '[collector]\nurl = "https://c.example"\nca_file = "/etc/ca.pem"\n'))
+    assert (config.collector_url, config.collector_ca_file) == ("https://c.example", "/etc/ca.pem")
+    assert load_config(_write(tmp_path, 'collector_url = "https://old.example"\n')).collector_url == "https://old.example"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ('[collector]\nurl = 5\n', "collector.url"),
+    ('[collector]\nproxy = "x"\n', "collector.proxy"),
+    ('collector = "https://c.example"\n', "collector"),
+    ('collector_url = "https://a.example"\n[collector]\nurl = "https://b.example"\n', "keep one"),
+])
+def test_bad_collector_table(tmp_path, text, fragment):
+    with pytest.raises(ConfigError) as err:
+        load_config(_write(tmp_path, text))
+    assert fragment in err.value.en

@@ -10,7 +10,6 @@ from click.testing import CliRunner, Result
 
 from secaudit.commands.audit import audit
 from secaudit.commands.submit import submit
-from secaudit.config import load_config
 from tests.unit.agent.conftest import Agent
 from tests.unit.agent.fake_collector import FakeCollector
 
@@ -80,13 +79,6 @@ def test_plain_http_to_another_host_is_refused(agent: Agent, tmp_path: Path) -> 
     agent.envelope()
     result = _run(submit, "--collector", "http://192.0.2.1", "--config", _config(agent, tmp_path))
     assert result.exit_code == 2 and "unencrypted http" in result.output
-
-
-def test_config_collector_table(tmp_path: Path) -> None:
-    path = tmp_path / "c.toml"
-    path.write_text('[collector]\nurl = "https://c.example"\nca_file = "/etc/ca.pem"\n', encoding="utf-8")
-    config = load_config(str(path))
-    assert (config.collector_url, config.collector_ca_file) == ("https://c.example", "/etc/ca.pem")
 
 
 def test_audit_submit(enrolled: Agent, collector: FakeCollector, make_root: Callable[..., Path],
