@@ -9,7 +9,7 @@ and spread the start over `DELAY_MINUTES` so a whole school's PCs do not reach t
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from xml.sax.saxutils import escape
 
@@ -58,7 +58,6 @@ class Job:
     runs: tuple[Run, ...]
     description: str = "secaudit: security compliance audit"
     workdir: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 # --- systemd -----------------------------------------------------------------------------------
