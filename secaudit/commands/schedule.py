@@ -13,6 +13,7 @@ from secaudit import paths, pipeline
 from secaudit.agent import schedule as sch
 from secaudit.agent.schedule_files import Job
 from secaudit.commands.options import F, config_option, lang_option, language
+from secaudit.config import AgentConfig
 from secaudit.i18n import t
 from secaudit.resources import shipped_dir
 from secaudit.safetext import for_terminal
@@ -51,6 +52,16 @@ def _job_layout(windows: bool) -> paths.Layout:
     SECAUDIT_* variables say (the scheduler does not have them)."""
     keep = {"ProgramData": str(paths.program_data())} if windows else {}
     return paths.layout("nt" if windows else "posix", keep, privileged=True)
+
+
+def _collector_known(config: AgentConfig) -> bool:
+    """Whether the scheduled run has a collector to submit to: [collector] url, or `secaudit enroll` done."""
+    if config.collector_url:
+        return True
+    from secaudit.agent import enroll
+
+    stored = enroll.load(config)
+    return bool(stored and stored.get("collector_url"))
 
 
 def _has_key(places: paths.Layout) -> bool:
@@ -104,7 +115,7 @@ def schedule_install(config_path: str | None, playbook: str | None, every: str |
                                      reports=PurePath(config.state_dir) / "reports")
     config_arg = str(Path(config_path).resolve()) if config_path else None
     commands = sch.job_commands(sch.program(), book.id if shipped else str(Path(book.path).resolve()),
-                                places.reports, config_arg, submit=bool(config.collector_url))
+                                places.reports, config_arg, submit=_collector_known(config))
     job = Job(commands=commands, runs=runs, description=f"secaudit: security compliance audit ({book.id})",
               workdir=str(places.base) if chosen == "task" else "")
     steps = sch.install_steps(chosen, job, root, today)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -179,3 +180,18 @@ def test_a_scheduler_of_another_os_is_only_shown(capsys: pytest.CaptureFixture[s
     monkeypatch.setattr("secaudit.paths.is_windows", lambda os_name=None: True)
     code, _, err = run(capsys, "schedule", "install", "--backend", "cron", "--lang", "en")
     assert (code, err) == (2, "This machine has no cron; use --dry-run to see what would be installed.\n")
+
+
+def test_an_enrolled_agent_submits_after_the_audit(capsys: pytest.CaptureFixture[str], root: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from secaudit.agent import enroll
+
+    state = tmp_path / "state"
+    state.mkdir()
+    monkeypatch.setenv("SECAUDIT_STATE_DIR", str(state))
+    code, out, _ = run(capsys, "schedule", "install", "--root", str(root), "--dry-run")
+    assert code == 0 and "secaudit submit" not in out
+    (state / enroll.ENROLLMENT_FILE).write_text(json.dumps(
+        {"schema": enroll.STORED_SCHEMA, "collector_url": "https://so.example.vn/"}), encoding="utf-8")
+    code, out, _ = run(capsys, "schedule", "install", "--root", str(root), "--dry-run")
+    assert code == 0 and f"ExecStart={sys.executable} -m secaudit submit" in out
