@@ -127,6 +127,9 @@ def job_commands(prog: Sequence[str], playbook: str, reports: PurePath, config: 
                  submit: bool = False) -> tuple[tuple[str, ...], ...]:
     """The audit (its HTML report as `last-report.html` in `reports`, the signed envelope beside it and
     in the outbox when a key exists), then `submit` when a collector is configured."""
+    for value in (*prog, playbook, str(reports), config or ""):
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):  # a line break would end the unit's or cron's line
+            raise error("schedule.bad_path", path=value.encode("unicode_escape").decode("ascii"))
     conf = ("--config", config) if config else ()
     audit = (*prog, "audit", *conf, "--playbook", playbook, "--format", "html",
              "-o", str(reports / "last-report.html"))

@@ -364,6 +364,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Mọi hạn báo cáo của bộ yêu cầu {playbook} đều đã qua; hãy chọn tần suất bằng --every.",
         "en": "Every due date of playbook {playbook} has passed; choose how often with --every.",
     },
+    "schedule.bad_path": {
+        "vi": "Không thể lập lịch với đường dẫn '{path}' vì nó chứa ký tự điều khiển.",
+        "en": "Cannot schedule with the path '{path}': it holds a control character.",
+    },
     "schedule.wrong_os": {
         "vi": "Máy này không có {backend}; dùng --dry-run để xem những gì sẽ được cài.",
         "en": "This machine has no {backend}; use --dry-run to see what would be installed.",

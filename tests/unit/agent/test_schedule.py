@@ -345,3 +345,11 @@ def test_systemd_reads_a_program_path_with_spaces_and_percent(systemd_root: Path
     done = subprocess.run(["systemd-analyze", "verify", str(service)], capture_output=True, text=True, timeout=120,
                           cwd=tmp_path)
     assert done.returncode == 0 and NAME not in done.stderr, done.stderr
+
+
+def test_a_control_character_in_a_path_is_refused() -> None:
+    prog = ("/usr/bin/python3", "-m", "secaudit")
+    for playbook, config in (("/tmp/x\nExecStartPre=/bin/sh.yaml", None), ("x", "/etc/a\rb.toml")):
+        with pytest.raises(sch.ScheduleError) as info:
+            sch.job_commands(prog, playbook, REPORTS, config)
+        assert "control character" in info.value.en and "\n" not in info.value.en and "\r" not in info.value.en
