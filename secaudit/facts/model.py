@@ -208,6 +208,13 @@ class SshFacts(TypedDict, total=False):
     use_pam: str | None
     authentication_methods: list[str] | None  # ["any"] by default
     max_auth_tries: int | None
+    client_alive_interval: int | str | None  # seconds (the text when sshd would reject it)
+    client_alive_count_max: int | str | None
+    login_grace_time: int | str | None  # seconds; 0: no limit
+    channel_timeout: list[str] | None  # ChannelTimeout type=interval pairs; ["none"] by default
+    ciphers: str | None  # as written ("+aes128-cbc", "aes256-ctr,..."); None: OpenSSH's default list
+    macs: str | None
+    kex_algorithms: str | None
     port: int | None  # first port
     ports: list[int]
     listen_addresses: list[str]

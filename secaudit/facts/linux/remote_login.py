@@ -7,6 +7,7 @@ source of truth anyway. Values are those sshd uses for connections matched by no
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from secaudit.facts.context import FactContext
@@ -28,6 +29,13 @@ KEYWORDS: dict[str, tuple[str, str]] = {
     "maxauthtries": ("max_auth_tries", "int"),
     "usepam": ("use_pam", "word"),
     "authenticationmethods": ("authentication_methods", "list"),
+    "clientaliveinterval": ("client_alive_interval", "time"),
+    "clientalivecountmax": ("client_alive_count_max", "int"),
+    "logingracetime": ("login_grace_time", "time"),
+    "channeltimeout": ("channel_timeout", "list"),
+    "ciphers": ("ciphers", "raw"),
+    "macs": ("macs", "raw"),
+    "kexalgorithms": ("kex_algorithms", "raw"),
 }
 # Compiled-in OpenSSH defaults (PermitRootLogin prohibit-password since 7.0, 2015).
 DEFAULTS: dict[str, Any] = {
@@ -38,12 +46,41 @@ DEFAULTS: dict[str, Any] = {
     "max_auth_tries": 6,
     "use_pam": "no",
     "authentication_methods": ["any"],
+    "client_alive_interval": 0,
+    "client_alive_count_max": 3,
+    "login_grace_time": 120,
+    "channel_timeout": ["none"],
+    # Ciphers, MACs, KexAlgorithms: null = OpenSSH's compiled-in default list (nothing added).
+    "ciphers": None,
+    "macs": None,
+    "kex_algorithms": None,
 }
+_TIME = re.compile(r"(\d+)([sSmMhHdDwW]?)")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def convtime(text: str) -> int | None:
+    """Seconds of an sshd time value ("90", "1m30s", "2h"), as misc.c convtime reads it; None if invalid."""
+    if not text:
+        return None
+    total, pos = 0, 0
+    while pos < len(text):
+        m = _TIME.match(text, pos)
+        if m is None:
+            return None
+        total += int(m.group(1)) * _UNITS[m.group(2).lower()]
+        pos = m.end()
+    return total if total <= 2**31 - 1 else None
 
 
 def _value(kind: str, args: tuple[str, ...]) -> Any:
     if kind == "list":
         return list(args)
+    if kind == "raw":  # Ciphers, MACs, KexAlgorithms: one comma-separated argument, maybe led by + - ^
+        return args[0]
+    if kind == "time":
+        seconds = convtime(args[0])
+        return args[0] if seconds is None else seconds
     if kind == "int":
         try:
             return int(args[0])
