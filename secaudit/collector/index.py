@@ -13,6 +13,7 @@ and everything derived from it are stored, or nothing is.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +40,7 @@ from secaudit.collector.index_models import (
     RequirementResult,
     Rollup,
     SequenceGap,
+    SoftwareItem,
 )
 from secaudit.collector.models import Report, Unit, UTCDateTime, utcnow
 from secaudit.collector.sqlutil import clip, insert_ignore, upsert_add
@@ -253,13 +255,36 @@ def _new_set(session: Session, lst: inv.InvList) -> int:
     set_id: int = session.scalars(select(InvSet.id).where(InvSet.sha256 == digest).with_for_update()).one()
     item = _ITEMS[lst.kind]
     if not session.scalar(select(func.count()).select_from(item).where(item.set_id == set_id)):
-        rows = [dict(row, set_id=set_id) for row in lst.rows]
+        rows: list[dict[str, Any]]
+        if lst.kind == "software":
+            rows = [{"set_id": set_id, "item_id": item_id} for item_id in _software_items(session, lst.rows)]
+        else:
+            rows = [dict(row, set_id=set_id) for row in lst.rows]
         if lst.kind == "antivirus":
             for row in rows:
                 row["signature_time"] = parse_rfc3339_or_none(row["signature_time"])
         if rows:
             session.execute(insert(item), rows)
     return set_id
+
+
+def _software_items(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Ids of software items (created when new), in the order of `rows`."""
+    keyed = {hashlib.sha256("\x00".join((r["name"], r["version"], r["publisher"])).encode("utf-8", "replace"))
+             .hexdigest(): r for r in rows}
+    ids: dict[str, int] = {}
+    digests = sorted(keyed)
+    for i in range(0, len(digests), 500):
+        chunk = digests[i:i + 500]
+        ids.update(session.execute(select(SoftwareItem.digest, SoftwareItem.id)
+                                   .where(SoftwareItem.digest.in_(chunk))).all())
+    missing = [d for d in digests if d not in ids]
+    if missing:
+        insert_ignore(session, SoftwareItem.__table__, [dict(keyed[d], digest=d) for d in missing])
+        for i in range(0, len(missing), 500):
+            ids.update(session.execute(select(SoftwareItem.digest, SoftwareItem.id)
+                                       .where(SoftwareItem.digest.in_(missing[i:i + 500]))).all())
+    return sorted({ids[d] for d in digests})
 
 
 def _host_lists(session: Session, host: Host, report: Report, lists: list[inv.InvList], when: datetime,

@@ -12,7 +12,8 @@ Storage economy (issue: < 50 KB per monthly report of an unchanged host):
 - report_index     per report: host, summary counts and score, whether it was late (older sequence)
 - inv_sets + inv_*  an inventory list (software, interfaces, ports, antivirus, device facts) is stored once
                    per distinct content (SHA-256 of its normalised rows) and shared by every host and report
-                   that has it; host_sets says which host had which set, first and last seen
+                   that has it; host_sets says which host had which set, first and last seen; software rows
+                   refer to software_items (each name/version/publisher once, what a search scans)
 - rollups          status counts of the hosts' latest requirement results per unit INCLUDING its whole
                    subtree (each host counts in every ancestor), so a summary reads a few rows per child
 - sequence_gaps    per agent, ranges of sequence numbers never received (withheld reports show up here)
@@ -148,14 +149,26 @@ class InvSet(Base):
     size: Mapped[int] = mapped_column(Integer, default=0)  # rows
 
 
+class SoftwareItem(Base):
+    """Each distinct (name, version, publisher) once: a search by name scans these, not every host's list."""
+
+    __tablename__ = "software_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the three, for the upsert
+    name: Mapped[str] = mapped_column(String(300), index=True)  # lower case
+    version: Mapped[str] = mapped_column(String(200), default="")
+    publisher: Mapped[str] = mapped_column(String(300), default="")
+
+
 class InvSoftware(Base):
+    """Membership of a software item in a set."""
+
     __tablename__ = "inv_software"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     set_id: Mapped[int] = mapped_column(ForeignKey("inv_sets.id"), index=True)
-    name: Mapped[str] = mapped_column(String(300), index=True)  # lower case
-    version: Mapped[str] = mapped_column(String(200), default="")
-    publisher: Mapped[str] = mapped_column(String(300), default="")
+    item_id: Mapped[int] = mapped_column(ForeignKey("software_items.id"), index=True)
 
 
 class InvAddress(Base):

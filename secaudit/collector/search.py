@@ -35,6 +35,7 @@ from secaudit.collector.index_models import (
     InvSet,
     InvSoftware,
     ReportIndex,
+    SoftwareItem,
 )
 from secaudit.collector.models import Report, Unit, User, utcnow
 from secaudit.collector.scope import require_unit, visible_units
@@ -68,22 +69,30 @@ def parse(q: str) -> tuple[str, str]:
 
 
 def _hits(session: Session, user: User, item: Any, match: Any, value_cols: list[Any], field: str,
-          limit: int) -> list[dict[str, Any]]:
-    """One hit per host having a set with a matching item, newest first: the sets are found from the items
-    (never a scan of every host's items), the hosts by their links to those sets, within the scope."""
-    page = session.execute(
-        select(HostSet.host_id, func.min(HostSet.first_seen), func.max(HostSet.last_seen),
-               func.max(HostSet.current.cast(Integer)))
-        .join(Host, Host.id == HostSet.host_id)
-        .where(HostSet.set_id.in_(select(item.set_id).where(match)), Host.unit_id.in_(visible_units(session, user)))
-        .group_by(HostSet.host_id).order_by(func.max(HostSet.last_seen).desc(), HostSet.host_id).limit(limit)).all()
-    if not page:
+          limit: int, sets: Any = None) -> list[dict[str, Any]]:
+    """One hit per host having a set with a matching item: the sets are found from the items (never a scan
+    of every host's items), the hosts by their links to those sets, within the scope. The links are read
+    without sorting or grouping, so a term every host matches stops after `limit` hosts; the page is then
+    ordered by when the value was last seen."""
+    if sets is None:
+        sets = select(item.set_id).where(match)
+    links = session.execute(select(HostSet.host_id).join(Host, Host.id == HostSet.host_id)
+                            .where(HostSet.set_id.in_(sets), Host.unit_id.in_(visible_units(session, user)))
+                            .limit(limit * 5)).all()
+    ids = list(dict.fromkeys(row[0] for row in links))[:limit]
+    if not ids:
         return []
-    ids = [row[0] for row in page]
+    seen = session.execute(select(HostSet.host_id, func.min(HostSet.first_seen), func.max(HostSet.last_seen),
+                                  func.max(HostSet.current.cast(Integer)))
+                           .where(HostSet.host_id.in_(ids), HostSet.set_id.in_(sets))
+                           .group_by(HostSet.host_id)).all()
+    page = sorted(seen, key=lambda row: (row[2], row[0]), reverse=True)
     hosts = {h.id: h for h in session.scalars(select(Host).where(Host.id.in_(ids)))}
     values: dict[int, list[str]] = {}
-    for row in session.execute(select(HostSet.host_id, *value_cols).join(item, item.set_id == HostSet.set_id)
-                               .where(HostSet.host_id.in_(ids), match)
+    values_q = select(HostSet.host_id, *value_cols).join(item, item.set_id == HostSet.set_id)
+    if item is InvSoftware:
+        values_q = values_q.join(SoftwareItem, SoftwareItem.id == InvSoftware.item_id)
+    for row in session.execute(values_q.where(HostSet.host_id.in_(ids), match)
                                .order_by(HostSet.host_id, HostSet.last_seen.desc()).limit(20 * len(ids))).all():
         text = " ".join(str(v) for v in row[1:] if v not in (None, ""))
         found = values.setdefault(row[0], [])
@@ -123,11 +132,12 @@ def search(session: Session, user: User, q: str, limit: int = LIMIT) -> dict[str
     else:
         if field in ("software", "name"):
             name, _, version = term.partition("@")
-            match = func.lower(InvSoftware.name).contains(name.strip().lower(), autoescape=True)
+            match = SoftwareItem.name.contains(name.strip().lower(), autoescape=True)  # names are stored lower
             if version.strip():
-                match = match & InvSoftware.version.startswith(version.strip(), autoescape=True)
-            hits += _hits(session, user, InvSoftware, match, [InvSoftware.name, InvSoftware.version],
-                          "software", limit)
+                match = match & SoftwareItem.version.startswith(version.strip(), autoescape=True)
+            sets = select(InvSoftware.set_id).where(InvSoftware.item_id.in_(select(SoftwareItem.id).where(match)))
+            hits += _hits(session, user, InvSoftware, match, [SoftwareItem.name, SoftwareItem.version],
+                          "software", limit, sets)
         if field in ("antivirus", "name"):
             hits += _hits(session, user, InvAntivirus,
                           func.lower(InvAntivirus.product).contains(term.lower(), autoescape=True),
@@ -176,8 +186,9 @@ def antivirus_older_than(session: Session, user: User, days: int, limit: int = L
 def _items(session: Session, set_id: int, kind: str) -> list[dict[str, Any]]:
     if kind == "software":
         return [{"name": n, "version": v, "publisher": p} for n, v, p in session.execute(
-            select(InvSoftware.name, InvSoftware.version, InvSoftware.publisher).where(InvSoftware.set_id == set_id)
-            .order_by(InvSoftware.name)).all()]
+            select(SoftwareItem.name, SoftwareItem.version, SoftwareItem.publisher)
+            .join(InvSoftware, InvSoftware.item_id == SoftwareItem.id).where(InvSoftware.set_id == set_id)
+            .order_by(SoftwareItem.name, SoftwareItem.version)).all()]
     if kind == "interfaces":
         return [{"name": n, "mac": m or None, "ip": i or None} for n, m, i in session.execute(
             select(InvAddress.name, InvAddress.mac, InvAddress.ip).where(InvAddress.set_id == set_id)

@@ -20,6 +20,7 @@ from secaudit.collector.index_models import (
     RequirementResult,
     Rollup,
     SequenceGap,
+    SoftwareItem,
 )
 from secaudit.collector.models import Report, Unit
 from tests.unit.collector.world import DB_KINDS, World, report, scan_report, url_for
@@ -91,8 +92,10 @@ def test_unchanged_host_shares_inventory_and_writes_no_rollup(tmp_path: Path, db
     with world.db.read() as s:
         current = s.scalars(select(HostSet).where(HostSet.kind == "software", HostSet.current.is_(True))).all()
         assert len(current) == 1
-        assert s.scalar(select(func.count()).select_from(InvSoftware).where(
-            InvSoftware.set_id == current[0].set_id, InvSoftware.name == "telnetd")) == 1
+        assert s.scalar(select(func.count()).select_from(InvSoftware)
+                        .join(SoftwareItem, SoftwareItem.id == InvSoftware.item_id)
+                        .where(InvSoftware.set_id == current[0].set_id, SoftwareItem.name == "telnetd")) == 1
+        assert s.scalar(select(func.count()).select_from(SoftwareItem)) == 51  # the 50 shared, telnetd
 
 
 def test_late_report_is_history_and_gaps_fill(tmp_path: Path, db_url: str | None) -> None:

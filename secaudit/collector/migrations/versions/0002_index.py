@@ -45,6 +45,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('req_id')
     )
+    op.create_table('software_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=False),
+    sa.Column('version', sa.String(length=200), nullable=False),
+    sa.Column('publisher', sa.String(length=300), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('digest')
+    )
+    with op.batch_alter_table('software_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_software_items_name'), ['name'], unique=False)
+
     op.create_table('inv_addresses',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('set_id', sa.Integer(), nullable=False),
@@ -101,14 +113,13 @@ def upgrade() -> None:
     op.create_table('inv_software',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('set_id', sa.Integer(), nullable=False),
-    sa.Column('name', sa.String(length=300), nullable=False),
-    sa.Column('version', sa.String(length=200), nullable=False),
-    sa.Column('publisher', sa.String(length=300), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['software_items.id'], ),
     sa.ForeignKeyConstraint(['set_id'], ['inv_sets.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('inv_software', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_inv_software_name'), ['name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_inv_software_item_id'), ['item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_inv_software_set_id'), ['set_id'], unique=False)
 
     op.create_table('rollups',
@@ -243,7 +254,7 @@ def downgrade() -> None:
     op.drop_table('rollups')
     with op.batch_alter_table('inv_software', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inv_software_set_id'))
-        batch_op.drop_index(batch_op.f('ix_inv_software_name'))
+        batch_op.drop_index(batch_op.f('ix_inv_software_item_id'))
 
     op.drop_table('inv_software')
     with op.batch_alter_table('inv_ports', schema=None) as batch_op:
@@ -266,6 +277,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_inv_addresses_ip'))
 
     op.drop_table('inv_addresses')
+    with op.batch_alter_table('software_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_software_items_name'))
+
+    op.drop_table('software_items')
     op.drop_table('requirements')
     op.drop_table('inv_sets')
     op.drop_table('envelope_blobs')
