@@ -135,7 +135,9 @@ def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
 
 @check("accounts.admin_count", defaults=PARAM_DEFAULTS)
 def admin_count(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
-    humans = [a for a in _admins(snap, p).values() if not a["system"] and a.get("enabled") is not False]
+    # An extra UID-0 account is an administrator whatever its uid range makes it look like (a "system" account).
+    humans = [a for a in _admins(snap, p).values() if a.get("enabled") is not False
+              and (not a["system"] or a.get("uid") == 0)]
     limit = int(p["max_admins"])
     names = [a["name"] for a in humans]
     evidence: dict[str, Any] = {"admins": humans, "max_admins": limit}
@@ -204,14 +206,22 @@ def pam_nullok(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     shared stacks they include), not in an unrelated service such as cups or ppp."""
     pam = snap.table("pam")
     wanted = set(p.get("services") or ())
-    used_by = {str(e.get("source")): set(e.get("services", [])) for e in pam.get("entries", [])
-               if e.get("type") == "auth"}
-    lines = [ln for ln in pam.get("nullok", []) if used_by.get(ln, set()) & wanted]
-    elsewhere = [ln for ln in pam.get("nullok", []) if ln not in lines]
-    if lines:
-        services = sorted({s for ln in lines for s in used_by.get(ln, set()) & wanted})
-        return Outcome("fail", "fail", {"lines": lines, "services": services},
-                       {"lines": lines, "services": services, "unrelated_services": elsewhere})
+    found: dict[str, list[str]] = {"auth": pam.get("nullok", []), "password": pam.get("nullok_password", [])}
+    hits: dict[str, list[str]] = {}
+    services: set[str] = set()
+    elsewhere: list[str] = []
+    for kind, candidates in found.items():
+        used_by = {str(e.get("source")): set(e.get("services", [])) for e in pam.get("entries", [])
+                   if e.get("type") == kind}
+        hits[kind] = [ln for ln in candidates if used_by.get(ln, set()) & wanted]
+        elsewhere += [ln for ln in candidates if ln not in hits[kind]]
+        services |= {s for ln in hits[kind] for s in used_by.get(ln, set()) & wanted}
+    if hits["auth"] or hits["password"]:
+        key = "fail" if not hits["password"] else ("fail_password" if not hits["auth"] else "fail_both")
+        return Outcome("fail", key, {"lines": hits["auth"], "password_lines": hits["password"],
+                                     "services": sorted(services)},
+                       {"lines": hits["auth"], "password_lines": hits["password"], "services": sorted(services),
+                        "unrelated_services": elsewhere})
     if not set(pam.get("services", [])) & wanted:
         return Outcome("unknown", "unknown_no_stack", {"services": sorted(wanted)}, {"services": pam.get("services")})
     return Outcome("pass", "pass", {}, {"services": sorted(set(pam.get("services", [])) & wanted),
@@ -255,6 +265,7 @@ def inactive(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     failed: list[dict[str, Any]] = []
     warned: list[dict[str, Any]] = []
     unknown: list[dict[str, Any]] = []
+    recent: list[dict[str, Any]] = []
     checked = 0
     for u in snap.table("users"):
         if u.get("system") or not u.get("interactive") or u.get("enabled") is False:
@@ -276,6 +287,8 @@ def inactive(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
             failed.append(item)
         elif age is not None and age > warn_days:
             warned.append(item)
+        else:
+            recent.append(item)
 
     def labels(items: list[dict[str, Any]], lang: str) -> list[str]:
         out = []
@@ -289,8 +302,10 @@ def inactive(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                            else f"{i['name']} ({i.get('idle_days')} days)")
         return out
 
-    args = {"max_days": max_days, "warn_days": warn_days, "n": checked}
-    evidence = {"inactive": failed, "idle": warned, "unknown": unknown}
+    never = [i for i in recent if i.get("never_logged_in")]
+    args = {"max_days": max_days, "warn_days": warn_days, "n": checked, "used": checked - len(never),
+            "never": [f"{i['name']} ({i.get('idle_days')})" for i in never]}
+    evidence = {"inactive": failed, "idle": warned, "unknown": unknown, "never_logged_in": never}
     if failed:
         return Outcome("fail", "fail", {**args, "accounts_vi": labels(failed, "vi"),
                                         "accounts_en": labels(failed, "en")}, evidence)
@@ -299,7 +314,8 @@ def inactive(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                                         "accounts_en": labels(warned, "en")}, evidence)
     if unknown:
         return Outcome("unknown", "unknown", {**args, "accounts": [i["name"] for i in unknown]}, evidence)
-    return Outcome("pass", "pass" if checked else "pass_none", args, evidence)
+    key = ("pass_never" if len(never) == checked else "pass_some_never") if never else "pass"
+    return Outcome("pass", key if checked else "pass_none", args, evidence)
 
 
 @check("accounts.password_quality")
@@ -342,10 +358,29 @@ def _max_age(u: dict[str, Any], default: int | None) -> int | None:
     return None if value is None or value < 0 or value >= NEVER else int(value)
 
 
+def _policy_max_age(snap: Snapshot, limit: int) -> tuple[str, dict[str, Any]]:
+    """The default every new account gets (login.defs PASS_MAX_DAYS; Windows MaximumPasswordAge), judged
+    itself: "ok", "bad" (absent, 99999, -1 or over the limit: useradd then sets no maximum) or "unknown"."""
+    pol = snap.table("password_policy")
+    value = pol.get("max_age_days")
+    where = (pol.get("sources") or {}).get("max_age_days")
+    item: dict[str, Any] = {"max_days": value, "source": where, "limit": limit}
+    if value is None and not where:
+        why = snap.why_unknown("password_policy.login_defs") or snap.why_unknown("password_policy.max_age_days")
+        if why or "uid_min" not in pol:  # login.defs unread, or a Windows policy whose value was not read
+            item["unknown"] = why["detail"] if why else "not_read"
+            return "unknown", item
+        item["source"] = "/etc/login.defs (PASS_MAX_DAYS absent)"
+    days = None if value is None or value < 0 or value >= NEVER else int(value)
+    item["max_days"] = days
+    return ("ok" if days is not None and days <= limit else "bad"), item
+
+
 @check("accounts.password_max_age")
 def password_max_age(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     admin_max, user_max = int(p["admin_max_days"]), int(p["user_max_days"])
     default = snap.table("password_policy").get("max_age_days")
+    policy_state, policy = _policy_max_age(snap, int(p.get("policy_max_days") or user_max))
     admin_bad: list[dict[str, Any]] = []
     user_bad: list[dict[str, Any]] = []
     checked = 0
@@ -375,14 +410,26 @@ def password_max_age(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                        else f"{i['name']} (max age: {limit}; last changed {changed} days ago)")
         return out
 
-    args = {"admin_max": admin_max, "user_max": user_max, "n": checked}
-    evidence = {"admins": admin_bad, "users": user_bad, "login_defs_max_days": default}
+    never_vi, never_en = "không giới hạn", "no limit"
+    args = {"admin_max": admin_max, "user_max": user_max, "n": checked, "policy_limit": policy["limit"],
+            "policy_source": policy.get("source"),
+            "policy_vi": policy["max_days"] if policy["max_days"] is not None else never_vi,
+            "policy_en": policy["max_days"] if policy["max_days"] is not None else never_en}
+    evidence = {"admins": admin_bad, "users": user_bad, "login_defs_max_days": default, "policy": policy}
+    bad_policy = policy_state == "bad"
     if admin_bad:
-        return Outcome("fail", "fail", {**args, "accounts_vi": labels(admin_bad, "vi"),
-                                        "accounts_en": labels(admin_bad, "en")}, evidence)
+        key = "fail_and_policy" if bad_policy else "fail"
+        return Outcome("fail", key, {**args, "accounts_vi": labels(admin_bad, "vi"),
+                                     "accounts_en": labels(admin_bad, "en")}, evidence)
+    if bad_policy:
+        key = "fail_policy_users" if user_bad else "fail_policy"
+        return Outcome("fail", key, {**args, "accounts_vi": labels(user_bad, "vi"),
+                                     "accounts_en": labels(user_bad, "en")}, evidence)
     if user_bad:
         return Outcome("warn", "warn", {**args, "accounts_vi": labels(user_bad, "vi"),
                                         "accounts_en": labels(user_bad, "en")}, evidence)
+    if policy_state == "unknown":
+        return Outcome("unknown", "unknown_policy", args, evidence)
     return Outcome("pass", "pass" if checked else "pass_none", args, evidence)
 
 

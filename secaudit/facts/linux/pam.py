@@ -256,8 +256,11 @@ def collect_pam(ctx: FactContext) -> tuple[dict[str, object], PamConfig]:
     def pick(kind: str, modules: tuple[str, ...]) -> list[dict[str, object]]:
         return [entry_dict(e, svcs) for e, svcs in seen.values() if e.type == kind and e.name in modules]
 
-    nullok = sorted({e.source for e, _ in seen.values()
-                     if e.type == "auth" and e.name == "pam_unix" and ({"nullok", "nullok_secure"} & set(e.args))})
+    def with_nullok(kind: str) -> list[str]:
+        return sorted({e.source for e, _ in seen.values()
+                       if e.type == kind and e.name == "pam_unix" and ({"nullok", "nullok_secure"} & set(e.args))})
+
+    nullok = with_nullok("auth")
     history = pick("password", HISTORY) + [entry_dict(e, s) for e, s in seen.values()
                                            if e.type == "password" and e.name == "pam_unix" and e.arg("remember")]
     table: dict[str, object] = {
@@ -266,6 +269,7 @@ def collect_pam(ctx: FactContext) -> tuple[dict[str, object], PamConfig]:
         "stacks": stacks,
         "entries": entries,
         "nullok": nullok,
+        "nullok_password": with_nullok("password"),
         "quality": pick("password", QUALITY),
         "lockout": pick("auth", LOCKOUT),
         "history": history,

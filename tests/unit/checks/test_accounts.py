@@ -115,6 +115,16 @@ def test_admin_count(make_root) -> None:
     assert run_check("accounts.admin_count", snap, params={"max_admins": 5}).status == "pass"
 
 
+def test_admin_count_counts_extra_uid0_accounts(make_root) -> None:
+    # toor has uid 0, in the system range: still an administrator, counted.
+    passwd = PASSWD + "toor:x:0:0::/root:/bin/sh\n" + "".join(
+        f"gv{i}:x:{1010 + i}:{1010 + i}::/home/gv{i}:/bin/bash\n" for i in range(2))
+    group = GROUP.replace("sudo:x:27:alice", "sudo:x:27:alice,gv0,gv1")
+    res = run_check("accounts.admin_count", snap_of(make_root, {"etc/passwd": passwd, "etc/group": group}))
+    assert res.status == "warn" and "toor" in res.message["vi"] and "4" in res.message["en"]
+    assert any(a["name"] == "toor" and a["uid"] == 0 for a in res.evidence["admins"])
+
+
 # --- sudo_nopasswd ------------------------------------------------------------------------------------
 
 
@@ -173,6 +183,24 @@ def test_pam_nullok(make_root) -> None:
     assert "sshd" in res.evidence["services"]
     fixed = snap_of(make_root, {"etc/pam.d/common-auth": COMMON_AUTH.replace(" nullok", "")})
     assert run_check("accounts.pam_nullok", fixed).status == "pass"
+
+
+def test_pam_nullok_on_a_password_line_fails(make_root) -> None:
+    no_auth = COMMON_AUTH.replace(" nullok", "")
+    password = "password [success=1 default=ignore] pam_unix.so obscure nullok yescrypt\n" \
+               "password requisite pam_deny.so\npassword required pam_permit.so\n"
+    res = run_check("accounts.pam_nullok", snap_of(make_root, {"etc/pam.d/common-auth": no_auth,
+                                                               "etc/pam.d/common-password": password}))
+    assert res.status == "fail" and res.key == "fail_password"
+    assert res.evidence["password_lines"] == ["/etc/pam.d/common-password:1"] and res.evidence["lines"] == []
+    assert {"passwd", "sshd"} <= set(res.evidence["services"])
+    assert "/etc/pam.d/common-password:1" in res.message["vi"]
+    res = run_check("accounts.pam_nullok", snap_of(make_root, {"etc/pam.d/common-password": password}))
+    assert res.key == "fail_both"
+    # A password line of an unrelated service (cups) is not judged.
+    res = run_check("accounts.pam_nullok", snap_of(make_root, {
+        "etc/pam.d/common-auth": no_auth, "etc/pam.d/cups": "password required pam_unix.so nullok\n"}))
+    assert res.status == "pass" and res.evidence["unrelated_services"] == ["/etc/pam.d/cups:1"]
 
 
 def test_pam_checks_unknown_without_pam_config(make_root) -> None:
@@ -243,6 +271,17 @@ def test_never_logged_in_with_old_password_fails(make_root) -> None:
     assert res.evidence["inactive"][0]["never_logged_in"] is True
 
 
+def test_inactive_never_logged_in_is_not_said_to_be_used(make_root) -> None:
+    # alice logged in yesterday; bob never did, his password was set 10 days ago.
+    snap = snap_of(make_root, {"var/log/wtmp": pack_record(USER_PROCESS, "alice", "pts/0", "", days_ago(1))})
+    res = run_check("accounts.inactive", snap)
+    assert res.status == "pass" and res.key == "pass_some_never"
+    assert "bob (10)" in res.message["en"] and "never logged in" in res.message["en"]
+    assert "chưa" in res.message["vi"] and res.evidence["never_logged_in"][0]["name"] == "bob"
+    res = run_check("accounts.inactive", snap_of(make_root, {"var/log/wtmp": b""}))
+    assert res.key == "pass_never" and "used" not in res.message["en"]
+
+
 def test_inactive_unknown_without_login_records(make_root) -> None:
     res = run_check("accounts.inactive", snap_of(make_root, {"var/log/wtmp": None}))
     assert res.status == "unknown" and res.evidence["fact"] == "users.last_login"
@@ -275,18 +314,65 @@ def test_password_quality_without_module_fails(make_root) -> None:
 # --- password_max_age ---------------------------------------------------------------------------------
 
 
+GOOD_DEFS = "PASS_MAX_DAYS 90\nPASS_MIN_DAYS 1\nUID_MIN 1000\n"
+
+
 def test_password_max_age(make_root) -> None:
     good = shadow({"alice": f"alice:{HASH}:{today() - 20}:1:60:7:::",
                    "bob": f"bob:{HASH}:{today() - 20}:1:180:7:::"})
-    assert run_check("accounts.password_max_age", snap_of(make_root, {"etc/shadow": (good, 0o640)})).status == "pass"
+    res = run_check("accounts.password_max_age",
+                    snap_of(make_root, {"etc/shadow": (good, 0o640), "etc/login.defs": GOOD_DEFS}))
+    assert res.status == "pass" and res.evidence["policy"]["max_days"] == 90
     stale_admin = shadow({"alice": f"alice:{HASH}:{today() - 90}:1:60:7:::",
                           "bob": f"bob:{HASH}:{today() - 20}:1:180:7:::"})
-    res = run_check("accounts.password_max_age", snap_of(make_root, {"etc/shadow": (stale_admin, 0o640)}))
+    res = run_check("accounts.password_max_age",
+                    snap_of(make_root, {"etc/shadow": (stale_admin, 0o640), "etc/login.defs": GOOD_DEFS}))
     assert res.status == "fail" and res.evidence["admins"][0]["name"] == "alice"
     assert "90" in res.message["vi"]
     never = shadow({"alice": f"alice:{HASH}:{today() - 20}:1:60:7:::"})  # bob keeps 99999
-    res = run_check("accounts.password_max_age", snap_of(make_root, {"etc/shadow": (never, 0o640)}))
+    res = run_check("accounts.password_max_age",
+                    snap_of(make_root, {"etc/shadow": (never, 0o640), "etc/login.defs": GOOD_DEFS}))
     assert res.status == "warn" and res.evidence["users"][0]["name"] == "bob"
+
+
+def test_password_max_age_judges_login_defs_itself(make_root) -> None:
+    # Every account has a lifetime, but PASS_MAX_DAYS 99999 is what each new account will get.
+    good = shadow({"alice": f"alice:{HASH}:{today() - 20}:1:60:7:::",
+                   "bob": f"bob:{HASH}:{today() - 20}:1:180:7:::"})
+    res = run_check("accounts.password_max_age", snap_of(make_root, {"etc/shadow": (good, 0o640)}))
+    assert res.status == "fail" and res.key == "fail_policy"
+    assert res.evidence["policy"]["source"] == "/etc/login.defs:2" and res.evidence["policy"]["max_days"] is None
+    assert "không giới hạn" in res.message["vi"] and "/etc/login.defs:2" in res.message["en"]
+    # No account has a password yet: the default still fails.
+    locked = shadow({"alice": f"alice:!:{today() - 20}:0:99999:7:::", "bob": f"bob:!:{today() - 20}:0:99999:7:::"})
+    res = run_check("accounts.password_max_age", snap_of(make_root, {"etc/shadow": (locked, 0o640)}))
+    assert res.status == "fail" and res.key == "fail_policy"
+    assert run_check("accounts.password_max_age", snap_of(make_root, {
+        "etc/shadow": (locked, 0o640), "etc/login.defs": GOOD_DEFS})).status == "pass"
+    # Absent, -1 or over the limit fail; a stricter plan limit is a param.
+    for defs in ("UID_MIN 1000\n", "PASS_MAX_DAYS -1\n", "# PASS_MAX_DAYS 60\nPASS_MAX_DAYS 365\n"):
+        res = run_check("accounts.password_max_age", snap_of(make_root, {"etc/shadow": (locked, 0o640),
+                                                                         "etc/login.defs": defs}))
+        assert res.status == "fail" and res.key == "fail_policy", defs
+    res = run_check("accounts.password_max_age", snap_of(make_root, {"etc/shadow": (locked, 0o640),
+                                                                     "etc/login.defs": GOOD_DEFS}),
+                    params={"policy_max_days": 60})
+    assert res.status == "fail" and "60" in res.message["vi"]
+    # Admin and policy both wrong: one message names both.
+    stale_admin = shadow({"alice": f"alice:{HASH}:{today() - 90}:1:60:7:::"})
+    res = run_check("accounts.password_max_age", snap_of(make_root, {"etc/shadow": (stale_admin, 0o640)}))
+    assert res.key == "fail_and_policy" and "alice" in res.message["en"]
+    # Users without a lifetime and the policy: both named.
+    res = run_check("accounts.password_max_age", snap_of(make_root))
+    assert res.key in ("fail_and_policy", "fail_policy_users")
+
+
+def test_password_max_age_unknown_when_login_defs_unreadable() -> None:
+    good = shadow({"alice": f"alice:{HASH}:{today() - 20}:1:60:7:::",
+                   "bob": f"bob:{HASH}:{today() - 20}:1:180:7:::"})
+    snap = replay(system({"etc/shadow": (good, 0o640)}), denied=["/etc/login.defs"])
+    res = run_check("accounts.password_max_age", snap)
+    assert res.status == "unknown" and res.key == "unknown_policy"
 
 
 def test_password_max_age_falls_back_to_login_defs(make_root) -> None:
