@@ -118,8 +118,12 @@ def summary(session: Session, unit: Unit, limit: int = HOSTS_PAGE, offset: int =
         entry["pass_rate"] = round(100 * entry["counts"]["pass"] / judged) if judged else None
     hosts_q = (select(Host).join(Unit, Unit.id == Host.unit_id)
                .where(_subtree(unit), Host.kind == "host", Host.last_report_id.is_not(None)))
-    worst = session.scalars(hosts_q.where(Host.score.is_not(None)).order_by(Host.score, Host.id)
-                            .limit(WORST_HOSTS)).all()
+    # ids first, from the (unit_id, score) index alone: only audited hosts have a score; then the 10 rows
+    worst_ids = list(session.scalars(select(Host.id).join(Unit, Unit.id == Host.unit_id)
+                                     .where(_subtree(unit), Host.score.is_not(None))
+                                     .order_by(Host.score, Host.id).limit(WORST_HOSTS)))
+    found = {h.id: h for h in session.scalars(select(Host).where(Host.id.in_(worst_ids)))} if worst_ids else {}
+    worst = [found[i] for i in worst_ids if i in found]
     page = session.scalars(hosts_q.order_by(Unit.path, Host.hostname, Host.id).limit(limit).offset(offset)).all()
     units = {u.id: u for u in [unit, *children]}
     return {
