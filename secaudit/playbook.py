@@ -31,6 +31,18 @@ class Requirement:
     basis: str
     checks: list[str]
     clauses: list[str] = field(default_factory=list)
+    attestations: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Attestation:
+    """A question the school answers itself (`secaudit attest`), for what no machine can check: the answer
+    goes into the signed report as `attested` yes/no (never `pass`) and expires with the plan's cadence."""
+
+    id: str
+    requirements: list[str]
+    question: dict[str, str]
+    evidence: dict[str, str] = field(default_factory=dict)  # hint: which document to name
 
 
 @dataclass
@@ -53,6 +65,12 @@ class Playbook:
     clauses: list[Clause] = field(default_factory=list)
     requirements: dict[str, Requirement] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attestations: dict[str, Attestation] = field(default_factory=dict)
+
+    def evaluated_attestations(self) -> list[Attestation]:
+        """The attestations of the requirements this plan demands, in their order."""
+        wanted = [a for req in self.evaluated_requirements() for a in req.attestations]
+        return [self.attestations[a] for a in dict.fromkeys(wanted)]
 
     def evaluated_requirements(self) -> list[Requirement]:
         """The requirements this plan demands, in the order its clauses first cite them."""
@@ -63,7 +81,7 @@ class Playbook:
             for rid in clause.requirements:
                 req = self.requirements[rid]
                 if rid not in seen:
-                    seen[rid] = Requirement(req.id, req.title, req.basis, req.checks, [])
+                    seen[rid] = Requirement(req.id, req.title, req.basis, req.checks, [], req.attestations)
                 seen[rid].clauses.append(clause.clause)
         return list(seen.values())
 
@@ -175,7 +193,7 @@ def _read(path: Path) -> tuple[bytes, _Doc]:
 
 
 _TOP = {"schema", "id", "version", "title", "extends", "rule_pack", "document", "cadence",
-        "clauses", "requirements", "params", "description"}
+        "clauses", "requirements", "params", "description", "attestations"}
 
 
 def load(ref: str | Path, catalog: CheckCatalog, _chain: tuple[str, ...] = ()) -> Playbook:
@@ -221,6 +239,7 @@ def load(ref: str | Path, catalog: CheckCatalog, _chain: tuple[str, ...] = ()) -
         requirements=dict(base.requirements) if base else {},
         params={k: dict(v) for k, v in base.params.items()} if base else {},
         cadence=dict(base.cadence) if base else {},
+        attestations=dict(base.attestations) if base else {},
     )
 
     document = data.get("document", {})
@@ -240,15 +259,22 @@ def load(ref: str | Path, catalog: CheckCatalog, _chain: tuple[str, ...] = ()) -
         for key in entry:
             if key not in ("title", "basis", "checks"):
                 raise doc.error(f"{where}.{key}", "khóa không được hỗ trợ", "unknown key")
-        checks = entry.get("checks")
-        if not isinstance(checks, list) or not checks:
-            raise doc.error(f"{where}.checks", "cần ít nhất một kiểm tra", "needs at least one check")
+        checks = entry.get("checks", [])  # none: an attestation of this file must name the requirement
+        if not isinstance(checks, list):
+            raise doc.error(f"{where}.checks", "phải là danh sách mã kiểm tra", "must be a list of check ids")
         for i, cid in enumerate(checks):
             if not isinstance(cid, str) or cid not in catalog:
                 raise doc.error(f"{where}.checks[{i}]", f"không có kiểm tra '{cid}'", f"unknown check '{cid}'")
+        kept = pb.requirements.get(rid)
         pb.requirements[rid] = Requirement(
-            rid, _text(doc, entry.get("title"), f"{where}.title"), str(entry.get("basis", "")), list(checks)
+            rid, _text(doc, entry.get("title"), f"{where}.title"), str(entry.get("basis", "")), list(checks),
+            attestations=list(kept.attestations) if kept else [],
         )
+    _attestations(doc, data.get("attestations", []), pb)
+    for rid in reqs:
+        if not pb.requirements[rid].checks and not pb.requirements[rid].attestations:
+            raise doc.error(f"requirements.{rid}.checks", "cần ít nhất một kiểm tra hoặc một câu hỏi tự xác nhận",
+                            "needs at least one check or one attestation")
 
     clauses = data.get("clauses", [])
     if not isinstance(clauses, list):
@@ -285,6 +311,41 @@ def load(ref: str | Path, catalog: CheckCatalog, _chain: tuple[str, ...] = ()) -
     if "cadence" in data:
         pb.cadence = _cadence(doc, data["cadence"])
     return pb
+
+
+def _attestations(doc: _Doc, value: Any, pb: Playbook) -> None:
+    """`attestations:`: [{id, requirements: [ids], question: {vi, en}, evidence: {vi, en}}], each tied to
+    requirements of this file or of the one it extends."""
+    if not isinstance(value, list):
+        raise doc.error("attestations", "phải là danh sách", "must be a list")
+    for i, entry in enumerate(value):
+        where = f"attestations[{i}]"
+        if not isinstance(entry, dict):
+            raise doc.error(where, "phải là một ánh xạ", "must be a mapping")
+        for key in entry:
+            if key not in ("id", "requirements", "question", "evidence"):
+                raise doc.error(f"{where}.{key}", "khóa không được hỗ trợ", "unknown key")
+        aid = _str(doc, entry.get("id"), f"{where}.id")
+        if not _ID.match(aid):
+            raise doc.error(f"{where}.id", "chỉ gồm chữ thường, số, '.', '_' và '-'",
+                            "use lowercase letters, digits, '.', '_', '-'")
+        if aid in pb.attestations:
+            raise doc.error(f"{where}.id", f"câu hỏi '{aid}' bị lặp", f"duplicate attestation '{aid}'")
+        rids = entry.get("requirements")
+        if not isinstance(rids, list) or not rids:
+            raise doc.error(f"{where}.requirements", "cần ít nhất một mã yêu cầu", "needs at least one requirement id")
+        for j, rid in enumerate(rids):
+            if not isinstance(rid, str) or rid not in pb.requirements:
+                raise doc.error(f"{where}.requirements[{j}]", f"không có yêu cầu '{rid}'",
+                                f"unknown requirement '{rid}'")
+        evidence = _text(doc, entry["evidence"], f"{where}.evidence") if "evidence" in entry else {}
+        pb.attestations[aid] = Attestation(aid, list(rids), _text(doc, entry.get("question"), f"{where}.question"),
+                                           evidence)
+        for rid in rids:
+            req = pb.requirements[rid]
+            if aid not in req.attestations:  # a new object: the extended playbook's stays as it was
+                pb.requirements[rid] = Requirement(req.id, req.title, req.basis, req.checks, list(req.clauses),
+                                                   [*req.attestations, aid])
 
 
 def _cadence(doc: _Doc, value: Any) -> dict[str, Any]:

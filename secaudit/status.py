@@ -6,8 +6,12 @@ from typing import Literal
 
 Status = Literal["pass", "warn", "fail", "unknown", "not_applicable", "error"]
 STATUSES: tuple[Status, ...] = ("pass", "warn", "fail", "unknown", "not_applicable", "error")
-# Worst first: a requirement takes the worst status of its checks.
-RANK: dict[str, int] = {"fail": 5, "error": 4, "unknown": 3, "warn": 2, "pass": 1, "not_applicable": 0}
+# A requirement evidenced by an attestation (the school's own signed answer, `secaudit attest`) can be
+# `attested`: never `pass` (no machine verified it), ranked between pass and warn. Findings never are.
+ATTESTED = "attested"
+REQUIREMENT_STATUSES: tuple[str, ...] = (*STATUSES, ATTESTED)
+# Worst first: a requirement takes the worst status of its checks (and of its attestations).
+RANK: dict[str, int] = {"fail": 6, "error": 5, "unknown": 4, "warn": 3, "attested": 2, "pass": 1, "not_applicable": 0}
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 
 

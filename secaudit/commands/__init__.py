@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import click
 
-from secaudit.commands import audit, backup, collector, enroll, keys, playbooks, render, scan, schedule, submit
+from secaudit.commands import attest, audit, backup, collector, enroll, keys, playbooks, render, scan, schedule, submit
 
 COMMANDS: tuple[click.Command, ...] = (audit.audit, audit.facts, audit.evaluate, playbooks.playbooks,
                                        backup.backup, keys.keys, keys.verify, render.render, scan.scan,
-                                       enroll.enroll, submit.submit, collector.collector, schedule.schedule)
+                                       enroll.enroll, submit.submit, collector.collector, schedule.schedule,
+                                       attest.attest)
 
 __all__ = ["COMMANDS"]

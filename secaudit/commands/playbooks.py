@@ -1,6 +1,8 @@
-"""`secaudit playbooks list | show ID | validate PATH`."""
+"""`secaudit playbooks list | show ID | validate PATH | coverage`."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 
@@ -54,6 +56,8 @@ def playbooks_show(ref: str, lang: str | None) -> None:
             echo(f"  {rid} {req.title[lg]}")
             for cid in req.checks:
                 echo(f"      {cid}: {REGISTRY[cid].meta.title[lg]}")
+            for aid in req.attestations:
+                echo(f"      ≈ {aid}: {book.attestations[aid].question[lg]}")
 
 
 @playbooks.command("validate")
@@ -64,3 +68,69 @@ def playbooks_validate(path: str, lang: str | None) -> None:
 
     book = pb.load(path, pipeline.check_catalog())
     click.echo(t("playbooks.valid", language(lang), path=path, n=len(book.evaluated_requirements())))
+
+
+def catalogue() -> dict[str, Any]:
+    """secaudit/data/requirements.yaml: the 67 ids of the rule pack with titles, and why some are uncovered."""
+    from importlib import resources
+
+    import yaml
+
+    text = resources.files("secaudit").joinpath("data/requirements.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def coverage(only: str | None = None) -> list[dict[str, Any]]:
+    """Per catalogue requirement: the plans citing it, and the checks and attestations evidencing it in the
+    shipped playbooks (or in the playbook `only`)."""
+    from secaudit import playbook as pb
+
+    catalog = pipeline.check_catalog()
+    books = [pb.load(only, catalog)] if only else [pb.load(path, catalog) for path in pb.list_shipped()]
+    data = catalogue()
+    rows = []
+    for rid, title in data["requirements"].items():
+        plans, checks, attestations = [], [], []
+        for book in books:
+            evaluated = {r.id: r for r in book.evaluated_requirements()}
+            if book.clauses and rid in evaluated:
+                plans.append(book.id)
+            req = evaluated.get(rid)
+            if req is not None:
+                checks += req.checks
+                attestations += req.attestations
+        checks, attestations = list(dict.fromkeys(checks)), list(dict.fromkeys(attestations))
+        why = None if checks or attestations else (data.get("uncovered") or {}).get(rid)
+        rows.append({"requirement": rid, "title": title, "plans": plans, "checks": checks,
+                     "attestations": attestations, "uncovered": why})
+    return rows
+
+
+@playbooks.command("coverage")
+@click.option("--playbook", default=None, help="Only this playbook (id or path).")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text")
+@lang_option
+def playbooks_coverage(playbook: str | None, fmt: str, lang: str | None) -> None:
+    """Yêu cầu nào có minh chứng / which catalogue requirements are evidenced, by what."""
+    import json
+
+    lg = language(lang)
+    rows = coverage(playbook)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    plans = list(dict.fromkeys(p for row in rows for p in row["plans"])) or ([playbook] if playbook else [])
+    for plan in plans:
+        click.echo(f"{t('coverage.plan', lg)} {for_terminal(plan)}:")
+        for row in rows:
+            if plan in row["plans"]:
+                click.echo(f"  {row['requirement']:<10} {t('coverage.checks', lg)}: {', '.join(row['checks']) or '—'}"
+                           f" | {t('coverage.attestations', lg)}: {', '.join(row['attestations']) or '—'}")
+    evidenced = [r for r in rows if r["checks"] or r["attestations"]]
+    click.echo(f"\n{t('coverage.uncovered', lg)}:")
+    for row in rows:
+        if not (row["checks"] or row["attestations"]):
+            why = (row["uncovered"] or {}).get(lg, "?")
+            click.echo(f"  {row['requirement']:<10} {for_terminal(row['title'][lg])} — {for_terminal(why)}")
+    click.echo(t("coverage.evidenced", lg, n=len(evidenced), total=len(rows)))

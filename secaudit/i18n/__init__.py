@@ -17,6 +17,7 @@ STATUS: dict[str, dict[str, str]] = {
     "unknown": {"vi": "Không xác định", "en": "Unknown"},
     "not_applicable": {"vi": "Không áp dụng", "en": "Not applicable"},
     "error": {"vi": "Lỗi", "en": "Error"},
+    "attested": {"vi": "Tự xác nhận", "en": "Attested"},
 }
 
 SEVERITY: dict[str, dict[str, str]] = {

@@ -15,12 +15,13 @@ from secaudit.i18n import nfc
 from secaudit.playbook import Playbook
 from secaudit.report import SCHEMA
 from secaudit.report.fit import fit
-from secaudit.status import RANK, SEVERITIES, STATUSES, worst
+from secaudit.status import ATTESTED, RANK, REQUIREMENT_STATUSES, SEVERITIES, worst
 
 
 def score(counts: dict[str, int]) -> int:
-    """0..100: pass counts fully, warn half; not_applicable is left out."""
-    judged = sum(v for k, v in counts.items() if k != "not_applicable")
+    """0..100 over what the machine judged: pass counts fully, warn half; not_applicable and attested
+    (the school's own word, not checked) are left out."""
+    judged = sum(v for k, v in counts.items() if k not in ("not_applicable", ATTESTED))
     if judged == 0:
         return 0
     return (200 * counts["pass"] + 100 * counts["warn"]) // (2 * judged)
@@ -61,7 +62,13 @@ def _normalise(value: Any) -> Any:
 
 def build(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, agent_id: str, sequence: int
           ) -> dict[str, Any]:
+    from secaudit.report import attestations
+
     registry = load_checks()
+    now = datetime.now(UTC)
+    attested = attestations.evaluate(playbook, attestations.load_answers(config) if playbook.attestations else {},
+                                     now)
+    by_id = {row["id"]: row for row in attested}
     requirements = playbook.evaluated_requirements()
     check_ids = list(dict.fromkeys(cid for req in requirements for cid in req.checks))
     results: dict[str, Result] = run_checks(snapshot, check_ids, playbook, config)
@@ -69,13 +76,16 @@ def build(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, agent_id:
     req_rows = []
     by_check: dict[str, list[str]] = {}
     for req in requirements:
-        status = worst([results[c].requirement_status for c in req.checks])  # a folded finding counts as before
+        statuses = [results[c].requirement_status for c in req.checks]  # a folded finding counts as before
+        if req.attestations:
+            statuses.append(attestations.requirement_status([by_id[a] for a in req.attestations]))
         req_rows.append({
             "id": req.id,
             "clause": ", ".join(req.clauses),
             "title": req.title,
-            "status": status,
+            "status": worst(statuses),
             "checks": req.checks,
+            "attestations": req.attestations,
             "basis": req.basis,
         })
         for cid in req.checks:
@@ -96,7 +106,7 @@ def build(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, agent_id:
         })
     findings.sort(key=lambda f: (-RANK[str(f["status"])], SEVERITIES.index(str(f["severity"])), str(f["check_id"])))
 
-    counts: dict[str, int] = {s: 0 for s in STATUSES}
+    counts: dict[str, int] = {s: 0 for s in REQUIREMENT_STATUSES}
     for row in req_rows:
         counts[str(row["status"])] += 1
     host = snapshot.table("host")
@@ -105,7 +115,7 @@ def build(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, agent_id:
         "schema": SCHEMA,
         "report_id": str(uuid.uuid4()),
         "sequence": sequence,
-        "generated_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "tool": {"name": "secaudit", "version": __version__},
         "unit": {"code": config.unit_code, "name": config.unit_name, **config.unit_extra},
         "host": {
@@ -121,6 +131,7 @@ def build(snapshot: Snapshot, playbook: Playbook, config: AgentConfig, agent_id:
         "summary": {**counts, "score": score(counts)},
         "requirements": req_rows,
         "findings": findings,
+        "attestations": attested,  # apart from the findings: the school's word, never checked
         "inventory": _inventory(snapshot),
     }
     return fit(_normalise(payload))  # lists cut with counts, so that the signed report always verifies

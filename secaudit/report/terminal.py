@@ -15,8 +15,8 @@ from secaudit.safetext import for_terminal as plain
 from secaudit.status import RANK
 
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "unknown": "magenta",
-          "not_applicable": "dim", "error": "red"}
-_MARK = {"pass": "✓", "warn": "!", "fail": "✗", "unknown": "?", "not_applicable": "-", "error": "E"}
+          "not_applicable": "dim", "error": "red", "attested": "cyan"}
+_MARK = {"pass": "✓", "warn": "!", "fail": "✗", "unknown": "?", "not_applicable": "-", "error": "E", "attested": "≈"}
 
 
 def render(report: dict[str, Any], lang: str, file: Any = None, verbose: bool = False) -> None:
@@ -39,8 +39,8 @@ def render(report: dict[str, Any], lang: str, file: Any = None, verbose: bool = 
     line(f"{t('report.playbook', lang)}: {plain(report['playbook']['title'][lang])} "
          f"· {t('report.mode', lang)}: {plain(report['mode'])} · {plain(report['generated_at'])}")
     counts: list[str | tuple[str, str]] = []
-    for s in ("pass", "warn", "fail", "unknown", "not_applicable", "error"):
-        if summary[s]:
+    for s in ("pass", "warn", "fail", "unknown", "not_applicable", "error", "attested"):
+        if summary.get(s):
             counts += [" · "] if counts else []
             counts.append((f"{STATUS[s][lang]} {summary[s]}", _STYLE[s]))
     line((f"{t('report.score', lang)}: {summary['score']}/100", "bold"), "   ", *counts, "\n")
@@ -56,7 +56,7 @@ def render(report: dict[str, Any], lang: str, file: Any = None, verbose: bool = 
         clause = f" ({plain(req['clause'])})" if req["clause"] else ""
         line((f"{_MARK[status]} {STATUS[status][lang]}", _STYLE[status]), " ", (plain(req["id"]), "bold"),
              f"{clause} {plain(req['title'][lang])}")
-        for cid in sorted(req["checks"], key=lambda c: -RANK[findings[c]["status"]]):
+        for cid in sorted(req.get("checks") or [], key=lambda c: -RANK[findings[c]["status"]]):
             f = findings[cid]
             if f["status"] == "pass" and not verbose:
                 continue
@@ -72,3 +72,27 @@ def render(report: dict[str, Any], lang: str, file: Any = None, verbose: bool = 
         na = [plain(r["id"]) for r in reqs if r["status"] == "not_applicable"]
         if na:
             line((f"{STATUS['not_applicable'][lang]}: {', '.join(na)}", "dim"))
+    attestations(report, lang, line)
+
+
+def attestations(report: dict[str, Any], lang: str, line: Any) -> None:
+    """The unit's own answers, apart from the checked findings."""
+    rows = report.get("attestations") or []
+    if not rows:
+        return
+    line("\n", (t("attest.section", lang), "bold"))
+    for row in rows:
+        status = row["status"]
+        style = "cyan" if status == "attested" and row["answer"] == "yes" else "bold red" if status == "attested" \
+            else "magenta"
+        answer = t(f"attest.answer.{row['answer']}", lang) if row.get("answer") in ("yes", "no") else ""
+        head = t(f"attest.status.{status}", lang) + (f": {answer}" if answer else "")
+        line((f"{_MARK['attested']} {head}", style), " ", (plain(row["id"]), "bold"),
+             f" ({plain(', '.join(row['requirements']))}) {plain(row['question'][lang])}")
+        if row.get("answered_at"):
+            line("      ", t("attest.by", lang, who=plain(row["answered_by"]), when=plain(row["answered_at"]),
+                             until=plain(row["expires_at"] or "")))
+        if row.get("document"):
+            line("      ", t("attest.document", lang, document=plain(row["document"])))
+    if any(r["status"] != "attested" for r in rows):
+        line((t("attest.hint", lang), "dim"))

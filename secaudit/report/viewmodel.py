@@ -10,13 +10,14 @@ import re
 from collections import Counter
 from typing import Any
 
+from secaudit.i18n import t as i18n_t
 from secaudit.report.evidence import evidence_tree, flat, more
 from secaudit.report.fit import truncated
 from secaudit.report.fmt import HTML_CAPS, Caps, Fmt, parse_time
 from secaudit.report.texts import Obj, group_label
-from secaudit.status import RANK, SEVERITIES, STATUSES
+from secaudit.status import RANK, REQUIREMENT_STATUSES, SEVERITIES
 
-SHOWN: tuple[str, ...] = STATUSES  # order of the summary
+SHOWN: tuple[str, ...] = REQUIREMENT_STATUSES  # order of the summary
 ISSUE = ("fail", "warn")
 UNDETERMINED = ("unknown", "error")
 
@@ -172,7 +173,38 @@ def report_view(report: dict[str, Any], lang: str, caps: Caps = HTML_CAPS, prefi
              "findings": by_status["error"] + by_status["unknown"]},
         ],
         "inventory": inventory_view(fmt, report.get("inventory") or {}),
+        "attestations": attestations_view(fmt, report.get("attestations") or []),
+        "attestations_title": i18n_t("attest.section", fmt.lang),
     }
+
+
+def attestations_view(fmt: Fmt, rows: list[Any]) -> list[dict[str, Any]]:
+    """The unit's own answers, apart from the findings: never a pass, said as answered/expired/not answered."""
+    out: list[dict[str, Any]] = []
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        status = row.get("status") if row.get("status") in ("attested", "expired", "unanswered") else "unanswered"
+        answer = row.get("answer") if row.get("answer") in ("yes", "no") else None
+        label = i18n_t(f"attest.status.{status}", fmt.lang)
+        if answer:
+            label += ": " + i18n_t(f"attest.answer.{answer}", fmt.lang)
+        who = ""
+        if row.get("answered_at"):
+            who = i18n_t("attest.by", fmt.lang, who=fmt.line(row.get("answered_by"), 300),
+                         when=fmt.datetime(row.get("answered_at")), until=fmt.datetime(row.get("expires_at")))
+        out.append(Obj({
+            "id": fmt.line(row.get("id"), 80),
+            "requirements": ", ".join(fmt.line(r, 40) for r in row.get("requirements") or []),
+            "question": fmt.pick(row.get("question"), one_line=True),
+            "evidence": fmt.pick(row.get("evidence"), one_line=True) if row.get("evidence") else "",
+            "status": "attested" if status == "attested" and answer == "yes" else
+                      "fail" if status == "attested" else "unknown",
+            "label": label,
+            "who": who,
+            "document": fmt.line(row.get("document"), 300),
+        }))
+    return out
 
 
 def _signature(fmt: Fmt, signature: dict[str, str] | None) -> str:

@@ -1,4 +1,5 @@
-"""CSV export: one row per finding, for spreadsheets.
+"""CSV export: one row per finding, for spreadsheets; then one row per attestation (the unit's own answer,
+check_id "attestation:<id>", status attested/expired/unanswered), after the findings.
 
 UTF-8 with a byte order mark (so Excel on Vietnamese Windows reads the diacritics), RFC 4180
 quoting and CRLF line ends. Cells are defused against formula injection: a cell starting with
@@ -66,6 +67,22 @@ def render(reports: list[dict[str, Any]], lang: str, delimiter: str = ",") -> by
                 _text(f.get("message"), lang),
                 _text(f.get("remediation"), lang),
                 _evidence(f.get("evidence") or {}),
+            )])
+        for a in report.get("attestations") or []:  # after the findings, marked as attestations
+            if not isinstance(a, dict):
+                continue
+            said = {"yes": {"vi": "có", "en": "yes"}, "no": {"vi": "không", "en": "no"}}.get(str(a.get("answer")))
+            writer.writerow([cell(v) for v in (
+                hostname,
+                f"attestation:{a.get('id')}",
+                a.get("status"),
+                "",
+                "; ".join(str(r) for r in a.get("requirements") or []),
+                _text(a.get("question"), lang),
+                " · ".join(x for x in (_text(said, lang) if said else "", str(a.get("answered_by") or ""),
+                                       str(a.get("answered_at") or ""), str(a.get("document") or "")) if x),
+                _text(a.get("evidence"), lang),
+                json.dumps({"expires_at": a.get("expires_at")}, ensure_ascii=False),
             )])
     return BOM + buf.getvalue().encode("utf-8", "replace")
 

@@ -1,6 +1,7 @@
 """SARIF 2.1.0 export of findings, for tools that read static-analysis results.
 
-One run per host report. Rules come from the findings (id = check_id); results are the findings
+One run per host report (the unit's own attestations, which no machine checked, ride apart in the
+run's properties.attestations, never as results). Rules come from the findings (id = check_id); results are the findings
 that need a person: fail, warn, error and unknown (all of them with include_all=True).
 SARIF allows a level other than "none" only for kind "fail" (§3.27.9), so a warning is a
 kind "fail" result at level "warning", and error/unknown are kind "review" at level "none";
@@ -114,6 +115,8 @@ def run(report: dict[str, Any], lang: str, include_all: bool = False) -> dict[st
             "unit": unit, "host": host, "mode": report.get("mode"),
             "playbook": {k: book.get(k) for k in ("id", "version", "sha256")},
             "summary": report.get("summary") or {},
+            # the unit's own answers (secaudit attest): not results, never checked by a machine
+            "attestations": [a for a in report.get("attestations") or [] if isinstance(a, dict)],
         },
     }
     if isinstance(report.get("generated_at"), str) and _TIME.match(report["generated_at"]):

@@ -101,7 +101,7 @@ def test_report_view_sorts_counts_and_labels() -> None:
     assert [order.index(f["severity"]) for f in fails] == sorted(order.index(f["severity"]) for f in fails)
     assert {f["label"] for f in view["issues"]} <= {"Không đạt", "Cảnh báo"}
     assert [c["label"] for c in view["summary"]["counts"]] == [
-        "Đạt", "Cảnh báo", "Không đạt", "Không xác định", "Không áp dụng", "Lỗi"]
+        "Đạt", "Cảnh báo", "Không đạt", "Không xác định", "Không áp dụng", "Lỗi", "Tự xác nhận"]
     assert sum(c["n"] for c in view["summary"]["counts"]) == len(report["requirements"])
     ranks = {"fail": 5, "error": 4, "unknown": 3, "warn": 2, "pass": 1, "not_applicable": 0}
     shown = [ranks[r["status"]] for r in view["requirements"]]
@@ -128,8 +128,8 @@ def test_unit_view_rolls_up_hosts() -> None:
                for name, seed in (("PC-B", 1), ("PC-A", 2), ("PC-C", 3))]
     view = unit_view(reports, "vi", HTML_CAPS)
     assert [h["name"] for h in view["host_rows"]] == ["PC-A", "PC-B", "PC-C"]
-    assert view["summary"]["totals"] == [sum(r["summary"][s] for r in reports) for s in
-                                         ("pass", "warn", "fail", "unknown", "not_applicable", "error")]
+    assert view["summary"]["totals"] == [sum(r["summary"].get(s, 0) for r in reports) for s in
+                                         ("pass", "warn", "fail", "unknown", "not_applicable", "error", "attested")]
     scores = [r["summary"]["score"] for r in reports]
     assert abs(view["summary"]["average"] - sum(scores) / 3) <= 0.5
     ranks = {"fail": 5, "error": 4, "unknown": 3, "warn": 2, "pass": 1, "not_applicable": 0}
