@@ -112,6 +112,15 @@ Get-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server' | Sele
 $Probes['rdp_tcp'] = @'
 Get-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Control\Terminal Server\WinStations\RDP-Tcp' | Select-Object UserAuthentication,PortNumber,SecurityLayer | ConvertTo-Json
 '@
+$Probes['rdp_policy'] = @'
+Get-ItemProperty 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services' | Select-Object MaxIdleTime,MaxDisconnectionTime,MinEncryptionLevel,SecurityLayer | ConvertTo-Json
+'@
+$Probes['autorun_policy'] = @'
+Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explorer' | Select-Object NoDriveTypeAutoRun,NoAutorun | ConvertTo-Json
+'@
+$Probes['usb_storage'] = @'
+Get-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Services\USBSTOR' | Select-Object Start | ConvertTo-Json
+'@
 $Probes['smb_server'] = @'
 Get-SmbServerConfiguration | Select-Object EnableSMB1Protocol,EnableSMB2Protocol | ConvertTo-Json
 '@

@@ -54,7 +54,9 @@ def test_ps_time(value: object, expected: str | None) -> None:
 
 def test_the_catalogue_is_the_reference_table() -> None:
     cat = probes.catalogue()
-    assert len(cat) == 27 and cat["defender_status"]["command"] == "Get-MpComputerStatus | ConvertTo-Json"
+    # the reference's 27, and those added since (issue 14: RDP policy, AutoRun policy, USB storage driver)
+    assert len(cat) >= 30 and {"rdp_policy", "autorun_policy", "usb_storage"} <= set(cat)
+    assert cat["defender_status"]["command"] == "Get-MpComputerStatus | ConvertTo-Json"
     assert cat["local_admins_adsi"]["described"] and cat["security_policy"]["described"]
 
 

@@ -32,3 +32,28 @@ def test_smb1() -> None:
                        only={"smb_server"})
     assert snap.tables["smb_server"]["smb1_enabled"] is True
     assert "smb_server" in snapshot_of({}, only={"smb_server"}).unknown
+
+
+def test_rdp_policy_session_limits_in_seconds() -> None:
+    snap = snapshot_of({"terminal_server": ok({"fDenyTSConnections": 0}),
+                        "rdp_policy": ok({"MaxIdleTime": 900000, "MaxDisconnectionTime": 0, "MinEncryptionLevel": 3,
+                                          "SecurityLayer": 2})}, only={"remote_login"})
+    rdp = snap.tables["remote_login"]["rdp"]
+    assert (rdp["max_idle_seconds"], rdp["max_disconnected_seconds"], rdp["min_encryption_level"],
+            rdp["policy_security_layer"]) == (900, 0, 3, "tls")
+    assert "MaxIdleTime" in rdp["policy_source"]
+
+
+def test_rdp_policy_key_absent_is_no_policy_and_other_failures_unknown() -> None:
+    key = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services"
+    absent = {"rc": 1, "stdout": "", "stderr": f"Cannot find path '{key}' because it does not exist.\r\n"
+              "    + FullyQualifiedErrorId : PathNotFound,Microsoft.PowerShell.Commands.GetItemPropertyCommand\r\n"}
+    snap = snapshot_of({"terminal_server": ok({"fDenyTSConnections": 0}), "rdp_policy": absent},
+                       only={"remote_login"})
+    rdp = snap.tables["remote_login"]["rdp"]
+    assert rdp["max_idle_seconds"] is None and "absent" in rdp["policy_source"]
+    assert "remote_login.rdp.policy_source" not in snap.unknown
+    snap = snapshot_of({"terminal_server": ok({"fDenyTSConnections": 0}), "rdp_policy": failed("Access denied")},
+                       only={"remote_login"})
+    assert snap.tables["remote_login"]["rdp"]["policy_source"] is None
+    assert snap.unknown["remote_login.rdp.policy_source"]["code"] == "command_failed"
