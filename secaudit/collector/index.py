@@ -69,8 +69,8 @@ def index_report(session: Session, report: Report, payload: dict[str, Any]) -> N
     os_info = _dict(host_info.get("os"))
     latest = host.last_sequence is None or report.sequence is None or report.sequence >= host.last_sequence
     summary = _dict(payload.get("summary"))
-    score = summary.get("score") if isinstance(summary.get("score"), int) else None
-    counts = {k: v for k, v in summary.items() if isinstance(v, int) and not isinstance(v, bool)}
+    score = _int(summary.get("score"), 100)
+    counts = {k: _int(v, 1_000_000) or 0 for k, v in summary.items()}
     session.add(ReportIndex(report_id=report.id, host_id=host.id, score=score, late=not latest,
                             envelope_stored=len(report.envelope_z),
                             **{f"n_{s}": counts.get(s, 0) for s in STATUS_CODE}))
@@ -91,6 +91,11 @@ def index_report(session: Session, report: Report, payload: dict[str, Any]) -> N
 
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
+
+
+def _int(value: Any, top: int) -> int | None:
+    """An integer of the payload within 0..top (a signed payload is still foreign input), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= top else None
 
 
 # --- hosts and catalog --------------------------------------------------------------------------

@@ -172,12 +172,15 @@ def test_hostile_payload_values_do_not_break_indexing(tmp_path: Path, db_url: st
     payload["findings"].append({"check_id": 5})
     payload["requirements"].append({"id": "R\x00" * 300, "status": None, "title": "not a dict"})
     payload["summary"]["score"] = "high"
+    payload["summary"]["fail"] = 10**30
     payload["inventory"]["software"] = [{"name": "a" * 10_000, "version": ["x"]}, "junk", None]
     payload["inventory"]["interfaces"] = [{"mac": 5, "ipv4": ["999.1.1.1", 7]},
                                          {"name": "lo", "mac": "00:00:00:00:00:00"}]
     payload["inventory"]["listening_ports"] = [{"port": 99999}, {"port": True}, {"port": 22, "proto": None}]
     payload["inventory"]["antivirus"] = [{"product": "X", "signature_time": "yesterday"}]
     assert world.upload(a, payload).status == 201
+    with world.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(ReportIndex)) == 1  # indexed, not skipped
 
 
 def test_reindex_rebuilds_the_same_state(tmp_path: Path, db_url: str | None) -> None:
