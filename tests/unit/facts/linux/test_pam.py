@@ -74,6 +74,7 @@ def test_nullok_in_password_type_or_without_pam_unix_is_not_auth_nullok() -> Non
                           "etc/pam.d/common-password": "password required pam_unix.so nullok\n",
                           "etc/pam.d/other": "auth required pam_permit.so nullok\n"}))
     assert snap.table("pam")["nullok"] == []
+    assert snap.table("pam")["nullok_password"] == ["/etc/pam.d/common-password:1"]
 
 
 def test_leftover_files_are_not_services() -> None:
