@@ -17,6 +17,7 @@ PACKAGES=(
   restic borgbackup                  # real backup repositories, verified and corrupted by the tests
   zstd b3sum zip                     # real archives and manifests; b3sum is also the bench's baseline
   postgresql                         # pg_dump custom-format dumps (and the collector's database later)
+  debootstrap                        # a real Debian 12 root built once per test run and audited with --root
 )
 if [ "${1:-}" = "--bench" ]; then PACKAGES+=(lynis); fi
 missing=()

@@ -117,6 +117,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "input.what.units": {"vi": "tệp đơn vị", "en": "units file"},
     "input.what.enroll_request": {"vi": "tệp yêu cầu đăng ký", "en": "enrollment request file"},
     "input.what.envelope": {"vi": "phong bì báo cáo đã ký", "en": "signed report envelope"},
+    "input.what.attestations": {"vi": "tệp câu trả lời tự xác nhận đã lưu", "en": "stored attestation answers"},
+    "input.what.answers file": {"vi": "tệp trả lời", "en": "answers file"},
     "playbooks.valid": {"vi": "Hợp lệ: {path} ({n} yêu cầu).", "en": "Valid: {path} ({n} requirements)."},
     "facts.written": {"vi": "Đã ghi ảnh chụp dữ kiện: {path}", "en": "Facts snapshot written: {path}"},
     "facts.recorded": {"vi": "Đã ghi bản ghi các probe Windows: {path}",
