@@ -33,6 +33,12 @@ def format_option(default: str = "text", show_default: bool = False) -> Callable
                         show_default=show_default, help=f"Định dạng / format: {shown}.")
 
 
+def listing_format_option(fn: F) -> F:
+    """--format text|json of a listing (not a report: `playbooks coverage`), as parameter `listing`."""
+    return click.option("--format", "listing", type=click.Choice(("text", "json")), default="text",
+                        help="Định dạng / format: text | json.")(fn)
+
+
 def output_option(help: str = "Write the report here ('-': standard output).", default: str | None = None
                   ) -> Callable[[F], F]:
     return click.option("-o", "--output", default=default, help=help)

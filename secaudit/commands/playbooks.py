@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from secaudit import pipeline
-from secaudit.commands.options import lang_option, language
+from secaudit.commands.options import lang_option, language, listing_format_option
 from secaudit.i18n import t
 from secaudit.safetext import for_terminal
 
@@ -109,15 +109,15 @@ def coverage(only: str | None = None) -> list[dict[str, Any]]:
 
 @playbooks.command("coverage")
 @click.option("--playbook", default=None, help="Only this playbook (id or path).")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text")
+@listing_format_option
 @lang_option
-def playbooks_coverage(playbook: str | None, fmt: str, lang: str | None) -> None:
+def playbooks_coverage(playbook: str | None, listing: str, lang: str | None) -> None:
     """Yêu cầu nào có minh chứng / which catalogue requirements are evidenced, by what."""
     import json
 
     lg = language(lang)
     rows = coverage(playbook)
-    if fmt == "json":
+    if listing == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
     plans = list(dict.fromkeys(p for row in rows for p in row["plans"])) or ([playbook] if playbook else [])
