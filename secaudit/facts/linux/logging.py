@@ -1,0 +1,58 @@
+"""The `logging` table on Linux: journald (journald.py), rsyslog (rsyslog.py), logrotate (logrotate.py) and the
+Linux audit daemon (auditd.conf, its rules in /etc/audit/rules.d and audit.rules, the unit enabled)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from secaudit.facts.context import FactContext
+from secaudit.facts.linux.journald import collect_journald
+from secaudit.facts.linux.logrotate import parse_logrotate
+from secaudit.facts.linux.rsyslog import parse_rsyslog
+from secaudit.facts.linux.sources import dpkg
+from secaudit.facts.linux.sources.systemd import enabled_unit
+from secaudit.facts.registry import collector
+
+AUDITD_CONF = "/etc/audit/auditd.conf"
+AUDIT_KEYS = ("log_file", "num_logs", "max_log_file", "max_log_file_action", "space_left_action",
+              "admin_space_left_action", "disk_full_action")
+_RULE_FLAGS = ("-a", "-A", "-w")
+
+
+def parse_audit_rules(text: str, path: str) -> list[str]:
+    """file:line of the rules that record something (-a/-A syscall rules, -w watches); control lines (-D,
+    -b, -f, -e, --backlog_wait_time) and comments are not rules."""
+    return [f"{path}:{n}" for n, line in enumerate(text.splitlines(), 1)
+            if line.strip().split(None, 1)[:1] and line.strip().split(None, 1)[0] in _RULE_FLAGS]
+
+
+def collect_auditd(ctx: FactContext) -> dict[str, Any]:
+    installed = dpkg.is_installed(ctx, "auditd")
+    if installed is None:
+        installed = any(ctx.transport.exists(p) for p in ("/sbin/auditd", "/usr/sbin/auditd"))
+    link = enabled_unit(ctx, "auditd.service")
+    rules: list[str] = []
+    rule_files = [f"/etc/audit/rules.d/{n}" for n in sorted(ctx.list_dir("/etc/audit/rules.d")) if n.endswith(".rules")]
+    if not rule_files and ctx.transport.exists("/etc/audit/audit.rules"):
+        rule_files = ["/etc/audit/audit.rules"]
+    for path in rule_files:
+        rules += parse_audit_rules(ctx.read_text(path, unknown_key="logging.auditd_conf") or "", path)
+    conf: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    text = ctx.read_text(AUDITD_CONF, unknown_key="logging.auditd_conf") if ctx.transport.exists(AUDITD_CONF) else None
+    for n, line in enumerate((text or "").splitlines(), 1):
+        key, eq, value = line.partition("=")
+        key = key.strip().lower()
+        if eq and not key.startswith("#") and key in AUDIT_KEYS:
+            v = value.split("#", 1)[0].strip()
+            conf[key] = int(v) if key in ("num_logs", "max_log_file") and v.isdigit() else v.lower() \
+                if key != "log_file" else v
+            sources[key] = f"{AUDITD_CONF}:{n}"
+    return {"installed": bool(installed), "enabled": link is not None, "enabled_source": link, "rules": rules,
+            "rule_files": rule_files, **conf, "sources": sources}
+
+
+@collector("logging", ("logging",))
+def collect_logging(ctx: FactContext) -> None:
+    ctx.put("logging", {"journald": collect_journald(ctx), "rsyslog": parse_rsyslog(ctx),
+                        "logrotate": parse_logrotate(ctx), "auditd": collect_auditd(ctx)})
