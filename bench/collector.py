@@ -17,7 +17,8 @@ and month, signed by its own key.
    the summary of the province, of a district and of a school, and inventory searches (hostname, MAC, IP,
    software@version, port, antivirus) are timed in-process (median of 5).   Target < 100 ms each.
 
-Usage: python bench/collector.py [--agents 20] [--reports 25] [--units 10000] [--skip-pg] [--skip-queries]
+Usage: python bench/collector.py [--agents 20] [--reports 25] [--units 10000] [--skip-pg] [--skip-ingest]
+                                [--skip-queries] [--queries-on sqlite|postgresql]
 """
 
 from __future__ import annotations
@@ -397,7 +398,8 @@ def main() -> int:
     parser.add_argument("--reports", type=int, default=25, help="reports per agent")
     parser.add_argument("--units", type=int, default=10000)
     parser.add_argument("--hosts", type=int, default=10, help="hosts per school")
-    parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument("--skip-pg", action="store_true", help="no PostgreSQL ingest")
+    parser.add_argument("--skip-ingest", action="store_true", help="no ingest at all (stored bytes and queries only)")
     parser.add_argument("--skip-queries", action="store_true")
     parser.add_argument("--queries-on", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
@@ -414,17 +416,18 @@ def main() -> int:
         print(f"stored per report (SQLite, same host monthly, unchanged inventory): envelope {raw / 1024:.0f} KB, "
               f"first report {first / 1024:.0f} KB, each later one {later / 1024:.1f} KB "
               f"(target < {STORED_TARGET_KB} KB)")
-        n, sec = ingest(["--data-dir", str(work / "sqlite")], 1, payloads, args.agents, args.reports,
-                        work / "ingest-sqlite")
-        print(f"ingest SQLite, 1 process, {args.agents} uploaders: {n} reports in {sec:.1f} s = {n / sec:.0f} "
-              f"reports/s (target >= {INGEST_TARGET['sqlite']})")
+        if not args.skip_ingest:
+            n, sec = ingest(["--data-dir", str(work / "sqlite")], 1, payloads, args.agents, args.reports,
+                            work / "ingest-sqlite")
+            print(f"ingest SQLite, 1 process, {args.agents} uploaders: {n} reports in {sec:.1f} s = {n / sec:.0f} "
+                  f"reports/s (target >= {INGEST_TARGET['sqlite']})")
         cluster = None
-        if not args.skip_pg or args.queries_on == "postgresql":
+        if not (args.skip_pg or args.skip_ingest) or args.queries_on == "postgresql":
             from tests.integration import pg
 
             cluster = pg.Cluster(Path(tempfile.mkdtemp(prefix="secaudit-bench-pg-"))).start()  # searchable by postgres
         try:
-            if not args.skip_pg and cluster is not None:
+            if not (args.skip_pg or args.skip_ingest) and cluster is not None:
                 db_url = cluster.create_database("ingest")
                 n, sec = ingest(["--data-dir", str(work / "pgdata"), "--db", db_url], 2, payloads, args.agents,
                                 args.reports, work / "ingest-pg")
