@@ -153,6 +153,8 @@ def _requirements(session: Session, report: Report, payload: dict[str, Any]) -> 
     statuses: dict[int, str] = {}
     for r in rows:
         status = str(r.get("status"))
+        if status == "attested":  # the school's own answer (report `attestations`), not a machine result: not indexed
+            continue
         statuses[ids[clip(r["id"], 200)]] = status if status in STATUS_CODE else "error"
     if statuses:
         session.execute(insert(RequirementResult), [{"report_id": report.id, "req_pk": pk, "status": STATUS_CODE[s]}

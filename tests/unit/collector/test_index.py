@@ -208,3 +208,25 @@ def test_reindex_rebuilds_the_same_state(tmp_path: Path, db_url: str | None) -> 
     with world.db.write() as s:
         index.rebuild_rollups(s)  # recounted from scratch: the same as kept up to date report by report
     assert state() == before
+
+
+def test_report_with_attestations_is_accepted_and_attested_rows_not_indexed(tmp_path: Path,
+                                                                              db_url: str | None) -> None:
+    """The report's `attestations` section and an `attested` requirement (the school's own answer, secaudit
+    attest): accepted; the attested requirement is not indexed as a machine result (never as error)."""
+    world = World(tmp_path, db_url)
+    world.units()
+    a = world.agent("BH01")
+    payload = report(seed=3)
+    payload["requirements"].append({"id": "VN-GOV-02", "clause": "II.6.c", "title": {"vi": "Đầu mối", "en": "Officer"},
+                                    "status": "attested", "checks": [], "attestations": ["gov.officer"]})
+    payload["summary"]["attested"] = 1
+    payload["attestations"] = [{"id": "gov.officer", "requirements": ["VN-GOV-02"],
+                                "question": {"vi": "Có đầu mối?", "en": "A focal person?"},
+                                "evidence": {"vi": "", "en": ""}, "status": "attested", "answer": "yes",
+                                "answered_by": "Cô Bình", "answered_at": "2026-12-01T00:00:00Z",
+                                "expires_at": "2027-12-01T00:00:00Z", "document": ""}]
+    assert world.upload(a, payload).status == 201
+    with world.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(RequirementResult)) == len(payload["requirements"]) - 1
+        assert s.scalars(select(ReportIndex.n_error)).one() == payload["summary"]["error"]
