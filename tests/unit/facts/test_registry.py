@@ -59,6 +59,7 @@ def test_collector_modules_are_discovered() -> None:
     registered_in = {c.fn.__module__ for c in COLLECTORS if c.family == "linux"}
     assert registered_in and registered_in <= modules
     assert {"users", "groups", "sudo_rules", "pam", "password_policy", "remote_login", "file_modes", "antivirus",
-            "listening_ports", "host", "hardware", "interfaces", "software", "firewall", "system", "backups"} == {
+            "listening_ports", "host", "hardware", "interfaces", "software", "firewall", "system", "backups",
+            "removable_media"} == {
         t for c in COLLECTORS if c.family == "linux" for t in c.tables}
     assert not hasattr(registry, "_FAMILIES")

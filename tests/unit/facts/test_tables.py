@@ -12,7 +12,8 @@ from secaudit.facts.tables import FAMILIES, SpecError, families_of, load_table, 
 # Every table a snapshot may hold today: the collectors' tables and the network scan's.
 TABLES = {"host", "users", "groups", "sudo_rules", "password_policy", "pam", "remote_login", "file_modes",
           "antivirus", "listening_ports", "firewall", "system", "software", "interfaces", "hardware", "backups",
-          "devices", "known_devices", "agent_reports", "network_scan", "local_security", "smb_server", "windows_backup"}
+          "devices", "known_devices", "agent_reports", "network_scan", "local_security", "smb_server", "windows_backup",
+          "removable_media"}
 
 
 def test_every_table_has_a_spec() -> None:
@@ -26,7 +27,8 @@ def test_every_table_has_a_spec() -> None:
 
 def test_single_tables_come_from_the_specs() -> None:
     assert single_tables() == {"host", "password_policy", "remote_login", "firewall", "system", "hardware", "pam",
-                               "network_scan", "local_security", "smb_server", "windows_backup"}
+                               "network_scan", "local_security", "smb_server", "windows_backup",
+                               "removable_media"}
 
 
 def test_common_and_per_os_columns() -> None:

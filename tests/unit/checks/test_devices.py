@@ -1,0 +1,99 @@
+"""Removable-media checks: AutoRun (GNOME through dconf on fixture roots; Windows from the recordings) and the USB
+storage driver where the unit's config asks for it blocked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from secaudit.config import AgentConfig
+from secaudit.facts import collect
+from secaudit.transport.replay import ReplayTransport
+from tests.conftest import facts_of, run_check, snapshot
+
+SCHEMA = "usr/share/glib-2.0/schemas/org.gnome.desktop.media-handling.gschema.xml"
+KEYFILE = "[org/gnome/desktop/media-handling]\nautorun-never=true\n"
+WINDOWS = Path(__file__).resolve().parents[2] / "fixtures" / "windows"
+BLOCK = {"blocked": True}
+
+
+def _linux(make_root, files):
+    root = make_root({SCHEMA: "<schemalist/>", **files})
+    (root / "etc/dconf/db").mkdir(parents=True, exist_ok=True)
+    (root / "etc/dconf/db/local").write_bytes(b"GVariant")  # compiled after the keyfiles (same second or later)
+    return facts_of(root, only={"removable_media"})
+
+
+def _windows(name: str):
+    import json
+
+    rec = json.loads((WINDOWS / name).read_text(encoding="utf-8"))
+    return collect(ReplayTransport(rec), AgentConfig(), only={"removable_media"})
+
+
+def test_gnome_autorun_locked_passes_unlocked_warns_unset_fails(make_root):
+    profile = {"etc/dconf/profile/user": "user-db:user\nsystem-db:local\n"}
+    snap = _linux(make_root, {**profile, "etc/dconf/db/local.d/00": KEYFILE,
+                              "etc/dconf/db/local.d/locks/m": "/org/gnome/desktop/media-handling/autorun-never\n"})
+    res = run_check("devices.autorun", snap)
+    assert res.status == "pass" and "locked" in res.message["en"]
+    res = run_check("devices.autorun", _linux(make_root, {**profile, "etc/dconf/db/local.d/00": KEYFILE}))
+    assert res.status == "warn" and "not locked" in res.message["en"]
+    res = run_check("devices.autorun", _linux(make_root, profile))
+    assert res.status == "fail" and "autorun-never" in res.message["vi"]
+
+
+def test_no_desktop_is_not_applicable(make_root):
+    snap = facts_of(make_root({"etc/hostname": "srv\n"}), only={"removable_media"})
+    assert run_check("devices.autorun", snap).status == "not_applicable"
+
+
+def test_windows_autorun_from_recordings():
+    assert run_check("devices.autorun", _windows("win11-healthy.json")).status == "pass"
+    res = run_check("devices.autorun", _windows("win11-risky.json"))
+    assert res.status == "fail" and "0x91" in res.message["en"]
+    snap = snapshot({"removable_media": {"autorun": {"disabled": False, "no_drive_type_autorun": 255,
+                                                     "no_autorun": None, "source": "k"}, "usb_storage": None}})
+    snap.family = "windows"
+    assert run_check("devices.autorun", snap).status == "warn"
+
+
+def test_unreadable_is_unknown():
+    snap = snapshot({"removable_media": {"autorun": None, "usb_storage": None}},
+                    unknown={"removable_media.autorun": {"code": "permission_denied",
+                                                         "detail": "/etc/dconf/profile/user"}})
+    res = run_check("devices.autorun", snap)
+    assert res.status == "unknown" and "/etc/dconf/profile/user" in res.message["en"]
+    assert run_check("devices.usb_storage", snap, params=BLOCK).status == "unknown"
+
+
+def test_usb_storage_only_when_asked(make_root):
+    snap = facts_of(make_root({"etc/modprobe.d/u.conf": "blacklist usb-storage\n"}), only={"removable_media"})
+    assert run_check("devices.usb_storage", snap).status == "not_applicable"
+    res = run_check("devices.usb_storage", snap, params=BLOCK)
+    assert res.status == "warn" and "modprobe usb-storage" in res.message["en"]
+    snap = facts_of(make_root({"etc/modprobe.d/u.conf": "install usb-storage /bin/false\n"}), only={"removable_media"})
+    assert run_check("devices.usb_storage", snap, params=BLOCK).status == "pass"
+    snap = facts_of(make_root({"etc/hostname": "pc\n"}), only={"removable_media"})
+    assert run_check("devices.usb_storage", snap, params=BLOCK).status == "fail"
+
+
+def test_usb_storage_loaded_or_builtin_fails():
+    base = {"blocked": False, "blacklisted": False, "install": "/bin/false", "source": "s"}
+    for extra, key in (({"loaded": True, "builtin": False}, "loaded now"), ({"loaded": None, "builtin": True},
+                                                                              "built into")):
+        snap = snapshot({"removable_media": {"autorun": None, "usb_storage": {**base, **extra}}})
+        res = run_check("devices.usb_storage", snap, params=BLOCK)
+        assert res.status == "fail" and key in res.message["en"]
+
+
+def test_windows_usbstor_start():
+    assert run_check("devices.usb_storage", _windows("server2022-no-sc2.json"), params=BLOCK).status == "pass"
+    res = run_check("devices.usb_storage", _windows("win11-healthy.json"), params=BLOCK)
+    assert res.status == "fail" and "Start 3" in res.message["en"]
+
+
+def test_config_param_turns_it_on():
+    cfg = AgentConfig()
+    cfg.params = {"devices.usb_storage": {"blocked": True}}
+    res = run_check("devices.usb_storage", _windows("win11-healthy.json"), config=cfg)
+    assert res.status == "fail"
