@@ -1,0 +1,176 @@
+"""System logs (VN-LOG-01/02/04/05): kept long enough, bounded so they cannot fill the disk, sent to a central
+collector, and the audit daemon on servers."""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+from secaudit.checks.base import Env, Outcome, check
+from secaudit.facts.model import Snapshot
+from secaudit.status import Status
+
+DAY = 86400
+
+
+def _stanza_for(path: str, stanzas: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The logrotate stanza rotating `path` (logrotate uses the first that names it)."""
+    for st in stanzas:
+        if any(p == path or fnmatch.fnmatchcase(path, p) for p in st.get("paths", [])):
+            return st
+    return None
+
+
+def _rsyslog_outputs(log: dict[str, Any], important: list[str] | None = None) -> list[dict[str, Any]]:
+    rs = log.get("rsyslog") or {}
+    if not (rs.get("installed") and rs.get("enabled")):
+        return []
+    outs = [o for o in rs.get("outputs", []) if str(o.get("path", "")).startswith("/")]
+    if important is not None:
+        outs = [o for o in outs if o["path"] in important]
+    seen: dict[str, dict[str, Any]] = {}
+    for o in outs:
+        seen.setdefault(o["path"], o)
+    return list(seen.values())
+
+
+def _unreadable(log: dict[str, Any], snap: Snapshot) -> list[str]:
+    out: list[str] = []
+    for part in ("journald_conf", "rsyslog_conf", "logrotate_conf", "auditd_conf"):
+        why = snap.unknown.get(f"logging.{part}")
+        if why:
+            out.append(str(why.get("detail")))
+    out += list((log.get("rsyslog") or {}).get("unreadable", []))
+    out += list((log.get("logrotate") or {}).get("unreadable", []))
+    return sorted(set(out))
+
+
+def _journal_text(j: dict[str, Any]) -> str:
+    cap = j.get("max_retention_sec")
+    size = j.get("system_max_use")
+    return (f"Storage={j.get('storage')}, MaxRetentionSec={'-' if not cap else f'{cap // DAY}d'}, "
+            f"SystemMaxUse={'default' if size is None else f'{size // (1 << 20)}M'}")
+
+
+@check("logs.retention")
+def retention(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    log: dict[str, Any] = snap.table("logging")
+    min_days = int(p["min_days"])
+    warn_from = min_days * (100 - int(p.get("warn_within_percent", 10))) / 100
+    stanzas = (log.get("logrotate") or {}).get("stanzas", [])
+    files: list[dict[str, Any]] = []
+    for out in _rsyslog_outputs(log, list(p.get("files") or [])):
+        st = _stanza_for(out["path"], stanzas)
+        days = None if st is None else st.get("retention_days")
+        files.append({"path": out["path"], "written_at": out["source"], "rotated_at": st and st["source"],
+                      "retention_days": days, "never_rotated": st is None,
+                      "size_only": st is not None and days is None})
+    j = log.get("journald") or {}
+    cap = j.get("max_retention_sec")
+    journal = {"persistent": j.get("persistent"), "storage": j.get("storage"), "max_retention_days":
+               cap // DAY if cap else None, "system_max_use": j.get("system_max_use"), "sources": j.get("sources")}
+    evidence = {"files": files, "journald": journal, "min_days": min_days}
+    short = [f for f in files if f["retention_days"] is not None and f["retention_days"] < min_days]
+    unsure = [f for f in files if f["size_only"]]
+
+    def text(items: list[dict[str, Any]]) -> list[str]:
+        return [f"{f['path']} ({f['retention_days']}; {f['rotated_at']})" for f in items]
+
+    args = {"min": min_days, "journal": _journal_text(j), "files": text(files), "short": text(short),
+            "unsure": [f"{f['path']} ({f['rotated_at']})" for f in unsure],
+            "paths": ", ".join(p.get("files") or [])}
+    if short:
+        nearly = all(f["retention_days"] >= warn_from for f in short)
+        return Outcome("warn" if nearly else "fail", "warn_files" if nearly else "fail_files", args, evidence)
+    unreadable = _unreadable(log, snap)
+    if files and not unsure and not (unreadable and any(f["never_rotated"] for f in files)):
+        return Outcome("pass", "pass_files", args, evidence)
+    journal_ok = j.get("persistent") and (not cap or cap >= min_days * DAY)
+    if files and unsure:
+        return Outcome("unknown", "unknown_size_only", args, evidence)
+    if unreadable:
+        return Outcome("unknown", "unknown", {**args, "paths": ", ".join(unreadable)}, evidence)
+    if j.get("persistent") and cap and cap < min_days * DAY:
+        return Outcome("fail", "fail_journal_cap", {**args, "days": cap // DAY}, evidence)
+    if journal_ok:
+        # A persistent journal with no shorter time cap keeps entries until its size limit: how many days
+        # that is depends on how much is logged, so it cannot be confirmed from the configuration.
+        return Outcome("warn", "warn_journal_size", args, evidence)
+    return Outcome("fail", "fail_none", args, evidence)
+
+
+@check("logs.disk_bounded")
+def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    log: dict[str, Any] = snap.table("logging")
+    min_days = int(p["min_days"])
+    stanzas = (log.get("logrotate") or {}).get("stanzas", [])
+    unrotated = [o for o in _rsyslog_outputs(log) if _stanza_for(o["path"], stanzas) is None]
+    j = log.get("journald") or {}
+    cap = j.get("max_retention_sec")
+    a = log.get("auditd") or {}
+    audit_unbounded = bool(a.get("installed")) and a.get("max_log_file_action") == "keep_logs"
+    evidence = {"unrotated": unrotated, "journald": {"system_max_use": j.get("system_max_use"),
+                "system_keep_free": j.get("system_keep_free"), "max_retention_sec": cap, "sources": j.get("sources")},
+                "auditd": {k: a.get(k) for k in ("max_log_file_action", "num_logs", "max_log_file", "space_left_action",
+                                                 "disk_full_action", "sources") if k in a}}
+    args = {"files": [f"{o['path']} ({o['source']})" for o in unrotated], "min": min_days,
+            "days": (cap or 0) // DAY, "journal": _journal_text(j),
+            "audit_source": (a.get("sources") or {}).get("max_log_file_action", "/etc/audit/auditd.conf")}
+    problems = []
+    unreadable = _unreadable(log, snap)
+    if unrotated and not unreadable:  # an unreadable logrotate file may rotate them
+        problems.append("fail_unrotated")
+    if j.get("persistent") and cap and cap < min_days * DAY:
+        problems.append("fail_journal_cap")
+    if problems:
+        return Outcome("fail", problems[0], args, evidence)
+    if audit_unbounded:
+        return Outcome("warn", "warn_audit_keep", args, evidence)
+    if unreadable:
+        return Outcome("unknown", "unknown", {**args, "paths": ", ".join(unreadable)}, evidence)
+    return Outcome("pass", "pass", args, evidence)
+
+
+@check("logs.forwarding")
+def forwarding(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    log: dict[str, Any] = snap.table("logging")
+    rs = log.get("rsyslog") or {}
+    j = log.get("journald") or {}
+    forwards = list(rs.get("forwards", [])) if rs.get("installed") and rs.get("enabled") else []
+    idle = [] if forwards else list(rs.get("forwards", []))
+    targets = [f"{f['target']} ({f['protocol']}, {f['source']})" for f in forwards]
+    if j.get("upload_enabled"):
+        targets.append(f"systemd-journal-upload → {j.get('upload_url') or '?'} ({j.get('upload_source')})")
+    evidence = {"forwards": forwards, "journal_upload": {k: j.get(k) for k in ("upload_enabled", "upload_url",
+                                                                                "upload_source")},
+                "configured_but_rsyslog_off": idle}
+    args = {"targets": targets, "idle": [f"{f['target']} ({f['source']})" for f in idle]}
+    if targets:
+        return Outcome("pass", "pass", args, evidence)
+    missing = str(p.get("missing_status", "warn"))
+    status: Status = "fail" if missing == "fail" else "warn"
+    if idle:
+        return Outcome(status, "rsyslog_off", args, evidence)
+    unreadable = _unreadable(log, snap)
+    if unreadable:
+        return Outcome("unknown", "unknown", {**args, "paths": ", ".join(unreadable)}, evidence)
+    return Outcome(status, "none", args, evidence)
+
+
+@check("logs.auditd")
+def auditd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    a: dict[str, Any] = (snap.table("logging").get("auditd") or {})
+    evidence = {k: a.get(k) for k in ("installed", "enabled", "enabled_source", "rules", "rule_files")}
+    args = {"n": len(a.get("rules") or []), "role": env.role, "files": ", ".join(a.get("rule_files") or [])
+            or "/etc/audit/rules.d"}
+    if env.role not in set(p.get("roles") or ("server",)):
+        return Outcome("not_applicable", "not_server", args, evidence)
+    if not a.get("installed"):
+        return Outcome("fail", "not_installed", args, evidence)
+    if not a.get("enabled"):
+        return Outcome("fail", "not_enabled", args, evidence)
+    if snap.unknown.get("logging.auditd_conf"):
+        return Outcome("unknown", "unknown", args, evidence)
+    if not a.get("rules"):
+        return Outcome("warn", "no_rules", args, evidence)
+    return Outcome("pass", "pass", args, evidence)

@@ -1,0 +1,131 @@
+"""logs.* checks on fixture roots: a stock Debian 12 (28 days of logs, nothing forwarded, no auditd) and fixed ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from secaudit.config import AgentConfig
+from secaudit.facts import collect
+from secaudit.transport.replay import ReplayTransport
+from tests.conftest import facts_of, run_check
+from tests.unit.logging_fixtures import LOGROTATE_RSYSLOG, WANTS, debian
+
+KEEP_90 = LOGROTATE_RSYSLOG.replace("rotate 4", "rotate 13")
+
+
+def snap_of(make_root: Any, overrides: dict[str, Any] | None = None) -> Any:
+    return facts_of(make_root(debian(overrides)), only={"logging", "host"})
+
+
+# --- retention ---------------------------------------------------------------------------------------------
+
+
+def test_stock_debian_keeps_28_days_and_fails(make_root) -> None:
+    res = run_check("logs.retention", snap_of(make_root))
+    assert res.status == "fail" and res.key == "fail_files"
+    assert "/var/log/auth.log (28; /etc/logrotate.d/rsyslog:7)" in res.message["en"]
+    assert "90" in res.message["vi"]
+
+
+def test_thirteen_weeks_passes_and_twelve_warns(make_root) -> None:
+    res = run_check("logs.retention", snap_of(make_root, {"etc/logrotate.d/rsyslog": KEEP_90}))
+    assert res.status == "pass" and "91" in res.message["en"]
+    near = LOGROTATE_RSYSLOG.replace("rotate 4", "rotate 12")  # 84 days: within 10 %
+    assert run_check("logs.retention", snap_of(make_root, {"etc/logrotate.d/rsyslog": near})).status == "warn"
+    # A plan asking only 30 days (level 2).
+    assert run_check("logs.retention", snap_of(make_root), params={"min_days": 28}).status == "pass"
+
+
+def test_logrotate_include_order_matters(make_root) -> None:
+    # A later global does not change a stanza already read; an earlier one in an included file does.
+    conf = "weekly\nrotate 4\ninclude /etc/logrotate.d\nrotate 52\n"
+    stanza = "/var/log/syslog\n/var/log/auth.log\n{\n  missingok\n}\n"
+    res = run_check("logs.retention", snap_of(make_root, {"etc/logrotate.conf": conf,
+                                                          "etc/logrotate.d/rsyslog": stanza}))
+    assert res.status == "fail"
+    conf = "weekly\nrotate 52\ninclude /etc/logrotate.d\n"
+    res = run_check("logs.retention", snap_of(make_root, {"etc/logrotate.conf": conf,
+                                                          "etc/logrotate.d/rsyslog": stanza}))
+    assert res.status == "pass"
+
+
+def test_journal_only(make_root) -> None:
+    no_rsyslog = {"etc/rsyslog.conf": None, "usr/sbin/rsyslogd": None, f"{WANTS}/rsyslog.service": None}
+    res = run_check("logs.retention", snap_of(make_root, no_rsyslog))
+    assert res.status == "warn" and res.key == "warn_journal_size"  # persistent, bounded by size only
+    capped = {**no_rsyslog, "etc/systemd/journald.conf.d/10-keep.conf": "[Journal]\nMaxRetentionSec=1month\n"}
+    res = run_check("logs.retention", snap_of(make_root, capped))
+    assert res.status == "fail" and res.key == "fail_journal_cap"
+    volatile = {**no_rsyslog, "var/log/journal/.keep": None}
+    res = run_check("logs.retention", snap_of(make_root, volatile))
+    assert res.status == "fail" and res.key == "fail_none"
+
+
+def test_size_only_rotation_is_unknown(make_root) -> None:
+    by_size = LOGROTATE_RSYSLOG.replace("\tweekly\n", "\tsize 100M\n")
+    conf = "rotate 4\ninclude /etc/logrotate.d\n"
+    res = run_check("logs.retention", snap_of(make_root, {"etc/logrotate.d/rsyslog": by_size,
+                                                          "etc/logrotate.conf": conf}))
+    assert res.status == "unknown" and res.key == "unknown_size_only"
+
+
+# --- disk_bounded -----------------------------------------------------------------------------------------
+
+
+def test_disk_bounded(make_root) -> None:
+    assert run_check("logs.disk_bounded", snap_of(make_root)).status == "pass"
+    extra = "local7.*  /var/log/boot-custom.log\n"
+    res = run_check("logs.disk_bounded", snap_of(make_root, {"etc/rsyslog.d/60-custom.conf": extra}))
+    assert res.status == "fail" and "/var/log/boot-custom.log (/etc/rsyslog.d/60-custom.conf:1)" in res.message["en"]
+    capped = {"etc/systemd/journald.conf.d/10-keep.conf": "[Journal]\nMaxRetentionSec=2w\n"}
+    res = run_check("logs.disk_bounded", snap_of(make_root, capped))
+    assert res.status == "fail" and res.key == "fail_journal_cap"
+    audit = {"sbin/auditd": "", "etc/audit/auditd.conf": "max_log_file_action = KEEP_LOGS\n"}
+    assert run_check("logs.disk_bounded", snap_of(make_root, audit)).key == "warn_audit_keep"
+
+
+# --- forwarding -------------------------------------------------------------------------------------------
+
+
+def test_forwarding(make_root) -> None:
+    res = run_check("logs.forwarding", snap_of(make_root))
+    assert res.status == "warn" and res.key == "none"
+    assert run_check("logs.forwarding", snap_of(make_root), params={"missing_status": "fail"}).status == "fail"
+    fwd = {"etc/rsyslog.d/90-central.conf": "*.* @@10.0.0.5:514\n"}
+    res = run_check("logs.forwarding", snap_of(make_root, fwd))
+    assert res.status == "pass" and "10.0.0.5 (tcp, /etc/rsyslog.d/90-central.conf:1)" in res.message["en"]
+    off = {**fwd, f"{WANTS}/rsyslog.service": None}
+    assert run_check("logs.forwarding", snap_of(make_root, off)).key == "rsyslog_off"
+    upload = {f"{WANTS}/systemd-journal-upload.service": "",
+              "etc/systemd/journal-upload.conf": "[Upload]\nURL=https://logs.school.edu.vn:19532\n"}
+    res = run_check("logs.forwarding", snap_of(make_root, upload))
+    assert res.status == "pass" and "https://logs.school.edu.vn:19532" in res.message["vi"]
+
+
+# --- auditd -----------------------------------------------------------------------------------------------
+
+
+def test_auditd_on_servers(make_root) -> None:
+    assert run_check("logs.auditd", snap_of(make_root), role="workstation").status == "not_applicable"
+    res = run_check("logs.auditd", snap_of(make_root), role="server")
+    assert res.status == "fail" and res.key == "not_installed"
+    installed = {"sbin/auditd": "", "etc/audit/rules.d/audit.rules": "-D\n-b 8192\n"}
+    assert run_check("logs.auditd", snap_of(make_root, installed), role="server").key == "not_enabled"
+    enabled = {**installed, f"{WANTS}/auditd.service": ""}
+    res = run_check("logs.auditd", snap_of(make_root, enabled), role="server")
+    assert res.status == "warn" and res.key == "no_rules"
+    ruled = {**enabled, "etc/audit/rules.d/50-id.rules": "-w /etc/passwd -p wa -k identity\n"}
+    res = run_check("logs.auditd", snap_of(make_root, ruled), role="server")
+    assert res.status == "pass" and "1" in res.message["en"]
+
+
+def test_unreadable_configuration_is_unknown_never_pass() -> None:
+    files = debian({"etc/logrotate.d/rsyslog": KEEP_90})
+    rec = {"schema": "secaudit.recording/v1", "files": {"/" + k: v for k, v in files.items()},
+           "denied": ["/etc/logrotate.d/rsyslog"]}
+    snap = collect(ReplayTransport(rec, live=False), AgentConfig(), only={"logging", "host"})
+    assert snap.unknown["logging.logrotate_conf"]["code"] == "permission_denied"
+    res = run_check("logs.retention", snap)
+    assert res.status != "pass"
+    res = run_check("logs.disk_bounded", snap)
+    assert res.status != "pass"
