@@ -223,3 +223,19 @@ def test_every_rendering_shows_the_attestations(answered_report: dict, fmt: str)
     assert "Đã phân công cán bộ đầu mối?" in text
     if fmt != "json":
         assert "Tự xác nhận của đơn vị" in text and "Cô Bình" in text and "Chưa trả lời" in text
+
+
+@pytest.mark.parametrize("fmt", ["html", "md", "text", "pdf"])
+def test_unit_renderings_show_each_hosts_attestations(answered_report: dict, fmt: str) -> None:
+    if fmt == "pdf":
+        pytest.importorskip("weasyprint")
+    try:
+        data = FORMATS[fmt].render_unit([answered_report, answered_report], RenderOptions(lang="en"))
+    except SecauditError as exc:
+        pytest.skip(str(exc))
+    if fmt == "pdf":
+        assert data.startswith(b"%PDF")
+        return
+    text = data.decode("utf-8")
+    assert text.count("Is a focal person named?") >= 2
+    assert "attestations (not checked by the machine)" in text
