@@ -2,7 +2,8 @@
 Also the end of `secaudit audit --submit` (run_submit).
 
 Exit codes: 0 every envelope has a receipt (or nothing was waiting); 1 the collector refused at least one
-(each refusal is one sentence on stderr; the envelope stays in the outbox); 2 something is left unsent
+(each refusal is one sentence on stderr; the envelope stays in the outbox) or kept one but flagged it (a
+reused sequence: its receipt is stored like any other); 2 something is left unsent
 (the collector stayed unreachable, a file could not be read, a receipt could not be stored) or a usage error.
 """
 
@@ -128,7 +129,7 @@ def submit(files: tuple[str, ...], collector: str | None, ca_file: str | None, r
            config_path: str | None, lang: str | None) -> None:
     """Gửi báo cáo đã ký tới collector / send signed reports to the collector (default: the outbox).
 
-    Exit 0 all receipted, 1 refused by the collector, 2 left unsent."""
+    Exit 0 all receipted, 1 refused or flagged by the collector, 2 left unsent."""
     import sys
 
     lg = language(lang)
