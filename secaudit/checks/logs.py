@@ -52,9 +52,51 @@ def _journal_text(j: dict[str, Any]) -> str:
             f"SystemMaxUse={'default' if size is None else f'{size // (1 << 20)}M'}")
 
 
+def _windows_logs(log: dict[str, Any], p: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The event logs judged (windows_logs), each with its minimum size; and the args naming them."""
+    sizes = {str(k).lower(): int(v) for k, v in (p.get("windows_min_size_mb") or {}).items()}
+    wanted = [str(n).lower() for n in p.get("windows_logs") or ()]
+    logs = [dict(e, min_mb=sizes.get(e["name"].lower(), 0)) for e in log.get("event_logs") or []
+            if e.get("name", "").lower() in wanted]
+
+    def label(e: dict[str, Any]) -> str:
+        size = e.get("max_size_bytes")
+        return f"{e['name']} ({'?' if size is None else size // (1 << 20)} MB, {e.get('mode') or '?'})"
+
+    return logs, {"logs": [label(e) for e in logs], "label": label}
+
+
+def _small(e: dict[str, Any]) -> bool:
+    return e.get("max_size_bytes") is None or e["max_size_bytes"] < e["min_mb"] * (1 << 20)
+
+
+def _retention_windows(log: dict[str, Any], p: dict[str, Any]) -> Outcome:
+    logs, named = _windows_logs(log, p)
+    label = named.pop("label")
+    evidence = {"event_logs": logs}
+    if "event_logs" not in log:
+        return Outcome("unknown", "unknown_windows", named, evidence)
+    off = [label(e) for e in logs if e.get("enabled") is False]
+    overwritten = [label(e) for e in logs if e.get("mode") == "circular" and _small(e)]
+    sized = [label(e) for e in logs if e.get("mode") == "circular" and not _small(e)]
+    unsure = [label(e) for e in logs if e.get("mode") is None]
+    args = {**named, "off": off, "small": overwritten, "sized": sized}
+    if off:
+        return Outcome("fail", "fail_windows_off", args, evidence)
+    if overwritten:
+        return Outcome("fail", "fail_windows_small", args, evidence)
+    if unsure or not logs:
+        return Outcome("unknown", "unknown_windows", args, evidence)
+    if sized:
+        return Outcome("warn", "warn_windows_size", args, evidence)
+    return Outcome("pass", "pass_windows", args, evidence)
+
+
 @check("logs.retention")
 def retention(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     log: dict[str, Any] = snap.table("logging")
+    if env.family == "windows":
+        return _retention_windows(log, p)
     min_days = int(p["min_days"])
     warn_from = min_days * (100 - int(p.get("warn_within_percent", 10))) / 100
     stanzas = (log.get("logrotate") or {}).get("stanzas", [])
@@ -99,9 +141,32 @@ def retention(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     return Outcome("fail", "fail_none", args, evidence)
 
 
+def _disk_windows(log: dict[str, Any], p: dict[str, Any]) -> Outcome:
+    logs, named = _windows_logs(log, p)
+    label = named.pop("label")
+    evidence = {"event_logs": logs}
+    if "event_logs" not in log:
+        return Outcome("unknown", "unknown_windows", named, evidence)
+    retain = [label(e) for e in logs if e.get("mode") == "retain"]
+    small = [label(e) for e in logs if e.get("mode") == "circular" and _small(e)]
+    archived = [label(e) for e in logs if e.get("mode") == "autobackup"]
+    args = {**named, "retain": retain, "small": small, "archived": archived}
+    if retain:
+        return Outcome("fail", "fail_windows_retain", args, evidence)
+    if small:
+        return Outcome("fail", "fail_windows_small", args, evidence)
+    if any(e.get("mode") is None for e in logs) or not logs:
+        return Outcome("unknown", "unknown_windows", args, evidence)
+    if archived:
+        return Outcome("warn", "warn_windows_archive", args, evidence)
+    return Outcome("pass", "pass_windows", args, evidence)
+
+
 @check("logs.disk_bounded")
 def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     log: dict[str, Any] = snap.table("logging")
+    if env.family == "windows":
+        return _disk_windows(log, p)
     min_days = int(p["min_days"])
     stanzas = (log.get("logrotate") or {}).get("stanzas", [])
     unrotated = [o for o in _rsyslog_outputs(log) if _stanza_for(o["path"], stanzas) is None]
@@ -134,6 +199,16 @@ def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
 @check("logs.forwarding")
 def forwarding(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     log: dict[str, Any] = snap.table("logging")
+    missing = str(p.get("missing_status", "warn"))
+    status: Status = "fail" if missing == "fail" else "warn"
+    if env.family == "windows":
+        managers = log.get("event_forwarding")
+        wef = {"event_forwarding": managers}
+        if managers is None:
+            return Outcome("unknown", "unknown_windows", {}, wef)
+        if managers:
+            return Outcome("pass", "pass", {"targets": [f"{m} (Windows Event Forwarding)" for m in managers]}, wef)
+        return Outcome(status, "none_windows", {}, wef)
     rs = log.get("rsyslog") or {}
     j = log.get("journald") or {}
     forwards = list(rs.get("forwards", [])) if rs.get("installed") and rs.get("enabled") else []
@@ -147,8 +222,6 @@ def forwarding(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     args = {"targets": targets, "idle": [f"{f['target']} ({f['source']})" for f in idle]}
     if targets:
         return Outcome("pass", "pass", args, evidence)
-    missing = str(p.get("missing_status", "warn"))
-    status: Status = "fail" if missing == "fail" else "warn"
     if idle:
         return Outcome(status, "rsyslog_off", args, evidence)
     unreadable = _unreadable(log, snap)

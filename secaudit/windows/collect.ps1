@@ -121,6 +121,12 @@ Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explo
 $Probes['usb_storage'] = @'
 Get-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Services\USBSTOR' | Select-Object Start | ConvertTo-Json
 '@
+$Probes['event_logs'] = @'
+Get-WinEvent -ListLog Application,System,Security | Select-Object LogName,MaximumSizeInBytes,LogMode,IsEnabled,RecordCount,FileSize | ConvertTo-Json
+'@
+$Probes['event_forwarding'] = @'
+Get-ItemProperty 'HKLM:\SOFTWARE\Policies\Microsoft\Windows\EventLog\EventForwarding\SubscriptionManager' | Select-Object * -ExcludeProperty PS* | ConvertTo-Json
+'@
 $Probes['smb_server'] = @'
 Get-SmbServerConfiguration | Select-Object EnableSMB1Protocol,EnableSMB2Protocol | ConvertTo-Json
 '@

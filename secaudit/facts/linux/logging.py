@@ -54,5 +54,8 @@ def collect_auditd(ctx: FactContext) -> dict[str, Any]:
 
 @collector("logging", ("logging",))
 def collect_logging(ctx: FactContext) -> None:
-    ctx.put("logging", {"journald": collect_journald(ctx), "rsyslog": parse_rsyslog(ctx),
-                        "logrotate": parse_logrotate(ctx), "auditd": collect_auditd(ctx)})
+    table: dict[str, Any] = {"journald": collect_journald(ctx), "rsyslog": parse_rsyslog(ctx),
+                             "logrotate": parse_logrotate(ctx), "auditd": collect_auditd(ctx)}
+    table["sources"] = (table["journald"]["files"] + table["rsyslog"]["files"] + table["logrotate"]["files"]
+                        + table["auditd"]["rule_files"])
+    ctx.put("logging", table)
