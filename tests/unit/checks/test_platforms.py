@@ -97,7 +97,9 @@ def test_the_linux_only_checks_are_the_ones_expected() -> None:
     """The review of the checks: Linux notions (uid 0, sudoers, PAM, sshd, POSIX file modes) are Linux-only;
     accounts, admins, password policy, antivirus, ports, firewall, updates, backups and inventory are not."""
     assert LINUX_ONLY == ["accounts.pam_nullok", "accounts.sudo_nopasswd", "accounts.uid0_duplicates",
-                          "backup.protection", "files.sensitive_modes", "logs.auditd", "ssh.crypto",
+                          "backup.protection", "files.sensitive_modes", "hardening.grub_password",
+                          "hardening.home_dirs", "hardening.network_sysctl", "hardening.sudo_logging",
+                          "hardening.system_shells", "hardening.umask", "logs.auditd", "ssh.crypto",
                           "ssh.password_authentication", "ssh.permit_empty_passwords", "ssh.permit_root_login",
                           "ssh.session_limits", "system.security_updates_source"]
     assert all(set(chk.meta.platforms) <= set(FAMILIES) for chk in load_checks().values())

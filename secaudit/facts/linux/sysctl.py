@@ -1,0 +1,123 @@
+"""Kernel parameters as configured (sysctl.d) and, on this machine, as running (/proc/sys); GRUB's password.
+
+sysctl.d(5), as systemd-sysctl applies it: *.conf in /etc/sysctl.d, /run/sysctl.d, /usr/local/lib/sysctl.d,
+/usr/lib/sysctl.d, /lib/sysctl.d; a file name in an earlier directory hides the same name in later ones; all the
+files are applied in file-name order, a later assignment overriding an earlier one. /etc/sysctl.conf is read
+last (procps' `sysctl --system`; Debian links it as /etc/sysctl.d/99-sysctl.conf). Lines are `key = value`;
+`#` and `;` start comments; a leading `-` only silences errors; `/` separates like `.`; a key may be a glob
+(`net.ipv4.conf.*.rp_filter`), which sets every matching existing key: here, `all` and `default`.
+
+GRUB (grub.cfg as grub-mkconfig writes it; the file GRUB reads at boot): `set superusers="..."` with a
+`password_pbkdf2 USER grub.pbkdf2...` (or a plain `password USER TEXT`) protects editing entries and the shell.
+RHEL keeps the hash in user.cfg (GRUB2_PASSWORD=...), sourced by grub.cfg.
+"""
+
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatchcase
+from typing import Any
+
+from secaudit.facts.context import FactContext
+from secaudit.transport.base import FactUnavailable
+
+SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d")
+SYSCTL_CONF = "/etc/sysctl.conf"
+# The network parameters judged (all/default of each interface setting, and the global ones).
+KEYS = tuple(
+    [f"net.ipv4.conf.{i}.{k}" for k in ("accept_redirects", "secure_redirects", "send_redirects",
+                                         "accept_source_route", "rp_filter", "log_martians")
+     for i in ("all", "default")]
+    + [f"net.ipv6.conf.{i}.{k}" for k in ("accept_redirects", "accept_source_route") for i in ("all", "default")]
+    + ["net.ipv4.tcp_syncookies", "net.ipv4.icmp_echo_ignore_broadcasts", "net.ipv4.ip_forward"])
+GRUB_CFGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
+GRUB_CUSTOM = ("/etc/grub.d/40_custom", "/etc/grub.d/01_users")
+MAX_FILES = 200
+_SET_SUPERUSERS = re.compile(r"^\s*set\s+superusers\s*=\s*(\S+)")
+_PASSWORD = re.compile(r"^\s*(password_pbkdf2|password)\s+(\S+)\s+(\S+)")
+
+
+def _names(ctx: FactContext, directory: str) -> list[str]:
+    try:
+        return sorted(ctx.transport.list_dir(directory))[:MAX_FILES]
+    except FactUnavailable:
+        return []
+
+
+def sysctl_files(ctx: FactContext) -> list[str]:
+    chosen: dict[str, str] = {}
+    for directory in SYSCTL_DIRS:
+        for name in _names(ctx, directory):
+            if name.endswith(".conf"):
+                chosen.setdefault(name, f"{directory}/{name}")
+    files = [chosen[k] for k in sorted(chosen)]
+    if "99-sysctl.conf" not in chosen:
+        files.append(SYSCTL_CONF)
+    return files
+
+
+def parse_sysctl(text: str, path: str, into: dict[str, dict[str, str]]) -> None:
+    """Apply the assignments of one file to `into` (key -> {value, source}), later ones overriding."""
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        key, sep, value = line.partition("=")
+        if not sep:
+            continue
+        key = key.strip().lstrip("-").strip().replace("/", ".")
+        entry = {"value": value.strip(), "source": f"{path}:{number}"}
+        if any(c in key for c in "*?["):
+            for known in KEYS:
+                if fnmatchcase(known, key):
+                    into[known] = entry
+        elif key in KEYS:
+            into[key] = entry
+
+
+def sysctl(ctx: FactContext) -> dict[str, Any]:
+    configured: dict[str, dict[str, str]] = {}
+    files = []
+    for path in sysctl_files(ctx):
+        text = ctx.read_text(path, "hardening.sysctl")
+        if text is None:
+            continue
+        files.append(path)
+        parse_sysctl(text, path, configured)
+    live: dict[str, str] | None = None
+    if ctx.transport.live:
+        live = {}
+        for key in KEYS:
+            value = ctx.read_text("/proc/sys/" + key.replace(".", "/"))
+            if value is not None:
+                live[key] = value.strip()
+    return {"configured": configured, "live": live, "files": files}
+
+
+def grub(ctx: FactContext) -> dict[str, Any]:
+    cfg, text = None, None
+    for path in GRUB_CFGS:
+        text = ctx.read_text(path, "hardening.grub")
+        if text is not None:
+            cfg = path
+            break
+    superusers, password, plain, sources = None, False, False, []
+    for number, raw in enumerate((text or "").splitlines(), 1):
+        m = _SET_SUPERUSERS.match(raw)
+        if m:
+            superusers = m.group(1).strip("\"'")
+            sources.append(f"{cfg}:{number}")
+            continue
+        m = _PASSWORD.match(raw)
+        if m:
+            secret = m.group(3)
+            if "${GRUB2_PASSWORD}" in secret or "$GRUB2_PASSWORD" in secret:
+                user_cfg = (ctx.read_text(cfg.rsplit("/", 1)[0] + "/user.cfg") or "") if cfg else ""
+                if not re.search(r"^GRUB2_PASSWORD=grub\.pbkdf2\.", user_cfg, re.M):
+                    continue
+            password = True
+            plain = plain or m.group(1) == "password"
+            sources.append(f"{cfg}:{number}")
+    custom = [p for p in GRUB_CUSTOM if "password" in (ctx.read_text(p) or "")]
+    return {"config": cfg, "superusers": superusers, "password": password and bool(superusers),
+            "plain_text": plain, "custom_files": custom, "source": "; ".join(sources)}

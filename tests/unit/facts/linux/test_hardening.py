@@ -1,0 +1,101 @@
+"""Hardening facts from fixture roots: home directory modes, umask (pam_umask, login.defs, profile scripts in
+order), sudo logging Defaults, system account shells, sysctl.d override order with globs, GRUB passwords."""
+
+from __future__ import annotations
+
+from secaudit.facts.linux.sysctl import parse_sysctl
+from tests.conftest import facts_of
+
+PASSWD = ("root:x:0:0:root:/root:/bin/bash\n"
+          "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+          "sync:x:4:65534:sync:/bin:/bin/sync\n"
+          "postgres:x:101:104::/var/lib/postgresql:/bin/bash\n"
+          "backup:x:34:34:backup:/var/backups:\n"
+          "gv01:x:1000:1000::/home/gv01:/bin/bash\n"
+          "gv02:x:1001:1001::/home/gv02:/bin/bash\n"
+          "ghost:x:1002:1002::/home/ghost:/bin/bash\n")
+
+
+def _hardening(make_root, files, modes=None):
+    root = make_root({"etc/passwd": PASSWD, "etc/login.defs": "UID_MIN 1000\nUMASK 027\n", **files})
+    for rel, mode in (modes or {}).items():
+        (root / rel).mkdir(parents=True, exist_ok=True)
+        (root / rel).chmod(mode)
+    return facts_of(root, only={"hardening"}).table("hardening")
+
+
+def test_home_dirs_modes(make_root):
+    hd = _hardening(make_root, {}, {"root": 0o700, "home/gv01": 0o755, "home/gv02": 0o777})["home_dirs"]
+    by = {r["user"]: r for r in hd}
+    assert set(by) == {"root", "gv01", "gv02"}  # ghost has no home on disk; system accounts are left out
+    assert by["gv01"]["others_read"] and not by["gv01"]["others_write"]
+    assert by["gv02"]["others_write"] and by["root"]["mode"] == "0700"
+
+
+def test_system_shells_include_empty_shell_and_leave_out_sync(make_root):
+    rows = _hardening(make_root, {})["system_shells"]
+    assert [(r["user"], r["shell"]) for r in rows] == [("postgres", "/bin/bash"), ("backup", "/bin/sh (empty)")]
+
+
+def test_umask_pam_then_profile_scripts_last_wins(make_root):
+    files = {"etc/pam.d/common-session": "session optional pam_umask.so\n",
+             "etc/profile": "if true; then\n  umask 022\nfi\n",
+             "etc/profile.d/zz-strict.sh": "umask 077 # lab\n"}
+    um = _hardening(make_root, files)["umask"]
+    assert um["effective"] == "077" and um["source"] == "/etc/profile.d/zz-strict.sh:1" and um["pam_umask"]
+    assert [s["value"] for s in um["settings"]] == ["027", "022", "077"]
+    um = _hardening(make_root, {"etc/pam.d/common-session": "session optional pam_umask.so umask=0027\n"})["umask"]
+    assert um["effective"] == "027" and um["source"] == "/etc/pam.d/common-session:1"
+    um = _hardening(make_root, {})["umask"]  # login.defs UMASK alone does nothing without pam_umask
+    assert um["effective"] == "022" and um["source"].startswith("default")
+
+
+def test_sudo_logging_defaults(make_root):
+    sudo = _hardening(make_root, {"etc/sudoers": "Defaults use_pty\nDefaults !syslog\n",
+                                  "usr/bin/sudo": ""})["sudo_logging"]
+    assert sudo["syslog"] is False and sudo["logfile"] is None and sudo["use_pty"] is True
+    sudo = _hardening(make_root, {"etc/sudoers": 'Defaults logfile="/var/log/sudo.log"\nDefaults log_output\n'
+                                                 "@includedir /etc/sudoers.d\n",
+                                  "etc/sudoers.d/x": "Defaults syslog=auth\n"})["sudo_logging"]
+    assert sudo["logfile"] == "/var/log/sudo.log" and sudo["log_output"] is True and sudo["syslog"] == "auth"
+    assert sudo["sources"]["syslog"] == "/etc/sudoers.d/x:1"
+    assert _hardening(make_root, {})["sudo_logging"] is None
+
+
+def test_sysctl_override_order_and_globs(make_root):
+    files = {"usr/lib/sysctl.d/50-default.conf": "net.ipv4.conf.*.rp_filter = 2\n-net.ipv4.tcp_syncookies=1\n",
+             "usr/lib/sysctl.d/60-net.conf": "net.ipv4.conf.all.accept_redirects = 1\n",
+             "etc/sysctl.d/60-net.conf": "net/ipv4/conf/all/accept_redirects = 0\n",
+             "etc/sysctl.d/10-early.conf": "; comment\nnet.ipv4.conf.default.rp_filter = 1\n",
+             "etc/sysctl.conf": "# last\nnet.ipv4.tcp_syncookies = 0\n"}
+    sc = _hardening(make_root, files)["sysctl"]
+    conf = sc["configured"]
+    assert conf["net.ipv4.conf.all.accept_redirects"] == {"value": "0", "source": "/etc/sysctl.d/60-net.conf:1"}
+    assert conf["net.ipv4.conf.default.rp_filter"]["value"] == "2"  # 50-default sorts after 10-early
+    assert conf["net.ipv4.tcp_syncookies"] == {"value": "0", "source": "/etc/sysctl.conf:2"}
+    assert "/usr/lib/sysctl.d/60-net.conf" not in sc["files"] and sc["live"] is None
+
+
+def test_parse_sysctl_ignores_unrelated_and_malformed():
+    out: dict = {}
+    parse_sysctl("kernel.pid_max = 4194304\nnonsense\nnet.ipv4.ip_forward=1\n", "f", out)
+    assert out == {"net.ipv4.ip_forward": {"value": "1", "source": "f:3"}}
+
+
+def test_grub_password_pbkdf2_plain_and_rhel_user_cfg(make_root):
+    cfg = ('### BEGIN /etc/grub.d/40_custom ###\nset superusers="quantri"\n'
+           "password_pbkdf2 quantri grub.pbkdf2.sha512.10000.ABC.DEF\n")
+    g = _hardening(make_root, {"boot/grub/grub.cfg": cfg})["grub"]
+    assert g["password"] and not g["plain_text"] and g["source"] == "/boot/grub/grub.cfg:2; /boot/grub/grub.cfg:3"
+    g = _hardening(make_root, {"boot/grub/grub.cfg": 'set superusers="a"\npassword a secret\n'})["grub"]
+    assert g["password"] and g["plain_text"]
+    rhel = ('if [ -f ${prefix}/user.cfg ]; then\n  source ${prefix}/user.cfg\n  if [ -n "${GRUB2_PASSWORD}" ]; then\n'
+            '    set superusers="root"\n    export superusers\n    password_pbkdf2 root ${GRUB2_PASSWORD}\n  fi\nfi\n')
+    g = _hardening(make_root, {"boot/grub2/grub.cfg": rhel})["grub"]
+    assert not g["password"]
+    g = _hardening(make_root, {"boot/grub2/grub.cfg": rhel,
+                               "boot/grub2/user.cfg": "GRUB2_PASSWORD=grub.pbkdf2.sha512.10000.AA.BB\n"})["grub"]
+    assert g["password"]
+    g = _hardening(make_root, {"boot/grub/grub.cfg": "menuentry x {}\n",
+                               "etc/grub.d/40_custom": 'set superusers="a"\npassword_pbkdf2 a grub.pbkdf2.x\n'})["grub"]
+    assert not g["password"] and g["custom_files"] == ["/etc/grub.d/40_custom"]
