@@ -68,6 +68,13 @@ def test_bitlocker() -> None:
     assert run_check("windows.bitlocker", off, role="lab").status == "warn"
 
 
+def test_bitlocker_not_read_is_unknown_not_off() -> None:
+    snap = snapshot({"system": {"disk_encryption": []}},
+                    unknown={"system.disk_encryption": {"code": "command_failed", "detail": "Access denied"}})
+    result = run_check("windows.bitlocker", snap, role="workstation")
+    assert result.status == "unknown"  # the engine: a need that was not read
+
+
 def _wb(newest: str | None, success: str | None = None, failures: int = 0) -> Any:
     events = {"last_success_time": success, "last_failure_time": None, "last_failure_id": 5 if failures else None,
               "failures_since_success": failures, "events_read": 3, "source": "x"}
