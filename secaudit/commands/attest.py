@@ -36,7 +36,16 @@ def attest(config_path: str | None, playbook: str | None, answers_path: str | No
         click.echo(t("attest.none", lg, playbook=book.id))
         return
     now = datetime.now(UTC).replace(microsecond=0)
-    answers = att.read_answers_file(answers_path, book, now) if answers_path else _ask(book, questions, now, lg)
+    if answers_path:
+        answers = att.read_answers_file(answers_path, book, now)
+    else:
+        try:
+            answers = _ask(book, questions, now, lg)
+        except (EOFError, click.exceptions.Abort):  # no terminal, end of input or Ctrl-C: nothing half-saved
+            raise att.AttestationError(
+                "Việc trả lời dừng giữa chừng nên không lưu câu trả lời nào; không có bàn phím thì dùng --answers TỆP.",
+                "Answering stopped before the end, so no answer was saved; without a terminal use --answers FILE.",
+            ) from None
     if not answers:
         click.echo(t("attest.nothing", lg))
         return

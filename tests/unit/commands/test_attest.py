@@ -72,6 +72,14 @@ def test_attest_on_the_terminal(_state: Path) -> None:
     assert second["answer"] == "no" and second["document"] == ""
 
 
+def test_attest_without_input_saves_nothing_and_says_so(_state: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "secaudit", "attest", "--playbook", "dong-nai-2026", "--lang", "en"],
+                          input="Cô Bình\nc\n", capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "no answer was saved" in proc.stderr and "--answers FILE" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (_state / "attestations.json").exists()
+
+
 def test_the_next_audit_carries_the_answers(tmp_path: Path, make_root) -> None:
     answers = tmp_path / "a.yaml"
     answers.write_text("answered_by: Thầy An\nanswers:\n  gov.officer: yes\n", encoding="utf-8")
