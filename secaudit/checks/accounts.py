@@ -413,8 +413,8 @@ def password_max_age(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     never_vi, never_en = "không giới hạn", "no limit"
     args = {"admin_max": admin_max, "user_max": user_max, "n": checked, "policy_limit": policy["limit"],
             "policy_source": policy.get("source"),
-            "policy_vi": policy["max_days"] if policy["max_days"] is not None else never_vi,
-            "policy_en": policy["max_days"] if policy["max_days"] is not None else never_en}
+            "policy_vi": f"{policy['max_days']} ngày" if policy["max_days"] is not None else never_vi,
+            "policy_en": f"{policy['max_days']} days" if policy["max_days"] is not None else never_en}
     evidence = {"admins": admin_bad, "users": user_bad, "login_defs_max_days": default, "policy": policy}
     bad_policy = policy_state == "bad"
     if admin_bad:
