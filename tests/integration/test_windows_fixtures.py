@@ -167,3 +167,28 @@ def test_risky_lab_pc() -> None:
     assert "DefaultPassword" in finding(r, "windows.auto_logon")["message"]["en"]
     if "system" in facts("win11-risky.json"):  # W1's system collector (BitLocker volumes)
         assert status(r, "windows.bitlocker") == "fail"
+
+
+def test_remote_sessions_and_removable_media() -> None:
+    """Issue 14: RDP session limits and AutoRun on the risky lab PC fail; the administered server passes both; the
+    USB storage driver is judged only where the unit's config asks for it blocked."""
+    risky = audit("win11-risky.json")
+    assert status(risky, "windows.rdp_session") == "fail"
+    assert "MaxIdleTime not set" in finding(risky, "windows.rdp_session")["message"]["en"]
+    assert status(risky, "devices.autorun") == "fail" and "0x91" in finding(risky, "devices.autorun")["message"]["en"]
+    assert status(risky, "devices.usb_storage") == "not_applicable"
+    server = audit("server2022-no-sc2.json")
+    assert status(server, "windows.rdp_session") == "pass" and status(server, "devices.autorun") == "pass"
+    assert status(audit("win11-healthy.json"), "windows.rdp_session") == "not_applicable"  # RDP is off
+    for name in ("win11-risky.json", "server2022-no-sc2.json"):
+        assert status(audit(name), "ssh.session_limits") == "not_applicable"  # a Linux notion
+    snap = facts("win11-failed-and-missing-probe.json")
+    assert snap["removable_media"]["usb_storage"]["start"] == 3
+
+
+def test_usb_storage_blocked_where_the_config_asks(tmp_path: Path) -> None:
+    config = tmp_path / "secaudit.toml"
+    config.write_text('[params."devices.usb_storage"]\nblocked = true\n', encoding="utf-8")
+    assert status(audit("server2022-no-sc2.json", "--config", str(config)), "devices.usb_storage") == "pass"
+    lab = finding(audit("win11-risky.json", "--config", str(config)), "devices.usb_storage")
+    assert lab["status"] == "fail" and "Start 3" in lab["message"]["en"]

@@ -2,8 +2,9 @@
 
 sysctl.d(5), as systemd-sysctl applies it: *.conf in /etc/sysctl.d, /run/sysctl.d, /usr/local/lib/sysctl.d,
 /usr/lib/sysctl.d, /lib/sysctl.d; a file name in an earlier directory hides the same name in later ones; all the
-files are applied in file-name order, a later assignment overriding an earlier one. /etc/sysctl.conf is read
-last (procps' `sysctl --system`; Debian links it as /etc/sysctl.d/99-sysctl.conf). Lines are `key = value`;
+files are applied in file-name order, a later assignment overriding an earlier one. systemd-sysctl does not
+read /etc/sysctl.conf itself: it applies at boot only through a link in sysctl.d (Debian's procps ships
+/etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf), so without one it is left out. Lines are `key = value`;
 `#` and `;` start comments; a leading `-` only silences errors; `/` separates like `.`; a key may be a glob
 (`net.ipv4.conf.*.rp_filter`), which sets every matching existing key: here, `all` and `default`.
 
@@ -22,7 +23,6 @@ from secaudit.facts.context import FactContext
 from secaudit.transport.base import FactUnavailable
 
 SYSCTL_DIRS = ("/etc/sysctl.d", "/run/sysctl.d", "/usr/local/lib/sysctl.d", "/usr/lib/sysctl.d", "/lib/sysctl.d")
-SYSCTL_CONF = "/etc/sysctl.conf"
 # The network parameters judged (all/default of each interface setting, and the global ones).
 KEYS = tuple(
     [f"net.ipv4.conf.{i}.{k}" for k in ("accept_redirects", "secure_redirects", "send_redirects",
@@ -50,10 +50,7 @@ def sysctl_files(ctx: FactContext) -> list[str]:
         for name in _names(ctx, directory):
             if name.endswith(".conf"):
                 chosen.setdefault(name, f"{directory}/{name}")
-    files = [chosen[k] for k in sorted(chosen)]
-    if "99-sysctl.conf" not in chosen:
-        files.append(SYSCTL_CONF)
-    return files
+    return [chosen[k] for k in sorted(chosen)]
 
 
 def parse_sysctl(text: str, path: str, into: dict[str, dict[str, str]]) -> None:

@@ -69,10 +69,14 @@ def test_sysctl_override_order_and_globs(make_root):
              "etc/sysctl.d/10-early.conf": "; comment\nnet.ipv4.conf.default.rp_filter = 1\n",
              "etc/sysctl.conf": "# last\nnet.ipv4.tcp_syncookies = 0\n"}
     sc = _hardening(make_root, files)["sysctl"]
+    # /etc/sysctl.conf is applied at boot only through a sysctl.d link (Debian's 99-sysctl.conf)
+    assert sc["configured"]["net.ipv4.tcp_syncookies"]["value"] == "1"
+    files["etc/sysctl.d/99-sysctl.conf"] = "# last\nnet.ipv4.tcp_syncookies = 0\n"
+    sc = _hardening(make_root, files)["sysctl"]
     conf = sc["configured"]
     assert conf["net.ipv4.conf.all.accept_redirects"] == {"value": "0", "source": "/etc/sysctl.d/60-net.conf:1"}
     assert conf["net.ipv4.conf.default.rp_filter"]["value"] == "2"  # 50-default sorts after 10-early
-    assert conf["net.ipv4.tcp_syncookies"] == {"value": "0", "source": "/etc/sysctl.conf:2"}
+    assert conf["net.ipv4.tcp_syncookies"] == {"value": "0", "source": "/etc/sysctl.d/99-sysctl.conf:2"}
     assert "/usr/lib/sysctl.d/60-net.conf" not in sc["files"] and sc["live"] is None
 
 
@@ -99,3 +103,36 @@ def test_grub_password_pbkdf2_plain_and_rhel_user_cfg(make_root):
     g = _hardening(make_root, {"boot/grub/grub.cfg": "menuentry x {}\n",
                                "etc/grub.d/40_custom": 'set superusers="a"\npassword_pbkdf2 a grub.pbkdf2.x\n'})["grub"]
     assert not g["password"] and g["custom_files"] == ["/etc/grub.d/40_custom"]
+
+
+def test_sysctl_file_order_agrees_with_systemd(tmp_path):
+    """The files and their order as systemd-sysctl applies them (`systemd-analyze --root cat-config sysctl.d`)."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from secaudit.config import AgentConfig
+    from secaudit.facts.context import FactContext
+    from secaudit.facts.linux.sysctl import sysctl_files
+    from secaudit.facts.model import Snapshot
+    from secaudit.transport.local import RootTransport
+
+    tool = shutil.which("systemd-analyze")
+    if tool is None:
+        pytest.skip("systemd-analyze is not installed")
+    for rel in ("usr/lib/sysctl.d/50-x.conf", "etc/sysctl.d/50-x.conf", "run/sysctl.d/10-y.conf",
+                "usr/lib/sysctl.d/99-z.conf", "lib/sysctl.d/05-a.conf", "usr/local/lib/sysctl.d/60-b.conf",
+                "etc/sysctl.d/README", "etc/sysctl.conf"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("net.ipv4.ip_forward = 0\n")
+    done = subprocess.run([tool, f"--root={tmp_path}", "cat-config", "sysctl.d"], capture_output=True, text=True,
+                          timeout=30, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"systemd-analyze cat-config failed: {done.stderr.strip()[:200]}")
+    real = [line[2:].removeprefix(str(tmp_path)) for line in done.stdout.splitlines() if line.startswith("# /")]
+    ctx = FactContext(RootTransport(str(tmp_path)), AgentConfig(), Snapshot(collected_at="", mode="root"), 0.0)
+    ours = sysctl_files(ctx)
+    # systemd folds /lib into /usr/lib on merged-/usr systems; compare names and their winning directory
+    assert [p.rsplit("/", 1)[1] for p in ours] == [p.rsplit("/", 1)[1] for p in real]
+    assert ours[[p.rsplit("/", 1)[1] for p in ours].index("50-x.conf")] == "/etc/sysctl.d/50-x.conf"

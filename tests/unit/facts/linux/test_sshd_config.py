@@ -305,6 +305,11 @@ CROSS_CASES = [
               "Port 2222\nPort 22\nMatch Group staff Address 192.168.0.0/16\n\tPasswordAuthentication no\n"
               "\tPermitRootLogin no\n"},
      {"user=root,host=h,addr=192.168.5.5": []}),
+    # session limits (issue 14): sshd's time syntax, the first value winning over a later one, Match blocks
+    ({"main": "Include {d}/d/*.conf\nClientAliveInterval 10m\nClientAliveCountMax 2\nLoginGraceTime 1m30s\n"
+              "MaxAuthTries 5\nMatch User lab\n  ClientAliveInterval 0\n  MaxAuthTries 2\n",
+      "d/00-secaudit.conf": "ClientAliveInterval 4m\n"},
+     {"user=lab,host=h,addr=10.0.0.1": ["User lab"], "user=gv,host=h,addr=10.0.0.1": []}),
 ]
 
 
@@ -342,7 +347,9 @@ def test_parser_agrees_with_real_sshd(tmp_path, files, connections):
     fields = {"permitrootlogin": "permit_root_login", "passwordauthentication": "password_authentication",
               "permitemptypasswords": "permit_empty_passwords", "usepam": "use_pam",
               "kbdinteractiveauthentication": "kbd_interactive_authentication",
-              "maxauthtries": "max_auth_tries", "authenticationmethods": "authentication_methods"}
+              "maxauthtries": "max_auth_tries", "authenticationmethods": "authentication_methods",
+              "clientaliveinterval": "client_alive_interval", "clientalivecountmax": "client_alive_count_max",
+              "logingracetime": "login_grace_time"}
     real = _sshd_t(sshd, tmp_path / "main", key, None)
     for keyword, name in fields.items():
         assert _norm(facts[name]) == _norm(real[keyword]), keyword
@@ -385,5 +392,7 @@ def test_this_machines_sshd_config_agrees_with_sshd(tmp_path):
     for keyword, name in (("permitrootlogin", "permit_root_login"), ("passwordauthentication",
                           "password_authentication"), ("permitemptypasswords", "permit_empty_passwords"),
                           ("kbdinteractiveauthentication", "kbd_interactive_authentication"),
-                          ("usepam", "use_pam"), ("maxauthtries", "max_auth_tries")):
+                          ("usepam", "use_pam"), ("maxauthtries", "max_auth_tries"),
+                          ("clientaliveinterval", "client_alive_interval"),
+                          ("clientalivecountmax", "client_alive_count_max"), ("logingracetime", "login_grace_time")):
         assert _norm(ssh[name]) == _norm(real[keyword]), keyword
