@@ -89,6 +89,8 @@ def report_view(report: dict[str, Any], lang: str, caps: Caps = HTML_CAPS, prefi
     for items in by_status.values():
         items.sort(key=_sort_key)
 
+    answers = attestations_view(fmt, report.get("attestations") or [])
+    said = {a["id"]: a for a in answers}
     requirements: list[dict[str, Any]] = []
     groups: dict[str, Counter[str]] = {}
     for req in report.get("requirements") or []:
@@ -107,6 +109,7 @@ def report_view(report: dict[str, Any], lang: str, caps: Caps = HTML_CAPS, prefi
             "clauses": [c.strip() for c in clause.split(",") if c.strip()],
             "checks": checks,
             "attention": [c for c in checks if c["status"] not in ("pass", "not_applicable")],
+            "attested": [f"{said[a]['label']} ({said[a]['id']})" for a in req.get("attestations") or [] if a in said],
         }))
         code = _group_code(str(req.get("id", "")))
         groups.setdefault(code, Counter())[status] += 1
@@ -173,7 +176,7 @@ def report_view(report: dict[str, Any], lang: str, caps: Caps = HTML_CAPS, prefi
              "findings": by_status["error"] + by_status["unknown"]},
         ],
         "inventory": inventory_view(fmt, report.get("inventory") or {}),
-        "attestations": attestations_view(fmt, report.get("attestations") or []),
+        "attestations": answers,
         "attestations_title": i18n_t("attest.section", fmt.lang),
     }
 
