@@ -61,7 +61,7 @@ def _serve(server: Collector, port: int) -> None:
            "--log-level", "warning"]
     server.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server.url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         assert server.process.poll() is None, f"collector serve exited {server.process.returncode}"
         try:
@@ -70,7 +70,7 @@ def _serve(server: Collector, port: int) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
-    raise AssertionError("collector serve did not answer within 60 s")
+    raise AssertionError("collector serve did not answer within 180 s")
 
 
 def _make_agents(server: Collector, base: Path) -> list[Agent]:
