@@ -21,16 +21,21 @@ def security_updates_source(snap: Snapshot, p: dict[str, Any], env: Env) -> Outc
     security = [e for e in enabled if e.get("pocket") == "security"]
     disabled = [e for e in entries if not e.get("enabled") and e.get("pocket") == "security"]
     unparsed = list(src.get("unparsed") or [])
-    os_info = snap.table("host").get("os") or {}
-    codename = str(os_info.get("version_codename") or "").lower() or None
+    codenames = [str(c) for c in src.get("codenames") or []]
+    if not codenames:
+        os_info = snap.table("host").get("os") or {}
+        codenames = [str(os_info.get("version_codename") or "").lower()] if os_info.get("version_codename") else []
+    codename = " / ".join(codenames) or None
     aliases = {str(a).lower() for a in p.get("suite_aliases") or ()}
-    matching = [e for e in security if codename is None or e.get("codename") == codename]
+    matching = [e for e in security if not codenames or e.get("codename") in codenames]
     aliased = [e for e in security if e not in matching and e.get("codename") in aliases]
     evidence: dict[str, Any] = {
         "security": [_label(e) for e in security], "disabled_security": [_label(e) for e in disabled],
         "enabled": [_label(e) for e in enabled], "files": src.get("files", []), "unparsed": unparsed,
         "codename": codename}
-    args = {"codename": codename or "?", "files": ", ".join(src.get("files") or []) or "/etc/apt/sources.list",
+    suite = f"{codenames[-1]}-security" if codenames else "<codename>-security"  # a derivative: its base's
+    args = {"codename": codename or "?", "suite": suite,
+            "files": ", ".join(src.get("files") or []) or "/etc/apt/sources.list",
             "sources": [_label(e) for e in enabled] or ["-"], "security": [_label(e) for e in security],
             "disabled": [_label(e) for e in disabled], "unparsed": unparsed}
     if matching:

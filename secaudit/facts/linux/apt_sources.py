@@ -10,6 +10,7 @@ from typing import Any
 
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.apt import apt_config
+from secaudit.facts.linux.sources.osrelease import os_release
 from secaudit.facts.registry import collector
 
 # apt's sources.list.d: names of letters, digits, _ - . ending .list or .sources; other files are ignored.
@@ -251,7 +252,7 @@ def source_files(ctx: FactContext) -> list[str]:
 @collector("update_sources", ("update_sources",))
 def collect_update_sources(ctx: FactContext) -> None:
     if not (ctx.transport.exists("/etc/apt") or ctx.transport.exists("/var/lib/dpkg/status")):
-        ctx.put("update_sources", {"manager": None, "entries": [], "files": [], "unparsed": []})
+        ctx.put("update_sources", {"manager": None, "entries": [], "files": [], "unparsed": [], "codenames": []})
         ctx.unknown("update_sources", "not_applicable", "no apt on this system (/etc/apt)")
         return
     entries: list[dict[str, Any]] = []
@@ -273,5 +274,9 @@ def collect_update_sources(ctx: FactContext) -> None:
             break
     if unparsed:
         ctx.unknown("update_sources.parse", "error", ", ".join(unparsed[:20]))
+    rel = os_release(ctx).keys
+    # Derivatives name their own release but use their base's suites (Linux Mint "wilma" -> Ubuntu "noble").
+    codenames = [rel[k].lower() for k in ("VERSION_CODENAME", "UBUNTU_CODENAME", "DEBIAN_CODENAME")
+                 if rel.get(k)]
     ctx.put("update_sources", {"manager": "apt", "entries": entries[:MAX_ENTRIES], "files": files,
-                               "unparsed": unparsed})
+                               "unparsed": unparsed, "codenames": list(dict.fromkeys(codenames))})

@@ -92,3 +92,12 @@ def test_not_applicable_without_apt(make_root) -> None:
     snap = facts_of(make_root({"etc/os-release": 'ID=rocky\nVERSION_ID="9"\n', "etc/dnf/dnf.conf": "[main]\n"}),
                     only={"update_sources", "host"})
     assert run_check("system.security_updates_source", snap).status == "not_applicable"
+
+
+def test_a_derivative_uses_its_base_codename(make_root) -> None:
+    mint = 'ID=linuxmint\nVERSION_ID="22"\nVERSION_CODENAME=wilma\nUBUNTU_CODENAME=noble\n'
+    sources = "deb http://packages.linuxmint.com wilma main upstream\n" \
+              "deb http://archive.ubuntu.com/ubuntu noble main restricted\n" \
+              "deb http://security.ubuntu.com/ubuntu/ noble-security main restricted\n"
+    res = result(make_root, {"etc/apt/sources.list.d/official-package-repositories.list": sources}, mint)
+    assert res.status == "pass" and "wilma / noble" in res.message["en"]
