@@ -6,11 +6,57 @@ import errno
 import os
 import secrets
 import stat as stat_mod
+import sys
 import zlib
 from pathlib import Path
+from typing import IO, Any
 
 _FLAGS = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
           | getattr(os, "O_BINARY", 0))
+
+
+LOCK_OFFSET = 1 << 30  # Windows: the byte locked by lock(), past the end of any file locked this way
+
+
+class Busy(OSError):
+    """Another process holds the lock (lock(..., wait=False))."""
+
+
+def lock(file: IO[Any] | int, wait: bool = True) -> None:
+    """An exclusive lock on an open file (object or descriptor), released when it is closed: flock on POSIX;
+    on Windows (no fcntl) msvcrt's lock of one byte far past the end (LOCK_OFFSET, as SQLite does: Windows
+    locks are mandatory, so a lock on the data would stop every other reader of the file, ours included),
+    which waits about 10 s before OSError. `wait=False`: Busy at once when another process holds it."""
+    if not isinstance(file, int):
+        file.flush()
+    fd = file if isinstance(file, int) else file.fileno()
+    if sys.platform == "win32":
+        import msvcrt
+
+        where = os.lseek(fd, 0, os.SEEK_CUR)
+        os.lseek(fd, LOCK_OFFSET, os.SEEK_SET)  # msvcrt locks from the current position
+        try:
+            msvcrt.locking(fd, msvcrt.LK_LOCK if wait else msvcrt.LK_NBLCK, 1)
+        except OSError as exc:  # EACCES (held by another process) or EDEADLOCK (still held after 10 s)
+            if wait:
+                raise
+            raise Busy(exc.errno, "locked by another process") from None
+        finally:
+            os.lseek(fd, where, os.SEEK_SET)
+        return
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError as exc:
+        raise Busy(exc.errno, "locked by another process") from None
+
+
+def set_blocking(fd: int) -> None:
+    """Back to blocking reads and writes after an O_NONBLOCK open (POSIX; on Windows O_NONBLOCK does not
+    exist, so a descriptor is always blocking)."""
+    if getattr(os, "O_NONBLOCK", 0):
+        os.set_blocking(fd, True)
 
 
 class TooLarge(Exception):
@@ -203,11 +249,10 @@ def create_unique(directory: Path, stem: str, suffix: str, data: bytes, mode: in
 def _write_through(path: Path, data: bytes) -> None:
     """A device or FIFO the user named (`-o /dev/null`): written in place. O_NONBLOCK on open, so a
     FIFO nobody reads fails (ENXIO) instead of hanging; O_NOFOLLOW, so it is still no symlink."""
-    import fcntl
-
-    fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW)
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                 | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
     try:
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        set_blocking(fd)
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view):]

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +28,7 @@ from pathlib import Path
 from secaudit import limits
 from secaudit.config import AgentConfig
 from secaudit.errors import SecauditError
-from secaudit.fsutil import TooLarge, create_new, fsync_dir
+from secaudit.fsutil import Busy, TooLarge, create_new, fsync_dir, lock
 from secaudit.sign import ENVELOPE_SUFFIX
 from secaudit.state import SENT, outbox_dir, state_dir
 
@@ -76,6 +76,7 @@ class Claimed:
     path: Path
     data: bytes
     sha256: str
+    unlink_on_close: bool = False  # Windows: a file open here cannot be deleted until claim() closes it
 
 
 class Unreadable(SecauditError):
@@ -86,7 +87,8 @@ class Unreadable(SecauditError):
 def claim(path: Path) -> Iterator[Claimed | None]:
     """The file's bytes under an exclusive, non-blocking lock; None when another process holds it or the
     file is gone (already sent by it). Unreadable for a file that cannot be sent at all."""
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
+    flags = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NOCTTY", 0)
+             | getattr(os, "O_BINARY", 0))
     try:
         fd = os.open(path, flags)
     except FileNotFoundError:
@@ -102,8 +104,8 @@ def claim(path: Path) -> Iterator[Claimed | None]:
         if not stat.S_ISREG(st.st_mode):
             raise Unreadable(f"{path} không phải tệp thông thường.", f"{path} is not a regular file.")
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            lock(fd, wait=False)
+        except Busy:
             yield None  # another submit is sending it
             return
         try:  # the name may have moved on while we waited: sent by another run, or replaced
@@ -118,9 +120,13 @@ def claim(path: Path) -> Iterator[Claimed | None]:
             raise Unreadable(f"{path} quá lớn ({st.st_size} byte, tối đa {limits.ENVELOPE}); không gửi.",
                              f"{path} is too large ({st.st_size} bytes, at most {limits.ENVELOPE}); not sent.")
         data = _read_all(fd)
-        yield Claimed(path, data, hashlib.sha256(data).hexdigest())
+        claimed = Claimed(path, data, hashlib.sha256(data).hexdigest())
+        yield claimed
     finally:
         os.close(fd)  # releases the lock
+    if claimed.unlink_on_close:
+        path.unlink(missing_ok=True)
+        fsync_dir(path.parent)
 
 
 def _read_all(fd: int) -> bytes:
@@ -212,5 +218,11 @@ def _place(claimed: Claimed, target: Path, move: bool) -> None:
                 raise
             create_new(target, claimed.data, mode=0o600)  # no hard links here: a durable copy instead
     if move:
-        claimed.path.unlink(missing_ok=True)
+        try:
+            claimed.path.unlink(missing_ok=True)
+        except PermissionError:
+            if sys.platform != "win32":
+                raise
+            claimed.unlink_on_close = True  # open (claimed) here: Windows deletes it once claim() closes it
+            return
         fsync_dir(claimed.path.parent)
