@@ -187,6 +187,33 @@ def test_account_findings_agree_with_getent_and_login_defs(debian_root: Path, re
     assert (finding(report, "accounts.admin_members")["status"] == "pass") == (not members)
 
 
+def test_update_and_log_findings_agree_with_apt_and_logrotate(debian_root: Path, report: dict[str, Any]) -> None:
+    # apt's own reading of the root's sources: a security suite or not
+    suites = set(chroot(debian_root, "apt-get", "indextargets", "--format", "$(RELEASE)").split())
+    assert suites, "apt lists no index target"
+    f = finding(report, "system.security_updates_source")
+    if not any(s.endswith("-security") for s in suites):
+        assert f["status"] == "fail", f["message"]["en"]
+    else:
+        assert f["status"] != "fail", f["message"]["en"]
+
+    # logrotate's own reading of its configuration (debug mode, nothing rotated): the longest a log is kept
+    proc = subprocess.run(["chroot", str(debian_root), "logrotate", "-d", "/etc/logrotate.conf"],
+                          capture_output=True, text=True, timeout=60)
+    text = proc.stdout + proc.stderr  # -d writes what it would do on standard error
+    period = {"daily": 1, "weekly": 7, "monthly": 30, "yearly": 365}
+    kept: dict[str, int] = {}
+    for block in re.finditer(r"rotating pattern: (.*?) (daily|weekly|monthly|yearly) \((\d+) rotations\)", text,
+                             flags=re.S):
+        for name in block.group(1).split():
+            kept[name] = period[block.group(2)] * (int(block.group(3)) + 1)
+    assert "/var/log/syslog" in kept, text[:400]
+    retention = [f for f in report["findings"] if f["check_id"] == "logs.retention"]
+    if retention and kept["/var/log/syslog"] < 90:  # rsyslog's stock weekly x 4: about a month
+        assert retention[0]["status"] == "fail", retention[0]["message"]["en"]
+        assert "/var/log/syslog" in json.dumps(retention[0]["evidence"])
+
+
 def test_machine_mirror_reads_both_source_formats(tmp_path: Path) -> None:
     (tmp_path / "sources.list.d").mkdir()
     (tmp_path / "sources.list").write_text("# deb http://old.example/debian bookworm main\n"
