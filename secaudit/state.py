@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from pathlib import Path
 from typing import IO, Any
@@ -11,7 +10,7 @@ from typing import IO, Any
 from secaudit import inputs, paths
 from secaudit.config import AgentConfig
 from secaudit.errors import SecauditError
-from secaudit.fsutil import replace
+from secaudit.fsutil import lock, replace
 
 
 def state_dir(config: AgentConfig) -> Path:
@@ -23,17 +22,8 @@ def state_dir(config: AgentConfig) -> Path:
 
 
 def lock_exclusive(handle: IO[Any]) -> None:
-    """Hold an exclusive lock on an open file until it is closed: flock, or on Windows (no fcntl) a
-    lock on its first byte, retried for about 10 s before OSError."""
-    if sys.platform == "win32":
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-    else:
-        import fcntl
-
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    """Hold an exclusive lock on an open file until it is closed (fsutil.lock: flock, or msvcrt on Windows)."""
+    lock(handle)
 
 
 def _load(path: Path) -> dict[str, Any]:

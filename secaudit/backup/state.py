@@ -172,13 +172,13 @@ def save(path: Path, state: dict[str, Any]) -> None:
 @contextlib.contextmanager
 def locked(path: Path) -> Iterator[None]:
     """One `backup verify` at a time per state directory."""
-    import fcntl
+    from secaudit.fsutil import Busy, lock
 
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(path.parent / ".backup.lock", "a+") as lock:
+    with open(path.parent / ".backup.lock", "a+") as held:
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            lock(held, wait=False)
+        except Busy:
             raise StateBusy(str(path.parent / ".backup.lock")) from None
         yield
 

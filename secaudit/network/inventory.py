@@ -6,7 +6,6 @@ First/last seen live in `devices.json` under the agent's state directory, keyed 
 
 from __future__ import annotations
 
-import fcntl
 import ipaddress
 import json
 import os
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from secaudit.errors import SecauditError
-from secaudit.fsutil import replace
+from secaudit.fsutil import lock, replace
 from secaudit.network import oui
 from secaudit.network.nmapscan import HostScan
 
@@ -122,8 +121,8 @@ def remember(rows: list[dict[str, Any]], path: Path, now: str) -> None:
     directory = path.parent
     try:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with open(directory / ".devices.lock", "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with open(directory / ".devices.lock", "a+") as held:
+            lock(held)
             state = _read(path)
             known: dict[str, Any] = state["devices"]
             for row in rows:

@@ -42,7 +42,7 @@ from typing import Any
 
 from secaudit import limits
 from secaudit.errors import SecauditError
-from secaudit.fsutil import NotRegularFile, TooLarge, read_capped
+from secaudit.fsutil import NotRegularFile, TooLarge, lock, read_capped, set_blocking
 
 REVOKED, CERT_AUTHORITY = "@revoked", "@cert-authority"
 OK, NEW, CHANGED, REVOKED_KEY = "ok", "new", "changed", "revoked"
@@ -411,14 +411,13 @@ def record(path: str, host: str, port: int, key_type: str, key_base64: str) -> N
     with _RECORD_LOCK:
         if target.parent != Path(os.path.expanduser("~")):
             target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_NOCTTY, 0o600)
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0), 0o600)
         try:
             if not stat_mod.S_ISREG(os.fstat(fd).st_mode):
                 raise NotRegularFile(path)
-            os.set_blocking(fd, True)
-            import fcntl
-
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            set_blocking(fd)
+            lock(fd)
             line = f"{name} {key_type} {key_base64}\n".encode()
             view = memoryview(line)
             while view:

@@ -4,13 +4,14 @@ Every verifier that opens a copy by path (files.py, ziparchive.py, drill.py) goe
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import stat as stat_mod
 
-from secaudit.fsutil import NotRegularFile
+from secaudit.fsutil import NotRegularFile, set_blocking
 
-_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+# O_NONBLOCK, O_NOCTTY, O_CLOEXEC are POSIX-only; O_BINARY Windows-only (os.open is in text mode there otherwise)
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_BINARY", 0))
 
 
 def open_regular(path: str, nofollow: bool = False) -> int:
@@ -27,7 +28,7 @@ def open_regular(path: str, nofollow: bool = False) -> int:
     try:
         if not stat_mod.S_ISREG(os.fstat(fd).st_mode):
             raise NotRegularFile(path)
-        fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+        set_blocking(fd)
     except BaseException:
         os.close(fd)
         raise
