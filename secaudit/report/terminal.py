@@ -72,17 +72,21 @@ def render(report: dict[str, Any], lang: str, file: Any = None, verbose: bool = 
         na = [plain(r["id"]) for r in reqs if r["status"] == "not_applicable"]
         if na:
             line((f"{STATUS['not_applicable'][lang]}: {', '.join(na)}", "dim"))
-    attestations(report, lang, line)
+    attestations(report, lang, line, verbose)
 
 
-def attestations(report: dict[str, Any], lang: str, line: Any) -> None:
-    """The unit's own answers, apart from the checked findings."""
+def attestations(report: dict[str, Any], lang: str, line: Any, verbose: bool = False) -> None:
+    """The unit's own answers, apart from the checked findings; unanswered questions on one line unless
+    verbose (their requirements are listed above as unknown)."""
     rows = report.get("attestations") or []
     if not rows:
         return
     line("\n", (t("attest.section", lang), "bold"))
+    waiting = [plain(r["id"]) for r in rows if r["status"] == "unanswered"]
     for row in rows:
         status = row["status"]
+        if status == "unanswered" and not verbose:
+            continue
         style = "cyan" if status == "attested" and row["answer"] == "yes" else "bold red" if status == "attested" \
             else "magenta"
         answer = t(f"attest.answer.{row['answer']}", lang) if row.get("answer") in ("yes", "no") else ""
@@ -94,5 +98,7 @@ def attestations(report: dict[str, Any], lang: str, line: Any) -> None:
                              until=plain(row["expires_at"] or "")))
         if row.get("document"):
             line("      ", t("attest.document", lang, document=plain(row["document"])))
+    if waiting and not verbose:
+        line((f"? {t('attest.status.unanswered', lang)} ({len(waiting)}): ", "magenta"), ", ".join(waiting))
     if any(r["status"] != "attested" for r in rows):
         line((t("attest.hint", lang), "dim"))
