@@ -158,6 +158,7 @@ def test_rdp_security_layer_and_low_encryption():
 def test_rdp_off_not_applicable_and_failed_policy_probe_unknown():
     assert run_check("windows.rdp_session", _rdp(enabled=False)).status == "not_applicable"
     snap = _rdp(policy_source=None)
-    snap.unknown["remote_login.rdp.policy_source"] = {"code": "command_failed", "detail": "probe rdp_policy: Access denied"}
+    snap.unknown["remote_login.rdp.policy_source"] = {"code": "command_failed",
+                                                      "detail": "probe rdp_policy: Access denied"}
     res = run_check("windows.rdp_session", snap)
     assert res.status == "unknown" and "Access denied" in res.message["en"]
