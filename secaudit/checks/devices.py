@@ -37,6 +37,8 @@ def autorun(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     if not part.get("desktop", True):
         return Outcome("not_applicable", "no_desktop", {"source": source}, evidence)
     args = {"source": source}
+    if part.get("disabled") is None:
+        return Outcome("unknown", "outdated", args, evidence)
     if part.get("disabled"):
         return Outcome("pass", "pass", args, evidence)
     if part.get("value") is True:

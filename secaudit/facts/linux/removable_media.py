@@ -6,7 +6,8 @@ database is compiled by `dconf update` from the keyfiles in /etc/dconf/db/<name>
 later file overriding an earlier one) and its locks from /etc/dconf/db/<name>.d/locks/; a key locked in a
 database is read from that database or those below it, never from the user's. Without a profile file only the
 user's database is read: the system keyfiles do nothing. Keyfiles newer than the compiled database are not in
-effect until `dconf update` runs.
+effect until `dconf update` runs: what the older compiled database holds is not read here, so the setting is
+then undetermined (never a pass); keyfiles of a database never compiled do nothing.
 
 modprobe.d (modprobe.d(5)): *.conf in /etc/modprobe.d, /run/modprobe.d, /usr/local/lib/modprobe.d,
 /usr/lib/modprobe.d, /lib/modprobe.d; a file name in an earlier directory hides the same name in a later one;
@@ -114,9 +115,11 @@ def _database(ctx: FactContext, name: str) -> dict[str, Any]:
                                                                            and KEY_PATH.startswith(line))):
                 locked, lock_source = True, f"{path}:{number}"
     compiled = _mtime(ctx, f"{DB_DIR}/{name}")
+    # Keyfiles never compiled: the database does not exist, so they do nothing. Compiled before the keyfiles
+    # changed: it holds an older state nobody can read here (the binary is not parsed): unknown.
     stale = bool(source or locked) and (compiled is None or compiled < newest)
     return {"name": name, "value": value, "source": source, "locked": locked, "lock_source": lock_source,
-            "stale": stale}
+            "stale": stale, "outdated": stale and compiled is not None}
 
 
 def autorun(ctx: FactContext) -> dict[str, Any]:
@@ -139,7 +142,10 @@ def autorun(ctx: FactContext) -> dict[str, Any]:
     stale = [d["name"] for d in dbs if d["stale"]]
     if stale:
         sources.append(f"not compiled (dconf update): {', '.join(stale)}")
-    return {"disabled": value is True and locked, "desktop": True, "value": value, "locked": locked,
+    disabled: bool | None = value is True and locked
+    if any(d["outdated"] for d in dbs):
+        disabled = None  # an older compiled database may set or lock it otherwise
+    return {"disabled": disabled, "desktop": True, "value": value, "locked": locked,
             "databases": names, "stale": stale, "source": "; ".join(sources) or f"{KEY} not set ({SCHEMA})"}
 
 

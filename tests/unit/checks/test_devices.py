@@ -97,3 +97,11 @@ def test_config_param_turns_it_on():
     cfg.params = {"devices.usb_storage": {"blocked": True}}
     res = run_check("devices.usb_storage", _windows("win11-healthy.json"), config=cfg)
     assert res.status == "fail"
+
+
+def test_outdated_dconf_database_is_unknown():
+    snap = snapshot({"removable_media": {"autorun": {"disabled": None, "desktop": True, "value": True,
+                                                     "locked": True, "source": "not compiled (dconf update): local"},
+                                         "usb_storage": None}})
+    res = run_check("devices.autorun", snap)
+    assert res.status == "unknown" and "dconf update" in res.message["en"]

@@ -102,3 +102,13 @@ def test_install_running_something_else_and_builtin_driver(make_root):
                            "lib/modules/6.1.0-13-amd64/modules.builtin":
                                "kernel/drivers/usb/storage/usb-storage.ko\n"})
     assert usb["blocked"] is False and usb["builtin"] is True
+
+
+def test_compiled_database_older_than_its_keyfiles_is_undetermined(make_root):
+    root = make_root({SCHEMA: "<schemalist/>", "etc/dconf/profile/user": PROFILE,
+                      "etc/dconf/db/local.d/00-media": KEYFILE, "etc/dconf/db/local.d/locks/media": LOCK,
+                      "etc/dconf/db/local": "GVariant"})
+    old = time.time() - 3600
+    os.utime(root / "etc/dconf/db/local", (old, old))
+    auto = facts_of(root, only={"removable_media"}).table("removable_media")["autorun"]
+    assert auto["disabled"] is None and auto["stale"] == ["local"]
