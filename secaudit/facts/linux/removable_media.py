@@ -1,6 +1,7 @@
 """Removable media on Linux: GNOME's AutoRun setting from the dconf system databases, and the usb-storage driver.
 
-dconf (dconf(7), the system administrators' guide): the profile /etc/dconf/profile/user lists the databases, the
+dconf (dconf(7), the system administrators' guide): the profile /etc/dconf/profile/user (else
+/usr/local/share or /usr/share/dconf/profile/user) lists the databases, the
 user's own first (`user-db:user`), then system databases (`system-db:local`, ...) in lookup order. A system
 database is compiled by `dconf update` from the keyfiles in /etc/dconf/db/<name>.d/ (read in name order, a
 later file overriding an earlier one) and its locks from /etc/dconf/db/<name>.d/locks/; a key locked in a
@@ -28,6 +29,8 @@ from secaudit.transport.base import FactUnavailable
 
 SCHEMA = "/usr/share/glib-2.0/schemas/org.gnome.desktop.media-handling.gschema.xml"
 PROFILE = "/etc/dconf/profile/user"
+# dconf looks for the profile in /etc first, then in the data directories ($XDG_DATA_DIRS/dconf/profile).
+PROFILES = (PROFILE, "/usr/local/share/dconf/profile/user", "/usr/share/dconf/profile/user")
 DB_DIR = "/etc/dconf/db"
 SECTION = "org/gnome/desktop/media-handling"
 KEY = "autorun-never"
@@ -126,7 +129,12 @@ def autorun(ctx: FactContext) -> dict[str, Any]:
     if not ctx.transport.exists(SCHEMA):
         return {"disabled": True, "desktop": False, "value": None, "locked": False, "databases": [], "stale": [],
                 "source": f"{SCHEMA} absent: no GNOME desktop settings, nothing opens inserted media"}
-    profile = ctx.read_text(PROFILE, "removable_media.autorun")
+    profile, profile_path = None, PROFILE
+    for path in PROFILES:
+        profile = ctx.read_text(path, "removable_media.autorun")
+        if profile is not None:
+            profile_path = path
+            break
     names = _profile_dbs(profile) if profile is not None else []
     dbs = [_database(ctx, n) for n in names]
     live = [d for d in dbs if not d["stale"]]
@@ -139,6 +147,8 @@ def autorun(ctx: FactContext) -> dict[str, Any]:
                                 live[lock_at]["lock_source"] if lock_at is not None else None) if s]
     if profile is None:
         sources.append(f"{PROFILE} absent: only each user's own database is read")
+    elif not setting:
+        sources.append(f"profile {profile_path}: {', '.join(names) or 'no system database'}")
     stale = [d["name"] for d in dbs if d["stale"]]
     if stale:
         sources.append(f"not compiled (dconf update): {', '.join(stale)}")

@@ -112,3 +112,10 @@ def test_compiled_database_older_than_its_keyfiles_is_undetermined(make_root):
     os.utime(root / "etc/dconf/db/local", (old, old))
     auto = facts_of(root, only={"removable_media"}).table("removable_media")["autorun"]
     assert auto["disabled"] is None and auto["stale"] == ["local"]
+
+
+def test_profile_from_the_data_directory(make_root):
+    auto = _media(make_root, {"usr/share/dconf/profile/user": "user-db:user\nsystem-db:local\n",
+                              "etc/dconf/db/local.d/00-media": KEYFILE,
+                              "etc/dconf/db/local.d/locks/media": LOCK})["autorun"]
+    assert auto["disabled"] is True and auto["databases"] == ["local"]
