@@ -75,15 +75,9 @@ def open_transport(root: str | None = None, replay: str | None = None) -> Any:
             raise SecauditError(
                 f"Thư mục gốc {root} không tồn tại.", f"Root directory {root} does not exist."
             ) from None
-    from secaudit.transport.family import local_family
+    from secaudit.transport.windows import machine_transport
 
-    if local_family() == "windows":
-        from secaudit.transport.windows import WindowsTransport
-
-        return WindowsTransport()
-    from secaudit.transport.local import LocalTransport
-
-    return LocalTransport()
+    return machine_transport()
 
 
 def collect(transport: Any, config: AgentConfig, only: set[str] | None = None) -> Snapshot:

@@ -174,7 +174,7 @@ def verify_all(config: AgentConfig, budget: Budget, progress: Progress | None = 
     """Verify every set; returns the summaries and warnings (e.g. a corrupt state file set aside).
     One set that cannot be verified is that set's error: the others are still verified."""
     from secaudit.backup import fileindex
-    from secaudit.transport.local import LocalTransport
+    from secaudit.transport.windows import WindowsTransport, machine_transport, posix_set
 
     when = int(time.time()) if now is None else now
     bar = progress or Silent()
@@ -190,8 +190,12 @@ def verify_all(config: AgentConfig, budget: Budget, progress: Progress | None = 
             if name not in names:
                 del state["sets"][name]
         fileindex.prune(path, names)
-        transport = LocalTransport()
-        listings = {b.name: _listing(transport, b) for b in config.backups}
+        transport = machine_transport()
+        if isinstance(transport, WindowsTransport):  # D:\\Backup\\x is listed and opened as /D:/Backup/x
+            sets = {b.name: posix_set(b) for b in config.backups}
+        else:
+            sets = {b.name: b for b in config.backups}
+        listings = {b.name: _listing(transport, sets[b.name]) for b in config.backups}
         order = sorted(config.backups, key=lambda b: _estimate(b, listings[b.name]))
         t0 = time.monotonic()
         used = 0
@@ -202,9 +206,10 @@ def verify_all(config: AgentConfig, budget: Budget, progress: Progress | None = 
             allowance = Allowance(seconds, nbytes)
             entry = st.set_entry(state, bset.name)
             try:
-                summary = verify_set(bset, listings[bset.name], entry, allowance, when, bar, path)
+                summary = verify_set(sets[bset.name], listings[bset.name], entry, allowance, when, bar, path)
             except Exception as exc:
                 summary = _failed(bset, entry, when, exc)
+            entry["path"] = bset.path  # as the config writes it (the audit's backups table matches on it)
             used += summary.bytes_verified
             summaries.append(summary)
             listings[bset.name] = Listing()  # its file list is no longer needed

@@ -25,6 +25,7 @@ from secaudit.backup.verify.manifest import parse as parse_manifest
 from secaudit.backup.walk import FileEntry
 from secaudit.config import BackupSet
 from secaudit.limits import MiB
+from secaudit.transport.windows import native_path
 
 MANIFEST_CAP = 64 * MiB  # a checksum file: about 600,000 lines
 BATCH_BYTES = 4 * MiB  # files smaller than this are verified several to a task
@@ -71,6 +72,7 @@ def files_of(listing: Listing) -> list[FileEntry]:
 
 def _outside(path: str, home: str) -> bool:
     """A link found beside the copies that leads out of the set's directory."""
+    path, home = native_path(path), native_path(home)
     if not os.path.islink(path):
         return False
     real, top = os.path.realpath(path), os.path.realpath(home or "/")
@@ -84,7 +86,7 @@ def _read_manifest(path: str, home: str, configured: str | None) -> tuple[str | 
         return None, Problem(path, "not_regular", "checksum manifest: a symbolic link to a file outside the set, "
                                                   "not read")
     try:
-        raw = read_capped(path, MANIFEST_CAP)
+        raw = read_capped(native_path(path), MANIFEST_CAP)
     except NotRegularFile:
         return None, Problem(path, "not_regular", "checksum manifest: not a regular file (a FIFO or a device), "
                                                  "never opened")
@@ -102,7 +104,7 @@ def _really_missing(path: str) -> bool:
     """A manifest names a file the listing does not have: missing only if it truly is not there
     (the listing may have stopped at its cap, or the name is a link or a FIFO, reported elsewhere)."""
     try:
-        os.lstat(path)
+        os.lstat(native_path(path))
     except FileNotFoundError:
         return True
     except OSError:

@@ -21,8 +21,8 @@ from urllib.parse import unquote, urlsplit
 from secaudit.backup.sets import Listing, list_files
 from secaudit.config import BackupSet
 from secaudit.transport.base import FactUnavailable, Transport
-from secaudit.transport.local import LocalTransport
 from secaudit.transport.paths import is_glob
+from secaudit.transport.windows import machine_transport
 
 CONNECT_TIMEOUT = 10.0
 OFFSITE_WALK = 2000  # entries looked at inside off-site directory copies (only their newest time matters)
@@ -93,7 +93,7 @@ def _missing(primary: Listing, present: Callable[[str], bool | None]) -> list[st
 def check_local(bset: BackupSet, location: str, primary: Listing, now: int, transport: Transport | None = None,
                 source_dev: int | None = None) -> OffsiteResult:
     result = OffsiteResult(location, now)
-    tr: Transport = transport or LocalTransport()
+    tr: Transport = transport or machine_transport()
     base = location if not is_glob(location) else (posixpath.dirname(location.split("*")[0]) or "/")
     try:
         st = tr.stat(base)

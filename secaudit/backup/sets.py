@@ -14,6 +14,7 @@ import posixpath
 import re
 import shlex
 import stat as stat_mod
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -236,6 +237,12 @@ def tool_error(kind: str, repo: str, stderr: str, rc: int) -> tuple[str, str]:
     return ("command_failed", f"{kind} exited with code {rc}: {text[-240:] or 'no message'}")
 
 
+def _not_installed(tool: str) -> str:
+    if tool == "borg" and sys.platform == "win32":
+        return "borg is not installed (it has no Windows build: verify this repository on the Linux machine)"
+    return f"{tool} is not installed"
+
+
 def _tool_json(transport: Transport, bset: BackupSet, listing: Listing, tool: str, argv: list[str],
                timeout: float) -> Any:
     """Run a repository tool's JSON listing; on any problem record it in `listing.error` and return None."""
@@ -250,7 +257,7 @@ def _tool_json(transport: Transport, bset: BackupSet, listing: Listing, tool: st
     try:
         result = transport.run(_env_argv(tool_env(bset), argv), timeout=timeout)
     except FactUnavailable as exc:
-        listing.error = (exc.code, exc.detail if exc.code != "not_found" else f"{tool} is not installed")
+        listing.error = (exc.code, exc.detail if exc.code != "not_found" else _not_installed(tool))
         return None
     if result.rc != 0:
         listing.error = tool_error(tool, bset.path, result.stderr, result.rc)

@@ -143,7 +143,9 @@ class Walker:
         room = self.limit - self.entries + 1
         out: list[tuple[str, str, int, int]] = []
         if self.local:
-            with os.scandir(directory) as it:
+            from secaudit.transport.windows import native_path
+
+            with os.scandir(native_path(directory)) as it:
                 for entry in it:
                     if len(out) >= room:
                         break

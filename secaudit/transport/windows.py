@@ -16,6 +16,7 @@ collect.ps1 itself was checked against the catalogue and for writes, not execute
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from secaudit import limits
+from secaudit.config import BackupSet
 from secaudit.errors import SecauditError
 from secaudit.transport.base import CommandFailed, CommandResult, FactUnavailable, NotFound, TimedOut
 from secaudit.transport.local import LocalTransport
@@ -54,6 +56,37 @@ def host_path(path: str) -> str:
     return path
 
 
+def windows_path(path: str) -> str:
+    r"""The agent's form of a path the config writes the Windows way (the inverse of host_path):
+    D:\Backup\x -> /D:/Backup/x; \\nas\share\x -> //nas/share/x; a POSIX path stays as it is."""
+    path = path.replace("\\", "/")
+    return "/" + path if re.match(r"^[A-Za-z]:(/|$)", path) else path
+
+
+def native_path(path: str) -> str:
+    """The path as this machine's OS opens it, for code that opens files itself rather than through a
+    transport (the backup verifiers): host_path on Windows, unchanged elsewhere."""
+    return host_path(path) if sys.platform == "win32" else path
+
+
+def posix_set(bset: BackupSet) -> BackupSet:
+    """A [[backup]] set of files with its Windows paths in the agent's form (windows_path): what the listing,
+    globbing and the verifiers work on. restic and borg sets keep the config's paths: the tools take them."""
+    if bset.kind != "files":
+        return bset
+    offsite = bset.offsite
+    return dataclasses.replace(bset, path=windows_path(bset.path),
+                               source=windows_path(bset.source) if bset.source else None,
+                               offsite=windows_path(offsite) if offsite and "://" not in offsite else offsite)
+
+
+def machine_transport() -> LocalTransport:
+    """This machine, read directly: WindowsTransport on Windows, LocalTransport elsewhere."""
+    from secaudit.transport.family import local_family
+
+    return WindowsTransport() if local_family() == "windows" else LocalTransport()
+
+
 def powershell_path(env: Mapping[str, str] | None = None, is_64bit_python: bool | None = None) -> str:
     """Windows PowerShell 5.1, 64-bit whenever the OS is: a 32-bit Python on 64-bit Windows is redirected from
     System32 to SysWOW64, whose 32-bit PowerShell lacks Get-LocalUser and friends; `sysnative` reaches the
@@ -73,7 +106,8 @@ def script_argv(powershell: str, script: Path = SCRIPT, probe_timeout: int = PRO
             "-File", str(script), "-ProbeTimeoutSeconds", str(probe_timeout)]
 
 
-def run_bounded(argv: list[str], timeout: float, cap: int) -> tuple[int, bytes, bytes]:
+def run_bounded(argv: list[str], timeout: float, cap: int, env: Mapping[str, str] | None = None
+                ) -> tuple[int, bytes, bytes]:
     """Run a command with no standard input, its output bounded by `cap` bytes (CommandFailed past it) and its
     time by `timeout` (TimedOut): reader threads, since Windows cannot select() on pipes. The command and what
     it started are killed when either limit is reached."""
@@ -81,7 +115,8 @@ def run_bounded(argv: list[str], timeout: float, cap: int) -> tuple[int, bytes, 
     flags = _NO_WINDOW | getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
     try:
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                creationflags=flags, start_new_session=os.name != "nt")
+                                creationflags=flags, start_new_session=os.name != "nt",
+                                env=None if env is None else dict(env))
     except OSError as exc:
         raise CommandFailed(f"{shown}: {exc.strerror or exc}") from exc
     bufs = (bytearray(), bytearray())
@@ -233,10 +268,20 @@ class WindowsTransport(LocalTransport):
         return rec
 
     def run(self, argv: list[str], timeout: float = 10.0) -> CommandResult:
-        """A program of this machine (restic, borg for backup sets), by name on PATH, its output bounded."""
+        """A program of this machine (restic, borg for backup sets), by name on PATH, its output bounded.
+        `env NAME=value ... program args` (how the backup code passes a tool its settings) is done here:
+        Windows has no env(1)."""
+        env: dict[str, str] | None = None
+        if argv and argv[0] == "env":
+            env, argv = dict(os.environ), argv[1:]
+            while argv and "=" in argv[0]:
+                name, _, value = argv.pop(0).partition("=")
+                env[name] = value
+        if not argv:
+            raise NotFound("env")
         exe = shutil.which(argv[0])
         if exe is None:
             raise NotFound(argv[0])
-        rc, out, err = run_bounded([exe, *argv[1:]], timeout, limits.COMMAND_OUTPUT)
+        rc, out, err = run_bounded([exe, *argv[1:]], timeout, limits.COMMAND_OUTPUT, env)
         self.budget.charge(len(out) + len(err), argv[0])
         return CommandResult(rc, out.decode("utf-8", errors="replace"), err.decode("utf-8", errors="replace"))

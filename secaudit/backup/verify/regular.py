@@ -8,6 +8,7 @@ import os
 import stat as stat_mod
 
 from secaudit.fsutil import NotRegularFile, set_blocking
+from secaudit.transport.windows import native_path
 
 # O_NONBLOCK, O_NOCTTY, O_CLOEXEC are POSIX-only; O_BINARY Windows-only (os.open is in text mode there otherwise)
 _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -20,7 +21,7 @@ def open_regular(path: str, nofollow: bool = False) -> int:
     symbolic link: ELOOP)."""
     flags = _OPEN_FLAGS | (getattr(os, "O_NOFOLLOW", 0) if nofollow else 0)
     try:
-        fd = os.open(path, flags)
+        fd = os.open(native_path(path), flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP and nofollow:
             raise NotRegularFile(path) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 
@@ -30,8 +31,11 @@ def run_tool(bset: BackupSet, argv: list[str], timeout: float | None, cwd: str |
     exe = shutil.which(argv[0])
     if exe is None:
         return ToolRun(127, f"{argv[0]} is not installed", missing=True)
-    env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LC_ALL": "C", "LANG": "C",
-           "HOME": os.environ.get("HOME", "/root"), **tool_env(bset)}
+    if sys.platform == "win32":  # restic.exe needs SystemRoot, LOCALAPPDATA (its cache) and the like
+        env = {**os.environ, **tool_env(bset)}
+    else:
+        env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"), "LC_ALL": "C", "LANG": "C",
+               "HOME": os.environ.get("HOME", "/root"), **tool_env(bset)}
     with tempfile.TemporaryFile() as out:
         try:
             proc = subprocess.run([exe, *argv[1:]], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

@@ -15,7 +15,6 @@ Windows facts, so they are left out (Windows ACLs are not read yet)."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +25,7 @@ from secaudit.facts.model import BackupRow
 from secaudit.facts.registry import collector
 from secaudit.facts.windows.probes import as_int, ps_time, rows, text
 from secaudit.timefmt import rfc3339
+from secaudit.transport.windows import posix_set, windows_path
 
 _VERSION_ID = re.compile(r"(?<!\d)(\d{2})/(\d{2})/(\d{4})-(\d{2}):(\d{2})(?!\d)")
 MAX_VERSIONS = 500
@@ -111,12 +111,6 @@ def collect_windows_backup(ctx: FactContext) -> None:
 _LINUX_ONLY = ("mode", "uid", "gid")
 
 
-def windows_path(path: str) -> str:
-    r"""D:\Backup\x -> /D:/Backup/x; \\nas\share\x -> //nas/share/x; a POSIX path stays as it is."""
-    path = path.replace("\\", "/")
-    return "/" + path if re.match(r"^[A-Za-z]:(/|$)", path) else path
-
-
 def _strip(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _strip(v) for k, v in value.items() if k not in _LINUX_ONLY}
@@ -126,10 +120,7 @@ def _strip(value: Any) -> Any:
 
 
 def _windows_row(ctx: FactContext, bset: Any, entry: dict[str, Any], state_file: str) -> BackupRow:
-    listed = dataclasses.replace(bset, path=windows_path(bset.path),
-                                 source=windows_path(bset.source) if bset.source else None,
-                                 offsite=windows_path(bset.offsite) if bset.offsite and "://" not in bset.offsite
-                                 else bset.offsite)
+    listed = posix_set(bset)  # the same paths `secaudit backup verify` works on
     row: dict[str, Any] = _strip(dict(backup_row(ctx, listed, entry, state_file)))
     row["path"] = bset.path  # as the config says it
     for copy in row.get("copies") or []:
