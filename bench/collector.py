@@ -336,9 +336,9 @@ def fabricate(url: str, payloads: list[dict[str, Any]], units: int, hosts: int, 
         s.execute(im.Rollup.__table__.delete().where(im.Rollup.unit_id != t_unit))
         for i in range(0, len(new_rolls), 20000):
             s.execute(insert(im.Rollup.__table__), new_rolls[i:i + 20000])
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    if db.engine.dialect.name == "postgresql":  # statistics for the planner (outside a transaction)
+        with db.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     return db
 
 
