@@ -30,7 +30,7 @@ def strip_comments(text: str) -> list[tuple[int, str]]:
     depth = 0
     for lineno, line in enumerate(text.splitlines(), 1):
         chars: list[str] = []
-        i, quote = 0, ""
+        i, quote, opened = 0, "", depth
         while i < len(line):
             ch = line[i]
             if in_block:
@@ -47,7 +47,7 @@ def strip_comments(text: str) -> list[tuple[int, str]]:
                     continue
                 if ch == quote:
                     quote = ""
-            elif ch in "\"'" and depth + sum(c == "(" for c in chars) - sum(c == ")" for c in chars) > 0:
+            elif ch in "\"'" and opened > 0:  # quotes matter inside RainerScript parentheses
                 quote = ch
             elif line.startswith("/*", i) and (i == 0 or line[i - 1].isspace()):  # not a path's "/*.conf"
                 in_block = True
@@ -55,12 +55,14 @@ def strip_comments(text: str) -> list[tuple[int, str]]:
                 continue
             elif ch == "#":
                 break
+            elif ch in "()":
+                opened += 1 if ch == "(" else -1
             chars.append(ch)
             i += 1
         part = "".join(chars)
         if not buf:
             start = lineno
-        depth += part.count("(") - part.count(")")
+        depth = opened
         if part.rstrip().endswith("\\"):
             buf.append(part.rstrip()[:-1])
             continue

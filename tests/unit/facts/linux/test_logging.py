@@ -112,3 +112,12 @@ def test_auditd(make_root) -> None:
         "etc/audit/rules.d/50-identity.rules": "-w /etc/passwd -p wa -k identity\n# -w /etc/shadow\n"})["auditd"]
     assert a["installed"] and a["enabled"] and a["num_logs"] == 5 and a["max_log_file_action"] == "rotate"
     assert a["rules"] == ["/etc/audit/rules.d/50-identity.rules:1"]
+
+
+def test_rsyslog_statements_quotes_and_long_lines() -> None:
+    from secaudit.facts.linux.rsyslog import strip_comments
+
+    text = 'action(type="omfile" file="/var/log/a(b#c")  # comment\n*.* @@h # comment\n'
+    assert strip_comments(text) == [(1, 'action(type="omfile" file="/var/log/a(b#c")'), (2, "*.* @@h")]
+    long = 'action(type="omfwd" target="x" ' + "a" * 200_000 + ")\n" + "*.* /var/log/x\n" * 20_000
+    assert len(strip_comments(long)) == 20_001  # linear: a long line is not re-scanned per character
