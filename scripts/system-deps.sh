@@ -14,6 +14,7 @@ PACKAGES=(
   libpango-1.0-0 libpangoft2-1.0-0   # WeasyPrint's text layout
   poppler-utils                      # pdftotext/pdffonts/pdftoppm: PDF tests
   chromium                           # the HTML report opened and printed in headless Chromium
+  chromium-driver                    # the dashboard driven by Selenium in that Chromium (nothing downloaded)
   restic borgbackup                  # real backup repositories, verified and corrupted by the tests
   zstd b3sum zip                     # real archives and manifests; b3sum is also the bench's baseline
   postgresql                         # pg_dump custom-format dumps (and the collector's database later)
