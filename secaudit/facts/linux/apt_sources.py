@@ -174,21 +174,20 @@ def _paragraphs(text: str) -> list[tuple[int, list[tuple[int, str]], bool]]:
 
 
 def _fields(lines: list[tuple[int, str]]) -> dict[str, tuple[str, int]] | None:
-    fields: dict[str, tuple[str, int]] = {}
+    parts: dict[str, tuple[list[str], int]] = {}
     current: str | None = None
     for lineno, line in lines:
         if line[:1].isspace():
             if current is None:
                 return None
-            value, at = fields[current]
-            fields[current] = (f"{value} {line.strip()}", at)
+            parts[current][0].append(line.strip())  # a continuation line (joined once: a long key stays linear)
             continue
         name, colon, value = line.partition(":")
         if not colon or not name.strip() or " " in name.strip():
             return None
         current = name.strip().lower()
-        fields[current] = (value.strip(), lineno)
-    return fields
+        parts[current] = ([value.strip()], lineno)
+    return {k: (" ".join(v for v in vals if v), at) for k, (vals, at) in parts.items()}
 
 
 def parse_sources(text: str, path: str) -> tuple[list[dict[str, Any]], list[str]]:
