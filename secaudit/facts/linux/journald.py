@@ -51,6 +51,8 @@ def parse_timespan(text: str) -> int:
         pos = m.end()
         while pos < len(value) and value[pos].isspace():
             pos += 1
+    if total != total or total > 10 ** 15:  # inf, nan, or beyond any real retention (systemd: "infinity")
+        raise ValueError(f"time span out of range {text!r}")
     return int(total)
 
 

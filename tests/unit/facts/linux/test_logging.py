@@ -57,6 +57,12 @@ def test_timespans(text, seconds) -> None:
     assert parse_timespan(text) == seconds
 
 
+@pytest.mark.parametrize("text", ["", "3 fortnights", "9" * 400 + "d", "1e9999y", "-5d", "d"])
+def test_bad_timespans_are_refused(text) -> None:
+    with pytest.raises(ValueError):
+        parse_timespan(text)
+
+
 def test_rsyslog_forwarding_syntaxes(make_root) -> None:
     rs = logging_of(make_root, {
         "etc/rsyslog.d/50-remote.conf": (
