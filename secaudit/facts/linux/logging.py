@@ -45,8 +45,12 @@ def collect_auditd(ctx: FactContext) -> dict[str, Any]:
         key = key.strip().lower()
         if eq and not key.startswith("#") and key in AUDIT_KEYS:
             v = value.split("#", 1)[0].strip()
-            conf[key] = int(v) if key in ("num_logs", "max_log_file") and v.isdigit() else v.lower() \
-                if key != "log_file" else v
+            if key in ("num_logs", "max_log_file"):
+                if not (v.isascii() and v.isdigit() and len(v) <= 12):
+                    continue  # auditd refuses it too
+                conf[key] = int(v)
+            else:
+                conf[key] = v if key == "log_file" else v.lower()
             sources[key] = f"{AUDITD_CONF}:{n}"
     return {"installed": bool(installed), "enabled": link is not None, "enabled_source": link, "rules": rules,
             "rule_files": rule_files, **conf, "sources": sources}

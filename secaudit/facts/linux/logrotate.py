@@ -50,7 +50,7 @@ def _apply(settings: dict[str, Any], words: list[str], where: str, invalid: list
         settings["period"] = key
     elif key in ("rotate", "maxage") and len(words) > 1:
         try:
-            settings[key] = int(words[1])
+            settings[key] = max(-1, min(int(words[1][:12]), 10 ** 6))  # beyond a million: as good as forever
         except ValueError:
             invalid.append(where)
     elif key in ("size", "maxsize", "minsize") and len(words) > 1:

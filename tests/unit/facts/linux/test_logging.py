@@ -127,3 +127,12 @@ def test_rsyslog_statements_quotes_and_long_lines() -> None:
     assert strip_comments(text) == [(1, 'action(type="omfile" file="/var/log/a(b#c")'), (2, "*.* @@h")]
     long = 'action(type="omfwd" target="x" ' + "a" * 200_000 + ")\n" + "*.* /var/log/x\n" * 20_000
     assert len(strip_comments(long)) == 20_001  # linear: a long line is not re-scanned per character
+
+
+def test_huge_numbers_do_not_break_the_collector(make_root) -> None:
+    log = logging_of(make_root, {
+        "etc/logrotate.d/rsyslog": "/var/log/syslog {\n  rotate " + "9" * 5000 + "\n  hourly\n}\n",
+        "sbin/auditd": "", "etc/audit/auditd.conf": "num_logs = " + "9" * 5000 + "\nmax_log_file = 8\n"})
+    st = next(s for s in log["logrotate"]["stanzas"] if "/var/log/syslog" in s["paths"])
+    assert st["rotate"] == 10 ** 6 and st["retention_days"] == 41666
+    assert "num_logs" not in log["auditd"] and log["auditd"]["max_log_file"] == 8
