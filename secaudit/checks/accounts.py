@@ -106,6 +106,12 @@ def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     unreadable = _sudo_unreadable(snap)
     partial = "_partial" if unreadable else ""
     evidence: dict[str, Any] = {"admins": list(admins.values()), "approved": sorted(approved)}
+    if env.family == "windows":  # a disabled Windows account cannot log on (the built-in Administrator, RID 500,
+        # usually): in the evidence, not a finding. Linux keeps it: a locked password still lets an SSH key in.
+        disabled = sorted(n for n, a in admins.items() if a.get("enabled") is False)
+        if disabled:
+            evidence["disabled_not_counted"] = disabled
+            admins = {n: a for n, a in admins.items() if n not in disabled}
     if unreadable:
         evidence["sudoers_unreadable"] = unreadable
     # Windows: SIDs of deleted accounts still in Administrators (read through ADSI): no one approved them.
@@ -129,7 +135,7 @@ def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     if orphaned:
         return Outcome("warn", "orphaned", {"sids": orphaned}, evidence)
     if not admins:
-        return Outcome("pass", "pass_none", {}, evidence)
+        return Outcome("pass", "win_pass_none" if env.family == "windows" else "pass_none", {}, evidence)
     return Outcome("pass", "pass", {"n": len(admins), "accounts": sorted(admins)}, evidence)
 
 

@@ -79,6 +79,11 @@ def present(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     return base
 
 
+def _on(env: Env, key: str) -> str:
+    """The message key for the snapshot's OS: `win_<key>` (Windows wording: no files, no sudo) on Windows."""
+    return f"win_{key}" if env.family == "windows" else key
+
+
 @check("antivirus.realtime")
 def realtime(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     rows = _installed(snap)
@@ -92,7 +97,7 @@ def realtime(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                        evidence)
     unknown = [r for r in rows if r.get("realtime") is None]
     if unknown:
-        return Outcome("unknown", "unknown", {"products": [r["product"] for r in unknown]}, evidence)
+        return Outcome("unknown", _on(env, "unknown"), {"products": [r["product"] for r in unknown]}, evidence)
     return Outcome(off_status, "disabled", {"products": [f"{r['product']} ({r.get('realtime_source')})" for r in rows]},
                    evidence)
 
@@ -127,7 +132,7 @@ def signature_age(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list
                  for r in flagged]
     if not known and not missing and not flagged:
         why = snap.unknown.get("antivirus.signature_time")
-        return Outcome("unknown", "unknown", {"products": unknown},
+        return Outcome("unknown", _on(env, "unknown"), {"products": unknown},
                        {"products": [_summary(r) for r in rows], **({"reason": why} if why else {})})
     for row in known:
         age = _age(env, row["signature_time"])
@@ -143,7 +148,7 @@ def signature_age(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list
             evidence["unknown_products"] = unknown
         outcomes.append(Outcome(status, key, args, evidence))
     if unknown and not known and flagged:
-        outcomes.append(Outcome("unknown", "unknown", {"products": unknown}, {"unknown_products": unknown}))
+        outcomes.append(Outcome("unknown", _on(env, "unknown"), {"products": unknown}, {"unknown_products": unknown}))
     return outcomes
 
 
@@ -155,9 +160,9 @@ def last_scan(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     scanned = [r for r in rows if r.get("last_scan_time")]
     why = snap.unknown.get("antivirus.last_scan_time")
     if not scanned and why:
-        return Outcome("unknown", "unreadable", {"file": why["detail"]}, {"reason": why})
+        return Outcome("unknown", _on(env, "unreadable"), {"file": why["detail"]}, {"reason": why})
     if not scanned:
-        return Outcome("warn", "never", {"products": [r["product"] for r in rows]},
+        return Outcome("warn", _on(env, "never"), {"products": [r["product"] for r in rows]},
                        {"products": [_summary(r) for r in rows]})
     newest = max(scanned, key=lambda r: _when(r["last_scan_time"]))
     age = _age(env, newest["last_scan_time"])

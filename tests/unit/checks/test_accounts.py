@@ -8,7 +8,7 @@ from typing import Any
 from secaudit.config import AgentConfig
 from secaudit.facts.linux.logins import LASTLOG_RECORD, pack_lastlog
 from secaudit.facts.linux.utmp import USER_PROCESS, pack_record
-from tests.conftest import facts_of, run_check
+from tests.conftest import facts_of, run_check, snapshot
 from tests.unit.accounts_fixtures import (
     ACCOUNT_COLLECTORS,
     COMMON_AUTH,
@@ -443,3 +443,40 @@ def test_messages_render_fully_in_both_languages(make_root) -> None:
             assert res.status != "error", (cid, res.message)
             for lang in ("vi", "en"):
                 assert "{" not in res.message[lang], (cid, lang, res.message[lang])
+
+
+def _windows_accounts(name: str = "win11-healthy.json", enabled: bool = False) -> Any:
+    import json
+
+    from secaudit.facts import collect
+    from secaudit.transport.replay import ReplayTransport
+
+    rec = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "windows" / name).read_text("utf-8"))
+    if enabled:  # the built-in Administrator (RID 500) turned on
+        users = json.loads(rec["probes"]["local_users"]["stdout"])
+        for u in users:
+            if str(u["SID"]["Value"] if isinstance(u["SID"], dict) else u["SID"]).endswith("-500"):
+                u["Enabled"] = True
+        rec["probes"]["local_users"]["stdout"] = json.dumps(users)
+    return collect(ReplayTransport(rec), AgentConfig(), only={"accounts"})
+
+
+def test_windows_disabled_builtin_administrator_is_evidence_not_a_finding() -> None:
+    res = run_check("accounts.admin_members", _windows_accounts())
+    assert res.status == "warn" and "quantri" in res.message["en"] and "Administrator" not in res.message["en"]
+    assert res.evidence["disabled_not_counted"] == ["Administrator"]
+    assert "Administrator" in [a["name"] for a in res.evidence["admins"]]
+    res = run_check("accounts.admin_members", _windows_accounts(), AgentConfig(approved_admins=["quantri"]))
+    assert res.status == "pass" and res.message["en"].startswith("All 1 administrator")
+    res = run_check("accounts.admin_members", _windows_accounts(enabled=True), AgentConfig(approved_admins=["quantri"]))
+    assert res.status == "fail" and "Administrator" in res.message["en"]
+
+
+def test_linux_locked_admin_still_counts(make_root) -> None:
+    """On Linux a locked password is no lock-out (an SSH key still logs in): the account keeps counting."""
+    snap = snapshot({"users": [{"name": "tam", "uid": 1001, "admin": True, "admin_via": ["group:sudo"], "groups": [],
+                                "system": False, "enabled": False, "source": "/etc/passwd"}],
+                     "groups": [], "sudo_rules": []})
+    snap.family = "linux"
+    res = run_check("accounts.admin_members", snap)
+    assert res.status == "warn" and "tam" in res.message["en"] and "disabled_not_counted" not in res.evidence

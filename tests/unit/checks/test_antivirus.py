@@ -248,3 +248,28 @@ def test_unreadable_scan_log_is_unknown():
     res = run_check("antivirus.last_scan", snap)
     assert res.status == "unknown"
     assert "/var/log/clamav/scan.log" in res.message["vi"]
+
+
+def _on_windows(snap: Any) -> Any:
+    snap.family = "windows"
+    return snap
+
+
+def test_windows_wording_has_no_files_logs_or_sudo():
+    """The same outcomes on a Windows snapshot are said the Windows way (no ClamAV log, no files, no sudo)."""
+    eset = kesl(product="ESET Endpoint Security / Endpoint Antivirus")
+    res = run_check("antivirus.realtime", _on_windows(snap_of(eset)))
+    assert res.status == "unknown" and "Windows Security Center" in res.message["en"]
+    assert "from files" not in res.message["en"] and "ESET" in res.message["vi"]
+    res = run_check("antivirus.signature_age", _on_windows(snap_of(eset)))
+    assert res.status == "unknown" and "signature database" not in res.message["en"]
+    res = run_check("antivirus.last_scan", _on_windows(snap_of(eset)))
+    assert res.status == "warn" and "ClamAV" not in res.message["en"] and "clamav" not in res.message["vi"]
+    assert "Defender" in res.message["en"]
+    snap = _on_windows(snap_of(eset, unknown={"antivirus.last_scan_time": {"code": "command_failed",
+                                                                          "detail": "probe defender_status"}}))
+    res = run_check("antivirus.last_scan", snap)
+    assert res.status == "unknown" and "sudo" not in res.message["en"] and "probe defender_status" in res.message["vi"]
+    # Linux keeps its wording
+    assert "/var/log/clamav" in run_check("antivirus.last_scan", snap_of(eset)).message["en"]
+    assert "from files" in run_check("antivirus.realtime", snap_of(eset)).message["en"]
