@@ -15,18 +15,23 @@ from pathlib import Path
 
 import pytest
 
-from secaudit.config import AgentConfig
+from secaudit.config import AgentConfig, BackupSet
 from secaudit.facts.registry import collect
 from secaudit.transport.base import CommandFailed, NotFound, ProbeSource, TimedOut
+from secaudit.transport.local import LocalTransport
 from secaudit.transport.replay import ReplayTransport
 from secaudit.transport.windows import (
     SCRIPT,
     WindowsTransport,
     host_path,
+    machine_transport,
+    native_path,
     parse_recording,
+    posix_set,
     powershell_path,
     run_bounded,
     script_argv,
+    windows_path,
 )
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "windows" / "win11-healthy.json"
@@ -194,3 +199,41 @@ def test_files_and_commands_are_the_machines(tmp_path: Path) -> None:
 ])
 def test_paths_of_backup_sets_as_windows_opens_them(path: str, expected: str) -> None:
     assert host_path(path) == expected
+
+
+def test_config_paths_round_trip_and_only_windows_maps_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert windows_path("D:\\Backup\\db-*.bak") == "/D:/Backup/db-*.bak"
+    assert windows_path("\\\\nas\\share\\x") == "//nas/share/x" and windows_path("/srv/x") == "/srv/x"
+    assert host_path(windows_path("D:\\Backup\\db-1.bak")) == "D:/Backup/db-1.bak"
+    assert native_path("/D:/Backup/x") == "/D:/Backup/x"  # a legal (if odd) POSIX path here
+    monkeypatch.setattr(sys, "platform", "win32")
+    assert native_path("/D:/Backup/x") == "D:/Backup/x"
+
+
+def test_posix_set_maps_files_sets_only() -> None:
+    files = BackupSet(name="db", path="D:\\Backup\\db-*.bak", source="D:\\Data", offsite="E:\\Copy")
+    listed = posix_set(files)
+    assert (listed.path, listed.source, listed.offsite) == ("/D:/Backup/db-*.bak", "/D:/Data", "/E:/Copy")
+    assert posix_set(BackupSet(name="o", path="D:\\B", offsite="sftp://u@h/x")).offsite == "sftp://u@h/x"
+    repo = BackupSet(name="r", kind="restic", path="D:\\Repo", password_file="D:\\pw")
+    assert posix_set(repo) is repo  # restic.exe takes the path as the config writes it
+
+
+def test_machine_transport_follows_the_os(monkeypatch: pytest.MonkeyPatch) -> None:
+    from secaudit.transport import family
+
+    monkeypatch.setattr(family, "local_family", lambda: "windows")
+    assert type(machine_transport()) is WindowsTransport
+    monkeypatch.setattr(family, "local_family", lambda: "linux")
+    assert type(machine_transport()) is LocalTransport
+
+
+def test_env_assignments_become_the_programs_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The backup code runs `env NAME=value tool ...`; Windows has no env(1), so the transport does it."""
+    monkeypatch.setenv("SECAUDIT_KEPT", "yes")
+    t = WindowsTransport(powershell=PS, runner=_runner(_fixture_bytes()))
+    code = "import os; print(os.environ['RESTIC_PASSWORD_FILE'], os.environ['SECAUDIT_KEPT'], os.environ['TZ'])"
+    out = t.run(["env", "RESTIC_PASSWORD_FILE=D:\\pw", "TZ=UTC", Path(sys.executable).name, "-c", code])
+    assert out.stdout.split() == ["D:\\pw", "yes", "UTC"]
+    with pytest.raises(NotFound):
+        t.run(["env", "A=b"])
