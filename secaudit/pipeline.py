@@ -103,6 +103,11 @@ def not_a_system(snapshot: Snapshot, where: str, lang: str) -> bool:
     if not isinstance(host, dict) or host.get("looks_like_system") is not False:
         return False
     markers = ", ".join(str(m) for m in host.get("system_markers_checked") or ["/etc/passwd"])
+    if snapshot.os_family() == "windows":  # collect.ps1 could not run (or the recording has no probes)
+        why = snapshot.why_unknown("host.os")
+        detail = str(why["detail"]) if why and why.get("detail") else markers
+        click.echo(t("audit.windows_unread", lang, detail=detail), err=True)
+        return True
     click.echo(t("audit.not_a_system", lang, root=where, markers=markers), err=True)
     return True
 

@@ -57,6 +57,11 @@ def _precondition(chk: Check, snapshot: Snapshot, env: Env) -> Result | None:
         # An empty directory or a data disk given as --root: nothing found there is evidence of anything,
         # not even of the role guessed from it.
         markers = ", ".join(str(m) for m in host.get("system_markers_checked") or ["/etc/passwd"])
+        if env.family == "windows":  # no root was given: collect.ps1 could not run, or the recording is empty
+            why = snapshot.why_unknown("host.os")
+            detail = str(why["detail"]) if why and why.get("detail") else markers
+            return Result(meta.id, "unknown", both(MESSAGES["check.windows_unread"], {"detail": detail}),
+                          {"fact": "host.os", "reason_code": "not_a_system", "detail": detail})
         return Result(meta.id, "unknown", both(MESSAGES["check.not_a_system"], {"markers": markers}),
                       {"fact": "host.looks_like_system", "reason_code": "not_a_system", "detail": markers})
     if env.family is not None and env.family not in meta.platforms:

@@ -49,6 +49,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Could not be determined: the audited root does not look like an installed operating system "
               "(none of {markers} exists).",
     },
+    "check.windows_unread": {
+        "vi": "Không xác định được: không đọc được dữ liệu của Windows ({detail}).",
+        "en": "Could not be determined: the Windows probes could not be read ({detail}).",
+    },
+    "audit.windows_unread": {
+        "vi": "CẢNH BÁO: không đọc được dữ liệu của Windows ({detail}). Báo cáo vẫn được ghi nhưng mọi kiểm tra "
+              "đều không xác định.",
+        "en": "WARNING: the Windows probes could not be read ({detail}). The report is written, but every check "
+              "is unknown.",
+    },
     "audit.not_a_system": {
         "vi": "CẢNH BÁO: {root} không giống một hệ điều hành đã cài đặt (không có {markers}); có thể đã chỉ "
               "sai thư mục hoặc sai phân vùng. Báo cáo vẫn được ghi nhưng mọi kiểm tra đều không xác định.",

@@ -100,6 +100,7 @@ def test_backup_verify_reads_a_set_at_a_windows_path(tmp_path: Path) -> None:
     assert done.returncode in (0, 1), done.stderr
     said = done.stdout + done.stderr  # the verification summary goes to standard error
     assert "db [files]: verified 4.9 KiB" in said and "problems: 0" in said, said
+    assert "the Windows probes could not be read (probe os: Windows PowerShell" in said  # no PowerShell here
     row = json.loads(out.read_text(encoding="utf-8"))["inventory"]["backups"][0]
     assert row["path"] == "D:\\Backup\\db-*.bak" and [c["path"] for c in row["copies"]] == ["/D:/Backup/db-1.bak"]
     verification = row["verification"]

@@ -107,3 +107,22 @@ def test_worst_and_score():
     counts = {"pass": 3, "warn": 2, "fail": 1, "unknown": 0, "not_applicable": 5, "error": 0}
     assert score(counts) == 66  # (3 + 2*0.5) / 6
     assert score({k: 0 for k in counts}) == 0
+
+
+def test_a_windows_snapshot_without_probes_says_why_not_that_a_root_is_wrong() -> None:
+    """collect.ps1 could not run (no PowerShell, a policy that allows signed scripts only): every check is
+    unknown with the reason, not "the audited root does not look like an installed operating system"."""
+    from tests.conftest import run_check
+
+    snap = Snapshot(collected_at="2026-11-20T00:00:00Z", mode="local", family="windows",
+                    tables={"host": {"looks_like_system": False,
+                                     "system_markers_checked": ["probe os", "probe computer_system"]}},
+                    unknown={"host.os": {"code": "not_found", "detail": "probe os: Windows PowerShell (C:\\x) "
+                                                                        "not found"}})
+    res = run_check("antivirus.present", snap)
+    assert res.status == "unknown"
+    assert res.message["en"] == ("Could not be determined: the Windows probes could not be read (probe os: Windows "
+                                 "PowerShell (C:\\x) not found).")
+    assert "root" not in res.message["en"] and "Windows" in res.message["vi"]
+    snap.family = "linux"
+    assert "does not look like an installed operating system" in run_check("antivirus.present", snap).message["en"]
