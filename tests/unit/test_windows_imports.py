@@ -83,17 +83,22 @@ def test_audit_replays_a_windows_recording(tmp_path: Path) -> None:
 
 def test_backup_verify_reads_a_set_at_a_windows_path(tmp_path: Path) -> None:
     """D:\\Backup\\db-*.bak is listed as /D:/Backup/... and opened as D:/Backup/... (here the directory "D:"
-    under the working directory): the copy is verified against its manifest and restored in the drill."""
+    under the working directory): the copy is verified against its manifest, restored in the drill and
+    compared with the live file at D:\\Data\\db.bak."""
     import hashlib
 
-    copies = tmp_path / "D:" / "Backup"
+    copies, live = tmp_path / "D:" / "Backup", tmp_path / "D:" / "Data"
     copies.mkdir(parents=True)
+    live.mkdir()
     data = os.urandom(5000)
+    (live / "db.bak").write_bytes(data)  # the live file the drill compares the copy with
+    os.utime(live / "db.bak", (1_700_000_000, 1_700_000_000))
     (copies / "db-1.bak").write_bytes(data)
     (copies / "SHA256SUMS").write_text(f"{hashlib.sha256(data).hexdigest()}  db-1.bak\n", encoding="utf-8")
     config = tmp_path / "secaudit.toml"
     config.write_text(f'state_dir = "{tmp_path / "state"}"\nrole = "server"\n[[backup]]\nname = "db"\n'
-                      "path = 'D:\\Backup\\db-*.bak'\nmax_age = \"30d\"\n", encoding="utf-8")
+                      "path = 'D:\\Backup\\db-*.bak'\nsource = 'D:\\Data\\db.bak'\nmax_age = \"30d\"\n",
+                      encoding="utf-8")
     out = tmp_path / "report.json"
     done = winsim.run(["backup", "verify", "--config", str(config), "--lang", "en", "--format", "json",
                        "--no-sign", "-o", str(out)], tmp_path, _env(tmp_path))
@@ -106,6 +111,7 @@ def test_backup_verify_reads_a_set_at_a_windows_path(tmp_path: Path) -> None:
     verification = row["verification"]
     assert verification["method"] == "sha256 manifest" and verification["bytes_verified"] == 5000
     assert verification["errors"] == [] and verification["drill"]["files_restored"] == 1
+    assert verification["drill"]["files_compared"] == 1 and verification["drill"]["mismatches"] == []
     state = json.loads((tmp_path / "state" / "backup-state.json").read_text(encoding="utf-8"))
     assert state["sets"]["db"]["path"] == "D:\\Backup\\db-*.bak"  # as the config says: the audit matches on it
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from secaudit.backup.verify import Sink
 from secaudit.backup.verify.regular import open_regular
+from secaudit.transport.windows import native_path
 
 CHUNK = 1 << 20
 SLACK = 1 << 20  # bytes a restored member may exceed its live file by before decoding it stops
@@ -103,6 +104,11 @@ def under(path: str, top: str) -> bool:
     return path == top or path.startswith(top.rstrip("/") + "/")
 
 
+def _real(path: str) -> str:
+    """The path with links resolved, "/"-separated (Windows' realpath gives D:\\x for /D:/x)."""
+    return os.path.realpath(native_path(path)).replace(os.sep, "/")
+
+
 def live_path(source: str, name: str) -> str | None:
     """Where an archived name lives under `source`: archives hold absolute paths without the
     leading slash (tar, borg), paths relative to source's parent (tar -C /srv data) or to
@@ -119,10 +125,10 @@ def live_path(source: str, name: str) -> str | None:
     if base and clean.startswith(base + "/"):
         candidates.append(posixpath.join(src, clean[len(base) + 1:]))
     candidates.append(posixpath.join(src, clean))
-    real_src = os.path.realpath(src)
+    real_src = _real(src)
     for cand in candidates:
         try:
-            if os.path.isfile(cand) and under(os.path.realpath(cand), real_src):
+            if os.path.isfile(native_path(cand)) and under(_real(cand), real_src):
                 return cand
         except (OSError, ValueError):
             continue
@@ -133,7 +139,7 @@ def limit_for(live: str | None) -> int:
     if live is None:
         return NO_SOURCE_CAP
     try:
-        return os.stat(live).st_size + SLACK
+        return os.stat(native_path(live)).st_size + SLACK
     except OSError:
         return SLACK
 
@@ -169,7 +175,7 @@ def compare(result: DrillResult, item: Sampled, copy_time: int) -> None:
     if item.live is None:
         return
     try:
-        st = os.stat(item.live)
+        st = os.stat(native_path(item.live))
     except OSError:
         return  # deleted since the backup
     changed = (int(st.st_mtime) != item.mtime) if item.mtime is not None else int(st.st_mtime) > copy_time

@@ -33,6 +33,7 @@ from secaudit.backup.verify.regular import open_regular
 from secaudit.backup.verify.tar import Member, MemberHandler, looks_like_tar
 from secaudit.backup.verify.ziparchive import open_archive, overlapping
 from secaudit.config import BackupSet
+from secaudit.transport.windows import native_path
 
 
 class _Extract(MemberHandler):
@@ -141,7 +142,7 @@ def _drill_zip(bset: BackupSet, copy: CopyInfo, rng: random.Random, result: Dril
 
 def _drill_single(bset: BackupSet, copy: CopyInfo, result: DrillResult) -> None:
     """A compressed or plain single-file copy (a database file, an image) compared with a source file."""
-    live = bset.source if bset.source and os.path.isfile(bset.source) else None
+    live = bset.source if bset.source and os.path.isfile(native_path(bset.source)) else None
     item = Sampled(copy.path, live)
     digest = Digest(limit_for(live), stop=True)
     with open(open_regular(copy.path), "rb") as src:
