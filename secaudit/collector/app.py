@@ -17,7 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 from secaudit import __version__
-from secaudit.collector import api_core, api_reports
+from secaudit.collector import api_core, api_reports, web
 from secaudit.collector.db import Database
 from secaudit.collector.errors import ApiError, error_body
 
@@ -78,5 +78,6 @@ def create_app(db: Database) -> FastAPI:
         return JSONResponse(error_body("internal_error", "Lỗi máy chủ; yêu cầu không được ghi nhận.",
                                        "Server error; the request was not recorded."), status_code=500)
 
+    web.install(app)  # the dashboard's pages: after the handlers above, which its own wrap for /api/
     return app
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -280,16 +281,21 @@ def users() -> None:
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(("admin", "officer", "responder")))
 @click.option("--scope", "scope_unit", required=True, metavar="UNIT", help="Đơn vị gốc được xem / scope unit.")
+@click.option("--password-stdin", is_flag=True,
+              help="Đọc mật khẩu đăng nhập web từ dòng đầu của stdin / read the web login password from stdin.")
 def users_add(data_dir: str | None, db_url: str | None, lang: str | None, name: str, role: str,
-              scope_unit: str) -> None:
+              scope_unit: str, password_stdin: bool) -> None:
     """Thêm tài khoản và in mã truy cập (một lần) / add an account and print its API token (once)."""
     def action(lg: str) -> None:
         from secaudit.collector import users as us
 
+        password = _stdin_password() if password_stdin else None
         database = open_db(data_dir, db_url)
         try:
             with database.write() as session:
                 made = us.add(session, name, role, scope_unit)
+                if password is not None:
+                    _set_web_password(session, name, password)
         finally:
             database.dispose()
         click.echo(made.token)
@@ -339,6 +345,49 @@ def users_token(data_dir: str | None, db_url: str | None, lang: str | None, name
         click.echo(say(lg, f"Mã mới cho {made.name}; các mã cũ không còn dùng được. Mã chỉ hiện một lần.",
                        f"New token for {made.name}; the old ones no longer work. The token is shown only once."),
                    err=True)
+
+    run(lang, action)
+
+
+def _stdin_password() -> str:
+    """The first line of stdin (without its line end): a password never goes on a command line."""
+    line = str(sys.stdin.readline())
+    password = line.rstrip("\r\n")
+    if not password:
+        raise SecauditError("Không đọc được mật khẩu từ stdin (dòng đầu trống).",
+                            "No password could be read from stdin (the first line is empty).")
+    return password
+
+
+def _set_web_password(session: Any, name: str, password: str) -> None:
+    from sqlalchemy import select
+
+    from secaudit.collector.models import User
+    from secaudit.collector.web import auth
+
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise SecauditError(f"Không có người dùng {name[:40]!r}.", f"There is no user {name[:40]!r}.")
+    auth.set_password(session, user, password)
+
+
+@users.command("password")
+@db_options
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, required=True,
+              help="Đọc mật khẩu từ dòng đầu của stdin / read the password from the first line of stdin.")
+def users_password(data_dir: str | None, db_url: str | None, lang: str | None, name: str,
+                   password_stdin: bool) -> None:
+    """Đặt mật khẩu đăng nhập web (kết thúc các phiên đang mở) / set the web login password (ends open sessions)."""
+    def action(lg: str) -> None:
+        password = _stdin_password()
+        database = open_db(data_dir, db_url)
+        try:
+            with database.write() as session:
+                _set_web_password(session, name, password)
+        finally:
+            database.dispose()
+        click.echo(say(lg, f"Đã đặt mật khẩu web cho {name}.", f"Web password set for {name}."), err=True)
 
     run(lang, action)
 
