@@ -1,6 +1,6 @@
 """The package on Windows, as far as Linux can show it (Windows cannot run here): every module imports without
 the POSIX-only modules, and `secaudit audit --replay`, `backup verify` of a set of files at a Windows path and
-`scan --dry-run` start and do their work in a process that looks like Windows (tests/unit/winsim.py).
+`scan` (with a stand-in nmap) start and do their work in a process that looks like Windows (tests/unit/winsim.py).
 `secaudit submit` is shown the same way in tests/unit/agent/test_submit_windows.py."""
 
 from __future__ import annotations
@@ -134,3 +134,23 @@ def test_scan_dry_run_starts(tmp_path: Path) -> None:
     done = winsim.run(["scan", "--dry-run", "--lang", "en", "192.168.1.0/24"], tmp_path, _env(tmp_path))
     assert done.returncode == 0, done.stderr
     assert "192.168.1.0/24" in done.stdout + done.stderr
+
+
+def test_scan_runs_and_remembers_the_devices(tmp_path: Path) -> None:
+    """A scan with a stand-in nmap (it prints a recorded scan): hosts found, the seen-devices state written
+    under the lock (fsutil.lock's Windows branch)."""
+    recorded = ROOT / "tests" / "fixtures" / "network" / "portscan.xml"
+    fake = tmp_path / "bin" / "nmap"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\ncase "$*" in *-V*) echo "Nmap version 7.93 ( https://nmap.org )"; exit 0;; esac\n'
+                    f'cat "{recorded}"\n', encoding="utf-8")
+    fake.chmod(0o755)
+    env = {**_env(tmp_path), "PATH": f"{fake.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    out = tmp_path / "scan.json"
+    done = winsim.run(["scan", "--ports", "22", "--no-names", "--lang", "en", "--no-sign", "--format", "json",
+                       "-o", str(out), "10.77.0.0/24"], tmp_path, env)
+    assert done.returncode in (0, 1), done.stderr
+    assert "4 devices" in done.stdout + done.stderr
+    seen = json.loads((tmp_path / "state" / "devices.json").read_text(encoding="utf-8"))
+    assert sorted(d["ip"] for d in seen["devices"].values()) == ["10.77.0.11", "10.77.0.12", "10.77.0.13",
+                                                                "10.77.0.14"]

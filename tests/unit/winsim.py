@@ -19,7 +19,8 @@ import errno, sys, types
 import fcntl as _fcntl
 for _name in %(blocked)r:
     sys.modules[_name] = None
-import asyncio, click, cryptography, httpx, jinja2, psutil, shutil, subprocess, tempfile  # before msvcrt exists
+import asyncio, click, cryptography, httpx, jinja2, multiprocessing, nmap, psutil, shutil, subprocess, tempfile
+# (all of them before msvcrt exists: they would take their Windows branches)
 import secaudit.cli
 _msvcrt = types.ModuleType("msvcrt")
 _msvcrt.LK_UNLCK, _msvcrt.LK_LOCK, _msvcrt.LK_NBLCK = 0, 1, 2
