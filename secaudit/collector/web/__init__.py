@@ -34,9 +34,9 @@ def _is_page(request: Request, exc: Exception | None = None) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    from secaudit.collector.web import access, login, pages, render
+    from secaudit.collector.web import access, downloads, login, lookup, pages, render
 
-    for router in (login.router, pages.router):
+    for router in (login.router, pages.router, lookup.router, downloads.router):
         app.include_router(router)
     json_api: Handler = app.exception_handlers[ApiError]
     json_http: Handler = app.exception_handlers[HTTPException]

@@ -50,6 +50,9 @@ def real_payload(recording: str) -> str:
     return out.read_text(encoding="utf-8")
 
 
+REAL_HASHER = auth._hasher  # captured before conftest swaps in cheap_hasher
+
+
 def cheap_hasher() -> Any:
     """argon2id with tiny costs, for tests that log in many times (the real cost is ~0.5 s a login)."""
     from argon2 import PasswordHasher
