@@ -193,6 +193,8 @@ def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         return Outcome("warn", "warn_audit_keep", args, evidence)
     if unreadable:
         return Outcome("unknown", "unknown", {**args, "paths": ", ".join(unreadable)}, evidence)
+    if not (j.get("installed") or (log.get("rsyslog") or {}).get("installed")):
+        return Outcome("unknown", "unknown_none", args, evidence)  # nothing seen that logs: nothing bounded
     return Outcome("pass", "pass", args, evidence)
 
 

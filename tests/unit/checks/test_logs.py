@@ -82,6 +82,8 @@ def test_disk_bounded(make_root) -> None:
     assert res.status == "fail" and res.key == "fail_journal_cap"
     audit = {"sbin/auditd": "", "etc/audit/auditd.conf": "max_log_file_action = KEEP_LOGS\n"}
     assert run_check("logs.disk_bounded", snap_of(make_root, audit)).key == "warn_audit_keep"
+    nothing = facts_of(make_root({"etc/os-release": "ID=debian\n"}), only={"logging", "host"})
+    assert run_check("logs.disk_bounded", nothing).key == "unknown_none"
 
 
 # --- forwarding -------------------------------------------------------------------------------------------
