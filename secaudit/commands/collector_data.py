@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from secaudit.commands.collector import db_options, open_db, run, say
+from secaudit.commands.options import output_option
 
 
 def register(group: click.Group) -> None:
@@ -88,13 +89,17 @@ def reindex_cmd(data_dir: str | None, db_url: str | None, lang: str | None, ever
 @click.option("-q", "query", default=None, help="Từ khóa tra cứu / inventory search term.")
 @click.option("--av-older-than", type=click.IntRange(0, 36500), default=None, help="Days (inventory).")
 @click.option("--as-of", default=None, help="YYYY-MM-DD (late).")
-@click.option("-o", "--output", "out", required=True, type=click.Path(dir_okay=False), help="FILE.csv | FILE.xlsx")
+@output_option("FILE.csv | FILE.xlsx (bắt buộc / required)")
 def export_cmd(data_dir: str | None, db_url: str | None, lang: str | None, view: str, unit: str | None,
-               query: str | None, av_older_than: int | None, as_of: str | None, out: str) -> None:
+               query: str | None, av_older_than: int | None, as_of: str | None, output: str | None) -> None:
     """Xuất CSV/XLSX / export the summary, late units or an inventory search as CSV or XLSX."""
     def action(lg: str) -> None:
         from secaudit.errors import SecauditError
 
+        if not output:
+            raise SecauditError("Cần -o TỆP.csv hoặc -o TỆP.xlsx.",
+                                "An output file is needed: -o FILE.csv or -o FILE.xlsx.")
+        out = output
         fmt = Path(out).suffix.lower().lstrip(".")
         if fmt not in ("csv", "xlsx"):
             raise SecauditError("Tên tệp xuất phải kết thúc bằng .csv hoặc .xlsx.",
