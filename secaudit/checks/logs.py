@@ -16,7 +16,7 @@ DAY = 86400
 def _stanza_for(path: str, stanzas: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The logrotate stanza rotating `path` (logrotate uses the first that names it)."""
     for st in stanzas:
-        if any(p == path or fnmatch.fnmatchcase(path, p) for p in st.get("paths", [])):
+        if any(p == path or fnmatch.fnmatchcase(path, str(p)) for p in st.get("paths") or []):
             return st
     return None
 
@@ -56,12 +56,12 @@ def _windows_logs(log: dict[str, Any], p: dict[str, Any]) -> tuple[list[dict[str
     """The event logs judged (windows_logs), each with its minimum size; and the args naming them."""
     sizes = {str(k).lower(): int(v) for k, v in (p.get("windows_min_size_mb") or {}).items()}
     wanted = [str(n).lower() for n in p.get("windows_logs") or ()]
-    logs = [dict(e, min_mb=sizes.get(e["name"].lower(), 0)) for e in log.get("event_logs") or []
-            if e.get("name", "").lower() in wanted]
+    logs = [dict(e, min_mb=sizes.get(str(e.get("name")).lower(), 0)) for e in log.get("event_logs") or []
+            if str(e.get("name")).lower() in wanted]
 
     def label(e: dict[str, Any]) -> str:
         size = e.get("max_size_bytes")
-        return f"{e['name']} ({'?' if size is None else size // (1 << 20)} MB, {e.get('mode') or '?'})"
+        return f"{e.get('name')} ({'?' if size is None else size // (1 << 20)} MB, {e.get('mode') or '?'})"
 
     return logs, {"logs": [label(e) for e in logs], "label": label}
 
@@ -104,7 +104,7 @@ def retention(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     for out in _rsyslog_outputs(log, list(p.get("files") or [])):
         st = _stanza_for(out["path"], stanzas)
         days = None if st is None else st.get("retention_days")
-        files.append({"path": out["path"], "written_at": out["source"], "rotated_at": st and st["source"],
+        files.append({"path": out["path"], "written_at": out.get("source"), "rotated_at": st and st.get("source"),
                       "retention_days": days, "never_rotated": st is None,
                       "size_only": st is not None and days is None})
     j = log.get("journald") or {}
@@ -178,7 +178,7 @@ def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                 "system_keep_free": j.get("system_keep_free"), "max_retention_sec": cap, "sources": j.get("sources")},
                 "auditd": {k: a.get(k) for k in ("max_log_file_action", "num_logs", "max_log_file", "space_left_action",
                                                  "disk_full_action", "sources") if k in a}}
-    args = {"files": [f"{o['path']} ({o['source']})" for o in unrotated], "min": min_days,
+    args = {"files": [f"{o['path']} ({o.get('source')})" for o in unrotated], "min": min_days,
             "days": (cap or 0) // DAY, "journal": _journal_text(j),
             "audit_source": (a.get("sources") or {}).get("max_log_file_action", "/etc/audit/auditd.conf")}
     problems = []
@@ -215,13 +215,13 @@ def forwarding(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     j = log.get("journald") or {}
     forwards = list(rs.get("forwards", [])) if rs.get("installed") and rs.get("enabled") else []
     idle = [] if forwards else list(rs.get("forwards", []))
-    targets = [f"{f['target']} ({f['protocol']}, {f['source']})" for f in forwards]
+    targets = [f"{f.get('target')} ({f.get('protocol')}, {f.get('source')})" for f in forwards]
     if j.get("upload_enabled"):
         targets.append(f"systemd-journal-upload → {j.get('upload_url') or '?'} ({j.get('upload_source')})")
     evidence = {"forwards": forwards, "journal_upload": {k: j.get(k) for k in ("upload_enabled", "upload_url",
                                                                                 "upload_source")},
                 "configured_but_rsyslog_off": idle}
-    args = {"targets": targets, "idle": [f"{f['target']} ({f['source']})" for f in idle]}
+    args = {"targets": targets, "idle": [f"{f.get('target')} ({f.get('source')})" for f in idle]}
     if targets:
         return Outcome("pass", "pass", args, evidence)
     if idle:
