@@ -44,9 +44,15 @@ def trend(months: list[dict[str, Any]], width: int = 640, height: int = 180) -> 
             dots.append({"x": cx, "y": top + plot_h - round(plot_h * max(0, min(100, int(score))) / 100),
                          "score": int(score), "month": month["month"]})
         if n <= 12 or i % max(1, n // 12) == 0:
-            labels.append({"x": cx, "text": str(month["month"])[2:]})
+            labels.append({"x": cx, "text": _month_label(str(month["month"]))})
     grid = [{"y": top + plot_h - plot_h * v // 100, "value": v, "x1": left, "x2": left + plot_w, "tx": left - 4,
              "ty": top + plot_h - plot_h * v // 100 + 4} for v in (0, 50, 100)]
     return {"width": width, "height": height, "left": left, "top": top, "plot_w": plot_w, "plot_h": plot_h,
             "bars": bars, "dots": dots, "line": " ".join(f"{d['x']},{d['y']}" for d in dots),
             "labels": labels, "grid": grid, "most_hosts": most, "label_y": height - 6}
+
+
+def _month_label(month: str) -> str:
+    """"2026-10" as "10/2026" (the Vietnamese order of month and year)."""
+    year, _, mm = month.partition("-")
+    return f"{mm}/{year}" if mm else month

@@ -26,6 +26,7 @@ HOSTS_PAGE = 50
 WORST_UNITS = 5
 LATE_SHOWN = 100
 TREND_MONTHS = 12
+_DONE = ("pass", "not_applicable", "attested")  # shown folded on a host's page
 _FINDING_ORDER = ("fail", "error", "unknown", "warn", "attested", "pass", "not_applicable")
 
 
@@ -117,16 +118,24 @@ def _evidence_rows(evidence: Any, limit: int = 200) -> list[dict[str, Any]]:
     return rows
 
 
-def _text(value: Any) -> str:
+def _text(value: Any) -> Any:
+    """Evidence as text; a bilingual {"vi", "en"} stays a mapping (the template picks the language)."""
+    if isinstance(value, dict) and set(value) == {"vi", "en"}:
+        return {"vi": str(value["vi"])[:2000], "en": str(value["en"])[:2000]}
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ", ".join(_text(v) for v in value[:100])
+        return ", ".join(_flat(v) for v in value[:100])
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {_text(v)}" for k, v in list(value.items())[:50])
+        return ", ".join(f"{k}: {_flat(v)}" for k, v in list(value.items())[:50])
     return str(value)[:2000]
+
+
+def _flat(value: Any) -> str:
+    text = _text(value)
+    return f"{text['vi']} / {text['en']}" if isinstance(text, dict) else str(text)
 
 
 def host_page(session: Session, user: User, host_id: int) -> dict[str, Any]:
@@ -163,4 +172,6 @@ def host_page(session: Session, user: User, host_id: int) -> dict[str, Any]:
     inventory = {kind: detail["inventory"].get(kind, []) for kind in SET_KINDS}
     return {"host": detail["host"], "crumbs": crumbs(session, user, unit), "inventory": inventory,
             "inventory_history": detail["inventory_history"], "reports": reports, "latest": latest,
-            "findings": findings, "failing": sum(1 for f in findings if f["status"] in ("fail", "error"))}
+            "findings_open": [f for f in findings if f["status"] not in _DONE],
+            "findings_done": [f for f in findings if f["status"] in _DONE],
+            "failing": sum(1 for f in findings if f["status"] in ("fail", "error"))}
