@@ -1,7 +1,8 @@
 """The responders' pages: /search?q=… (hostname, IP, MAC, port, software@version, antivirus; LAN-scan
 devices beside agent hosts: the collector's search.search within the user's scope) and /devices/{mac}
 (every host and LAN device of the scope that had the MAC, the units it was seen in, its reports over
-time). A MAC nothing in scope had is the same 404 page as one that does not exist."""
+time: its addresses, device facts and open ports as each
+version was first and last reported). A MAC nothing in scope had is the same 404 page as one that does not exist."""
 
 from __future__ import annotations
 
@@ -87,11 +88,11 @@ def device_view(session: Session, user: User, mac: str) -> dict[str, Any]:
         seen["first_seen"] = min(filter(None, (seen["first_seen"], hit["first_seen"])), default=None)
         seen["last_seen"] = max(filter(None, (seen["last_seen"], hit["last_seen"])), default=None)
     for hit in found[:DEVICE_HOSTS]:
-        detail = search.host_detail(session, user, hit["host"]["id"], history_limit=50)
-        for report in detail["reports"]:
-            timeline.append({"received_at": report["received_at"], "kind": report["kind"], "host": hit["host"],
-                             "report_id": report["id"]})
-    timeline.sort(key=lambda r: (r["received_at"] or "", r["report_id"]), reverse=True)
+        detail = search.host_detail(session, user, hit["host"]["id"], history_limit=1)
+        for change in detail["inventory_history"]:  # what the host or scan reported, from when to when
+            if change["kind"] in ("interfaces", "device", "ports"):
+                timeline.append({**change, "host": hit["host"]})
+    timeline.sort(key=lambda r: (r["last_seen"] or "", r["first_seen"] or ""), reverse=True)
     agents = sum(1 for h in found if h["host"]["kind"] == "host")
     return {"mac": mac, "hits": found, "units": sorted(units.values(), key=lambda u: u["code"]),
             "timeline": timeline[:200], "agents": agents, "devices": len(found) - agents}

@@ -26,6 +26,7 @@ def test_search_a_mac_and_its_device_page(dashboard: Dashboard) -> None:
     device = client.get("/devices/aa-bb-cc-00-11-22")
     assert device.status_code == 200 and "aa:bb:cc:00:11:22" in device.text
     assert "Trường TH Biên Hòa 1" in device.text and "quét LAN" in device.text
+    assert "Chưa có lịch sử" not in device.text  # the history of what the scan saw
 
 
 def test_search_is_scoped_and_bad_terms_are_explained(dashboard: Dashboard) -> None:
