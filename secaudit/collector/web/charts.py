@@ -31,6 +31,7 @@ def trend(months: list[dict[str, Any]], width: int = 640, height: int = 180) -> 
     n = len(months)
     step = plot_w // n if n else plot_w
     most = max((int(m.get("hosts") or 0) for m in months), default=0)
+    stride = max(1, -(-n // 12))  # at most 12 month labels
     bars, dots, labels = [], [], []
     for i, month in enumerate(months):
         cx = left + i * step + step // 2
@@ -43,7 +44,7 @@ def trend(months: list[dict[str, Any]], width: int = 640, height: int = 180) -> 
         if score is not None:
             dots.append({"x": cx, "y": top + plot_h - round(plot_h * max(0, min(100, int(score))) / 100),
                          "score": int(score), "month": month["month"]})
-        if n <= 12 or i % max(1, n // 12) == 0:
+        if i % stride == 0:
             labels.append({"x": cx, "text": _month_label(str(month["month"]))})
     grid = [{"y": top + plot_h - plot_h * v // 100, "value": v, "x1": left, "x2": left + plot_w, "tx": left - 4,
              "ty": top + plot_h - plot_h * v // 100 + 4} for v in (0, 50, 100)]

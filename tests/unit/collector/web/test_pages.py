@@ -1,50 +1,93 @@
-"""The skeleton end to end through the app: login, the overview of the user's scope, a unit, a host with its
-failing finding's evidence and remediation, the envelope link, the language switch, logout."""
+"""The reading pages end to end through the app, on SQLite and PostgreSQL: the overview of the user's scope
+(children, requirements, clauses, worst units and hosts, late units with their due date, the trend), a unit,
+a host with its failing finding's evidence and remediation, the signing key id and the envelope link, the
+language switch, logout; out of scope and unknown answer the same 404 page."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
+
+import pytest
+
 from tests.unit.collector.web.dashboard_world import Dashboard, csrf_of
+from tests.unit.collector.world import DB_KINDS, url_for
 
 
-def test_overview_shows_the_scope(dashboard: Dashboard) -> None:
-    client = dashboard.login("admin")
+@pytest.fixture(scope="module", params=DB_KINDS)
+def board(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Dashboard]:
+    made = Dashboard(tmp_path_factory.mktemp("pages"), url_for(request.param))
+    yield made
+    made.close()
+
+
+def _section(html: str, ident: str) -> str:
+    found = re.search(rf'id="{ident}".*?</table>', html, re.S)
+    assert found, ident
+    return found.group(0)
+
+
+def test_overview_shows_the_scope(board: Dashboard) -> None:
+    client = board.login("admin")
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert "Sở GDĐT Đồng Nai" in page.text and "Phòng GDĐT Biên Hòa" in page.text
-    assert "Sở GDĐT Đắk Lắk" not in page.text  # another province
-    assert "<svg" in page.text and dashboard.seeded.failing_host in page.text
+    assert "Sở GDĐT Đồng Nai" in page.text and "Sở GDĐT Đắk Lắk" not in page.text  # another province
+    children = _section(page.text, "children")
+    assert "Phòng GDĐT Biên Hòa" in children and "Phòng GDĐT Long Khánh" in children
+    assert board.seeded.failing_host in page.text and 'href="/hosts/' in page.text
+    assert '<svg class="trend"' in page.text and page.text.count("<circle") == 3  # three months of reports
+    assert "VN-ACC-04" in _section(page.text, "requirements") and "I.2.5" in _section(page.text, "clauses")
+    assert "Kỳ báo cáo hiện tại" in page.text  # the plan's period and its due date
 
 
-def test_unit_and_host_drill_down(dashboard: Dashboard) -> None:
-    client = dashboard.login("officer-bh")
+def test_late_units_with_due_date(board: Dashboard) -> None:
+    page = board.login("officer-bh").get("/").text
+    late = _section(page, "late")
+    assert "BH01" in late and "BH02" in late and "2025-05-30" in late  # Biên Hòa's plan: its last due date
+    assert "LK01" not in page
+
+
+def test_unit_and_host_drill_down(board: Dashboard) -> None:
+    client = board.login("officer-bh")
     unit = client.get("/units/BH01")
-    assert unit.status_code == 200 and dashboard.seeded.failing_host in unit.text
-    host_id = dashboard.seeded.hosts[dashboard.seeded.failing_host]
+    assert unit.status_code == 200 and board.seeded.failing_host in unit.text
+    host_id = board.seeded.hosts[board.seeded.failing_host]
     host = client.get(f"/hosts/{host_id}")
     assert host.status_code == 200
-    assert f'id="f-{dashboard.seeded.failing_check}"' in host.text
-    assert "Bằng chứng" in host.text and "Cách khắc phục" in host.text
-    report_id = dashboard.seeded.reports[dashboard.seeded.failing_host]
-    assert f'href="/reports/{report_id}/envelope"' in host.text
+    finding = re.search(rf'<article class="finding st-fail" id="f-{re.escape(board.seeded.failing_check)}">'
+                        r'.*?</article>', host.text, re.S)
+    assert finding and "Bằng chứng" in finding.group(0) and "Cách khắc phục" in finding.group(0)
+    assert "Guest" in finding.group(0)  # the evidence names the account
+    report_id = board.seeded.reports[board.seeded.failing_host]
+    assert f'href="/reports/{report_id}/envelope"' in host.text and "ed25519:" in host.text
     envelope = client.get(f"/reports/{report_id}/envelope")
-    assert envelope.status_code == 200 and b'"signatures"' in envelope.content
+    assert envelope.status_code == 200 and "attachment" in envelope.headers["content-disposition"]
+    keyid = json.loads(envelope.content)["signatures"][0]["keyid"]
+    assert keyid in host.text
+    assert "<h2>Lịch sử báo cáo</h2>" in host.text and host.text.count('/envelope"') == 4  # 3 reports + latest
 
 
-def test_out_of_scope_is_404(dashboard: Dashboard) -> None:
-    client = dashboard.login("officer-bh")
-    assert client.get("/units/LK01").status_code == 404
-    assert client.get("/units/NOPE").status_code == 404
+def test_out_of_scope_and_unknown_are_the_same_404(board: Dashboard) -> None:
+    client = board.login("officer-bh")
+    missing = client.get("/units/NOPE")
+    assert missing.status_code == 404 and "<!DOCTYPE html>" in missing.text
+    assert client.get("/units/LK01").text == missing.text.replace("/units/NOPE", "/units/LK01")
+    assert client.get("/units/DN").status_code == 404  # above the scope
     for other in ("LK01-SRV", "PC-DL01"):
-        assert client.get(f"/hosts/{dashboard.seeded.hosts[other]}").status_code == 404
-    assert client.get("/hosts/999999").status_code == 404
-    assert client.get("/hosts/abc").status_code == 404
+        assert client.get(f"/hosts/{board.seeded.hosts[other]}").status_code == 404
+        assert client.get(f"/reports/{board.seeded.reports[other]}/envelope").status_code == 404
+    for bad in ("999999", "abc", "0", "-1", "99999999999999999999999"):
+        assert client.get(f"/hosts/{bad}").status_code == 404
+    assert client.get("/?page=0").status_code == 400
 
 
-def test_language_switch_and_logout(dashboard: Dashboard) -> None:
-    client = dashboard.login("admin")
+def test_language_switch_and_logout(board: Dashboard) -> None:
+    client = board.login("admin")
     english = client.get("/?lang=en")
-    assert 'lang="en"' in english.text and "Overview" in english.text
-    assert 'lang="en"' in client.get("/").text  # remembered
+    assert '<html lang="en">' in english.text and "Overview" in english.text and "Per requirement" in english.text
+    assert '<html lang="en">' in client.get("/units/BH").text  # remembered in a cookie
+    assert '<html lang="vi">' in client.get("/units/BH?lang=vi").text
     out = client.post("/logout", data={"csrf": csrf_of(english.text)})
     assert out.status_code == 303 and out.headers["location"] == "/login"
     assert client.get("/").status_code == 303
