@@ -38,4 +38,7 @@ def _usb_storage(ctx: FactContext) -> dict[str, Any] | None:
 
 @collector("removable_media", ("removable_media",))
 def collect_removable_media(ctx: FactContext) -> None:
-    ctx.put("removable_media", {"autorun": _autorun(ctx), "usb_storage": _usb_storage(ctx)})
+    autorun, usb = _autorun(ctx), _usb_storage(ctx)
+    if autorun is None and usb is None:
+        return  # no probe ran (e.g. a mounted Windows disk): both are unknown, nothing is guessed
+    ctx.put("removable_media", {"autorun": autorun, "usb_storage": usb})

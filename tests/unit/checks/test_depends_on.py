@@ -120,7 +120,7 @@ def test_no_sshd_is_said_once() -> None:
     said = [r.check_id for r in results.values() if "No OpenSSH server" in r.message["en"]]
     assert said == ["ssh.permit_root_login"]
     assert {r.check_id for r in results.values() if r.evidence.get("see") == "ssh.permit_root_login"} == \
-        {"ssh.password_authentication", "ssh.permit_empty_passwords"}
+        {"ssh.password_authentication", "ssh.permit_empty_passwords", "ssh.session_limits", "ssh.crypto"}
     assert {r.status for r in results.values()} == {"not_applicable"}
 
 
