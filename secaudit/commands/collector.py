@@ -509,14 +509,16 @@ _status_command("activate", "Nhận lại báo cáo của máy đã tạm dừng
 
 
 def _register_extensions() -> None:
-    """Commands other modules add to the group (secaudit.commands.collector_data: backup, restore, exports)."""
-    try:
-        module: Any = importlib.import_module("secaudit.commands.collector_data")
-    except ModuleNotFoundError as exc:
-        if exc.name != "secaudit.commands.collector_data":
-            raise
-        return
-    module.register(collector)
+    """Commands other modules add to the group (secaudit.commands.collector_data: backup, restore, exports;
+    secaudit.commands.collector_web: the dashboard's audit log)."""
+    for name in ("secaudit.commands.collector_data", "secaudit.commands.collector_web"):
+        try:
+            module: Any = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(collector)
 
 
 _register_extensions()

@@ -1,6 +1,6 @@
 """Web logins on a real collector (uvicorn over TLS on loopback, real argon2id costs): `collector users add
 --password-stdin` and `users password --password-stdin`, then the login form, the session cookie's flags,
-a page, logout; a password on the command line is not an option, an empty stdin is one sentence."""
+a page, `collector audit-log`; a password on the command line is not an option, an empty stdin is one sentence."""
 
 from __future__ import annotations
 
@@ -58,3 +58,7 @@ def test_password_stdin_and_login_over_tls(tmp_path: Path) -> None:
                                  "--password-stdin", "--lang", "en")
             assert changed.returncode == 0, changed.stderr
             assert client.get("/units/BH").status_code == 303  # a new password ended the session
+        log = server.run("audit-log", "--user", "ana").stdout.splitlines()
+        actions = [line.split("\t")[3] for line in log]
+        assert actions[-2:] == ["login", "login_failed"]  # newest first and "view" in actions
+        assert any(line.endswith("\t/units/BH") and "\t127.0.0.1\t" in line for line in log)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import jinja2
 from starlette.requests import Request
@@ -38,7 +38,8 @@ def environment() -> jinja2.Environment:
 def lang_links(request: Request) -> dict[str, str]:
     """The current URL with ?lang=vi and ?lang=en (other parameters kept)."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
-    return {lang: request.url.path + "?" + urlencode([*params, ("lang", lang)]) for lang in i18n.LANGS}
+    path = quote(request.url.path, safe="/")
+    return {lang: path + "?" + urlencode([*params, ("lang", lang)]) for lang in i18n.LANGS}
 
 
 def page(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
@@ -46,7 +47,7 @@ def page(request: Request, template: str, context: dict[str, Any], status: int =
     current = getattr(request.state, "web_user", None)
     ctx = {"lang": lang, "tr": i18n.translator(lang), "txt": i18n.pick(lang),
            "status_text": lambda s: i18n.status_text(lang, s), "severity_text": lambda s: i18n.severity_text(lang, s),
-           "lang_links": lang_links(request), "path": request.url.path,
+           "lang_links": lang_links(request),
            "user": {"name": current.name, "role": current.role} if current else None,
            "csrf": current.csrf if current else "", **context}
     html = environment().get_template(template).render(ctx)
