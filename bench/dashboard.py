@@ -101,7 +101,7 @@ def pages(db: Any, units: int, hosts: int, tree_csv: Any, payload: dict[str, Any
 
 
 def main() -> int:
-    warnings.simplefilter("ignore", DeprecationWarning)  # starlette's TestClient on httpx
+    warnings.filterwarnings("ignore", message=".*httpx.*")  # starlette's TestClient on httpx
     parser = argparse.ArgumentParser()
     parser.add_argument("--units", type=int, default=10000)
     parser.add_argument("--hosts", type=int, default=10, help="hosts per school")
