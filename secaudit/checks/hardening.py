@@ -3,6 +3,7 @@ accounts, kernel network parameters and GRUB's password (where the unit's config
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from secaudit.checks.base import Env, Outcome, check
@@ -54,16 +55,20 @@ def home_dirs(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list[Out
         return Outcome("unknown", "unreadable", {"detail": why["detail"]}, why)
     outcomes: list[Outcome] = []
     for row in rows:
-        args = {"user": row["user"], "home": row["home"], "mode": row["mode"]}
-        evidence = {k: row[k] for k in ("user", "home", "mode", "owner_uid", "source")}
-        if row["owner_uid"] != row["uid"]:
+        args = {"user": row.get("user", "?"), "home": row.get("home", "?"), "mode": row.get("mode", "?")}
+        evidence = {k: row.get(k) for k in ("user", "home", "mode", "owner_uid", "source")}
+        missing = [k for k in ("uid", "owner_uid", "others_write", "others_read", "group_write") if row.get(k) is None]
+        if missing:  # a row that does not say who owns it or who may write: never a pass
+            why = {"code": "incomplete", "detail": f"{args['home']} ({args['user']}): {', '.join(missing)} unknown"}
+            outcomes.append(Outcome("unknown", "unreadable", {"detail": why["detail"]}, {**evidence, **why}))
+        elif row["owner_uid"] != row["uid"]:
             outcomes.append(Outcome("fail", "not_owner", {**args, "owner": row["owner_uid"]}, evidence))
         elif row["others_write"]:
             outcomes.append(Outcome("fail", "others_write", args, evidence))
         elif row["others_read"] or row["group_write"]:
             outcomes.append(Outcome("warn", "others_read" if row["others_read"] else "group_write", args, evidence))
     if not outcomes:
-        return Outcome("pass", "pass", {"count": len(rows)}, {"home_dirs": [r["home"] for r in rows]})
+        return Outcome("pass", "pass", {"count": len(rows)}, {"home_dirs": [r.get("home") for r in rows]})
     return outcomes
 
 
@@ -72,10 +77,13 @@ def umask(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     info = _table(snap).get("umask") or {}
     why = _why(snap, "umask")
     value = info.get("effective")
-    if why is not None or value is None:
+    if why is None and not (isinstance(value, str) and re.fullmatch(r"[0-7]{1,4}", value.strip())):
+        why = {"code": "bad_value", "detail": f"umask {value!r} ({info.get('source', '')})" if value is not None
+               else str(info.get("source", ""))}
+    if why is not None or not isinstance(value, str):
         why = why or {"code": "bad_value", "detail": str(info.get("source", ""))}
         return Outcome("unknown", "unreadable", {"detail": why["detail"]}, why)
-    mask = int(value, 8)
+    mask = int(value.strip(), 8)
     args = {"umask": value, "source": info.get("source", "")}
     evidence = {"umask": value, "source": info.get("source"), "settings": info.get("settings", []),
                 "pam_umask": info.get("pam_umask"), "login_defs": info.get("login_defs")}
@@ -119,17 +127,21 @@ def system_shells(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list
         why = snap.unknown.get("users") or {"code": "not_found", "detail": "/etc/passwd"}
         return Outcome("unknown", "unreadable", {"detail": why["detail"]}, dict(why))
     allowed = set(p.get("allowed", []))
-    bad = [r for r in rows if r["user"] not in allowed]
+    bad = [r for r in rows if r.get("user") not in allowed]
     if not bad:
         return Outcome("pass", "pass", {"uid_min": table.get("uid_min")}, {"uid_min": table.get("uid_min")})
-    return [Outcome("warn", "shell", {"user": r["user"], "uid": r["uid"], "shell": r["shell"], "source": r["source"]},
-                    dict(r)) for r in bad]
+    return [Outcome("warn", "shell", {k: r.get(k, "?") for k in ("user", "uid", "shell", "source")}, dict(r))
+            for r in bad]
 
 
 def _value(info: dict[str, Any], key: str) -> tuple[str, str]:
     """(value in force, where it comes from): the running value where observable, else the files, else Linux's."""
     live = info.get("live")
-    configured = info.get("configured", {}).get(key)
+    configured = (info.get("configured") or {}).get(key)
+    if configured is not None and not (isinstance(configured, dict) and "value" in configured):
+        configured = {"value": str(configured), "source": "?"}
+    elif configured is not None:
+        configured = {"value": str(configured["value"]), "source": str(configured.get("source", "?"))}
     if live and key in live:
         if configured and configured["value"] != live[key]:
             return live[key], f"/proc/sys (running; {configured['source']} says {configured['value']})"

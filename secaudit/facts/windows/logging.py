@@ -45,6 +45,10 @@ def _forwarding(ctx: FactContext) -> list[str] | None:
 def collect_logging(ctx: FactContext) -> None:
     logs = _event_logs(ctx)
     forwarding = _forwarding(ctx)
+    if logs is None and forwarding is None:
+        # no probe ran (e.g. a mounted Windows disk): both parts are unknown, nothing is guessed
+        ctx.unknown("logging", "not_found", "neither the event log list nor the Event Forwarding policy could be read")
+        return
     table: dict[str, Any] = {"sources": ["Get-WinEvent -ListLog Application,System,Security", FORWARDING_KEY]}
     if logs is not None:
         table["event_logs"] = logs

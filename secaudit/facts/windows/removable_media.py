@@ -40,5 +40,7 @@ def _usb_storage(ctx: FactContext) -> dict[str, Any] | None:
 def collect_removable_media(ctx: FactContext) -> None:
     autorun, usb = _autorun(ctx), _usb_storage(ctx)
     if autorun is None and usb is None:
-        return  # no probe ran (e.g. a mounted Windows disk): both are unknown, nothing is guessed
+        # no probe ran (e.g. a mounted Windows disk): both are unknown, nothing is guessed
+        ctx.unknown("removable_media", "not_found", "neither the AutoRun policy nor the USBSTOR key could be read")
+        return
     ctx.put("removable_media", {"autorun": autorun, "usb_storage": usb})
