@@ -19,7 +19,8 @@ import errno, sys, types
 import fcntl as _fcntl
 for _name in %(blocked)r:
     sys.modules[_name] = None
-import asyncio, click, cryptography, httpcore, httpx, jinja2, multiprocessing, nmap, psutil, shutil, subprocess, tempfile
+import asyncio, click, cryptography, httpcore, httpx, jinja2, multiprocessing, nmap, psutil
+import shutil, subprocess, tempfile
 # (all of them before msvcrt exists: they would take their Windows branches)
 import secaudit.cli
 _msvcrt = types.ModuleType("msvcrt")
