@@ -8,9 +8,10 @@ payload bytes, and the blob references. `unpack` rebuilds the exact bytes; `pack
 before anything is stored (an envelope that cannot be split, e.g. a payload not written in the canonical
 form, is simply compressed whole).
 
-Stored forms (reports.envelope_z): b"S1" + zlib(recipe) written here, when the report is indexed (inside
-the upload's transaction), from the forms the upload path writes first (store.py: b"D1" decoded payload,
-b"Z1" zlib of the raw bytes; a Z1 envelope stays as it is). Read them all with `unpack`.
+Stored forms (reports.envelope_z): b"S1" + zlib(recipe) written here, by the upload path inside its
+transaction (upload._store) or by `repack` from an older D1 form; store.py's b"D1" (decoded payload) for a
+conflict or an envelope that cannot be split, b"Z1" (zlib of the raw bytes) for any other spelling. Read
+them all with `unpack`.
 """
 
 from __future__ import annotations

@@ -51,11 +51,14 @@ WORST_ORDER = ("fail", "error", "unknown", "warn", "pass")
 OVERALL = 0  # Rollup.req_pk of the hosts' overall status
 
 
-def index_report(session: Session, report: Report, payload: dict[str, Any]) -> None:
-    """Index `report` (already added and flushed: report.id is set) from its verified `payload`."""
+def index_report(session: Session, report: Report, payload: dict[str, Any],
+                 seen: dict[int, str] | None = None) -> None:
+    """Index `report` (already added and flushed: report.id is set) from its verified `payload`; `seen`:
+    the digests envelopes.pack already computed when the upload path stored the envelope split."""
     if report.conflict:  # kept and flagged; which of two bodies with one sequence is true is not ours to say
         return
-    seen: dict[int, str] = {}  # digests of the payload's large lists, computed once for both uses
+    if seen is None:
+        seen = {}  # digests of the payload's large lists, computed once for both uses
     stored = envelopes.repack(session, report.envelope_z, payload, seen)
     if stored is not None:
         report.envelope_z = stored

@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from secaudit.collector import index, store
+from secaudit.collector import envelopes, index, store
 from secaudit.collector.db import Database
 from secaudit.collector.errors import ApiError, error_body
 from secaudit.collector.models import Agent, AgentKey, Report, utcnow
@@ -151,13 +151,28 @@ def _checked_payload(payload: dict[str, Any], agent: Agent) -> dict[str, Any]:
             "kind": "scan" if playbook["id"] == SCAN_PLAYBOOK else "audit"}
 
 
-def _index(session: Session, report: Report, payload: dict[str, Any]) -> None:
+def _split_form(session: Session, raw: bytes, body: bytes, payload: dict[str, Any],
+                seen: dict[int, str]) -> bytes | None:
+    """The envelope's split form (envelopes.pack, checked to rebuild `raw` byte for byte, its shared parts
+    added in a savepoint of the upload's transaction), or None: then the whole-envelope form is kept."""
+    try:
+        with session.begin_nested():
+            return envelopes.pack(session, raw, body, payload, seen)
+    except OperationalError:
+        raise
+    except Exception:
+        log.exception("envelope %s not split", hashlib.sha256(raw).hexdigest())
+        return None
+
+
+def _index(session: Session, report: Report, payload: dict[str, Any],
+           seen: dict[int, str] | None = None) -> None:
     """index_report in a savepoint: if indexing this (signed, verified) report fails, the report is still
     stored and acknowledged, unindexed and logged, rather than refused forever and retried by the agent.
     A lost connection or a lock timeout is not swallowed: the whole upload fails and is retried."""
     try:
         with session.begin_nested():
-            index.index_report(session, report, payload)
+            index.index_report(session, report, payload, seen)
             session.flush()
     except OperationalError:
         raise
@@ -190,9 +205,8 @@ def receive(db: Database, raw: bytes, channel: str = "https", writer: Writer | N
         raise _bad(exc.vi, exc.en, "bad_signature") from None
     except EnvelopeUnusable as exc:
         raise _bad(exc.vi, exc.en, "bad_envelope") from None
-    blob = store.pack(raw, envelope, verified.body)
-    job = partial(_store, sha=sha, blob=blob, size=len(raw), kid=verified.keyid, payload=verified.payload,
-                  channel=channel, now=utcnow())
+    job = partial(_store, sha=sha, raw=raw, envelope=envelope, body=verified.body, kid=verified.keyid,
+                  payload=verified.payload, channel=channel, now=utcnow())
     try:
         stored = writer.run(job) if writer is not None else run_now(db, job)
     except IntegrityError:  # the same bytes committed meanwhile by another request or process
@@ -212,9 +226,11 @@ def receive(db: Database, raw: bytes, channel: str = "https", writer: Writer | N
         return Outcome(201, receipt(session, report, "accepted"), report_id)
 
 
-def _store(session: Session, *, sha: str, blob: bytes, size: int, kid: str, payload: dict[str, Any], channel: str,
-           now: datetime) -> Outcome | tuple[int, bool]:
-    """Inside the write transaction: the existing report's outcome, or (new report id, conflict)."""
+def _store(session: Session, *, sha: str, raw: bytes, envelope: dict[str, Any], body: bytes, kid: str,
+           payload: dict[str, Any], channel: str, now: datetime) -> Outcome | tuple[int, bool]:
+    """Inside the write transaction: the existing report's outcome, or (new report id, conflict).
+    The envelope is stored once, in its final form: split (envelopes.pack) unless it is a conflict or
+    cannot be split, else whole (store.pack); no form is compressed only to be replaced."""
     key = session.get(AgentKey, kid)
     if key is None:  # removed between the lookup and now
         raise ApiError(401, "unknown_key", "Khóa đã ký báo cáo không còn được đăng ký.",
@@ -231,9 +247,12 @@ def _store(session: Session, *, sha: str, blob: bytes, size: int, kid: str, payl
         return seen
     others = list(session.scalars(select(Report.id).where(Report.agent_pk == agent.id,
                                                            Report.sequence == fields["sequence"])))
+    seen: dict[int, str] = {}  # digests of the payload's large lists: computed by pack, reused by the index
+    blob = None if others else _split_form(session, raw, body, payload, seen)
     report = Report(agent_pk=agent.id, key_id=kid, unit_id=agent.unit_id,
                     unit_path_at_receipt="/".join(code_path(session, agent.unit)), envelope_sha256=sha,
-                    envelope_z=blob, envelope_size=size, received_at=now, channel=channel,
+                    envelope_z=blob or store.pack(raw, envelope, body), envelope_size=len(raw), received_at=now,
+                    channel=channel,
                     conflict=bool(others), **fields)
     session.add(report)
     if others:
@@ -242,5 +261,5 @@ def _store(session: Session, *, sha: str, blob: bytes, size: int, kid: str, payl
         agent.last_sequence = fields["sequence"]
     agent.last_seen = now
     session.flush()
-    _index(session, report, payload)
+    _index(session, report, payload, seen)
     return report.id, bool(others)
