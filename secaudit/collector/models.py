@@ -141,7 +141,9 @@ class AgentKey(Base):
 class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (Index("ix_reports_agent_sequence", "agent_pk", "sequence"),
-                      Index("ix_reports_unit_received", "unit_id", "received_at"))
+                      Index("ix_reports_unit_received", "unit_id", "received_at"),
+                      # covering index of the dashboard's late/history queries (migration 0004)
+                      Index("ix_reports_unit_kind_received", "unit_id", "kind", "received_at", "conflict", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     agent_pk: Mapped[int] = mapped_column(ForeignKey("agents.id"))
