@@ -247,8 +247,8 @@ def _store(session: Session, *, sha: str, raw: bytes, envelope: dict[str, Any], 
         return seen
     others = list(session.scalars(select(Report.id).where(Report.agent_pk == agent.id,
                                                            Report.sequence == fields["sequence"])))
-    seen: dict[int, str] = {}  # digests of the payload's large lists: computed by pack, reused by the index
-    blob = None if others else _split_form(session, raw, body, payload, seen)
+    digests: dict[int, str] = {}  # of the payload's large lists: computed by pack, reused by the index
+    blob = None if others else _split_form(session, raw, body, payload, digests)
     report = Report(agent_pk=agent.id, key_id=kid, unit_id=agent.unit_id,
                     unit_path_at_receipt="/".join(code_path(session, agent.unit)), envelope_sha256=sha,
                     envelope_z=blob or store.pack(raw, envelope, body), envelope_size=len(raw), received_at=now,
@@ -261,5 +261,5 @@ def _store(session: Session, *, sha: str, raw: bytes, envelope: dict[str, Any], 
         agent.last_sequence = fields["sequence"]
     agent.last_seen = now
     session.flush()
-    _index(session, report, payload, seen)
+    _index(session, report, payload, digests)
     return report.id, bool(others)
