@@ -176,9 +176,10 @@ def _reporting_units(session: Session, unit: Unit) -> list[tuple[Any, str | None
     for u in subtree:  # ordered by path: a parent comes before its children
         own = inherited if u.id == unit.id else u.playbook
         playbook[u.id] = own or playbook.get(u.parent_id or 0, inherited)
-    parents = {u.parent_id for u in subtree}
-    with_agents = set(session.scalars(select(Agent.unit_id).join(Unit, Unit.id == Agent.unit_id)
-                                      .where(_subtree(unit)).distinct()))
+    parents = {u.id for u in subtree} & {u.parent_id for u in subtree}
+    # only a parent's agents matter (a leaf reports anyway): ask about the ~100 parents, not every agent
+    with_agents = set(session.scalars(select(Agent.unit_id).where(Agent.unit_id.in_(parents)).distinct())
+                      ) if parents else set()
     return [(u, playbook[u.id]) for u in subtree if u.id not in parents or u.id in with_agents]
 
 
