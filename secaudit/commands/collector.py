@@ -11,7 +11,8 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -21,6 +22,8 @@ from secaudit.errors import SecauditError
 from secaudit.safetext import for_terminal
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from secaudit.collector.db import Database
 
 
@@ -60,6 +63,17 @@ def open_db(data_dir: str | None, db_url: str | None, *, create: bool = False, u
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise DatabaseError(f"Không mở được cơ sở dữ liệu: {first}.", f"Cannot open the database: {first}.") from None
     return database
+
+
+@contextmanager
+def db_session(data_dir: str | None, db_url: str | None, *, write: bool) -> Iterator[Session]:
+    """One session of one command on a current database (a write commits when the block ends)."""
+    database = open_db(data_dir, db_url)
+    try:
+        with database.write() if write else database.read() as session:
+            yield session
+    finally:
+        database.dispose()
 
 
 def run(lang: str | None, action: Callable[[str], None]) -> None:
@@ -172,12 +186,8 @@ def units_import(data_dir: str | None, db_url: str | None, lang: str | None, csv
         from secaudit.collector import units as u
 
         rows = u.read_csv(csv_file)
-        database = open_db(data_dir, db_url)
-        try:
-            with database.write() as session:
-                result = u.import_units(session, rows, csv_file, csv_file)
-        finally:
-            database.dispose()
+        with db_session(data_dir, db_url, write=True) as session:
+            result = u.import_units(session, rows, csv_file, csv_file)
         click.echo(say(lg, f"Đã nhập {len(rows)} đơn vị: {len(result.created)} mới, {len(result.renamed)} đổi tên, "
                            f"{len(result.moved)} chuyển đơn vị cha, {len(result.changed)} thay đổi khác, "
                            f"{result.unchanged} không đổi; {result.not_in_file} đơn vị không có trong tệp được giữ "
@@ -208,12 +218,8 @@ def tokens_create(data_dir: str | None, db_url: str | None, lang: str | None, un
         from secaudit.timefmt import FORMAT
 
         lifetime = tk.parse_ttl(ttl)
-        database = open_db(data_dir, db_url)
-        try:
-            with database.write() as session:
-                made = tk.create(session, unit, lifetime, uses)
-        finally:
-            database.dispose()
+        with db_session(data_dir, db_url, write=True) as session:
+            made = tk.create(session, unit, lifetime, uses)
         expires = made.expires_at.strftime(FORMAT)
         if as_json:
             click.echo(json.dumps({"token": made.token, "unit": made.unit_code, "expires_at": expires,
@@ -237,12 +243,8 @@ def tokens_list(data_dir: str | None, db_url: str | None, lang: str | None) -> N
         from secaudit.collector.models import utcnow
         from secaudit.timefmt import FORMAT
 
-        database = open_db(data_dir, db_url)
-        try:
-            with database.read() as session:
-                rows = tk.listing(session, utcnow())
-        finally:
-            database.dispose()
+        with db_session(data_dir, db_url, write=False) as session:
+            rows = tk.listing(session, utcnow())
         for r in rows:
             click.echo(f"{r.id:>6}  {r.unit:<12} {r.state:<8} {r.uses}/{r.max_uses}  "
                        f"{r.created_at.strftime(FORMAT)} -> {r.expires_at.strftime(FORMAT)}")
@@ -260,12 +262,8 @@ def tokens_revoke(data_dir: str | None, db_url: str | None, lang: str | None, to
         from secaudit.collector import tokens as tk
         from secaudit.collector.models import utcnow
 
-        database = open_db(data_dir, db_url)
-        try:
-            with database.write() as session:
-                tk.revoke(session, token_id, utcnow())
-        finally:
-            database.dispose()
+        with db_session(data_dir, db_url, write=True) as session:
+            tk.revoke(session, token_id, utcnow())
         click.echo(say(lg, f"Đã thu hồi mã đăng ký số {token_id}.", f"Enrollment token {token_id} revoked."))
 
     run(lang, action)
@@ -290,14 +288,10 @@ def users_add(data_dir: str | None, db_url: str | None, lang: str | None, name: 
         from secaudit.collector import users as us
 
         password = _stdin_password() if password_stdin else None
-        database = open_db(data_dir, db_url)
-        try:
-            with database.write() as session:
-                made = us.add(session, name, role, scope_unit)
-                if password is not None:
-                    _set_web_password(session, name, password)
-        finally:
-            database.dispose()
+        with db_session(data_dir, db_url, write=True) as session:
+            made = us.add(session, name, role, scope_unit)
+            if password is not None:
+                _set_web_password(session, name, password)
         click.echo(made.token)
         click.echo(say(lg, f"Người dùng {made.name} ({made.role}), phạm vi {made.scope}. Mã truy cập chỉ hiện một lần; "
                            "dùng: Authorization: Bearer <mã>.",
@@ -314,12 +308,8 @@ def users_list(data_dir: str | None, db_url: str | None, lang: str | None) -> No
     def action(lg: str) -> None:
         from secaudit.collector import users as us
 
-        database = open_db(data_dir, db_url)
-        try:
-            with database.read() as session:
-                rows = us.listing(session)
-        finally:
-            database.dispose()
+        with db_session(data_dir, db_url, write=False) as session:
+            rows = us.listing(session)
         for name, role, scope, disabled, live in rows:
             state = say(lg, "đã khóa", "disabled") if disabled else say(lg, f"{live} mã", f"{live} token(s)")
             click.echo(f"{name:<24} {role:<10} {scope:<12} {state}")
@@ -335,12 +325,8 @@ def users_token(data_dir: str | None, db_url: str | None, lang: str | None, name
     def action(lg: str) -> None:
         from secaudit.collector import users as us
 
-        database = open_db(data_dir, db_url)
-        try:
-            with database.write() as session:
-                made = us.new_api_token(session, name)
-        finally:
-            database.dispose()
+        with db_session(data_dir, db_url, write=True) as session:
+            made = us.new_api_token(session, name)
         click.echo(made.token)
         click.echo(say(lg, f"Mã mới cho {made.name}; các mã cũ không còn dùng được. Mã chỉ hiện một lần.",
                        f"New token for {made.name}; the old ones no longer work. The token is shown only once."),
@@ -381,12 +367,8 @@ def users_password(data_dir: str | None, db_url: str | None, lang: str | None, n
     """Đặt mật khẩu đăng nhập web (kết thúc các phiên đang mở) / set the web login password (ends open sessions)."""
     def action(lg: str) -> None:
         password = _stdin_password()
-        database = open_db(data_dir, db_url)
-        try:
-            with database.write() as session:
-                _set_web_password(session, name, password)
-        finally:
-            database.dispose()
+        with db_session(data_dir, db_url, write=True) as session:
+            _set_web_password(session, name, password)
         click.echo(say(lg, f"Đã đặt mật khẩu web cho {name}.", f"Web password set for {name}."), err=True)
 
     run(lang, action)
@@ -400,12 +382,8 @@ def _user_switch(name: str, disabled: bool, vi: str, en: str) -> None:
         def action(lg: str) -> None:
             from secaudit.collector import users as us
 
-            database = open_db(data_dir, db_url)
-            try:
-                with database.write() as session:
-                    us.set_disabled(session, user, disabled)
-            finally:
-                database.dispose()
+            with db_session(data_dir, db_url, write=True) as session:
+                us.set_disabled(session, user, disabled)
             click.echo(say(lg, f"Người dùng {user}: {vi.lower()}.", f"User {user}: {en.lower()}."))
 
         run(lang, action)
@@ -459,12 +437,8 @@ def agents_list(data_dir: str | None, db_url: str | None, lang: str | None, unit
         from secaudit.collector import agents as ag
         from secaudit.timefmt import FORMAT
 
-        database = open_db(data_dir, db_url)
-        try:
-            with database.read() as session:
-                rows = ag.listing(session, unit)
-        finally:
-            database.dispose()
+        with db_session(data_dir, db_url, write=False) as session:
+            rows = ag.listing(session, unit)
 
         def when(value: Any) -> str | None:
             return value.strftime(FORMAT) if value is not None else None
@@ -491,13 +465,9 @@ def _status_command(name: str, vi: str, en: str) -> None:
         def action(lg: str) -> None:
             from secaudit.collector import agents as ag
 
-            database = open_db(data_dir, db_url)
-            try:
-                with database.write() as session:
-                    agent = ag.set_status(session, agent_id, name)
-                    status = agent.status
-            finally:
-                database.dispose()
+            with db_session(data_dir, db_url, write=True) as session:
+                agent = ag.set_status(session, agent_id, name)
+                status = agent.status
             click.echo(say(lg, f"Máy {agent_id}: {status}.", f"Agent {agent_id}: {status}."))
 
         run(lang, action)

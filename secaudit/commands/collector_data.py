@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from secaudit.commands.collector import db_options, open_db, run, say
+from secaudit.commands.collector import db_options, db_session, open_db, run, say
 from secaudit.commands.options import output_option
 
 
@@ -71,12 +71,8 @@ def reindex_cmd(data_dir: str | None, db_url: str | None, lang: str | None, ever
     def action(lg: str) -> None:
         from secaudit.collector import index
 
-        database = open_db(data_dir, db_url)
-        try:
-            with database.write() as session:
-                count = index.reindex(session, everything)
-        finally:
-            database.dispose()
+        with db_session(data_dir, db_url, write=True) as session:
+            count = index.reindex(session, everything)
         click.echo(say(lg, f"Đã lập chỉ mục {count} báo cáo.", f"Indexed {count} reports."))
 
     run(lang, action)
@@ -104,12 +100,8 @@ def export_cmd(data_dir: str | None, db_url: str | None, lang: str | None, view:
         if fmt not in ("csv", "xlsx"):
             raise SecauditError("Tên tệp xuất phải kết thúc bằng .csv hoặc .xlsx.",
                                 "The output file name must end in .csv or .xlsx.")
-        database = open_db(data_dir, db_url)
-        try:
-            with database.read() as session:
-                tables = _tables(session, view, unit, query, av_older_than, as_of, lg)
-        finally:
-            database.dispose()
+        with db_session(data_dir, db_url, write=False) as session:
+            tables = _tables(session, view, unit, query, av_older_than, as_of, lg)
         from secaudit.collector import exports
 
         data = exports.to_xlsx(tables) if fmt == "xlsx" else exports.to_csv(tables[0])
