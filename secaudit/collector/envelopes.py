@@ -182,5 +182,15 @@ def unpack(session: Session, stored: bytes) -> bytes:
     return _rebuild(stored, blob)
 
 
+def stored_payload(session: Session, stored: bytes) -> dict[str, Any] | None:
+    """The payload of a stored envelope as signed (verified when it was received); None when damaged."""
+    try:
+        envelope = json.loads(unpack(session, stored))
+        payload = json.loads(base64.b64decode(envelope["payload"], validate=True))
+    except (EnvelopeDamaged, ValueError, KeyError, TypeError):
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
 def is_packed(stored: bytes) -> bool:
     return stored.startswith(MAGIC)

@@ -9,8 +9,6 @@ every host's latest report (also for a plan without a cadence, or whose last dat
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -22,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from secaudit.collector import aggregate
 from secaudit.collector import cadence as cd
-from secaudit.collector.envelopes import EnvelopeDamaged, unpack
+from secaudit.collector.envelopes import stored_payload
 from secaudit.collector.errors import ApiError
 from secaudit.collector.index_models import Host, ReportIndex
 from secaudit.collector.models import AgentKey, Report, Unit, utcnow
@@ -85,14 +83,6 @@ def _signature(session: Session, report: Report) -> dict[str, str] | None:
     return {"keyid": report.key_id, "fingerprint": ids.fingerprint(pub)}
 
 
-def _payload(session: Session, report: Report) -> dict[str, Any] | None:
-    try:
-        envelope = json.loads(unpack(session, report.envelope_z))
-        payload = json.loads(base64.b64decode(envelope["payload"], validate=True))
-    except (EnvelopeDamaged, ValueError, KeyError, TypeError):
-        return None
-    return payload if isinstance(payload, dict) else None
-
 
 def render(session: Session, unit: Unit, window: Window, lang: str) -> bytes:
     """The PDF; 422 when no report of the subtree falls in the period, 413 over MAX_HOSTS hosts."""
@@ -107,7 +97,7 @@ def render(session: Session, unit: Unit, window: Window, lang: str) -> bytes:
     payloads: list[dict[str, Any]] = []
     signatures: list[dict[str, str] | None] = []
     for report in session.scalars(select(Report).where(Report.id.in_(ids)).order_by(Report.id)) if ids else []:
-        payload = _payload(session, report)
+        payload = stored_payload(session, report.envelope_z)
         if payload is None:
             continue
         payload["unit"] = {"code": unit.code, "name": unit.name}  # the document is the exported unit's

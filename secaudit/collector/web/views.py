@@ -5,8 +5,6 @@ Every function takes a unit or host id that still goes through the scoping funct
 
 from __future__ import annotations
 
-import base64
-import json
 from datetime import date
 from typing import Any
 
@@ -15,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from secaudit.collector import aggregate, search
 from secaudit.collector import cadence as cd
-from secaudit.collector.envelopes import EnvelopeDamaged, unpack
+from secaudit.collector.envelopes import stored_payload
 from secaudit.collector.index_models import SET_KINDS, Host
 from secaudit.collector.models import Report, Unit, User, utcnow
 from secaudit.collector.scope import require_unit
@@ -92,15 +90,6 @@ def unit_page(session: Session, user: User, unit: Unit, page: int = 1) -> dict[s
 
 # --- a host ---------------------------------------------------------------------------------------
 
-def _payload(session: Session, report: Report) -> dict[str, Any] | None:
-    """The report's payload as signed (the envelope was verified when it was received)."""
-    try:
-        envelope = json.loads(unpack(session, report.envelope_z))
-        payload = json.loads(base64.b64decode(envelope["payload"], validate=True))
-    except (EnvelopeDamaged, ValueError, KeyError, TypeError):
-        return None
-    return payload if isinstance(payload, dict) else None
-
 
 def _evidence_rows(evidence: Any, limit: int = 200) -> list[dict[str, Any]]:
     """A finding's evidence as (label, value or table) rows the template shows as they are."""
@@ -151,7 +140,7 @@ def host_page(session: Session, user: User, host_id: int) -> dict[str, Any]:
     latest: dict[str, Any] | None = None
     if host.last_report_id is not None:
         report = session.get(Report, host.last_report_id)
-        payload = _payload(session, report) if report is not None else None
+        payload = stored_payload(session, report.envelope_z) if report is not None else None
         if report is not None:
             latest = {"id": report.id, "key_id": report.key_id, "generated_at": aggregate.iso(report.generated_at),
                       "received_at": aggregate.iso(report.received_at), "sequence": report.sequence,

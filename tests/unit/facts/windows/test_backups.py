@@ -6,27 +6,11 @@ from __future__ import annotations
 
 from secaudit.config import AgentConfig, BackupSet
 from secaudit.facts.windows import backups
-from tests.fixtures.windows import build
+from tests.fixtures.windows import build, variants
 from tests.unit.facts.windows import psjson
 from tests.unit.facts.windows.wintest import failed, ok, out, snapshot_of
 
-WBADMIN_VI = """\
-wbadmin 1.0 - Công cụ dòng lệnh sao lưu
-(C) Bản quyền Microsoft Corporation. Bảo lưu mọi quyền.
-
-Thời gian sao lưu: 20/11/2026 19:00
-Đích sao lưu: Đĩa USB/1394 có nhãn BACKUP-GV07(E:)
-Mã định danh phiên bản: 11/20/2026-12:00
-Có thể khôi phục: Ổ đĩa, Tệp, Ứng dụng, Khôi phục toàn bộ hệ thống, Trạng thái hệ thống
-ID ảnh chụp nhanh: {0d9c4b7e-2f18-4a63-8e5d-1c6a7b2f9e30}
-
-Thời gian sao lưu: 21/11/2026 19:00
-Đích sao lưu: Đĩa USB/1394 có nhãn BACKUP-GV07(E:)
-Mã định danh phiên bản: 11/21/2026-12:00
-Có thể khôi phục: Ổ đĩa, Tệp, Ứng dụng, Khôi phục toàn bộ hệ thống, Trạng thái hệ thống
-ID ảnh chụp nhanh: {a41f8e26-93bd-4c0a-b7e2-58d06f1c2a9b}
-
-""".replace("\n", "\r\n")
+WBADMIN_VI = variants.WBADMIN_VI.replace("\n", "\r\n")  # as a console prints it
 
 
 def test_english() -> None:
