@@ -63,14 +63,12 @@ def period(session: Session, unit: Unit, today: date | None = None) -> dict[str,
 def unit_page(session: Session, user: User, unit: Unit, page: int = 1) -> dict[str, Any]:
     page = max(1, page)
     summary = aggregate.summary(session, unit, limit=HOSTS_PAGE, offset=(page - 1) * HOSTS_PAGE)
-    late = aggregate.late(session, unit)
+    late = aggregate.late_overview(session, unit, LATE_SHOWN)  # the shown rows and the totals, not all 10,000
     history = aggregate.history(session, unit, months=TREND_MONTHS)
     children = [{**child, "bar": charts.status_bar(child["status"])} for child in summary["children"]]
     scored = sorted((c for c in children if c["score"] is not None), key=lambda c: (c["score"], c["code"]))
     requirements = [{**r, "bar": charts.status_bar(r["counts"])} for r in summary["requirements"]]
     clauses = [{**c, "bar": charts.status_bar(c["counts"])} for c in summary["clauses"]]
-    late_rows = sorted(late["late"], key=lambda r: (-int(r.get("days_overdue") or 0), r["code"]))
-    pending = sorted(late["pending"], key=lambda r: (int(r.get("days_left") or 0), r["code"]))
     total_hosts = int(summary["hosts_total"] or 0)
     pages = max(1, -(-total_hosts // HOSTS_PAGE))
     return {
@@ -81,10 +79,10 @@ def unit_page(session: Session, user: User, unit: Unit, page: int = 1) -> dict[s
         "clauses": clauses, "worst_hosts": summary["worst_hosts"], "hosts": summary["hosts"],
         "page": page, "pages": pages, "prev_page": page - 1 if page > 1 else None,
         "next_page": page + 1 if page < pages else None,
-        "late": late_rows[:LATE_SHOWN], "late_total": len(late_rows), "late_more": max(0, len(late_rows) - LATE_SHOWN),
-        "pending": pending[:LATE_SHOWN],
-        "pending_total": len(pending), "on_time": len(late["on_time"]), "no_cadence": len(late["no_cadence"]),
-        "gaps": late["gaps"][:LATE_SHOWN], "trend": charts.trend(history["months"]), "months": history["months"],
+        "late": late["late"], "late_total": late["late_total"],
+        "late_more": max(0, late["late_total"] - len(late["late"])), "pending": late["pending"],
+        "pending_total": late["pending_total"], "on_time": late["on_time"], "no_cadence": late["no_cadence"],
+        "gaps": late["gaps"], "trend": charts.trend(history["months"]), "months": history["months"],
     }
 
 
