@@ -10,6 +10,7 @@ PostgreSQL: several collector processes share one database; the upload path lock
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -137,6 +138,9 @@ class Database:
         self.engine = engine
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(engine.execution_options(write=True), expire_on_commit=False)
+        # SQLite has one writer at a time: this process's writers queue here and take over at once, rather
+        # than polling the database lock with SQLite's busy handler (sleeps of up to 100 ms)
+        self._write_lock = threading.Lock() if is_sqlite(engine) else None
 
     @classmethod
     def open(cls, url: str, *, create_dir: bool = False) -> Database:
@@ -153,7 +157,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends normally, rolled back on any exception."""
-        with self._write() as session, session.begin():
+        if self._write_lock is None:
+            with self._write() as session, session.begin():
+                yield session
+            return
+        with self._write_lock, self._write() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -40,8 +41,14 @@ class EnvelopeDamaged(Exception):
 
 
 def _canonical(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
-                      allow_nan=False).encode("utf-8")
+    """The agent's JSON spelling of `value` (sorted keys, compact, UTF-8). orjson writes the same bytes
+    ~20 times faster (tests/unit/collector/test_envelopes.py compares them); it refuses integers beyond
+    64 bits and lone surrogates, which the standard library then writes."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+                          allow_nan=False).encode("utf-8")
 
 
 def _candidates(payload: dict[str, Any]) -> Iterator[Any]:

@@ -52,9 +52,10 @@ OVERALL = 0  # Rollup.req_pk of the hosts' overall status
 
 
 def index_report(session: Session, report: Report, payload: dict[str, Any],
-                 seen: dict[int, str] | None = None) -> None:
+                 seen: dict[int, str] | None = None, last_sequence: int | None = None) -> None:
     """Index `report` (already added and flushed: report.id is set) from its verified `payload`; `seen`:
-    the digests envelopes.pack already computed when the upload path stored the envelope split."""
+    the digests envelopes.pack already computed when the upload path stored the envelope split;
+    `last_sequence`: the agent's highest sequence before this report, when the caller knows it."""
     if report.conflict:  # kept and flagged; which of two bodies with one sequence is true is not ours to say
         return
     if seen is None:
@@ -63,7 +64,7 @@ def index_report(session: Session, report: Report, payload: dict[str, Any],
     if stored is not None:
         report.envelope_z = stored
     when = report.received_at or utcnow()
-    _note_sequence(session, report, when)
+    _note_sequence(session, report, when, last_sequence)
     if report.kind == "scan":
         _index_scan(session, report, payload, when)
         return
@@ -344,12 +345,14 @@ def _index_scan(session: Session, report: Report, payload: dict[str, Any], when:
 
 # --- sequence gaps ------------------------------------------------------------------------------
 
-def _note_sequence(session: Session, report: Report, when: datetime) -> None:
+def _note_sequence(session: Session, report: Report, when: datetime, last_sequence: int | None = None) -> None:
     seq = report.sequence
     if seq is None:
         return
-    gap = session.scalar(select(SequenceGap).where(SequenceGap.agent_pk == report.agent_pk,
-                                                   SequenceGap.first <= seq, SequenceGap.last >= seq))
+    # a gap lies below some sequence already received: a report newer than all of them fills none
+    newest = last_sequence is not None and seq > last_sequence
+    gap = None if newest else session.scalar(select(SequenceGap).where(
+        SequenceGap.agent_pk == report.agent_pk, SequenceGap.first <= seq, SequenceGap.last >= seq))
     if gap is not None:  # a late report fills (part of) a gap
         first, last = gap.first, gap.last
         session.delete(gap)

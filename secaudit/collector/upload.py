@@ -166,13 +166,13 @@ def _split_form(session: Session, raw: bytes, body: bytes, payload: dict[str, An
 
 
 def _index(session: Session, report: Report, payload: dict[str, Any],
-           seen: dict[int, str] | None = None) -> None:
+           seen: dict[int, str] | None = None, last_sequence: int | None = None) -> None:
     """index_report in a savepoint: if indexing this (signed, verified) report fails, the report is still
     stored and acknowledged, unindexed and logged, rather than refused forever and retried by the agent.
     A lost connection or a lock timeout is not swallowed: the whole upload fails and is retried."""
     try:
         with session.begin_nested():
-            index.index_report(session, report, payload, seen)
+            index.index_report(session, report, payload, seen, last_sequence)
             session.flush()
     except OperationalError:
         raise
@@ -215,20 +215,13 @@ def receive(db: Database, raw: bytes, channel: str = "https", writer: Writer | N
         if seen is None:
             raise
         return seen
-    if isinstance(stored, Outcome):
-        return stored
-    report_id, conflict = stored
-    with db.read() as session:  # committed: only now is there anything to acknowledge
-        report = session.get(Report, report_id)
-        assert report is not None
-        if conflict:
-            return Outcome(409, _conflict_body(session, report), report_id)
-        return Outcome(201, receipt(session, report, "accepted"), report_id)
+    return stored
 
 
 def _store(session: Session, *, sha: str, raw: bytes, envelope: dict[str, Any], body: bytes, kid: str,
-           payload: dict[str, Any], channel: str, now: datetime) -> Outcome | tuple[int, bool]:
-    """Inside the write transaction: the existing report's outcome, or (new report id, conflict).
+           payload: dict[str, Any], channel: str, now: datetime) -> Outcome:
+    """Inside the write transaction: the existing report's outcome, or the new report's (201 or 409), its
+    receipt built from what this transaction wrote; the caller hands it out only after the commit.
     The envelope is stored once, in its final form: split (envelopes.pack) unless it is a conflict or
     cannot be split, else whole (store.pack); no form is compressed only to be replaced."""
     key = session.get(AgentKey, kid)
@@ -257,9 +250,12 @@ def _store(session: Session, *, sha: str, raw: bytes, envelope: dict[str, Any], 
     session.add(report)
     if others:
         session.execute(update(Report).where(Report.id.in_(others)).values(conflict=True))
-    if agent.last_sequence is None or fields["sequence"] > agent.last_sequence:
+    before = agent.last_sequence
+    if before is None or fields["sequence"] > before:
         agent.last_sequence = fields["sequence"]
     agent.last_seen = now
     session.flush()
-    _index(session, report, payload, digests)
-    return report.id, bool(others)
+    _index(session, report, payload, digests, before)
+    if others:
+        return Outcome(409, _conflict_body(session, report), report.id)
+    return Outcome(201, receipt(session, report, "accepted"), report.id)

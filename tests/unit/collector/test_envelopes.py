@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 
 from secaudit.collector import envelopes, store
@@ -78,3 +80,18 @@ def test_missing_or_damaged_parts_are_detected(world: World) -> None:
             envelopes.unpack(s, packed[:-5])
         with pytest.raises(envelopes.EnvelopeDamaged):
             envelopes.unpack(s, b"Z1garbage")
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | st.text(),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+                     max_leaves=20)
+
+
+@given(_JSON)
+@settings(max_examples=300, deadline=None)
+def test_canonical_is_the_agents_spelling(value: object) -> None:
+    """orjson's bytes are the standard library's (sorted keys, compact, UTF-8), integers beyond 64 bits included:
+    a span found in the signed payload must be the same text."""
+    expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True,
+                          allow_nan=False).encode("utf-8")
+    assert envelopes._canonical(value) == expected
