@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, func, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from secaudit.collector import cadence as cd
 from secaudit.collector.index_models import (
@@ -26,7 +27,7 @@ from secaudit.collector.index_models import (
     Rollup,
     SequenceGap,
 )
-from secaudit.collector.models import Agent, Report, Unit, utcnow
+from secaudit.collector.models import Agent, Report, Unit, UTCDateTime, utcnow
 from secaudit.collector.units import code_path, effective_playbook
 from secaudit.timefmt import FORMAT
 
@@ -302,46 +303,101 @@ def late(session: Session, unit: Unit, as_of: date | None = None) -> dict[str, A
     return out
 
 
+def _codes(session: Session, column: Any) -> Any:
+    """All of a group's unit codes in one text (codes are letters, digits, '_', '.', '-': units.CODE_RE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.string_agg(column, ",")
+    return func.group_concat(column, ",")
+
+
 def late_overview(session: Session, unit: Unit, shown: int, as_of: date | None = None) -> dict[str, Any]:
     """What a page shows of `late`: the same rows, but only the first `shown` late units (most overdue
     first, then by code) and pending units (fewest days left first, then by code), the totals of each
-    list, and the first `shown` agents with sequence gaps. Only the shown units' names and last reports
-    are read: the rest of the subtree costs an EXISTS per unit and a tuple."""
+    list, and the first `shown` agents with sequence gaps.
+
+    One statement judges the whole subtree in the database: a recursive CTE hands each unit its effective
+    playbook down the tree, the reporting units (leaves, units with agents) get three EXISTS on the covering
+    index (received in the closed period, after it, in the open period, with the bounds of their plan), and
+    the answer is one row per (plan, verdict) with its count and its codes. A province of 10,000 units then
+    costs no Python object per unit (late() builds 10,000 rows and, in a web process, the garbage
+    collector's passes over them); the names and last reports are read for the shown units only."""
     today = as_of or cd.local_day(utcnow())
-    late_keys: list[tuple[int, str, Any, _Plan, str]] = []
-    pending_keys: list[tuple[int, str, Any, _Plan]] = []
-    on_time = no_cadence = 0
-    for plan in _plans(session, unit, today, names=False):
-        st = plan.st
+    cutoff = _utc_start(today + timedelta(days=1))  # reports received up to the end of `today`
+    inherited = effective_playbook(session, unit)
+    books = {inherited} | set(session.scalars(select(Unit.playbook).where(_subtree(unit), Unit.playbook.is_not(None),
+                                                                          Unit.playbook != "").distinct()))
+    standings = {book: stand for book in books if book is not None and ((stand := cd.standing(
+        playbook_cadence(book), today)).closed is not None or stand.open is not None)}
+    pb_type = String(128)
+    tree = select(Unit.id, Unit.code, cast(literal(inherited, pb_type), pb_type).label("pb")).where(
+        Unit.id == unit.id).cte("tree", recursive=True)
+    child, grandchild = aliased(Unit), aliased(Unit)
+    tree = tree.union_all(select(child.id, child.code,
+                                 cast(func.coalesce(func.nullif(child.playbook, ""), tree.c.pb), pb_type))
+                          .where(child.parent_id == tree.c.id))
+
+    def bound(of: Callable[[cd.Standing], datetime | None]) -> Any:
+        """Per unit, its plan's instant (NULL: no such period, and the EXISTS below is false)."""
+        whens = {book: literal(when, UTCDateTime()) for book, st in standings.items() if (when := of(st)) is not None}
+        none = literal(None, UTCDateTime())
+        return case(whens, value=tree.c.pb, else_=none) if whens else none
+
+    def received(start: Any, end: Any, weight: int) -> Any:
+        at = Report.received_at
+        return case((select(Report.id).where(Report.unit_id == tree.c.id, Report.kind == "audit",
+                                             Report.conflict.is_(False), at >= start, at < end).exists(), weight),
+                    else_=0)
+
+    closed_start = bound(lambda st: _utc_start(st.closed.start) if st.closed else None)
+    closed_end = bound(lambda st: _utc_start(st.closed.due + timedelta(days=1)) if st.closed else None)
+    open_start = bound(lambda st: _utc_start(st.open.start) if st.open else None)
+    cutoff_bound = literal(cutoff, UTCDateTime())
+    verdict = (received(closed_start, closed_end, 4) + received(closed_end, cutoff_bound, 2)
+               + received(open_start, cutoff_bound, 1)).label("v")
+    reporting = or_(~select(grandchild.id).where(grandchild.parent_id == tree.c.id).exists(),
+                    select(Agent.id).where(Agent.unit_id == tree.c.id).exists())
+    facts = select(tree.c.pb, tree.c.code, verdict).where(reporting).subquery()
+    groups = session.execute(select(facts.c.pb, facts.c.v, func.count(), _codes(session, facts.c.code))
+                             .group_by(facts.c.pb, facts.c.v)).all()
+
+    # (-days overdue, code, ...) and (days left, code, ...): the page's order; codes are unique
+    late_first: list[tuple[int, str, str, str, dict[str, str]]] = []  # ..., playbook, status, period
+    pending_first: list[tuple[int, str, str, dict[str, str]]] = []  # ..., playbook, period
+    late_total = pending_total = on_time = no_cadence = 0
+    for book, v, n, codes in groups:
+        st = standings.get(book)
         if st is None:
-            no_cadence += len(plan.members)
+            no_cadence += n
             continue
-        overdue = -(today - st.closed.due).days if st.closed is not None else 0
-        left = (st.open.due - today).days if st.open is not None else 0
-        for u in plan.members:
-            judged, pending, counted = _verdict(st, plan.facts.get(u[0], _NOTHING))
-            if st.closed is not None and judged != "on_time":
-                late_keys.append((overdue, u[1], u, plan, str(judged)))
-            if pending:
-                pending_keys.append((left, u[1], u, plan))
-            elif counted:
-                on_time += 1
-    first_late = heapq.nsmallest(shown, late_keys, key=lambda k: (k[0], k[1]))
-    first_pending = heapq.nsmallest(shown, pending_keys, key=lambda k: (k[0], k[1]))
-    ids = sorted({k[2].id for k in first_late} | {k[2].id for k in first_pending})
-    names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(ids))).all()) if ids else {}
-    last = _last_received(session, unit, _utc_start(today + timedelta(days=1)), ids)
+        judged, pending, counted = _verdict(st, (bool(v & 4), bool(v & 2), bool(v & 1)))
+        first = heapq.nsmallest(shown, (codes or "").split(",")) if judged in ("late", "missing") or pending else []
+        if st.closed is not None and judged != "on_time":
+            late_total += n
+            period = st.closed.as_dict()
+            late_first += [(-(today - st.closed.due).days, code, book, str(judged), period) for code in first]
+        if pending and st.open is not None:
+            pending_total += n
+            period = st.open.as_dict()
+            pending_first += [((st.open.due - today).days, code, book, period) for code in first]
+        elif counted:
+            on_time += n
+    late_first, pending_first = sorted(late_first)[:shown], sorted(pending_first)[:shown]
+    codes = sorted({k[1] for k in late_first} | {k[1] for k in pending_first})
+    units = {code: (uid, name) for uid, code, name in session.execute(
+        select(Unit.id, Unit.code, Unit.name).where(Unit.code.in_(codes)))} if codes else {}
+    last = _last_received(session, unit, cutoff, [uid for uid, _ in units.values()])
 
-    def row(u: Any, plan: _Plan) -> dict[str, Any]:
-        return {"code": u.code, "name": names.get(u.id), "playbook": plan.playbook,
-                "cadence": plan.cadence.get("kind"), "last_report_at": last.get(u.id)}
+    def row(code: str, book: str) -> dict[str, Any]:
+        uid, name = units[code]
+        return {"code": code, "name": name, "playbook": book, "cadence": playbook_cadence(book).get("kind"),
+                "last_report_at": last.get(uid)}
 
-    late_rows = [{**row(u, plan), "period": plan.st.closed.as_dict(), "status": status, "days_overdue": -key}
-                 for key, _, u, plan, status in first_late if plan.st is not None and plan.st.closed is not None]
-    pending_rows = [{**row(u, plan), "period": plan.st.open.as_dict(), "status": "pending", "days_left": key}
-                    for key, _, u, plan in first_pending if plan.st is not None and plan.st.open is not None]
-    return {"unit": unit.code, "as_of": today.isoformat(), "late": late_rows, "late_total": len(late_keys),
-            "pending": pending_rows, "pending_total": len(pending_keys), "on_time": on_time,
+    late_rows = [{**row(code, book), "period": period, "status": status, "days_overdue": -key}
+                 for key, code, book, status, period in late_first]
+    pending_rows = [{**row(code, book), "period": period, "status": "pending", "days_left": key}
+                    for key, code, book, period in pending_first]
+    return {"unit": unit.code, "as_of": today.isoformat(), "late": late_rows, "late_total": late_total,
+            "pending": pending_rows, "pending_total": pending_total, "on_time": on_time,
             "no_cadence": no_cadence, "gaps": gaps(session, unit)[:shown]}
 
 
