@@ -171,13 +171,13 @@ def _utc_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=cd.VN_TZ).astimezone(UTC)
 
 
-def _reporting_units(session: Session, unit: Unit, names: bool = True) -> list[tuple[Any, str | None]]:
-    """Units that must report (rows: id, code, parent_id, playbook and, with `names`, name), with their
+def _reporting_units(session: Session, unit: Unit) -> list[tuple[Any, str | None]]:
+    """Units that must report (rows: id, code, parent_id, playbook, name), with their
     effective playbook: the leaves of the subtree and every unit with an enrolled agent. One query for the
     subtree, playbooks inherited in memory (rows read by position: a Row's attribute costs ten times more,
     and a province has 10,000 of them)."""
-    cols: list[Any] = [Unit.id, Unit.code, Unit.parent_id, Unit.playbook] + ([Unit.name] if names else [])
-    subtree = session.connection().execute(select(*cols).where(_subtree(unit)).order_by(Unit.path)).all()
+    subtree = session.connection().execute(select(Unit.id, Unit.code, Unit.parent_id, Unit.playbook, Unit.name)
+                                           .where(_subtree(unit)).order_by(Unit.path)).all()
     inherited = effective_playbook(session, unit)
     playbook: dict[int, str | None] = {}
     parents: set[int] = set()
@@ -204,10 +204,10 @@ class _Plan:
     facts: dict[int, tuple[bool, bool, bool]]
 
 
-def _plans(session: Session, unit: Unit, today: date, names: bool = True) -> list[_Plan]:
+def _plans(session: Session, unit: Unit, today: date) -> list[_Plan]:
     cutoff = _utc_start(today + timedelta(days=1))  # reports received up to the end of `today`
     groups: dict[str | None, list[Any]] = {}
-    for u, playbook_id in _reporting_units(session, unit, names):
+    for u, playbook_id in _reporting_units(session, unit):
         groups.setdefault(playbook_id, []).append(u)
     largest = max(groups, key=lambda p: len(groups[p])) if groups else None
     out = []

@@ -1,5 +1,5 @@
 """What the overview, unit and host pages show, computed here from the collector's own queries
-(aggregate.summary/late/history, search.host_detail): the templates only lay it out.
+(aggregate.summary/late_overview/history, search.host_detail): the templates only lay it out.
 
 Every function takes a unit or host id that still goes through the scoping function (scope.py)."""
 
