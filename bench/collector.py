@@ -266,6 +266,7 @@ def fabricate(url: str, payloads: list[dict[str, Any]], units: int, hosts: int, 
         t_results = rows(im.RequirementResult, im.RequirementResult.report_id.in_(report_ids))
         t_links = rows(im.HostSet, im.HostSet.host_id.in_([h["id"] for h in t_hosts]))
         t_roll = rows(im.Rollup, im.Rollup.unit_id == t_unit)
+        t_months = rows(im.UnitMonth, im.UnitMonth.unit_id == t_unit)
         iface_sets = {ln["set_id"] for ln in t_links if ln["kind"] == "interfaces"}
         t_addrs = rows(im.InvAddress, im.InvAddress.set_id.in_(iface_sets))
         top = {name: (s.scalar(select(func.max(col))) or 0) + 1 for name, col in (
@@ -321,7 +322,7 @@ def fabricate(url: str, payloads: list[dict[str, Any]], units: int, hosts: int, 
                           im.InvSet, im.InvAddress, im.HostSet):
                 if out.get(model):
                     s.execute(insert(model.__table__), out[model])
-    with db.write() as s:  # rollups: every school like the template; districts and the province their sums
+    with db.write() as s:  # rollups, unit months: each school as the template, districts and the province sums
         per_district = [0] * districts
         for k in range(schools):
             per_district[k % districts] += 1
@@ -336,6 +337,15 @@ def fabricate(url: str, payloads: list[dict[str, Any]], units: int, hosts: int, 
         s.execute(im.Rollup.__table__.delete().where(im.Rollup.unit_id != t_unit))
         for i in range(0, len(new_rolls), 20000):
             s.execute(insert(im.Rollup.__table__), new_rolls[i:i + 20000])
+        # the history's unit months: the same, every figure a sum
+        figures = ("reports", "hosts", "score_sum", "scored", "fails", "late_reports")
+        new_months = [{**r, "unit_id": units_by_code[f"S{k:05d}"][0]} for k in range(1, schools) for r in t_months]
+        for code, times in [(f"D{d:03d}", per_district[d]) for d in range(districts)] + [("DN", schools)]:
+            new_months += [{**r, "unit_id": units_by_code[code][0], **{f: r[f] * times for f in figures}}
+                           for r in t_months]
+        s.execute(im.UnitMonth.__table__.delete().where(im.UnitMonth.unit_id != t_unit))
+        for i in range(0, len(new_months), 20000):
+            s.execute(insert(im.UnitMonth.__table__), new_months[i:i + 20000])
     if db.engine.dialect.name == "postgresql":  # statistics for the planner (outside a transaction)
         with db.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from secaudit.collector import cadence as cd
@@ -26,8 +26,10 @@ from secaudit.collector.index_models import (
     RequirementResult,
     Rollup,
     SequenceGap,
+    UnitMonth,
 )
 from secaudit.collector.models import Agent, Report, Unit, UTCDateTime, utcnow
+from secaudit.collector.sqlutil import month_of
 from secaudit.collector.units import code_path, effective_playbook
 from secaudit.timefmt import FORMAT
 
@@ -418,33 +420,35 @@ def gaps(session: Session, unit: Unit, limit: int = 1000) -> list[dict[str, Any]
 
 # --- history and trend --------------------------------------------------------------------------
 
-def _month(session: Session, column: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    # SQLite keeps a datetime as the text "YYYY-MM-DD HH:MM:SS.ffffff": its first 7 characters are the
-    # month, read without strftime parsing every report's date (a fifth of the trend's time)
-    return func.substr(column, 1, 7, type_=String)
+def first_month(months: int, now: datetime | None = None) -> datetime:
+    """The UTC start of the first of the last `months` calendar months, the current one included."""
+    today = (now or utcnow()).astimezone(UTC)
+    index = today.year * 12 + today.month - 1 - (max(months, 1) - 1)
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
 
 
 def history(session: Session, unit: Unit, requirement: str | None = None, months: int = 24) -> dict[str, Any]:
-    """Per month of receipt: reports, hosts reporting, average score; with `requirement`, its status counts."""
-    since = utcnow() - timedelta(days=31 * months)
-    month = _month(session, Report.received_at)
-    base = (select(month.label("m")).select_from(Report)
-            .join(ReportIndex, ReportIndex.report_id == Report.id)
-            .where(Report.unit_id.in_(_subtree_ids(unit)), Report.kind == "audit", Report.received_at >= since))
-    rows = session.execute(base.add_columns(func.count(), func.count(func.distinct(ReportIndex.host_id)),
-                                            func.avg(ReportIndex.score), func.sum(ReportIndex.n_fail),
-                                            func.sum(ReportIndex.late.cast(Integer)))
-                           .group_by("m").order_by("m")).all()
-    points = [{"month": m, "reports": n, "hosts": hosts, "score": round(avg) if avg is not None else None,
-               "fails": int(fails or 0), "late_reports": int(late_n or 0)} for m, n, hosts, avg, fails, late_n in rows]
+    """Per month of receipt (the last `months` calendar months, UTC): reports, hosts reporting, average
+    score, failures, late reports — the unit's own rows of the unit months kept at ingest for its subtree
+    (index_models.UnitMonth), whatever the number of reports; with `requirement`, its status counts."""
+    since = first_month(months)
+    rows = session.execute(select(UnitMonth.month, UnitMonth.reports, UnitMonth.hosts, UnitMonth.score_sum,
+                                  UnitMonth.scored, UnitMonth.fails, UnitMonth.late_reports)
+                           .where(UnitMonth.unit_id == unit.id, UnitMonth.month >= f"{since:%Y-%m}")
+                           .order_by(UnitMonth.month)).all()
+    points = [{"month": m, "reports": int(n), "hosts": int(hosts or 0),
+               "score": round(int(score_sum) / int(scored)) if scored else None,
+               "fails": int(fails or 0), "late_reports": int(late_n or 0)}
+              for m, n, hosts, score_sum, scored, fails, late_n in rows if n]
     out: dict[str, Any] = {"unit": unit.code, "months": points}
     if requirement and "\x00" not in requirement:
-        req_rows = session.execute(base.add_columns(RequirementResult.status, func.count())
+        month = month_of(session, Report.received_at).label("m")
+        req_rows = session.execute(select(month, RequirementResult.status, func.count()).select_from(Report)
+                                   .join(ReportIndex, ReportIndex.report_id == Report.id)
                                    .join(RequirementResult, RequirementResult.report_id == Report.id)
                                    .join(RequirementEntry, RequirementEntry.id == RequirementResult.req_pk)
-                                   .where(RequirementEntry.req_id == requirement)
+                                   .where(Report.unit_id.in_(_subtree_ids(unit)), Report.kind == "audit",
+                                          Report.received_at >= since, RequirementEntry.req_id == requirement)
                                    .group_by("m", RequirementResult.status).order_by("m")).all()
         per: dict[str, dict[str, int]] = {}
         for m, status, n in req_rows:

@@ -14,7 +14,7 @@ and everything derived from it are stored, or nothing is.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, delete, func, insert, literal, select, update
@@ -41,9 +41,10 @@ from secaudit.collector.index_models import (
     Rollup,
     SequenceGap,
     SoftwareItem,
+    UnitMonth,
 )
 from secaudit.collector.models import Report, Unit, UTCDateTime, utcnow
-from secaudit.collector.sqlutil import clip, insert_ignore, upsert_add
+from secaudit.collector.sqlutil import clip, insert_ignore, month_of, upsert_add
 from secaudit.timefmt import parse_rfc3339_or_none
 
 # worst first (DESIGN: fail > error > unknown > warn > pass); not_applicable never makes a host worse
@@ -78,6 +79,7 @@ def index_report(session: Session, report: Report, payload: dict[str, Any],
     session.add(ReportIndex(report_id=report.id, host_id=host.id, score=score, late=not latest,
                             envelope_stored=len(report.envelope_z),
                             **{f"n_{s}": counts.get(s, 0) for s in STATUS_CODE}))
+    _count_month(session, report, host.id, when, score, counts.get("fail", 0), not latest)
     _findings(session, report, payload)
     statuses = _requirements(session, report, payload)
     _host_lists(session, host, report, inv.host_lists(payload, seen), when, latest)
@@ -166,6 +168,62 @@ def _requirements(session: Session, report: Report, payload: dict[str, Any]) -> 
     return statuses
 
 
+# --- the history's figures per unit and month -----------------------------------------------------
+
+def _month_bounds(when: datetime) -> tuple[str, datetime, datetime]:
+    start = when.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    return f"{start:%Y-%m}", start, end
+
+
+def _count_month(session: Session, report: Report, host_id: int, when: datetime, score: int | None, fails: int,
+                 late: bool) -> None:
+    """Add an indexed audit report to its month in its unit and every ancestor (like the rollups: a
+    subtree's history is one unit's rows); the host counts once a month, with its first report of the
+    month. ReportIndex(host_id, report_id) finds its other reports."""
+    month, start, end = _month_bounds(when)
+    earlier = session.scalar(select(ReportIndex.report_id).join(Report, Report.id == ReportIndex.report_id)
+                             .where(ReportIndex.host_id == host_id, ReportIndex.report_id != report.id,
+                                    Report.kind == "audit", Report.received_at >= start, Report.received_at < end)
+                             .limit(1))
+    path = session.scalar(select(Unit.path).where(Unit.id == report.unit_id)) or ""
+    figures = {"reports": 1, "hosts": 0 if earlier else 1, "score_sum": score or 0,
+               "scored": 0 if score is None else 1, "fails": fails, "late_reports": int(late)}
+    upsert_add(session, UnitMonth.__table__, ["unit_id", "month"],
+               [{"unit_id": unit, "month": month, **figures} for unit in sorted(set(_ancestors(path)))],
+               list(figures))
+
+
+MONTH_FIGURES = ("reports", "hosts", "score_sum", "scored", "fails", "late_reports")
+
+
+def rebuild_months(session: Session) -> None:
+    """Recount every unit month from the indexed audit reports and the current tree (after reindexing,
+    units moved, or receipt times changed in the database): per report unit and month in one grouped query
+    (a host counts with its lowest report id of the month), added to every ancestor in memory."""
+    session.execute(delete(UnitMonth))
+    month = month_of(session, Report.received_at)
+    indexed = (select(Report.unit_id, Report.id, month.label("m"), ReportIndex.host_id, ReportIndex.score,
+                      ReportIndex.n_fail, ReportIndex.late)
+               .join(ReportIndex, ReportIndex.report_id == Report.id).where(Report.kind == "audit").subquery())
+    firsts = select(func.min(indexed.c.id)).group_by(indexed.c.host_id, indexed.c.m)
+    rows = session.execute(select(
+        indexed.c.unit_id, indexed.c.m, func.count(), func.sum(case((indexed.c.id.in_(firsts), 1), else_=0)),
+        func.sum(indexed.c.score), func.count(indexed.c.score), func.sum(indexed.c.n_fail),
+        func.sum(case((indexed.c.late, 1), else_=0))).group_by(indexed.c.unit_id, indexed.c.m)).all()
+    paths = dict(session.execute(select(Unit.id, Unit.path)).all())
+    totals: dict[tuple[int, str], list[int]] = {}
+    for unit_id, m, *figures in rows:
+        for ancestor in set(_ancestors(paths.get(unit_id, ""))):
+            entry = totals.setdefault((ancestor, m), [0] * len(MONTH_FIGURES))
+            for i, value in enumerate(figures):
+                entry[i] += int(value or 0)
+    out = [{"unit_id": u, "month": m, **dict(zip(MONTH_FIGURES, values, strict=True))}
+           for (u, m), values in sorted(totals.items())]
+    for i in range(0, len(out), 5000):
+        session.execute(insert(UnitMonth), out[i:i + 5000])
+
+
 # --- rollups: latest requirement statuses per unit subtree --------------------------------------
 
 def _ancestors(path: str) -> list[int]:
@@ -252,6 +310,7 @@ def after_units_changed(session: Session) -> None:
                            .where(Host.kind == "host", Host.counted_path != "", Host.counted_path != Unit.path))
     if stale:
         rebuild_rollups(session)
+        rebuild_months(session)
 
 
 # --- inventory ----------------------------------------------------------------------------------
@@ -383,7 +442,7 @@ def reindex(session: Session, everything: bool = False) -> int:
     with `everything` drop the derived tables and index every report again, oldest first. Returns the
     number of reports indexed. Inventory sets and envelope blobs are content-addressed and stay."""
     if everything:
-        for table in (Rollup, FindingRow, RequirementResult, ReportIndex, HostSet, SequenceGap):
+        for table in (Rollup, UnitMonth, FindingRow, RequirementResult, ReportIndex, HostSet, SequenceGap):
             session.execute(delete(table))
         session.execute(update(Host).values(last_report_id=None))
         session.execute(delete(Host))
@@ -394,4 +453,6 @@ def reindex(session: Session, everything: bool = False) -> int:
         index_report(session, report, stored_payload(session, report))
         session.flush()
         done += 1
+    if done:  # reports indexed out of their order: each host counted in the unit of its first report
+        rebuild_months(session)
     return done

@@ -17,6 +17,8 @@ Storage economy (issue: < 50 KB per monthly report of an unchanged host):
 - rollups          status counts of the hosts' latest requirement results per unit INCLUDING its whole
                    subtree (each host counts in every ancestor), so a summary reads a few rows per child
 - sequence_gaps    per agent, ranges of sequence numbers never received (withheld reports show up here)
+- unit_months      per unit (INCLUDING its subtree) and month of receipt: the audit reports' figures of the
+                   history (migration 0005_unit_months), so a province's trend reads 12 rows
 """
 
 from __future__ import annotations
@@ -239,3 +241,20 @@ class SequenceGap(Base):
     first: Mapped[int] = mapped_column(BigInteger)
     last: Mapped[int] = mapped_column(BigInteger)
     noted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class UnitMonth(Base):
+    """Per unit and month of receipt (UTC, 'YYYY-MM'): the figures of the indexed audit reports received by
+    the unit's whole subtree (the report's unit at receipt and its ancestors, like the rollups), so the
+    history of any unit is its own rows. `hosts` counts each host once a month, with its first report."""
+
+    __tablename__ = "unit_months"
+
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    reports: Mapped[int] = mapped_column(Integer, default=0)
+    hosts: Mapped[int] = mapped_column(Integer, default=0)
+    score_sum: Mapped[int] = mapped_column(BigInteger, default=0)
+    scored: Mapped[int] = mapped_column(Integer, default=0)  # reports with a score
+    fails: Mapped[int] = mapped_column(BigInteger, default=0)
+    late_reports: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import ssl
 from dataclasses import dataclass
@@ -76,4 +77,7 @@ def run(app: Any, listen: Listen, cert: str | None, key: str | None, log_level: 
     config = uvicorn.Config(app, host=listen.host, port=listen.port, ssl_certfile=cert, ssl_keyfile=key,
                             log_level=log_level, proxy_headers=False, server_header=False,
                             timeout_keep_alive=15, limit_concurrency=512)
+    # everything imported and built so far lives as long as the process: out of the garbage collector's
+    # sight, its full passes (set off by the objects a large page builds) stay short
+    gc.freeze()
     uvicorn.Server(config).run()

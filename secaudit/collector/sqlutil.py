@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import String, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,14 @@ def upsert_add(session: Session, table: Table | Any, keys: Sequence[str], rows: 
     stmt = stmt.on_conflict_do_update(index_elements=list(keys),
                                       set_={col: table.c[col] + stmt.excluded[col] for col in add})
     session.execute(stmt, list(rows))
+
+
+def month_of(session: Session, column: Any) -> Any:
+    """'YYYY-MM' of a naive-UTC datetime column (models.UTCDateTime), in SQL. SQLite keeps the ISO text,
+    whose first seven characters are the month (cheaper than strftime over 100,000 rows)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.substr(column, 1, 7, type_=String)
 
 
 def clip(value: Any, limit: int) -> str:

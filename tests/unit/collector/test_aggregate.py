@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from secaudit.collector import aggregate
+from secaudit.collector import aggregate, index
 from secaudit.collector.models import Report, Unit
 from tests.unit.collector.world import DB_KINDS, World, report, scan_report, url_for, when
 
@@ -69,6 +69,7 @@ def test_late_overview_is_late_cut_for_the_page(tmp_path: Path, kind: str) -> No
             for report_id, at in zip(ids, times, strict=True):
                 conflict = code == "LK03" and at < "2025-06-02"
                 s.execute(update(Report).where(Report.id == report_id).values(received_at=when(at), conflict=conflict))
+        index.rebuild_months(s)  # the receipt times changed under the unit months
     days = [date(2024, 10, 1) + timedelta(days=d) for d in range(0, 1050, 9)]
     days += [date(2024, 10, 10), date(2024, 10, 11), date(2025, 5, 30), date(2025, 5, 31), date(2026, 6, 15),
              date(2026, 6, 16), date(2026, 9, 25), date(2026, 9, 26), date(2026, 12, 25), date(2026, 12, 26)]

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from secaudit.collector import index
 from secaudit.collector.app import create_app
 from secaudit.collector.index_models import Host
 from secaudit.collector.models import Report
@@ -132,6 +133,7 @@ def test_gaps_listed(world: dict[str, Any]) -> None:
 def _received(world: dict[str, Any], hostname: str, at: str) -> None:
     with world["world"].db.write() as s:
         s.execute(update(Report).where(Report.hostname == hostname).values(received_at=when(at)))
+        index.rebuild_months(s)
 
 
 def test_late_by_the_three_cadences(world: dict[str, Any]) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, select
 
 from secaudit.collector import envelopes, index
 from secaudit.collector.index_models import (
@@ -23,7 +23,7 @@ from secaudit.collector.index_models import (
     SoftwareItem,
 )
 from secaudit.collector.models import Report, Unit
-from tests.unit.collector.world import DB_KINDS, World, report, scan_report, url_for
+from tests.unit.collector.world import DB_KINDS, TREE, World, report, scan_report, url_for, when
 
 
 @pytest.fixture(params=DB_KINDS)
@@ -230,3 +230,81 @@ def test_report_with_attestations_is_accepted_and_attested_rows_not_indexed(tmp_
     with world.db.read() as s:
         assert s.scalar(select(func.count()).select_from(RequirementResult)) == len(payload["requirements"]) - 1
         assert s.scalars(select(ReportIndex.n_error)).one() == payload["summary"]["error"]
+
+
+def test_unit_months_kept_at_ingest_are_the_reports_counted(tmp_path: Path, db_url: str | None,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The history's figures kept per unit and month at ingest equal a count over the reports themselves
+    (reports, distinct hosts, average score, failures, late reports), for the province and a district,
+    with two reports of a host in one month, an older sequence, a move between units, a scan and a
+    conflict (neither counted); and rebuild_months gives the same rows."""
+    from secaudit.collector import aggregate, upload
+    from secaudit.collector.index_models import UnitMonth
+
+    world = World(tmp_path, db_url)
+    world.units()
+    agents = {code: world.agent(code) for code in ("BH01", "BH02", "LK01")}
+    sequence = dict.fromkeys(agents, 0)
+
+    def send(code: str, at: str, seed: int, sequence_no: int | None = None) -> None:
+        monkeypatch.setattr(upload, "utcnow", lambda: when(at))
+        if sequence_no is None:
+            sequence[code] += 2
+            sequence_no = sequence[code]
+        world.upload(agents[code], report(hostname=f"PC-{code}", seed=seed), sequence=sequence_no)
+
+    send("BH01", "2026-01-31T23:59:59Z", 1)
+    send("BH01", "2026-02-01T00:00:00Z", 2)
+    send("BH01", "2026-02-20T08:00:00Z", 3)  # twice in February: one host
+    send("BH02", "2026-02-03T08:00:00Z", 4)
+    send("BH01", "2026-02-25T08:00:00Z", 5, sequence_no=1)  # an older sequence: a late report
+    send("LK01", "2026-03-10T08:00:00Z", 6)
+    world.move_agent(agents["BH02"], "LK")
+    send("BH02", "2026-03-11T08:00:00Z", 7)
+    monkeypatch.setattr(upload, "utcnow", lambda: when("2026-03-12T08:00:00Z"))
+    world.upload(agents["LK01"], scan_report([{"ip": "10.0.0.9"}]), sequence=50)
+    world.upload(agents["LK01"], report(hostname="PC-LK01", seed=99), sequence=sequence["LK01"])  # conflict
+
+    def counted_from_reports() -> None:
+        with world.db.read() as s:
+            for code in ("DN", "BH", "LK"):
+                unit = s.scalars(select(Unit).where(Unit.code == code)).one()
+                ids = [u.id for u in s.scalars(select(Unit).where(Unit.path.startswith(unit.path)))]
+                month = func.substr(Report.received_at, 1, 7) if s.get_bind().dialect.name == "sqlite" else \
+                    func.to_char(Report.received_at, "YYYY-MM")
+                rows = s.execute(select(month, func.count(), func.count(func.distinct(ReportIndex.host_id)),
+                                        func.avg(ReportIndex.score), func.sum(ReportIndex.n_fail),
+                                        func.sum(ReportIndex.late.cast(Integer)))
+                                 .join(ReportIndex, ReportIndex.report_id == Report.id)
+                                 .where(Report.unit_id.in_(ids), Report.kind == "audit")
+                                 .group_by(month).order_by(month)).all()
+                expected = [{"month": m, "reports": n, "hosts": h, "score": round(avg), "fails": int(f),
+                             "late_reports": int(late)} for m, n, h, avg, f, late in rows]
+                assert aggregate.history(s, unit, months=1000)["months"] == expected, code
+
+    counted_from_reports()
+    with world.db.read() as s:
+        kept = sorted(tuple(r) for r in s.execute(select(UnitMonth.__table__)).all())
+    with world.db.write() as s:
+        index.rebuild_months(s)
+    with world.db.read() as s:
+        assert sorted(tuple(r) for r in s.execute(select(UnitMonth.__table__)).all()) == kept
+        dn = s.scalars(select(Unit).where(Unit.code == "DN")).one()
+        feb = next(p for p in aggregate.history(s, dn, months=1000)["months"] if p["month"] == "2026-02")
+        assert (feb["reports"], feb["hosts"], feb["late_reports"]) == (4, 2, 1)
+    # a collector upgraded from 0004: the migration fills the unit months from the reports indexed
+    from alembic import command
+
+    from secaudit.collector import migrate
+
+    world.db.dispose()
+    cfg = migrate._config(world.db.engine)
+    with world.db.engine.connect().execution_options(write=True) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004_dashboard_indexes")
+        conn.commit()
+    migrate.upgrade(world.db.engine)
+    with world.db.read() as s:
+        assert sorted(tuple(r) for r in s.execute(select(UnitMonth.__table__)).all()) == kept
+    world.units(TREE.replace("BH01,Trường TH Biên Hòa 1,BH,", "BH01,Trường TH Biên Hòa 1,LK,"))
+    counted_from_reports()  # a school moved to another district: the districts' months follow it

@@ -21,7 +21,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from secaudit.collector import users
+from secaudit.collector import index, users
 from secaudit.collector.db import Database
 from secaudit.collector.index_models import Host
 from secaudit.collector.models import Report, User, utcnow
@@ -108,6 +108,7 @@ def _backdate(db: Database, report_id: int | None, months: int) -> None:
     with db.write() as session:
         session.execute(update(Report).where(Report.id == report_id)
                         .values(received_at=utcnow() - timedelta(days=31 * months)))
+        index.rebuild_months(session)
 
 
 class Dashboard:
