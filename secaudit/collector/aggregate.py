@@ -99,6 +99,15 @@ def _overall(session: Session, unit_ids: list[int]) -> dict[int, dict[str, Any]]
     return out
 
 
+def units_of(session: Session, hosts: Any, known: dict[int, Unit] | None = None) -> dict[int, Unit]:
+    """The units of `hosts` by id, those not `known` read in one query (not one round trip per host)."""
+    units = dict(known or {})
+    wanted = {h.unit_id for h in hosts} - set(units)
+    if wanted:
+        units.update({u.id: u for u in session.scalars(select(Unit).where(Unit.id.in_(sorted(wanted))))})
+    return units
+
+
 def host_brief(session: Session, host: Host, units: dict[int, Unit] | None = None) -> dict[str, Any]:
     unit = (units or {}).get(host.unit_id) or session.get(Unit, host.unit_id)
     return {"id": host.id, "kind": host.kind, "hostname": host.hostname, "os": host.os, "role": host.role,
@@ -134,7 +143,7 @@ def summary(session: Session, unit: Unit, limit: int = HOSTS_PAGE, offset: int =
     found = {h.id: h for h in session.scalars(select(Host).where(Host.id.in_(worst_ids)))} if worst_ids else {}
     worst = [found[i] for i in worst_ids if i in found]
     page = session.scalars(hosts_q.order_by(Unit.path, Host.hostname, Host.id).limit(limit).offset(offset)).all()
-    units = {u.id: u for u in [unit, *children]}
+    units = units_of(session, [*worst, *page], {u.id: u for u in [unit, *children]})
     return {
         "unit": unit_brief(session, unit),
         "as_of": utcnow().strftime(FORMAT),

@@ -19,7 +19,7 @@ from sqlalchemy import Integer, func, or_, select
 from sqlalchemy.orm import Session
 
 from secaudit.collector import inventory as inv
-from secaudit.collector.aggregate import host_brief, iso
+from secaudit.collector.aggregate import host_brief, iso, units_of
 from secaudit.collector.errors import ApiError
 from secaudit.collector.index_models import (
     SEVERITIES,
@@ -98,7 +98,8 @@ def _hits(session: Session, user: User, item: Any, match: Any, value_cols: list[
         found = values.setdefault(row[0], [])
         if text not in found and len(found) < 5:
             found.append(text)
-    return [{"host": host_brief(session, hosts[hid]), "field": field, "value": ", ".join(values.get(hid, [])),
+    units = units_of(session, hosts.values())
+    return [{"host": host_brief(session, hosts[hid], units), "field": field, "value": ", ".join(values.get(hid, [])),
              "first_seen": iso(first), "last_seen": iso(last), "current": bool(current)}
             for hid, first, last, current in page if hid in hosts]
 
@@ -153,7 +154,8 @@ def _hostnames(session: Session, user: User, term: str, limit: int) -> list[dict
     hosts = session.scalars(select(Host).where(func.lower(Host.hostname).contains(lower, autoescape=True),
                                                Host.unit_id.in_(visible_units(session, user)))
                             .order_by(Host.last_seen.desc(), Host.id).limit(limit)).all()
-    out = [{"host": host_brief(session, h), "field": "hostname", "value": h.hostname,
+    units = units_of(session, hosts)
+    out = [{"host": host_brief(session, h, units), "field": "hostname", "value": h.hostname,
             "first_seen": iso(h.first_seen), "last_seen": iso(h.last_seen), "current": True} for h in hosts]
     if len(out) < limit:
         seen = {h.id for h in hosts}
@@ -174,8 +176,10 @@ def antivirus_older_than(session: Session, user: User, days: int, limit: int = L
                    or_(InvAntivirus.signature_time.is_(None), InvAntivirus.signature_time < threshold))
             .order_by(InvAntivirus.signature_time, Host.id).limit(limit))
     hits = []
-    for host, product, sig, running in session.execute(stmt).all():
-        hits.append({"host": host_brief(session, host), "field": "antivirus", "value": product,
+    rows = session.execute(stmt).all()
+    units = units_of(session, [row[0] for row in rows])
+    for host, product, sig, running in rows:
+        hits.append({"host": host_brief(session, host, units), "field": "antivirus", "value": product,
                      "signature_time": iso(sig), "signature_age_days": (now - sig).days if sig else None,
                      "running": running, "first_seen": None, "last_seen": iso(host.last_seen), "current": True})
     return {"q": f"av_older_than={days}", "field": "antivirus", "hits": hits, "count": len(hits)}
