@@ -79,10 +79,12 @@ def index_report(session: Session, report: Report, payload: dict[str, Any],
     session.add(ReportIndex(report_id=report.id, host_id=host.id, score=score, late=not latest,
                             envelope_stored=len(report.envelope_z),
                             **{f"n_{s}": counts.get(s, 0) for s in STATUS_CODE}))
-    _count_month(session, report, host.id, when, score, counts.get("fail", 0), not latest)
     _findings(session, report, payload)
     statuses = _requirements(session, report, payload)
     _host_lists(session, host, report, inv.host_lists(payload, seen), when, latest)
+    # late in the transaction: every upload updates its ancestors' month rows (the province's too), and on
+    # PostgreSQL a second collector process waits for that row lock until this transaction commits
+    _count_month(session, report, host.id, when, score, counts.get("fail", 0), not latest)
     if not latest:
         return
     worst = next((s for s in WORST_ORDER if s in statuses.values()), "")
