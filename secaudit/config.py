@@ -74,6 +74,7 @@ class AgentConfig:
     playbook: str = "dong-nai-2026"
     collector_url: str = ""  # [collector] url (the older top-level `collector_url` is read too)
     collector_ca_file: str = ""  # [collector] ca_file: PEM of the CA that signed the collector's certificate
+    collector_proxy: str = ""  # [collector] proxy: http://host:port of the school's web proxy, if it must be used
     approved_admins: list[str] = field(default_factory=list)
     approved_shared_accounts: list[str] = field(default_factory=list)
     approved_antivirus: list[str] = field(default_factory=list)
@@ -152,10 +153,11 @@ def parse_config(data: dict[str, Any], path: str, checks: Callable[[], CheckCata
 
 
 def _collector(path: str, data: dict[str, Any], cfg: AgentConfig) -> None:
-    """[collector] url, ca_file. The URL is checked where it is used (secaudit.agent), with its reason."""
+    """[collector] url, ca_file, proxy. The URLs are checked where they are used (secaudit.agent), with
+    their reasons."""
     table = _expect(path, "collector", data.get("collector", {}), dict, "một bảng [collector]", "a [collector] table")
     for key in table:
-        if key not in ("url", "ca_file"):
+        if key not in ("url", "ca_file", "proxy"):
             raise _fail(path, f"collector.{key}", "khóa không được hỗ trợ", "unknown key")
     if "url" in table:
         if "collector_url" in data:
@@ -164,6 +166,8 @@ def _collector(path: str, data: dict[str, Any], cfg: AgentConfig) -> None:
         cfg.collector_url = _expect(path, "collector.url", table["url"], str, "chuỗi", "a string")
     if "ca_file" in table:
         cfg.collector_ca_file = _expect(path, "collector.ca_file", table["ca_file"], str, "chuỗi", "a string")
+    if "proxy" in table:
+        cfg.collector_proxy = _expect(path, "collector.proxy", table["proxy"], str, "chuỗi", "a string")
 
 
 def _params(path: str, params: dict[str, Any],

@@ -190,13 +190,14 @@ def load(config: AgentConfig) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and data.get("schema") == STORED_SCHEMA else None
 
 
-def enroll_online(url: str, envelope: bytes, info: keys.KeyInfo, ca_file: str | None = None) -> dict[str, Any]:
+def enroll_online(url: str, envelope: bytes, info: keys.KeyInfo, ca_file: str | None = None,
+                  proxy: str | None = None) -> dict[str, Any]:
     """POST the request; the checked answer, or one sentence (refused: the collector's reason)."""
     import httpx
 
     base = link.check_url(url)
     try:
-        with link.client(ca_file) as session:
+        with link.client(ca_file, proxy) as session:
             answer = link.post(session, base + link.API + "/enroll", envelope,
                                {"Content-Type": link.MEDIA_TYPE})
     except httpx.TransportError as exc:

@@ -93,9 +93,31 @@ def resolve_url(given: str | None, configured: str, enrolled: str | None) -> str
         "or run `secaudit enroll URL --token T`.")
 
 
-def client(ca_file: str | None = None) -> httpx.Client:
+def check_proxy(proxy: str) -> str:
+    """The school's web proxy ([collector] proxy): http://host:port or https://host:port, with a user
+    and password if it needs them. Only this setting is used, never HTTP(S)_PROXY from the environment
+    (a scheduled audit runs in a service's environment, and a report must not go where a stray variable
+    says); TLS to the collector goes through it end to end (CONNECT), verified as without a proxy."""
+    text = proxy.strip()
+    try:
+        parts = urlsplit(text)
+        _ = parts.port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or \
+            parts.path.strip("/") or parts.query or parts.fragment:
+        shown = for_terminal(urlunsplit((parts.scheme, parts.hostname or "", "", "", "")) if parts else "")[:200]
+        raise CollectorError(f"Proxy {shown or 'đã cho'} trong [collector] proxy không hợp lệ; cần dạng "
+                             "http://máy-chủ:cổng.",
+                             f"The proxy {shown or 'given'} in [collector] proxy is not valid; it must look like "
+                             "http://host:port.")
+    return text
+
+
+def client(ca_file: str | None = None, proxy: str | None = None) -> httpx.Client:
     """An HTTP/1.1 client with keep-alive, bounded timeouts and TLS verification (the system's CAs, or
-    `ca_file` for a collector whose certificate a department's own CA signed). No redirects followed."""
+    `ca_file` for a collector whose certificate a department's own CA signed), through `proxy` when the
+    school must use one. No redirects followed."""
     import ssl
 
     import httpx
@@ -112,6 +134,7 @@ def client(ca_file: str | None = None) -> httpx.Client:
                                  f"Cannot read the CA file {ca_file}: {why}.") from None
     timeout = httpx.Timeout(IO_TIMEOUT, connect=CONNECT_TIMEOUT)
     return httpx.Client(timeout=timeout, verify=verify, follow_redirects=False, trust_env=False,
+                        proxy=check_proxy(proxy) if proxy else None,
                         headers={"User-Agent": f"secaudit/{__version__}"})
 
 

@@ -119,7 +119,8 @@ class Submitter:
         self.on_retry = on_retry
         self.compress = compress
         self._own_session = session is None
-        self.session = session or link.client(ca_file or config.collector_ca_file or None)
+        self.session = session or link.client(ca_file or config.collector_ca_file or None,
+                                              config.collector_proxy or None)
         self.rng = rng or random.Random()
         self.sleep, self.clock = sleep, clock
         self.deadline = clock() + self.policy.budget

@@ -110,7 +110,7 @@ def enroll(url: str | None, token: str | None, offline: bool, out: str | None, r
                 raise click.UsageError("Give the collector URL: secaudit enroll URL --token T.")
             target = link.check_url(given or config.collector_url)
             answer = en.enroll_online(target, en.build_request(token, key_dir), info,
-                                      ca_file or config.collector_ca_file or None)
+                                      ca_file or config.collector_ca_file or None, config.collector_proxy or None)
             headline = say("enrolled", lg, url=target)
         stored = en.store(config, target, answer)
     except SecauditError as exc:

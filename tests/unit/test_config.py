@@ -74,14 +74,17 @@ def test_missing_explicit_config(tmp_path):
 
 
 def test_collector_table(tmp_path):
-    config = load_config(_write(tmp_path, '[collector]\nurl = "https://c.example"\nca_file = "/etc/ca.pem"\n'))
-    assert (config.collector_url, config.collector_ca_file) == ("https://c.example", "/etc/ca.pem")
+    config = load_config(_write(tmp_path, '[collector]\nurl = "https://c.example"\nca_file = "/etc/ca.pem"\n'
+                                          'proxy = "http://proxy.truong.local:3128"\n'))
+    assert (config.collector_url, config.collector_ca_file, config.collector_proxy) == (
+        "https://c.example", "/etc/ca.pem", "http://proxy.truong.local:3128")
     assert load_config(_write(tmp_path, 'collector_url = "https://old.example"\n')).collector_url == "https://old.example"
 
 
 @pytest.mark.parametrize("text, fragment", [
     ('[collector]\nurl = 5\n', "collector.url"),
-    ('[collector]\nproxy = "x"\n', "collector.proxy"),
+    ('[collector]\nproxy = 3128\n', "collector.proxy"),
+    ('[collector]\nproxies = "x"\n', "collector.proxies"),
     ('collector = "https://c.example"\n', "collector"),
     ('collector_url = "https://a.example"\n[collector]\nurl = "https://b.example"\n', "keep one"),
 ])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from secaudit.agent import outbox, submit
+from secaudit.agent import link, outbox, submit
 from secaudit.agent.submit import RetryPolicy, Submitter
 from tests.unit.agent.conftest import Agent
 from tests.unit.agent.fake_collector import FakeCollector
@@ -206,3 +206,33 @@ def test_unreadable_named_file_fails_alone(enrolled: Agent, collector: FakeColle
     with _submitter(enrolled, collector.url, Clock()) as s:
         results = s.run([tmp_path, good])
     assert [r.status for r in results] == ["failed", "accepted"]
+
+
+def test_through_the_schools_proxy(enrolled: Agent, collector: FakeCollector, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[collector] proxy: every upload goes through the school's web proxy (and only that setting: a stray
+    HTTP_PROXY in the environment is not followed), with its user and password when it needs them."""
+    from tests.unit.agent.http_proxy import Proxy
+
+    proxy = Proxy()
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    try:
+        enrolled.envelope()
+        enrolled.envelope()
+        host = proxy.url.removeprefix("http://")
+        enrolled.config.collector_proxy = f"http://truong:m%E1%BA%ADt-kh%E1%BA%A9u@{host}"
+        with Submitter(collector.url, enrolled.config, RetryPolicy(budget=5.0)) as s:
+            results = s.run(outbox.pending(enrolled.config))
+        assert [r.status for r in results] == ["accepted", "accepted"] and collector.stored() == 2
+        assert [(m, u) for m, u, _ in proxy.seen] == [("POST", collector.url + "/api/v1/reports")] * 2
+        assert all(auth and auth.startswith("Basic ") for _, _, auth in proxy.seen)
+    finally:
+        proxy.stop()
+
+
+@pytest.mark.parametrize("bad", ["socks5://127.0.0.1:1080", "proxy.truong:3128", "http://", "http://p:99999",
+                                 "http://p:3128/path"])
+def test_a_bad_proxy_setting_is_one_sentence(enrolled: Agent, bad: str) -> None:
+    enrolled.config.collector_proxy = bad
+    with pytest.raises(link.CollectorError) as err:
+        Submitter("http://127.0.0.1:9", enrolled.config)
+    assert "[collector] proxy" in err.value.en and "[collector] proxy" in err.value.vi
