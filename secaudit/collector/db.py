@@ -142,8 +142,9 @@ class Database:
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(engine.execution_options(write=True), expire_on_commit=False)
         # SQLite has one writer at a time: this process's writers queue here and take over at once, rather
-        # than polling the database lock with SQLite's busy handler (sleeps of up to 100 ms)
-        self._write_lock = threading.Lock() if is_sqlite(engine) else None
+        # than polling the database lock with SQLite's busy handler (sleeps of up to 100 ms); re-entrant, and
+        # given up after the busy timeout, so a nested or stuck writer ends as SQLite's "locked" as before
+        self._write_lock = threading.RLock() if is_sqlite(engine) else None
 
     @classmethod
     def open(cls, url: str, *, create_dir: bool = False) -> Database:
@@ -160,12 +161,14 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: committed when the block ends normally, rolled back on any exception."""
-        if self._write_lock is None:
+        locked = self._write_lock is not None and self._write_lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
             with self._write() as session, session.begin():
                 yield session
-            return
-        with self._write_lock, self._write() as session, session.begin():
-            yield session
+        finally:
+            if locked:
+                assert self._write_lock is not None
+                self._write_lock.release()
 
     def dispose(self) -> None:
         self.engine.dispose()
