@@ -28,6 +28,10 @@ def security_updates_source(snap: Snapshot, p: dict[str, Any], env: Env) -> Outc
     codename = " / ".join(codenames) or None
     aliases = {str(a).lower() for a in p.get("suite_aliases") or ()}
     matching = [e for e in security if not codenames or e.get("codename") in codenames]
+    # archives that publish security fixes in the release suite itself (Raspbian has no -security suite)
+    marks = [str(m).lower() for m in p.get("release_has_security") or ()]
+    in_release = [e for e in enabled if e.get("pocket") == "release" and e.get("codename") in codenames
+                  and any(m in str(e.get("uri") or "").lower() for m in marks)]
     aliased = [e for e in security if e not in matching and e.get("codename") in aliases]
     evidence: dict[str, Any] = {
         "security": [_label(e) for e in security], "disabled_security": [_label(e) for e in disabled],
@@ -40,6 +44,8 @@ def security_updates_source(snap: Snapshot, p: dict[str, Any], env: Env) -> Outc
             "disabled": [_label(e) for e in disabled], "unparsed": unparsed}
     if matching:
         return Outcome("pass", "pass", {**args, "security": [_label(e) for e in matching]}, evidence)
+    if in_release:
+        return Outcome("pass", "pass_in_release", {**args, "security": [_label(e) for e in in_release]}, evidence)
     if aliased:
         return Outcome("warn", "warn_alias", args, evidence)
     if security:

@@ -101,3 +101,23 @@ def test_a_derivative_uses_its_base_codename(make_root) -> None:
               "deb http://security.ubuntu.com/ubuntu/ noble-security main restricted\n"
     res = result(make_root, {"etc/apt/sources.list.d/official-package-repositories.list": sources}, mint)
     assert res.status == "pass" and "wilma / noble" in res.message["en"]
+
+
+RASPBIAN = 'PRETTY_NAME="Raspbian GNU/Linux 12 (bookworm)"\nID=raspbian\nID_LIKE=debian\nVERSION_ID="12"\n' \
+           'VERSION_CODENAME=bookworm\n'
+
+
+def test_raspbian_security_fixes_come_in_its_release_suite(make_root) -> None:
+    """32-bit Raspberry Pi OS: Raspbian has no -security suite, fixes go into bookworm itself."""
+    raspbian = "deb http://raspbian.raspberrypi.com/raspbian/ bookworm main contrib non-free rpi\n"
+    foundation = "deb http://archive.raspberrypi.com/debian/ bookworm main\n"
+    res = result(make_root, {"etc/apt/sources.list": raspbian,
+                             "etc/apt/sources.list.d/raspi.list": foundation}, RASPBIAN)
+    assert res.status == "pass" and res.key == "pass_in_release" and "raspbian" in res.message["en"]
+    # only the foundation's archive, or Raspbian commented out or for another release: not enough
+    assert result(make_root, {"etc/apt/sources.list": "#" + raspbian,
+                              "etc/apt/sources.list.d/raspi.list": foundation}, RASPBIAN).status == "fail"
+    assert result(make_root, {"etc/apt/sources.list": raspbian.replace("bookworm", "bullseye")},
+                  RASPBIAN).status == "fail"
+    # a Debian host with a /raspbian-looking mirror path for another codename does not pass either
+    assert result(make_root, {"etc/apt/sources.list": MAIN}).status == "fail"
