@@ -15,6 +15,10 @@ modprobe.d (modprobe.d(5)): *.conf in /etc/modprobe.d, /run/modprobe.d, /usr/loc
 all files are read in name order. `blacklist usb_storage` only stops loading by device alias (plugging a disk in);
 `install usb-storage /bin/false` (or /bin/true) replaces the loading itself, so nothing loads it. Module names
 treat - and _ alike.
+
+The running kernel's command line (/proc/cmdline, kernel-parameters.txt): `module_blacklist=a,b` makes the kernel
+refuse to load those modules whatever asks; `modprobe.blacklist=a,b` is modprobe's `blacklist` (alias only).
+An audit of a mounted root (--root) has no running kernel: the boot loader's configuration is not read.
 """
 
 from __future__ import annotations
@@ -174,9 +178,20 @@ def modprobe_files(ctx: FactContext) -> list[str]:
     return [chosen[k] for k in sorted(chosen)]
 
 
+def kernel_parameters(text: str) -> dict[str, list[str]]:
+    """module_blacklist and modprobe.blacklist of a kernel command line: module names (- and _ alike)."""
+    out: dict[str, list[str]] = {"module_blacklist": [], "modprobe.blacklist": []}
+    for word in text.split():
+        name, sep, value = word.partition("=")
+        if sep and name in out:
+            out[name] += [_module(m) for m in value.strip('"').split(",") if m]
+    return out
+
+
 def usb_storage(ctx: FactContext) -> dict[str, Any]:
     blacklisted, sources = False, []
     install: str | None = None
+    kernel_blacklist: bool | None = None
     for path in modprobe_files(ctx):
         text = ctx.read_text(path, "removable_media.usb_storage") or ""
         text = re.sub(r"\\\n", " ", text)
@@ -192,6 +207,15 @@ def usb_storage(ctx: FactContext) -> dict[str, Any]:
                 sources.append(f"{path}:{number} install {install}")
     loaded: bool | None = None
     if ctx.transport.live:
+        cmdline = ctx.read_text("/proc/cmdline", "removable_media.usb_storage")
+        if cmdline is not None:
+            params = kernel_parameters(cmdline)
+            kernel_blacklist = MODULE in params["module_blacklist"]
+            if kernel_blacklist:
+                sources.append("/proc/cmdline module_blacklist")
+            if MODULE in params["modprobe.blacklist"]:
+                blacklisted = True
+                sources.append("/proc/cmdline modprobe.blacklist")
         modules = ctx.read_text("/proc/modules", "removable_media.usb_storage")
         if modules is not None:
             loaded = any(line.split(" ", 1)[0] == MODULE for line in modules.splitlines())
@@ -205,9 +229,9 @@ def usb_storage(ctx: FactContext) -> dict[str, Any]:
                                            for line in listed.splitlines())
     if builtin:
         sources.append("modules.builtin lists usb-storage")
-    never = install is not None and bool(NEVER.match(install.strip()))
+    never = bool(kernel_blacklist) or (install is not None and bool(NEVER.match(install.strip())))
     return {"blocked": never and not builtin and loaded is not True, "blacklisted": blacklisted, "install": install,
-            "loaded": loaded, "builtin": builtin,
+            "kernel_blacklist": kernel_blacklist, "loaded": loaded, "builtin": builtin,
             "source": "; ".join(sources) or "modprobe.d: nothing about usb-storage"}
 
 

@@ -119,3 +119,26 @@ def test_profile_from_the_data_directory(make_root):
                               "etc/dconf/db/local.d/00-media": KEYFILE,
                               "etc/dconf/db/local.d/locks/media": LOCK})["autorun"]
     assert auto["disabled"] is True and auto["databases"] == ["local"]
+
+
+def _usb_live(files):
+    from secaudit.config import AgentConfig
+    from secaudit.facts import collect
+    from secaudit.transport.replay import ReplayTransport
+
+    snap = collect(ReplayTransport({"files": files}, live=True), AgentConfig(), only={"removable_media"})
+    return snap.table("removable_media")["usb_storage"]
+
+
+def test_kernel_command_line_module_blacklist_blocks(make_root):
+    """module_blacklist= on the running kernel's command line: the kernel refuses the module (blocked);
+    modprobe.blacklist= is modprobe's blacklist (alias only, not blocked)."""
+    usb = _usb_live({"/proc/cmdline": "BOOT_IMAGE=/vmlinuz-6.1.0 root=UUID=x ro quiet "
+                                      "module_blacklist=firewire_ohci,usb-storage\n", "/proc/modules": ""})
+    assert usb["blocked"] is True and usb["kernel_blacklist"] is True and "/proc/cmdline" in usb["source"]
+    usb = _usb_live({"/proc/cmdline": "ro quiet modprobe.blacklist=usb_storage\n", "/proc/modules": ""})
+    assert usb["blocked"] is False and usb["blacklisted"] is True and usb["kernel_blacklist"] is False
+    usb = _usb_live({"/proc/cmdline": "ro module_blacklist=usb_storage\n",
+                     "/proc/modules": "usb_storage 81920 0 - Live 0x0\n"})
+    assert usb["blocked"] is False  # loaded anyway (built into the initramfs' kernel before the change)
+    assert _usb(make_root, {"etc/hostname": "pc\n"})["kernel_blacklist"] is None  # --root: no running kernel
