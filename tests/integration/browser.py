@@ -77,6 +77,22 @@ class Browser:
         self.driver.set_window_size(WIDTH, HEIGHT)
         return path
 
+    def follow(self, element: Any, submit: bool = False, timeout: float = 60) -> None:
+        """Click a link or button (or submit a form field) and wait until the next page has replaced this
+        one: reading right after a click may otherwise find the old page's elements, gone a moment later."""
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        old = self.driver.find_element("tag name", "html")
+        if submit:
+            element.submit()
+        else:
+            element.click()
+        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, timeout).until(
+            lambda d: d.execute_script("return document.readyState") == "complete")
+        self.collect_console()
+
     def download(self, path: str, suffix: str, timeout: float = 120) -> Path:
         """Follow a link to an attachment and wait for the file to be complete in the downloads folder."""
         before = set(self.downloads.iterdir())

@@ -49,7 +49,7 @@ def test_walk_through(board: Dashboard, browser: Browser) -> None:
     d.find_element(_by("NAME"), "name").send_keys("officer-bh")
     d.find_element(_by("NAME"), "password").send_keys(PASSWORD)
     browser.shot("01-login")
-    d.find_element(_by("CSS_SELECTOR"), "form.stack button[type=submit], form button[type=submit]").click()
+    browser.follow(d.find_element(_by("CSS_SELECTOR"), "form.stack button[type=submit], form button[type=submit]"))
     assert d.find_element(_by("TAG_NAME"), "h1").text.startswith("Tổng quan")
     children = d.find_element(_by("ID"), "children").text
     assert "Trường TH Biên Hòa 1" in children and "Trường TH Biên Hòa 2" in children
@@ -57,8 +57,8 @@ def test_walk_through(board: Dashboard, browser: Browser) -> None:
     browser.shot("02-overview")
 
     # drill down: unit -> host -> its failing finding with evidence and remediation
-    d.find_element(_by("LINK_TEXT"), "Trường TH Biên Hòa 1").click()
-    d.find_element(_by("LINK_TEXT"), board.seeded.failing_host).click()
+    browser.follow(d.find_element(_by("LINK_TEXT"), "Trường TH Biên Hòa 1"))
+    browser.follow(d.find_element(_by("LINK_TEXT"), board.seeded.failing_host))
     finding = d.find_element(_by("ID"), f"f-{board.seeded.failing_check}")
     assert "Không đạt" in finding.text and "Bằng chứng" in finding.text and "Cách khắc phục" in finding.text
     d.execute_script("arguments[0].scrollIntoView()", finding)
@@ -67,11 +67,11 @@ def test_walk_through(board: Dashboard, browser: Browser) -> None:
     # search the camera's MAC from the top bar, then its device page
     box = d.find_element(_by("ID"), "top-q")
     box.send_keys(board.seeded.camera_mac.lower())
-    box.submit()
+    browser.follow(box, submit=True)
     hits = d.find_element(_by("ID"), "hits").text
     assert "thiết bị mạng (quét LAN)" in hits and "aa:bb:cc:00:11:22" in hits
     browser.shot("04-search-mac")
-    d.find_element(_by("CSS_SELECTOR"), "#hits a.device").click()
+    browser.follow(d.find_element(_by("CSS_SELECTOR"), "#hits a.device"))
     assert "aa:bb:cc:00:11:22" in d.find_element(_by("TAG_NAME"), "h1").text
     assert "Trường TH Biên Hòa 1" in d.find_element(_by("ID"), "units").text
     browser.shot("05-device")
@@ -109,13 +109,13 @@ def _pdf_page_png(pdf: Path, stem: Path) -> None:
 def test_language_switch_and_logout(browser: Browser) -> None:
     d = browser.driver
     browser.open("/")
-    d.find_element(_by("LINK_TEXT"), "English").click()
+    browser.follow(d.find_element(_by("LINK_TEXT"), "English"))
     assert d.find_element(_by("TAG_NAME"), "html").get_attribute("lang") == "en"
     assert d.find_element(_by("TAG_NAME"), "h1").text.startswith("Overview")
     browser.shot("07-overview-english")
     browser.open("/search?q=BH01")
     assert "Results" in d.page_source  # the language is remembered
-    d.find_element(_by("CSS_SELECTOR"), "form[action='/logout'] button").click()
+    browser.follow(d.find_element(_by("CSS_SELECTOR"), "form[action='/logout'] button"))
     assert d.current_url.endswith("/login")
     browser.shot("08-logged-out")
     browser.open("/units/BH")
