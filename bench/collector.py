@@ -138,9 +138,29 @@ UNITS_CSV = "code,name,parent,level,playbook\nDN,Sở GDĐT Đồng Nai,,provinc
     f"S{i:02d},Trường {i},DN,school,\n" for i in range(20))
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes (Linux /proc), those gone or unreadable counted as 0."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def postgres_pids() -> list[int]:
+    done = subprocess.run(["ps", "-u", "postgres", "-o", "pid="], capture_output=True, text=True, check=False)
+    return [int(p) for p in done.stdout.split()]
+
+
 def ingest(db_args: list[str], processes: int, payloads: list[dict[str, Any]], agents: int, reports: int,
            work: Path) -> tuple[int, float]:
-    """(reports accepted, seconds) of `agents` x `reports` envelopes sent by `agents` threads."""
+    """(reports accepted, seconds) of `agents` x `reports` envelopes sent by `agents` threads; prints the CPU
+    each report cost the collector processes, the uploaders (this process) and PostgreSQL in that time."""
+    import resource
+
     work.mkdir(parents=True, exist_ok=True)
     cli(["init", *db_args])
     (work / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
@@ -174,9 +194,19 @@ def ingest(db_args: list[str], processes: int, payloads: list[dict[str, Any]], a
             t.start()
         ready.wait()
         start = time.perf_counter()
+        watched = {"collector": [proc.pid for proc, _ in servers],
+                   "postgresql": postgres_pids() if any("postgresql" in a for a in db_args) else []}
+        before = {k: cpu_seconds(v) for k, v in watched.items()}
+        mine = resource.getrusage(resource.RUSAGE_SELF)
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - start
+        used = {k: cpu_seconds(v) - before[k] for k, v in watched.items()}
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        used["uploaders"] = after.ru_utime + after.ru_stime - mine.ru_utime - mine.ru_stime
+        sent = agents * (reports - 1)
+        print("  CPU a report: " + ", ".join(f"{k} {1000 * v / sent:.1f} ms ({v / elapsed:.2f} cores)"
+                                             for k, v in used.items() if watched.get(k, True)))
         if failures:
             raise SystemExit(f"{len(failures)} uploads failed, e.g. {failures[0]}")
         return agents * (reports - 1), elapsed
