@@ -33,6 +33,17 @@ class Outcome:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
+def part_or_unknown(snap: Snapshot, table: str, part: str, missing: str, kind: type = dict) -> Any:
+    """The `part` of an object table, or the check's "unreadable" unknown outcome with the collector's reason
+    (recorded for the part or the whole table; else `missing` when the part is absent or not a `kind`)."""
+    value = (snap.table(table) or {}).get(part)
+    why = snap.unknown.get(f"{table}.{part}") or snap.unknown.get(table)
+    if why is not None or not isinstance(value, kind):
+        why = why or {"code": "not_found", "detail": missing}
+        return Outcome("unknown", "unreadable", {"detail": why["detail"]}, dict(why))
+    return value
+
+
 @dataclass(frozen=True)
 class Env:
     """What a check may know besides the snapshot: the effective role, the evaluation time, the config."""

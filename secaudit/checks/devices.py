@@ -5,22 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from secaudit.checks.base import Env, Outcome, check
+from secaudit.checks.base import Env, Outcome, check, part_or_unknown
 from secaudit.facts.model import Snapshot
-
-
-def _part(snap: Snapshot, name: str) -> dict[str, Any] | Outcome:
-    part = snap.table("removable_media").get(name)
-    why = snap.unknown.get(f"removable_media.{name}") or snap.unknown.get("removable_media")
-    if why is not None or not isinstance(part, dict):
-        why = why or {"code": "not_found", "detail": "removable_media"}
-        return Outcome("unknown", "unreadable", {"detail": why["detail"]}, dict(why))
-    return part
 
 
 @check("devices.autorun")
 def autorun(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
-    part = _part(snap, "autorun")
+    part = part_or_unknown(snap, "removable_media", "autorun", "removable_media")
     if isinstance(part, Outcome):
         return part
     source = str(part.get("source", ""))
@@ -48,7 +39,7 @@ def autorun(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
 
 @check("devices.usb_storage")
 def usb_storage(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
-    part = _part(snap, "usb_storage")
+    part = part_or_unknown(snap, "removable_media", "usb_storage", "removable_media")
     if not p.get("blocked"):
         evidence = {} if isinstance(part, Outcome) else dict(part)
         return Outcome("not_applicable", "not_asked", {}, evidence)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from secaudit.checks.base import Env, Outcome, check
+from secaudit.checks.base import Env, Outcome, check, part_or_unknown
 from secaudit.facts.model import Snapshot
 from secaudit.status import Status
 
@@ -48,11 +48,9 @@ def _why(snap: Snapshot, part: str) -> dict[str, Any] | None:
 
 @check("hardening.home_dirs")
 def home_dirs(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list[Outcome]:
-    rows = _table(snap).get("home_dirs")
-    why = _why(snap, "home_dirs")
-    if rows is None or why is not None:
-        why = why or {"code": "not_found", "detail": "/etc/passwd"}
-        return Outcome("unknown", "unreadable", {"detail": why["detail"]}, why)
+    rows = part_or_unknown(snap, "hardening", "home_dirs", "/etc/passwd", list)
+    if isinstance(rows, Outcome):
+        return rows
     outcomes: list[Outcome] = []
     for row in rows:
         args = {"user": row.get("user", "?"), "home": row.get("home", "?"), "mode": row.get("mode", "?")}
@@ -153,11 +151,9 @@ def _value(info: dict[str, Any], key: str) -> tuple[str, str]:
 
 @check("hardening.network_sysctl")
 def network_sysctl(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list[Outcome]:
-    info = _table(snap).get("sysctl")
-    why = _why(snap, "sysctl")
-    if info is None or why is not None:
-        why = why or {"code": "not_found", "detail": "sysctl"}
-        return Outcome("unknown", "unreadable", {"detail": why["detail"]}, why)
+    info = part_or_unknown(snap, "hardening", "sysctl", "sysctl")
+    if isinstance(info, Outcome):
+        return info
     outcomes: list[Outcome] = []
     for name, keys, wanted, status in RULES:
         found = {k: _value(info, k) for k in keys}

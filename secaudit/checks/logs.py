@@ -52,18 +52,18 @@ def _journal_text(j: dict[str, Any]) -> str:
             f"SystemMaxUse={'default' if size is None else f'{size // (1 << 20)}M'}")
 
 
+def _label(e: dict[str, Any]) -> str:
+    size = e.get("max_size_bytes")
+    return f"{e.get('name')} ({'?' if size is None else size // (1 << 20)} MB, {e.get('mode') or '?'})"
+
+
 def _windows_logs(log: dict[str, Any], p: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """The event logs judged (windows_logs), each with its minimum size; and the args naming them."""
+    """The event logs judged (windows_logs), each with its minimum size; and the evidence naming them."""
     sizes = {str(k).lower(): int(v) for k, v in (p.get("windows_min_size_mb") or {}).items()}
     wanted = [str(n).lower() for n in p.get("windows_logs") or ()]
     logs = [dict(e, min_mb=sizes.get(str(e.get("name")).lower(), 0)) for e in log.get("event_logs") or []
             if str(e.get("name")).lower() in wanted]
-
-    def label(e: dict[str, Any]) -> str:
-        size = e.get("max_size_bytes")
-        return f"{e.get('name')} ({'?' if size is None else size // (1 << 20)} MB, {e.get('mode') or '?'})"
-
-    return logs, {"logs": [label(e) for e in logs], "label": label}
+    return logs, {"event_logs": logs}
 
 
 def _small(e: dict[str, Any]) -> bool:
@@ -71,15 +71,14 @@ def _small(e: dict[str, Any]) -> bool:
 
 
 def _retention_windows(log: dict[str, Any], p: dict[str, Any]) -> Outcome:
-    logs, named = _windows_logs(log, p)
-    label = named.pop("label")
-    evidence = {"event_logs": logs}
+    logs, evidence = _windows_logs(log, p)
+    named = {"logs": [_label(e) for e in logs]}
     if "event_logs" not in log:
         return Outcome("unknown", "unknown_windows", named, evidence)
-    off = [label(e) for e in logs if e.get("enabled") is False]
-    overwritten = [label(e) for e in logs if e.get("mode") == "circular" and _small(e)]
-    sized = [label(e) for e in logs if e.get("mode") == "circular" and not _small(e)]
-    unsure = [label(e) for e in logs if e.get("mode") is None]
+    off = [_label(e) for e in logs if e.get("enabled") is False]
+    overwritten = [_label(e) for e in logs if e.get("mode") == "circular" and _small(e)]
+    sized = [_label(e) for e in logs if e.get("mode") == "circular" and not _small(e)]
+    unsure = [_label(e) for e in logs if e.get("mode") is None]
     args = {**named, "off": off, "small": overwritten, "sized": sized}
     if off:
         return Outcome("fail", "fail_windows_off", args, evidence)
@@ -142,14 +141,13 @@ def retention(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
 
 
 def _disk_windows(log: dict[str, Any], p: dict[str, Any]) -> Outcome:
-    logs, named = _windows_logs(log, p)
-    label = named.pop("label")
-    evidence = {"event_logs": logs}
+    logs, evidence = _windows_logs(log, p)
+    named = {"logs": [_label(e) for e in logs]}
     if "event_logs" not in log:
         return Outcome("unknown", "unknown_windows", named, evidence)
-    retain = [label(e) for e in logs if e.get("mode") == "retain"]
-    small = [label(e) for e in logs if e.get("mode") == "circular" and _small(e)]
-    archived = [label(e) for e in logs if e.get("mode") == "autobackup"]
+    retain = [_label(e) for e in logs if e.get("mode") == "retain"]
+    small = [_label(e) for e in logs if e.get("mode") == "circular" and _small(e)]
+    archived = [_label(e) for e in logs if e.get("mode") == "autobackup"]
     args = {**named, "retain": retain, "small": small, "archived": archived}
     if retain:
         return Outcome("fail", "fail_windows_retain", args, evidence)

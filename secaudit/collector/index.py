@@ -172,6 +172,9 @@ def _requirements(session: Session, report: Report, payload: dict[str, Any]) -> 
 
 # --- the history's figures per unit and month -----------------------------------------------------
 
+MONTH_FIGURES = ("reports", "hosts", "score_sum", "scored", "fails", "late_reports")
+
+
 def _month_bounds(when: datetime) -> tuple[str, datetime, datetime]:
     start = when.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
@@ -193,10 +196,7 @@ def _count_month(session: Session, report: Report, host_id: int, when: datetime,
                "scored": 0 if score is None else 1, "fails": fails, "late_reports": int(late)}
     upsert_add(session, UnitMonth.__table__, ["unit_id", "month"],
                [{"unit_id": unit, "month": month, **figures} for unit in sorted(set(_ancestors(path)))],
-               list(figures))
-
-
-MONTH_FIGURES = ("reports", "hosts", "score_sum", "scored", "fails", "late_reports")
+               MONTH_FIGURES)
 
 
 def rebuild_months(session: Session) -> None:

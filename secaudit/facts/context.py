@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from secaudit.config import AgentConfig
@@ -53,6 +53,14 @@ class FactContext:
             if unknown_key and exc.code != "not_found":
                 self.unknown_from(unknown_key, exc)
             return None
+
+    def read_first(self, paths: Iterable[str], unknown_key: str | None = None) -> tuple[str | None, str | None]:
+        """(path, text) of the first of `paths` that can be read (a program's search order), else (None, None)."""
+        for path in paths:
+            text = self.read_text(path, unknown_key)
+            if text is not None:
+                return path, text
+        return None, None
 
     def list_dir(self, path: str) -> list[str]:
         try:

@@ -49,21 +49,23 @@ def install(app: FastAPI) -> None:
     def error_page(request: Request, status: int, vi: str, en: str) -> Response:
         return render.page(request, "error.html.j2", {"status": status, "message": (vi, en)}, status=status)
 
+    async def page_or_json(request: Request, exc: Exception, handler: Handler, status: int, vi: str,
+                           en: str) -> Response:
+        """The API's JSON error, or for a page the error page (one wording for every 404)."""
+        if not _is_page(request):
+            return await json_error(handler, request, exc)
+        if status == 404:
+            return error_page(request, 404, "Không tìm thấy trang này.", "This page was not found.")
+        return error_page(request, status, vi, en)
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
-        if not _is_page(request):
-            return await json_error(json_api, request, exc)
-        if exc.status == 404:
-            return error_page(request, 404, "Không tìm thấy trang này.", "This page was not found.")
-        return error_page(request, exc.status, exc.vi, exc.en)
+        return await page_or_json(request, exc, json_api, exc.status, exc.vi, exc.en)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        if not _is_page(request):
-            return await json_error(json_http, request, exc)
-        if exc.status_code == 404:
-            return error_page(request, 404, "Không tìm thấy trang này.", "This page was not found.")
-        return error_page(request, exc.status_code, "Yêu cầu không thực hiện được.", "The request cannot be served.")
+        return await page_or_json(request, exc, json_http, exc.status_code, "Yêu cầu không thực hiện được.",
+                                  "The request cannot be served.")
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

@@ -135,11 +135,8 @@ def parse_clam_conf(text: str, path: str) -> ClamConf:
 
 
 def _clam_conf(ctx: FactContext, paths: tuple[str, ...]) -> ClamConf:
-    for path in paths:
-        text = ctx.read_text(path, unknown_key="antivirus.clamav_config")
-        if text is not None:
-            return parse_clam_conf(text, path)
-    return ClamConf(None, {})
+    path, text = ctx.read_first(paths, "antivirus.clamav_config")
+    return parse_clam_conf(text, path) if path is not None and text is not None else ClamConf(None, {})
 
 
 def _newest_cvd(ctx: FactContext, dirs: list[str]) -> tuple[CvdHeader, str] | None:

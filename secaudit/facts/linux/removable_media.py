@@ -133,12 +133,8 @@ def autorun(ctx: FactContext) -> dict[str, Any]:
     if not ctx.transport.exists(SCHEMA):
         return {"disabled": True, "desktop": False, "value": None, "locked": False, "databases": [], "stale": [],
                 "source": f"{SCHEMA} absent: no GNOME desktop settings, nothing opens inserted media"}
-    profile, profile_path = None, PROFILE
-    for path in PROFILES:
-        profile = ctx.read_text(path, "removable_media.autorun")
-        if profile is not None:
-            profile_path = path
-            break
+    found, profile = ctx.read_first(PROFILES, "removable_media.autorun")
+    profile_path = found or PROFILE
     names = _profile_dbs(profile) if profile is not None else []
     dbs = [_database(ctx, n) for n in names]
     live = [d for d in dbs if not d["stale"]]

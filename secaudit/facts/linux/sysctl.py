@@ -92,12 +92,7 @@ def sysctl(ctx: FactContext) -> dict[str, Any]:
 
 
 def grub(ctx: FactContext) -> dict[str, Any]:
-    cfg, text = None, None
-    for path in GRUB_CFGS:
-        text = ctx.read_text(path, "hardening.grub")
-        if text is not None:
-            cfg = path
-            break
+    cfg, text = ctx.read_first(GRUB_CFGS, "hardening.grub")
     superusers, password, plain, sources = None, False, False, []
     for number, raw in enumerate((text or "").splitlines(), 1):
         m = _SET_SUPERUSERS.match(raw)
