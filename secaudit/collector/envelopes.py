@@ -4,9 +4,9 @@ A monthly report of an unchanged host repeats almost all of the previous one: th
 half the payload. `pack` splits the signed payload at the large JSON values it contains (each inventory
 list, the requirements, each finding), stores each of those once by SHA-256 in `envelope_blobs`, and keeps
 for the report only a compressed recipe: the envelope text around the base64 payload, the remaining
-payload bytes, and the blob references. `unpack` rebuilds the exact bytes; `pack` checks that it does
-before anything is stored (an envelope that cannot be split, e.g. a payload not written in the canonical
-form, is simply compressed whole).
+payload bytes, and the blob references. `unpack` rebuilds the exact bytes; `pack` checks that its parts
+give back the signed payload before anything is stored (an envelope that cannot be split, e.g. a payload
+not written in the canonical form, is simply compressed whole).
 
 Stored forms (reports.envelope_z): b"S1" + zlib(recipe) written here, by the upload path inside its
 transaction (upload._store) or by `repack` from an older D1 form; store.py's b"D1" (decoded payload) for a
@@ -51,57 +51,79 @@ def _canonical(value: Any) -> bytes:
                           allow_nan=False).encode("utf-8")
 
 
-def _candidates(payload: dict[str, Any]) -> Iterator[Any]:
+def _groups(payload: dict[str, Any]) -> Iterator[list[Any]]:
+    """The payload's large values in groups whose members follow each other in the canonical text."""
     inventory = payload.get("inventory")
     if isinstance(inventory, dict):
-        yield from inventory.values()
+        yield list(inventory.values())
     if isinstance(payload.get("requirements"), list):
-        yield payload["requirements"]
+        yield [payload["requirements"]]
     if isinstance(payload.get("findings"), list):
-        yield from payload["findings"]
+        yield payload["findings"]
 
 
-def _split(body: bytes, payload: dict[str, Any], seen: dict[int, str] | None = None) -> list[tuple[int, int]]:
-    """Non-overlapping (start, end) spans of body that are large values of the payload, in order; `seen`
-    gets the SHA-256 of each large value's canonical JSON by id() of the value (the index reuses them)."""
-    spans: list[tuple[int, int]] = []
-    for value in _candidates(payload):
-        try:
-            text = _canonical(value)
-        except (TypeError, ValueError):
-            continue
-        if len(text) < MIN_PART:
-            continue
-        if seen is not None:
-            seen[id(value)] = hashlib.sha256(text).hexdigest()
-        at = body.find(text)
-        if at >= 0:
-            spans.append((at, at + len(text)))
+Span = tuple[int, int, str]  # start, end, SHA-256 of body[start:end]
+
+
+def _split(body: bytes, payload: dict[str, Any], seen: dict[int, str] | None = None) -> list[Span]:
+    """Non-overlapping (start, end, sha256) spans of body that are large values of the payload, in order;
+    `seen` gets the SHA-256 of each large value's canonical JSON by id() of the value (the index reuses
+    them). Each value is looked for after the previous one of its group first: a canonical body has them
+    in that order, so the whole body is scanned about once, not once per value."""
+    spans: list[Span] = []
+    for group in _groups(payload):
+        cursor = 0
+        for value in group:
+            try:
+                text = _canonical(value)
+            except (TypeError, ValueError):
+                continue
+            if len(text) < MIN_PART:
+                continue
+            digest = hashlib.sha256(text).hexdigest()
+            if seen is not None:
+                seen[id(value)] = digest
+            at = body.find(text, cursor)
+            if at < 0 and cursor:
+                at = body.find(text)
+            if at >= 0:
+                spans.append((at, at + len(text), digest))
+                cursor = at + len(text)
     spans.sort()
-    out: list[tuple[int, int]] = []
-    for start, end in spans:
-        if not out or start >= out[-1][1]:
-            out.append((start, end))
+    out: list[Span] = []
+    for span in spans:
+        if not out or span[0] >= out[-1][1]:
+            out.append(span)
     return out
 
 
-def _recipe(raw: bytes, body: bytes, spans: list[tuple[int, int]]) -> tuple[bytes, dict[str, bytes]] | None:
+def _payload_at(raw: bytes, encoded: bytes) -> int:
+    """Where the payload's base64 text starts in raw, as one JSON string ("...", no escapes), or -1."""
+    probe = b'"' + encoded[:64]
+    at = raw.find(probe)
+    while at >= 0:
+        end = at + 1 + len(encoded)
+        if raw[end:end + 1] == b'"' and raw[at + 1:end] == encoded:
+            return at
+        at = raw.find(probe, at + 1)
+    return -1
+
+
+def _recipe(raw: bytes, body: bytes, spans: list[Span]) -> tuple[bytes, dict[str, bytes]] | None:
     encoded = base64.b64encode(body)
-    at = raw.find(b'"' + encoded + b'"')
-    if at < 0 or raw.find(b'"' + encoded + b'"', at + 1) >= 0:
+    at = _payload_at(raw, encoded)
+    if at < 0:
         return None
     pre, post = raw[: at + 1], raw[at + 1 + len(encoded):]
     parts: list[list[Any]] = []
     literal = bytearray()
     blobs: dict[str, bytes] = {}
     pos = 0
-    for start, end in spans:
+    for start, end, digest in spans:
         if start > pos:
             parts.append(["L", start - pos])
             literal += body[pos:start]
-        piece = body[start:end]
-        digest = hashlib.sha256(piece).hexdigest()
-        blobs[digest] = piece
+        blobs[digest] = body[start:end]
         parts.append(["B", digest, end - start])
         pos = end
     if pos < len(body):
@@ -109,28 +131,38 @@ def _recipe(raw: bytes, body: bytes, spans: list[tuple[int, int]]) -> tuple[byte
         literal += body[pos:]
     header = json.dumps({"v": 1, "pre": pre.decode("latin-1"), "post": post.decode("latin-1"), "parts": parts},
                         separators=(",", ":")).encode("ascii")
-    return MAGIC + zlib.compress(struct.pack(">I", len(header)) + header + bytes(literal), LEVEL), blobs
+    recipe = struct.pack(">I", len(header)) + header + bytes(literal)
+    if _assemble(recipe, blobs.get) != body:  # never store what does not give back the signed bytes
+        return None
+    return MAGIC + zlib.compress(recipe, LEVEL), blobs
+
+
+def _assemble(recipe: bytes, blob: Any) -> bytes:
+    """The payload bytes a decompressed recipe describes (its header's parts over its literal bytes)."""
+    (size,) = struct.unpack(">I", recipe[:4])
+    header = json.loads(recipe[4: 4 + size])
+    literal = memoryview(recipe)[4 + size:]
+    body = bytearray()
+    pos = 0
+    for part in header["parts"]:
+        if part[0] == "L":
+            body += literal[pos: pos + part[1]]
+            pos += part[1]
+        else:
+            piece = blob(part[1])
+            if piece is None or len(piece) != part[2]:
+                raise EnvelopeDamaged(f"blob {part[1]} is missing or damaged")
+            body += piece
+    return bytes(body)
 
 
 def _rebuild(packed: bytes, blob: Any) -> bytes:
     try:
-        data = zlib.decompress(packed[len(MAGIC):])
-        (size,) = struct.unpack(">I", data[:4])
-        header = json.loads(data[4: 4 + size])
-        literal = memoryview(data)[4 + size:]
-        body = bytearray()
-        pos = 0
-        for part in header["parts"]:
-            if part[0] == "L":
-                body += literal[pos: pos + part[1]]
-                pos += part[1]
-            else:
-                piece = blob(part[1])
-                if piece is None or len(piece) != part[2]:
-                    raise EnvelopeDamaged(f"blob {part[1]} is missing or damaged")
-                body += piece
+        recipe = zlib.decompress(packed[len(MAGIC):])
+        (size,) = struct.unpack(">I", recipe[:4])
+        header = json.loads(recipe[4: 4 + size])
         pre, post = str(header["pre"]), str(header["post"])
-        return pre.encode("latin-1") + base64.b64encode(bytes(body)) + post.encode("latin-1")
+        return pre.encode("latin-1") + base64.b64encode(_assemble(recipe, blob)) + post.encode("latin-1")
     except (zlib.error, struct.error, ValueError, KeyError, IndexError, TypeError) as exc:
         raise EnvelopeDamaged(str(exc)) from None
 
@@ -143,8 +175,6 @@ def pack(session: Session, raw: bytes, body: bytes, payload: dict[str, Any],
     if made is None:
         return None
     packed, blobs = made
-    if _rebuild(packed, blobs.get) != raw:  # never store what does not give back the signed bytes
-        return None
     if blobs:
         have = set(session.scalars(select(EnvelopeBlob.sha256).where(EnvelopeBlob.sha256.in_(list(blobs)))))
         rows = [{"sha256": d, "size": len(b), "data_z": zlib.compress(b, LEVEL)}

@@ -14,10 +14,11 @@ and everything derived from it are stored, or nothing is.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, literal, select, update
+from sqlalchemy import Engine, case, delete, event, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from secaudit.collector import envelopes
@@ -121,19 +122,47 @@ def _host(session: Session, key: str, kind: str, report: Report, when: datetime)
     return host
 
 
+# Catalog ids (checks, requirements) never change once committed and are never deleted: each database
+# (its connection pool) keeps the ids it has seen committed, so a report whose checks are all known costs no
+# catalog query. Ids seen in a transaction join the cache only when it commits; any rollback, a savepoint's
+# too, forgets them (an entry added in a rolled-back savepoint does not exist).
+_KNOWN: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], int]] = weakref.WeakKeyDictionary()
+_PENDING = "secaudit.catalog_pending"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_catalog(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        pending[0].update(pending[1])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_catalog(session: Session, _previous: Any) -> None:
+    session.info.pop(_PENDING, None)
+
+
 def _catalog(session: Session, entity: Any, column: str, wanted: dict[str, dict[str, str]]) -> dict[str, int]:
     """Ids of catalog entries (checks, requirements) by their text id, created when missing; titles kept
     up to date only on creation (a report is foreign text: it may not rename what others show)."""
     if not wanted:
         return {}
+    bind = session.get_bind()
+    known = _KNOWN.setdefault((bind if isinstance(bind, Engine) else bind.engine).pool, {})
+    name = entity.__tablename__
+    have = {key: known[(name, key)] for key in wanted if (name, key) in known}
+    if len(have) == len(wanted):
+        return have
     col = getattr(entity, column)
-    have: dict[str, int] = dict(session.execute(select(col, entity.id).where(col.in_(list(wanted)))).all())
+    rest = sorted(key for key in wanted if key not in have)
+    found: dict[str, int] = dict(session.execute(select(col, entity.id).where(col.in_(rest))).all())
     # sorted: two processes adding overlapping entries lock them in the same order (no deadlock)
-    missing = [{column: key, **extra} for key, extra in sorted(wanted.items()) if key not in have]
+    missing = [{column: key, **wanted[key]} for key in rest if key not in found]
     if missing:
         insert_ignore(session, entity.__table__, missing)
-        have.update(session.execute(select(col, entity.id).where(col.in_([m[column] for m in missing]))).all())
-    return have
+        found.update(session.execute(select(col, entity.id).where(col.in_([m[column] for m in missing]))).all())
+    session.info.setdefault(_PENDING, (known, {}))[1].update({(name, key): pk for key, pk in found.items()})
+    return have | found
 
 
 def _title(value: Any) -> dict[str, str]:

@@ -83,8 +83,4 @@ def install(app: FastAPI) -> None:
         return error_page(request, 403, "Biểu mẫu đã hết hạn hoặc không hợp lệ; hãy tải lại trang.",
                           "The form has expired or is not valid; reload the page.")
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        render.add_security_headers(request, response)
-        return response
+    app.add_middleware(render.SecurityHeaders)

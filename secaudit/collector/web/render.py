@@ -8,8 +8,10 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import jinja2
+from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from secaudit.collector.web import i18n
 from secaudit.resources import shipped_dir
@@ -63,8 +65,25 @@ def remember_lang(request: Request, response: Response) -> None:
                             secure=request.url.scheme == "https")
 
 
-def add_security_headers(request: Request, response: Response) -> None:
-    if request.url.path.startswith("/api/"):
-        return  # the API's JSON (and its OpenAPI docs page) keep their own headers
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+class SecurityHeaders:
+    """ASGI middleware: SECURITY_HEADERS on every answer outside /api/ (the API's JSON and its OpenAPI docs
+    page keep their own), where the answer does not set them itself. Plain ASGI: starlette's
+    BaseHTTPMiddleware costs every request (uploads too) an extra task and a copy of the body stream."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    if name not in headers:
+                        headers.append(name, value)
+            await send(message)
+
+        await self.app(scope, receive, sending)

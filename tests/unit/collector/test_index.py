@@ -6,17 +6,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Integer, func, select
+from sqlalchemy import Integer, event, func, select
 
 from secaudit.collector import envelopes, index
 from secaudit.collector.index_models import (
     STATUS_CODE,
+    CheckEntry,
     FindingRow,
     Host,
     HostSet,
     InvSet,
     InvSoftware,
     ReportIndex,
+    RequirementEntry,
     RequirementResult,
     Rollup,
     SequenceGap,
@@ -308,3 +310,31 @@ def test_unit_months_kept_at_ingest_are_the_reports_counted(tmp_path: Path, db_u
         assert sorted(tuple(r) for r in s.execute(select(UnitMonth.__table__)).all()) == kept
     world.units(TREE.replace("BH01,Trường TH Biên Hòa 1,BH,", "BH01,Trường TH Biên Hòa 1,LK,"))
     counted_from_reports()  # a school moved to another district: the districts' months follow it
+
+
+def test_catalog_ids_are_cached_after_commit_and_forgotten_on_rollback(tmp_path: Path, db_url: str | None) -> None:
+    world = World(tmp_path, db_url)
+    titles = {"title_vi": "t", "title_en": "t"}
+    with world.db.write() as s:  # an entry added in a savepoint that rolls back does not exist afterwards
+        with pytest.raises(ValueError), s.begin_nested():
+            index._catalog(s, CheckEntry, "check_id", {"x.gone": titles})
+            raise ValueError
+        kept = index._catalog(s, CheckEntry, "check_id", {"x.kept": titles})
+    with world.db.write() as s:
+        statements: list[str] = []
+        listen = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(s.connection(), "before_cursor_execute", listen)
+        assert index._catalog(s, CheckEntry, "check_id", {"x.kept": titles}) == kept  # from the cache
+        assert not [q for q in statements if "checks" in q]
+        gone = index._catalog(s, CheckEntry, "check_id", {"x.gone": titles})  # made again, not a stale id
+        assert s.scalar(select(CheckEntry.check_id).where(CheckEntry.id == gone["x.gone"])) == "x.gone"
+        event.remove(s.connection(), "before_cursor_execute", listen)
+    with pytest.raises(ValueError), world.db.write() as s:  # a transaction that fails caches nothing it saw
+        index._catalog(s, RequirementEntry, "req_id", {"VN-X": titles})
+        raise ValueError
+    with world.db.read() as s:
+        assert not s.scalar(select(func.count()).select_from(RequirementEntry)
+                            .where(RequirementEntry.req_id == "VN-X"))
+    with world.db.write() as s:
+        made = index._catalog(s, RequirementEntry, "req_id", {"VN-X": titles})
+        assert s.scalar(select(RequirementEntry.req_id).where(RequirementEntry.id == made["VN-X"])) == "VN-X"
