@@ -148,7 +148,7 @@ async def reports(request: Request) -> JSONResponse:
     slots: asyncio.Semaphore = request.app.state.upload_slots
     async with slots:  # bodies of at most UPLOAD_SLOTS uploads in memory at once (16 MiB each at worst)
         raw = await read_body(request, ENVELOPE)
-        outcome = await run_in_threadpool(upload.receive, _database(request), raw, "https", request.app.state.writer)
+        outcome = await run_in_threadpool(upload.receive, _database(request), raw, "https")
     return JSONResponse(outcome.body, status_code=outcome.status)
 
 

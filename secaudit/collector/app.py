@@ -35,7 +35,6 @@ def create_app(db: Database) -> FastAPI:
     app.state.db = db
     app.state.enroll_limiter = api_core.make_limiter()
     app.state.upload_slots = api_core.make_upload_slots()
-    app.state.writer = None  # group commit (writer.Writer) measured no faster while indexing dominates
     app.include_router(api_core.router)
     app.include_router(api_reports.router)
 

@@ -220,7 +220,7 @@ def _count_month(session: Session, report: Report, host_id: int, when: datetime,
                              .where(ReportIndex.host_id == host_id, ReportIndex.report_id != report.id,
                                     Report.kind == "audit", Report.received_at >= start, Report.received_at < end)
                              .limit(1))
-    path = session.scalar(select(Unit.path).where(Unit.id == report.unit_id)) or ""
+    path = _unit_path(session, report)
     figures = {"reports": 1, "hosts": 0 if earlier else 1, "score_sum": score or 0,
                "scored": 0 if score is None else 1, "fails": fails, "late_reports": int(late)}
     upsert_add(session, UnitMonth.__table__, ["unit_id", "month"],
@@ -257,6 +257,12 @@ def rebuild_months(session: Session) -> None:
 
 # --- rollups: latest requirement statuses per unit subtree --------------------------------------
 
+def _unit_path(session: Session, report: Report) -> str:
+    """The report's unit's path of ids; the upload path has that unit loaded already (no query then)."""
+    unit = session.get(Unit, report.unit_id)
+    return unit.path if unit is not None else ""
+
+
 def _ancestors(path: str) -> list[int]:
     return [int(part) for part in path.strip("/").split("/") if part.isdigit()]
 
@@ -283,7 +289,7 @@ def _rollup_rows(path: str, statuses: dict[int, str], worst: str, score: int | N
 
 def _move_rollups(session: Session, host: Host, report: Report, statuses: dict[int, str], worst: str,
                   score: int | None) -> None:
-    path = session.scalar(select(Unit.path).where(Unit.id == report.unit_id)) or ""
+    path = _unit_path(session, report)
     old, old_worst, old_score = _previous(session, host)
     if host.counted_path == path and old == statuses and old_worst == worst and old_score == score:
         return  # an unchanged host writes nothing here

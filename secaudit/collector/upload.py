@@ -35,7 +35,7 @@ from secaudit.collector.errors import ApiError, error_body
 from secaudit.collector.models import Agent, AgentKey, Report, utcnow
 from secaudit.collector.sqlutil import clip
 from secaudit.collector.units import code_path
-from secaudit.collector.writer import Writer, run_now
+from secaudit.collector.writer import run_now
 from secaudit.fsutil import TooLarge, gunzip_capped
 from secaudit.limits import ENVELOPE
 from secaudit.sign.dsse import EnvelopeInvalid, EnvelopeUnusable, strict_loads, verify
@@ -180,9 +180,9 @@ def _index(session: Session, report: Report, payload: dict[str, Any],
         log.exception("report %s stored but not indexed", report.id)
 
 
-def receive(db: Database, raw: bytes, channel: str = "https", writer: Writer | None = None) -> Outcome:
-    """Run the decision procedure on one envelope; ApiError for every refusal. With a `writer` (the server)
-    the report is stored in its next group transaction, otherwise in a transaction of its own."""
+def receive(db: Database, raw: bytes, channel: str = "https") -> Outcome:
+    """Run the decision procedure on one envelope; ApiError for every refusal. The report is stored in a
+    write transaction of its own."""
     if len(raw) > ENVELOPE:
         raise too_large(len(raw))
     sha = hashlib.sha256(raw).hexdigest()
@@ -208,7 +208,7 @@ def receive(db: Database, raw: bytes, channel: str = "https", writer: Writer | N
     job = partial(_store, sha=sha, raw=raw, envelope=envelope, body=verified.body, kid=verified.keyid,
                   payload=verified.payload, channel=channel, now=utcnow())
     try:
-        stored = writer.run(job) if writer is not None else run_now(db, job)
+        stored = run_now(db, job)
     except IntegrityError:  # the same bytes committed meanwhile by another request or process
         with db.read() as session:
             seen = _existing(session, sha)

@@ -176,17 +176,14 @@ def test_lost_races_are_retried(db: Database, key: Ed25519PrivateKey, monkeypatc
     assert not writer.retryable(OperationalError("x", {}, Exception("connection refused")))
 
 
-def test_group_commit(db: Database, key: Ed25519PrivateKey) -> None:
-    """Concurrent uploads through one writer: every caller gets its own answer, after the commit."""
+def test_concurrent_uploads(db: Database, key: Ed25519PrivateKey) -> None:
+    """Concurrent uploads of one agent: every caller gets its own answer, after its commit."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from secaudit.collector.writer import Writer
-
-    group = Writer(db)
     bodies = [envelope(key, report(key, n)) for n in range(1, 41)] + [envelope(key, report(key, 3, seed=4))]
-    bodies += [b"{}", envelope(key, report(key, 1))]  # a refusal and a duplicate in the same batches
+    bodies += [b"{}", envelope(key, report(key, 1))]  # a refusal and a duplicate among them
     with ThreadPoolExecutor(16) as pool:
-        futures = [pool.submit(receive, db, raw, "https", group) for raw in bodies]
+        futures = [pool.submit(receive, db, raw, "https") for raw in bodies]
         statuses = []
         for future in futures:
             try:
