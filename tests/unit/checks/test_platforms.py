@@ -94,10 +94,12 @@ LINUX_ONLY = sorted(cid for cid, chk in load_checks().items() if "windows" not i
 
 
 def test_the_linux_only_checks_are_the_ones_expected() -> None:
-    """The review of the checks: Linux notions (uid 0, sudoers, PAM, sshd, POSIX file modes) are Linux-only;
-    accounts, admins, password policy, antivirus, ports, firewall, updates, backups and inventory are not."""
+    """The review of the checks: Linux notions (uid 0, sudoers, PAM, sshd, POSIX file modes, X11/Wayland desktops)
+    are Linux-only; accounts, admins, password policy, antivirus, ports, firewall, updates, backups and inventory
+    are not."""
     assert LINUX_ONLY == ["accounts.pam_nullok", "accounts.sudo_nopasswd", "accounts.uid0_duplicates",
-                          "backup.protection", "files.sensitive_modes", "hardening.grub_password",
+                          "backup.protection", "desktop.auto_login", "desktop.idle_lock",
+                          "files.sensitive_modes", "hardening.grub_password",
                           "hardening.home_dirs", "hardening.network_sysctl", "hardening.sudo_logging",
                           "hardening.system_shells", "hardening.umask", "logs.auditd", "ssh.crypto",
                           "ssh.password_authentication", "ssh.permit_empty_passwords", "ssh.permit_root_login",

@@ -60,6 +60,6 @@ def test_collector_modules_are_discovered() -> None:
     assert registered_in and registered_in <= modules
     assert {"users", "groups", "sudo_rules", "pam", "password_policy", "remote_login", "file_modes", "antivirus",
             "listening_ports", "host", "hardware", "interfaces", "software", "firewall", "system", "backups",
-            "removable_media", "hardening", "logging", "update_sources"} == {
+            "removable_media", "hardening", "logging", "update_sources", "desktop"} == {
         t for c in COLLECTORS if c.family == "linux" for t in c.tables}
     assert not hasattr(registry, "_FAMILIES")

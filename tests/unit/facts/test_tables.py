@@ -13,7 +13,7 @@ from secaudit.facts.tables import FAMILIES, SpecError, families_of, load_table, 
 TABLES = {"host", "users", "groups", "sudo_rules", "password_policy", "pam", "remote_login", "file_modes",
           "antivirus", "listening_ports", "firewall", "system", "software", "interfaces", "hardware", "backups",
           "devices", "known_devices", "agent_reports", "network_scan", "local_security", "smb_server", "windows_backup",
-          "removable_media", "hardening", "logging", "update_sources"}
+          "removable_media", "hardening", "logging", "update_sources", "desktop"}
 
 
 def test_every_table_has_a_spec() -> None:
@@ -28,7 +28,7 @@ def test_every_table_has_a_spec() -> None:
 def test_single_tables_come_from_the_specs() -> None:
     assert single_tables() == {"host", "password_policy", "remote_login", "firewall", "system", "hardware", "pam",
                                "network_scan", "local_security", "smb_server", "windows_backup",
-                               "removable_media", "hardening", "logging", "update_sources"}
+                               "removable_media", "hardening", "logging", "update_sources", "desktop"}
 
 
 def test_common_and_per_os_columns() -> None:

@@ -1,0 +1,132 @@
+"""The graphical desktop of a Linux PC: sessions installed, display managers and console gettys that log a user in
+by themselves, and when each desktop locks an idle screen (VN-ACC-11). The parsing rules of each program are in
+desktop_dm.py and desktop_lock.py; the files are read through the transport, so `--root DIR` works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from secaudit.facts.context import FactContext
+from secaudit.facts.linux.desktop_dm import conf_files, display_managers, getty_autologins
+from secaudit.facts.linux.desktop_ini import parse_keyfile
+from secaudit.facts.linux.desktop_lock import (
+    GSETTINGS,
+    UNDETERMINED,
+    gsettings_lock,
+    kde_lock,
+    read_profile,
+    read_schemas,
+    xfce_lock,
+)
+from secaudit.facts.linux.sources.dpkg import installed
+from secaudit.facts.linux.sources.osrelease import os_release
+from secaudit.facts.registry import collector
+from secaudit.transport.base import FactUnavailable
+
+SESSION_DIRS = ("/usr/share/xsessions", "/usr/share/wayland-sessions")
+# DesktopNames (XDG_CURRENT_DESKTOP) entry -> the desktop whose screen locker is read
+DESKTOPS = {"gnome": "gnome", "ubuntu": "gnome", "unity": "gnome", "x-cinnamon": "cinnamon", "cinnamon": "cinnamon",
+            "mate": "mate", "xfce": "xfce", "kde": "kde", "lxde": "lxde", "lxqt": "lxqt", "budgie": "budgie",
+            "pantheon": "pantheon", "lxde-pi": "lxde", "wayfire": "wayfire", "labwc": "labwc"}
+XFCE_LOCKERS = (("xfce4-screensaver", "/usr/bin/xfce4-screensaver"), ("light-locker", "/usr/bin/light-locker"),
+                ("xscreensaver", "/usr/bin/xscreensaver"))
+
+
+def read_sessions(ctx: FactContext, invalid: list[str]) -> list[dict[str, Any]]:
+    out = []
+    for directory in SESSION_DIRS:
+        for path in conf_files(ctx, directory, ".desktop"):
+            text = ctx.read_text(path, "desktop.sessions")
+            if text is None:
+                continue
+            parsed = parse_keyfile(text, path)
+            invalid.extend(parsed.invalid)
+            entry = parsed.groups.get("Desktop Entry", {})
+            name, names = entry.get("Name"), entry.get("DesktopNames")
+            # a ;-list by the spec; Ubuntu writes "ubuntu:GNOME" as XDG_CURRENT_DESKTOP does
+            desktop_names = [n for n in (names.value if names else "").replace(":", ";").split(";") if n]
+            out.append({"file": path, "name": name.value if name else None, "desktop_names": desktop_names,
+                        "desktop": desktop_of(path, desktop_names),
+                        "wayland": directory.endswith("wayland-sessions")})
+    return out
+
+
+def desktop_of(path: str, names: list[str]) -> str:
+    """The desktop a session starts, by its DesktopNames, else by its file name (plasma.desktop -> kde)."""
+    for name in names:
+        if name.lower() in DESKTOPS:
+            return DESKTOPS[name.lower()]
+    stem = path.rsplit("/", 1)[-1].removesuffix(".desktop").lower()
+    for prefix, desktop in (("plasma", "kde"), ("gnome", "gnome"), ("ubuntu", "gnome"), ("cinnamon", "cinnamon"),
+                            ("mate", "mate"), ("xfce", "xfce"), ("lxqt", "lxqt"), ("lxde", "lxde")):
+        if stem.startswith(prefix):
+            return desktop
+    return names[0].lower() if names else stem
+
+
+def _present(ctx: FactContext, packages: dict[str, str] | None, package: str, program: str) -> bool:
+    if packages is not None and package in packages:
+        return True
+    try:
+        return ctx.transport.exists(program)
+    except FactUnavailable:
+        return False
+
+
+def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    desktops: dict[str, list[str]] = {}
+    for s in sessions:
+        names = desktops.setdefault(s["desktop"], [])
+        names.extend(n for n in s["desktop_names"] if n not in names)
+    if not desktops:
+        return []
+    files: list[str] = []
+    invalid: list[str] = []
+    profile = read_profile(ctx, files, invalid) if set(desktops) & set(GSETTINGS) else None
+    schemas = read_schemas(ctx, {k.schema for d in desktops if d in GSETTINGS for k in GSETTINGS[d].values()},
+                           invalid)
+    packages = installed(ctx)
+    out = []
+    for desktop, names in sorted(desktops.items()):
+        pending: list[str] = []
+        own_files: list[str] = []
+        own_invalid: list[str] = []
+        if desktop in GSETTINGS and profile is not None:
+            lock = gsettings_lock(desktop, profile, schemas, names)
+            pending = list(profile.pending)
+            own_files, own_invalid = files, invalid  # the dconf databases and schemas are shared
+            if profile.path is None:
+                pending.append("no dconf profile (/etc/dconf/profile/user): system settings do not apply, "
+                               "defaults only")
+        elif desktop == "kde":
+            lock = kde_lock(ctx, own_files, own_invalid)
+        elif desktop == "xfce":
+            locker = next((p for p, program in XFCE_LOCKERS if _present(ctx, packages, p, program)), None)
+            lock = xfce_lock(ctx, locker, own_files, own_invalid)
+        else:
+            lock = {**UNDETERMINED, "source": {"locker": f"{desktop}: its screen locker is not examined"}}
+        out.append({"desktop": desktop, **lock, "files": list(dict.fromkeys(own_files)),
+                    "invalid": list(own_invalid),
+                    "pending": pending})
+    return out
+
+
+@collector("desktop", ("desktop",))
+def collect_desktop(ctx: FactContext) -> None:
+    invalid: list[str] = []
+    sessions = read_sessions(ctx, invalid)
+    release = os_release(ctx).keys
+    debian = release.get("ID") == "debian" or (release.get("ID") != "ubuntu"
+                                               and "debian" in release.get("ID_LIKE", "").split()
+                                               and "ubuntu" not in release.get("ID_LIKE", "").split())
+    managers = display_managers(ctx, debian)
+    console_files: list[str] = []
+    console = getty_autologins(ctx, console_files)
+    ctx.put("desktop", {
+        "sessions": sessions,
+        "display_managers": managers,
+        "console_autologin": console,
+        "screen_lock": screen_locks(ctx, sessions),
+        "files": list(dict.fromkeys(console_files)),
+        "invalid": invalid,
+    })
