@@ -21,11 +21,19 @@ def _stanza_for(path: str, stanzas: list[dict[str, Any]]) -> dict[str, Any] | No
     return None
 
 
-def _rsyslog_outputs(log: dict[str, Any], important: list[str] | None = None) -> list[dict[str, Any]]:
+def _running(part: dict[str, Any]) -> bool:
+    return bool(part.get("installed") and part.get("enabled"))
+
+
+def _file_outputs(log: dict[str, Any], important: list[str] | None = None) -> list[dict[str, Any]]:
+    """Log files written by rsyslog or syslog-ng when installed and enabled (the first writer of a path kept)."""
     rs = log.get("rsyslog") or {}
-    if not (rs.get("installed") and rs.get("enabled")):
-        return []
-    outs = [o for o in rs.get("outputs", []) if str(o.get("path", "")).startswith("/")]
+    ng = log.get("syslog_ng") or {}
+    outs = [o for o in rs.get("outputs", []) if str(o.get("path", "")).startswith("/")] if _running(rs) else []
+    if _running(ng):
+        # A pipe or a terminal (/dev/xconsole, /dev/tty10) does not grow on disk.
+        outs += [o for o in ng.get("outputs", []) if o.get("driver", "file") == "file"
+                 and str(o.get("path", "")).startswith("/") and not str(o["path"]).startswith("/dev/")]
     if important is not None:
         outs = [o for o in outs if o["path"] in important]
     seen: dict[str, dict[str, Any]] = {}
@@ -36,11 +44,12 @@ def _rsyslog_outputs(log: dict[str, Any], important: list[str] | None = None) ->
 
 def _unreadable(log: dict[str, Any], snap: Snapshot) -> list[str]:
     out: list[str] = []
-    for part in ("journald_conf", "rsyslog_conf", "logrotate_conf", "auditd_conf"):
+    for part in ("journald_conf", "rsyslog_conf", "syslog_ng_conf", "logrotate_conf", "auditd_conf"):
         why = snap.unknown.get(f"logging.{part}")
         if why:
             out.append(str(why.get("detail")))
     out += list((log.get("rsyslog") or {}).get("unreadable", []))
+    out += list((log.get("syslog_ng") or {}).get("unreadable", []))
     out += list((log.get("logrotate") or {}).get("unreadable", []))
     return sorted(set(out))
 
@@ -100,7 +109,7 @@ def retention(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     warn_from = min_days * (100 - int(p.get("warn_within_percent", 10))) / 100
     stanzas = (log.get("logrotate") or {}).get("stanzas", [])
     files: list[dict[str, Any]] = []
-    for out in _rsyslog_outputs(log, list(p.get("files") or [])):
+    for out in _file_outputs(log, list(p.get("files") or [])):
         st = _stanza_for(out["path"], stanzas)
         days = None if st is None else st.get("retention_days")
         files.append({"path": out["path"], "written_at": out.get("source"), "rotated_at": st and st.get("source"),
@@ -167,12 +176,14 @@ def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         return _disk_windows(log, p)
     min_days = int(p["min_days"])
     stanzas = (log.get("logrotate") or {}).get("stanzas", [])
-    unrotated = [o for o in _rsyslog_outputs(log) if _stanza_for(o["path"], stanzas) is None]
+    outs = [o for o in _file_outputs(log) if _stanza_for(o["path"], stanzas) is None]
+    unrotated = [o for o in outs if o.get("exists") is not False]  # syslog-ng creates a file on its first line
     j = log.get("journald") or {}
     cap = j.get("max_retention_sec")
     a = log.get("auditd") or {}
     audit_unbounded = bool(a.get("installed")) and a.get("max_log_file_action") == "keep_logs"
-    evidence = {"unrotated": unrotated, "journald": {"system_max_use": j.get("system_max_use"),
+    evidence = {"unrotated": unrotated, "unrotated_not_created": [o for o in outs if o.get("exists") is False],
+                "journald": {"system_max_use": j.get("system_max_use"),
                 "system_keep_free": j.get("system_keep_free"), "max_retention_sec": cap, "sources": j.get("sources")},
                 "auditd": {k: a.get(k) for k in ("max_log_file_action", "num_logs", "max_log_file", "space_left_action",
                                                  "disk_full_action", "sources") if k in a}}
@@ -191,7 +202,8 @@ def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         return Outcome("warn", "warn_audit_keep", args, evidence)
     if unreadable:
         return Outcome("unknown", "unknown", {**args, "paths": ", ".join(unreadable)}, evidence)
-    if not (j.get("installed") or (log.get("rsyslog") or {}).get("installed")):
+    if not (j.get("installed") or (log.get("rsyslog") or {}).get("installed")
+            or (log.get("syslog_ng") or {}).get("installed")):
         return Outcome("unknown", "unknown_none", args, evidence)  # nothing seen that logs: nothing bounded
     return Outcome("pass", "pass", args, evidence)
 
@@ -210,20 +222,27 @@ def forwarding(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
             return Outcome("pass", "pass", {"targets": [f"{m} (Windows Event Forwarding)" for m in managers]}, wef)
         return Outcome(status, "none_windows", {}, wef)
     rs = log.get("rsyslog") or {}
+    ng = log.get("syslog_ng") or {}
     j = log.get("journald") or {}
-    forwards = list(rs.get("forwards", [])) if rs.get("installed") and rs.get("enabled") else []
-    idle = [] if forwards else list(rs.get("forwards", []))
+    forwards = list(rs.get("forwards", [])) if _running(rs) else []
+    forwards += list(ng.get("forwards", [])) if _running(ng) else []
+    idle = [] if forwards or _running(rs) else list(rs.get("forwards", []))
+    idle_ng = [] if forwards or _running(ng) else list(ng.get("forwards", []))
     targets = [f"{f.get('target')} ({f.get('protocol')}, {f.get('source')})" for f in forwards]
     if j.get("upload_enabled"):
         targets.append(f"systemd-journal-upload → {j.get('upload_url') or '?'} ({j.get('upload_source')})")
-    evidence = {"forwards": forwards, "journal_upload": {k: j.get(k) for k in ("upload_enabled", "upload_url",
-                                                                                "upload_source")},
-                "configured_but_rsyslog_off": idle}
-    args = {"targets": targets, "idle": [f"{f.get('target')} ({f.get('source')})" for f in idle]}
+    upload = {k: j.get(k) for k in ("upload_enabled", "upload_url", "upload_source")}
+    evidence: dict[str, Any] = {"forwards": forwards, "journal_upload": upload, "configured_but_rsyslog_off": idle,
+                                "configured_but_syslog_ng_off": idle_ng}
+    if ng.get("other_drivers") or ng.get("invalid"):  # what a reader may want to look at by hand
+        evidence["syslog_ng"] = {"other_drivers": ng.get("other_drivers"), "invalid": ng.get("invalid")}
+    args = {"targets": targets, "idle": [f"{f.get('target')} ({f.get('source')})" for f in idle or idle_ng]}
     if targets:
         return Outcome("pass", "pass", args, evidence)
     if idle:
         return Outcome(status, "rsyslog_off", args, evidence)
+    if idle_ng:
+        return Outcome(status, "syslog_ng_off", args, evidence)
     unreadable = _unreadable(log, snap)
     if unreadable:
         return Outcome("unknown", "unknown", {**args, "paths": ", ".join(unreadable)}, evidence)

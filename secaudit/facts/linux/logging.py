@@ -1,5 +1,6 @@
-"""The `logging` table on Linux: journald (journald.py), rsyslog (rsyslog.py), logrotate (logrotate.py) and the
-Linux audit daemon (auditd.conf, its rules in /etc/audit/rules.d and audit.rules, the unit enabled)."""
+"""The `logging` table on Linux: journald (journald.py), rsyslog (rsyslog.py), syslog-ng (syslog_ng.py), logrotate
+(logrotate.py) and the Linux audit daemon (auditd.conf, its rules in /etc/audit/rules.d and audit.rules, the unit
+enabled)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from secaudit.facts.linux.logrotate import parse_logrotate
 from secaudit.facts.linux.rsyslog import parse_rsyslog
 from secaudit.facts.linux.sources import dpkg
 from secaudit.facts.linux.sources.systemd import enabled_unit
+from secaudit.facts.linux.syslog_ng import parse_syslog_ng
 from secaudit.facts.registry import collector
 
 AUDITD_CONF = "/etc/audit/auditd.conf"
@@ -59,7 +61,8 @@ def collect_auditd(ctx: FactContext) -> dict[str, Any]:
 @collector("logging", ("logging",))
 def collect_logging(ctx: FactContext) -> None:
     table: dict[str, Any] = {"journald": collect_journald(ctx), "rsyslog": parse_rsyslog(ctx),
-                             "logrotate": parse_logrotate(ctx), "auditd": collect_auditd(ctx)}
-    table["sources"] = (table["journald"]["files"] + table["rsyslog"]["files"] + table["logrotate"]["files"]
-                        + table["auditd"]["rule_files"])
+                             "syslog_ng": parse_syslog_ng(ctx), "logrotate": parse_logrotate(ctx),
+                             "auditd": collect_auditd(ctx)}
+    table["sources"] = (table["journald"]["files"] + table["rsyslog"]["files"] + table["syslog_ng"]["files"]
+                        + table["logrotate"]["files"] + table["auditd"]["rule_files"])
     ctx.put("logging", table)

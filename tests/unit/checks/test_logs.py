@@ -8,13 +8,18 @@ from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.transport.replay import ReplayTransport
 from tests.conftest import facts_of, run_check
-from tests.unit.logging_fixtures import LOGROTATE_RSYSLOG, WANTS, debian
+from tests.unit.logging_fixtures import LOGROTATE_RSYSLOG, LOGROTATE_SYSLOG_NG, WANTS, debian, debian_syslog_ng
 
 KEEP_90 = LOGROTATE_RSYSLOG.replace("rotate 4", "rotate 13")
 
 
 def snap_of(make_root: Any, overrides: dict[str, Any] | None = None) -> Any:
     return facts_of(make_root(debian(overrides)), only={"logging", "host"})
+
+
+def ng_snap(make_root: Any, overrides: dict[str, Any] | None = None) -> Any:
+    """A Debian 12 logging with syslog-ng instead of rsyslog."""
+    return facts_of(make_root(debian_syslog_ng(overrides)), only={"logging", "host"})
 
 
 # --- retention ---------------------------------------------------------------------------------------------
@@ -131,3 +136,77 @@ def test_unreadable_configuration_is_unknown_never_pass() -> None:
     assert res.status != "pass"
     res = run_check("logs.disk_bounded", snap)
     assert res.status != "pass"
+
+
+# --- syslog-ng instead of rsyslog ---------------------------------------------------------------------------
+
+CENTRAL = {"etc/syslog-ng/conf.d/90-central.conf": (
+    'destination d_central { network("10.0.0.5" transport("tcp") port(514)); };\n'
+    "log { source(s_src); destination(d_central); };\n")}
+
+
+def test_syslog_ng_forwarding(make_root) -> None:
+    res = run_check("logs.forwarding", ng_snap(make_root))
+    assert res.status == "warn" and res.key == "none" and "syslog-ng" in res.message["vi"]
+    assert run_check("logs.forwarding", ng_snap(make_root), params={"missing_status": "fail"}).status == "fail"
+    res = run_check("logs.forwarding", ng_snap(make_root, CENTRAL))
+    assert res.status == "pass" and "10.0.0.5 (tcp, /etc/syslog-ng/conf.d/90-central.conf:1)" in res.message["en"]
+    assert res.evidence["forwards"][0]["driver"] == "network"
+    # Defined but used by no log path: sends nothing.
+    unused = {"etc/syslog-ng/conf.d/90-central.conf": 'destination d_central { network("10.0.0.5"); };\n'}
+    assert run_check("logs.forwarding", ng_snap(make_root, unused)).key == "none"
+
+
+def test_syslog_ng_configured_but_disabled(make_root) -> None:
+    res = run_check("logs.forwarding", ng_snap(make_root, {**CENTRAL, f"{WANTS}/syslog-ng.service": None}))
+    assert res.status == "warn" and res.key == "syslog_ng_off"
+    assert "10.0.0.5 (/etc/syslog-ng/conf.d/90-central.conf:1)" in res.message["en"]
+    assert "dịch vụ syslog-ng không được bật" in res.message["vi"]
+    assert res.evidence["configured_but_syslog_ng_off"][0]["target"] == "10.0.0.5"
+
+
+def test_syslog_ng_retention_and_rotation(make_root) -> None:
+    res = run_check("logs.retention", ng_snap(make_root))
+    assert res.status == "fail" and res.key == "fail_files"
+    assert "/var/log/syslog (7; /etc/logrotate.d/syslog-ng:2)" in res.message["en"]
+    kept = LOGROTATE_SYSLOG_NG.replace("rotate 7\n\tdaily", "rotate 90\n\tdaily").replace("rotate 4", "rotate 13")
+    assert run_check("logs.retention", ng_snap(make_root, {"etc/logrotate.d/syslog-ng": kept})).status == "pass"
+    # Debian's default: the files logrotate does not name (uucp.log, news/*) are never created while nothing logs
+    # to uucp or news; the xconsole pipe and the console are not files on disk.
+    res = run_check("logs.disk_bounded", ng_snap(make_root))
+    assert res.status == "pass"
+    assert {o["path"] for o in res.evidence["unrotated_not_created"]} == {
+        "/var/log/uucp.log", "/var/log/news/news.crit", "/var/log/news/news.err", "/var/log/news/news.notice"}
+    res = run_check("logs.disk_bounded", ng_snap(make_root, {"var/log/uucp.log": "x\n"}))
+    assert res.status == "fail" and "/var/log/uucp.log (/etc/syslog-ng/syslog-ng.conf:30)" in res.message["en"]
+    extra = {"etc/syslog-ng/conf.d/50-school.conf": (
+        'destination d_app { file("/var/log/school-app.log"); };\n'
+        "log { source(s_src); filter(f_user); destination(d_app); };\n"), "var/log/school-app.log": ""}
+    res = run_check("logs.disk_bounded", ng_snap(make_root, extra))
+    assert res.status == "fail" and res.key == "fail_unrotated"
+    assert "/var/log/school-app.log (/etc/syslog-ng/conf.d/50-school.conf:1)" in res.message["en"]
+    assert "syslog-ng" in res.message["vi"]
+    templated = {"etc/syslog-ng/conf.d/50-school.conf": (
+        'log { source(s_src); destination { file("/var/log/hosts/$HOST.log"); }; };\n')}
+    assert run_check("logs.disk_bounded", ng_snap(make_root, templated)).key == "fail_unrotated"
+    # Disabled: what it would write is not judged.
+    off = {**extra, f"{WANTS}/syslog-ng.service": None}
+    assert run_check("logs.disk_bounded", ng_snap(make_root, off)).status == "pass"
+
+
+def test_syslog_ng_alone_counts_as_a_logger(make_root) -> None:
+    only_ng = facts_of(make_root({"etc/os-release": "ID=debian\n", "usr/sbin/syslog-ng": ""}),
+                       only={"logging", "host"})
+    assert run_check("logs.disk_bounded", only_ng).key == "pass"
+    nothing = facts_of(make_root({"etc/os-release": "ID=debian\n"}), only={"logging", "host"})
+    res = run_check("logs.disk_bounded", nothing)
+    assert res.key == "unknown_none" and "nor syslog-ng" in res.message["en"] and "syslog-ng" in res.message["vi"]
+
+
+def test_unreadable_syslog_ng_file_is_unknown_never_pass() -> None:
+    files = debian_syslog_ng({"etc/syslog-ng/conf.d/90-central.conf": "log { destination(d_x); };\n"})
+    rec = {"schema": "secaudit.recording/v1", "files": {"/" + k: v for k, v in files.items()},
+           "denied": ["/etc/syslog-ng/conf.d/90-central.conf"]}
+    snap = collect(ReplayTransport(rec, live=False), AgentConfig(), only={"logging", "host"})
+    res = run_check("logs.forwarding", snap)
+    assert res.status == "unknown" and "/etc/syslog-ng/conf.d/90-central.conf" in res.message["en"]

@@ -136,3 +136,13 @@ def test_huge_numbers_do_not_break_the_collector(make_root) -> None:
     st = next(s for s in log["logrotate"]["stanzas"] if "/var/log/syslog" in s["paths"])
     assert st["rotate"] == 10 ** 6 and st["retention_days"] == 41666
     assert "num_logs" not in log["auditd"] and log["auditd"]["max_log_file"] == 8
+
+
+def test_syslog_ng_part_and_sources(make_root) -> None:
+    from tests.unit.logging_fixtures import debian_syslog_ng
+
+    log = logging_of(make_root)
+    assert log["syslog_ng"]["installed"] is False and log["syslog_ng"]["files"] == []
+    log = facts_of(make_root(debian_syslog_ng()), only={"logging"}).table("logging")
+    assert log["rsyslog"]["installed"] is False and log["syslog_ng"]["enabled"] is True
+    assert "/etc/syslog-ng/syslog-ng.conf" in log["sources"] and "/etc/logrotate.d/syslog-ng" in log["sources"]
