@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from secaudit.checks.base import Env, Outcome, check
+from secaudit.checks.base import Env, Outcome, check, status_by_role
 from secaudit.facts.model import Snapshot
 from secaudit.status import Status
 from secaudit.timefmt import parse_rfc3339
@@ -34,11 +34,6 @@ def _summary(row: dict[str, Any]) -> dict[str, Any]:
     return {k: row.get(k) for k in keys if k in row}
 
 
-def _by_role(p: dict[str, Any], key: str, role: str) -> Status:
-    value = (p.get(key) or {}).get(role, "fail")
-    return value if value in ("pass", "warn", "fail") else "fail"
-
-
 def is_approved(row: dict[str, Any], approved: list[str]) -> bool:
     """A config entry approves a product when it names its id, or is part of its product or vendor name."""
     names = [str(row.get(k, "")).casefold() for k in ("id", "product", "vendor")]
@@ -53,7 +48,7 @@ def is_approved(row: dict[str, Any], approved: list[str]) -> bool:
 def present(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     rows = _installed(snap)
     if not rows:
-        return Outcome(_by_role(p, "missing_status", env.role), "no_antivirus", {},
+        return Outcome(status_by_role(p, "missing_status", env.role), "no_antivirus", {},
                        {"role": env.role, "products": []})
     evidence = {"products": [_summary(r) for r in rows]}
     names = [r["product"] for r in rows]
@@ -87,7 +82,7 @@ def _on(env: Env, key: str) -> str:
 @check("antivirus.realtime")
 def realtime(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     rows = _installed(snap)
-    off_status = _by_role(p, "off_status", env.role)
+    off_status = status_by_role(p, "off_status", env.role)
     if not rows:
         return Outcome(off_status, "no_antivirus", {}, {"role": env.role})
     evidence = {"products": [_summary(r) for r in rows], "role": env.role}

@@ -44,6 +44,13 @@ def part_or_unknown(snap: Snapshot, table: str, part: str, missing: str, kind: t
     return value
 
 
+def status_by_role(p: dict[str, Any], key: str, role: str) -> Status:
+    """The status a role's entry of the parameter `key` ({server: fail, workstation: fail, lab: warn}) gives;
+    fail for a role not listed or a value that is not pass, warn or fail."""
+    value = (p.get(key) or {}).get(role, "fail")
+    return value if value in ("pass", "warn", "fail") else "fail"
+
+
 @dataclass(frozen=True)
 class Env:
     """What a check may know besides the snapshot: the effective role, the evaluation time, the config."""

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from secaudit.checks.base import Env, Outcome, check
+from secaudit.checks.base import Env, Outcome, check, status_by_role
 from secaudit.facts.model import Snapshot
-from secaudit.status import Status
 
 MANAGER_NAMES = {"gdm": "GDM", "lightdm": "LightDM", "sddm": "SDDM", "lxdm": "LXDM", "nodm": "nodm",
                  "greetd": "greetd"}
-
-
-def _by_role(p: dict[str, Any], key: str, role: str) -> Status:
-    value = (p.get(key) or {}).get(role, "fail")
-    return value if value in ("pass", "warn", "fail") else "fail"
+DESKTOP_NAMES = {"gnome": "GNOME", "cinnamon": "Cinnamon", "mate": "MATE", "kde": "KDE Plasma", "xfce": "Xfce"}
 
 
 def _desktop(snap: Snapshot) -> dict[str, Any]:
@@ -37,13 +32,13 @@ def auto_login(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list[Ou
                 "delay": m.get("delay_seconds")}
         if m.get("auto_login") is True:
             key = "guest" if m.get("guest") else "timed" if m.get("timed") else "enabled"
-            outcomes.append(Outcome(_by_role(p, "on_status", env.role), key, args, evidence))
+            outcomes.append(Outcome(status_by_role(p, "on_status", env.role), key, args, evidence))
         elif m.get("auto_login") is None:
             files = "; ".join(m.get("invalid") or m.get("files") or []) or "-"
             outcomes.append(Outcome("unknown", "unreadable", {**args, "files": files}, evidence))
     for c in consoles:
         args = {"unit": c.get("unit"), "user": c.get("user") or "?", "source": c.get("source") or "-"}
-        outcomes.append(Outcome(_by_role(p, "console_status", env.role), "console", args, dict(c)))
+        outcomes.append(Outcome(status_by_role(p, "console_status", env.role), "console", args, dict(c)))
     why = snap.unknown.get("desktop.console")
     if not consoles and why is not None:  # a getty drop-in that could not be read may log a user in
         outcomes.append(Outcome("unknown", "console_unreadable", {"detail": why.get("detail", "")}, dict(why)))
@@ -77,7 +72,8 @@ def idle_lock(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list[Out
                                               "pending", "invalid")}
         evidence["limit"] = limit
         seconds = entry.get("lock_after_seconds")
-        args = {"desktop": entry.get("desktop"), "seconds": seconds, "limit": limit, "source": _sources(entry),
+        name = DESKTOP_NAMES.get(str(entry.get("desktop")), entry.get("desktop"))
+        args = {"desktop": name, "seconds": seconds, "limit": limit, "source": _sources(entry),
                 "idle": entry.get("idle_seconds")}
         if not entry.get("determined"):
             outcomes.append(Outcome("unknown", "undetermined", args, evidence))

@@ -6,15 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from secaudit.checks.base import Env, Outcome, check
+from secaudit.checks.base import Env, Outcome, check, status_by_role
 from secaudit.facts.model import Snapshot
-from secaudit.status import Status
 from secaudit.timefmt import parse_rfc3339_or_none
-
-
-def _by_role(p: dict[str, Any], key: str, role: str) -> Status:
-    value = (p.get(key) or {}).get(role, "fail")
-    return value if value in ("pass", "warn", "fail") else "fail"
 
 
 @check("windows.rdp_nla")
@@ -67,7 +61,7 @@ def auto_logon(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     user = a.get("user") or "?"
     if a.get("enabled") is True:
         key = "stored_password" if a.get("password_stored") else "enabled"
-        return Outcome(_by_role(p, "on_status", env.role), key, {"user": user}, evidence)
+        return Outcome(status_by_role(p, "on_status", env.role), key, {"user": user}, evidence)
     if a.get("password_stored") is True:
         return Outcome("warn", "leftover_password", {"user": user}, evidence)
     if a.get("enabled") is False:
@@ -83,7 +77,7 @@ def bitlocker(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     on = [str(v.get("device") or v.get("name")) for v in volumes if v.get("active") is True]
     if on:
         return Outcome("pass", "pass", {"volumes": ", ".join(on)}, evidence)
-    status = _by_role(p, "off_status", env.role)
+    status = status_by_role(p, "off_status", env.role)
     return Outcome(status, "not_encrypted", {}, evidence)
 
 
