@@ -123,8 +123,9 @@ def retention(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     short = [f for f in files if f["retention_days"] is not None and f["retention_days"] < min_days]
     unsure = [f for f in files if f["size_only"]]
 
-    def text(items: list[dict[str, Any]]) -> list[str]:
-        return [f"{f['path']} ({f['retention_days']}; {f['rotated_at']})" for f in items]
+    def text(items: list[dict[str, Any]]) -> list[str]:  # a file never rotated is never deleted: "∞; -"
+        return [f"{f['path']} ({'∞' if f['never_rotated'] else f['retention_days']}; {f['rotated_at'] or '-'})"
+                for f in items]
 
     args = {"min": min_days, "journal": _journal_text(j), "files": text(files), "short": text(short),
             "unsure": [f"{f['path']} ({f['rotated_at']})" for f in unsure],

@@ -210,3 +210,9 @@ def test_unreadable_syslog_ng_file_is_unknown_never_pass() -> None:
     snap = collect(ReplayTransport(rec, live=False), AgentConfig(), only={"logging", "host"})
     res = run_check("logs.forwarding", snap)
     assert res.status == "unknown" and "/etc/syslog-ng/conf.d/90-central.conf" in res.message["en"]
+
+
+def test_a_file_never_rotated_is_kept_and_named_so(make_root) -> None:
+    res = run_check("logs.retention", snap_of(make_root, {"etc/logrotate.d/rsyslog": None}))
+    assert res.status == "pass" and "/var/log/syslog (∞; -)" in res.message["en"]
+    assert "None" not in res.message["vi"] + res.message["en"]
