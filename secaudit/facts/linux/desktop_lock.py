@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from secaudit.facts.common import xmltext
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.desktop_ini import IniFile, c_int, kde_bool, parse_kconfig, parse_keyfile, read_checked
 from secaudit.transport.base import FactUnavailable
@@ -126,13 +128,20 @@ def read_database(ctx: FactContext, name: str, files: list[str], invalid: list[s
     keyfile_dir = f"{DB_DIR}/{name}.d"
     newest = max(_mtime(ctx, keyfile_dir) or 0, _mtime(ctx, f"{keyfile_dir}/locks") or 0)
     broken = ""
-    for path in _regular(ctx, keyfile_dir):
-        text = ctx.read_text(path, UNKNOWN_KEY)
-        if text is None:
-            broken = broken or f"{path} unreadable"
-            continue
-        files.append(path)
-        newest = max(newest, _mtime(ctx, path) or 0)
+
+    def readable(directory: str) -> Iterator[tuple[str, str]]:
+        """(path, text) of the regular files of `directory` in name order; an unreadable one breaks the db."""
+        nonlocal broken, newest
+        for path in _regular(ctx, directory):
+            text = ctx.read_text(path, UNKNOWN_KEY)
+            if text is None:
+                broken = broken or f"{path} unreadable"
+                continue
+            files.append(path)
+            newest = max(newest, _mtime(ctx, path) or 0)
+            yield path, text
+
+    for path, text in readable(keyfile_dir):
         parsed = parse_keyfile(text, path)
         invalid.extend(parsed.invalid)
         broken = broken or (f"{path} is not a valid keyfile" if parsed.rejected else "")
@@ -145,13 +154,7 @@ def read_database(ctx: FactContext, name: str, files: list[str], invalid: list[s
                     invalid.append(f"{entry.source}: not a GVariant value: {entry.value}")
                     broken = broken or f"{entry.source}: invalid value"
                 db.values[(group, key)] = (entry.value, entry.source)  # name order: a later file wins
-    for path in _regular(ctx, f"{keyfile_dir}/locks"):
-        text = ctx.read_text(path, UNKNOWN_KEY)
-        if text is None:
-            broken = broken or f"{path} unreadable"
-            continue
-        files.append(path)
-        newest = max(newest, _mtime(ctx, path) or 0)
+    for path, text in readable(f"{keyfile_dir}/locks"):
         for number, line in enumerate(text.split("\n"), 1):
             if line.startswith("/"):
                 db.locks.setdefault(line, f"{path}:{number}")
@@ -211,8 +214,8 @@ def read_schemas(ctx: FactContext, schemas: set[str], invalid: list[str]) -> Sch
         if text is None:
             continue
         try:
-            root = ET.fromstring(text)
-        except ET.ParseError as exc:
+            root = xmltext.parse(text)
+        except xmltext.ParseError as exc:
             invalid.append(f"{path}: {exc}")
             continue
         for element in root.iter("schema"):
@@ -377,8 +380,8 @@ def xfce_lock(ctx: FactContext, locker: str | None, files: list[str], invalid: l
     if text is not None:
         files.append(XFCE_XML)
         try:
-            props = _xfconf_properties(ET.fromstring(text))
-        except ET.ParseError as exc:
+            props = _xfconf_properties(xmltext.parse(text))
+        except xmltext.ParseError as exc:
             invalid.append(f"{XFCE_XML}: {exc}")
     sources: dict[str, str] = {}
 

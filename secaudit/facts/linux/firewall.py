@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from secaudit.facts.common import xmltext
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.commands import run_short
 from secaudit.facts.linux.netfilter import Chain, effective, parse_iptables, parse_nft_json, parse_nft_text
@@ -44,11 +45,9 @@ def _firewalld_zone(ctx: FactContext) -> tuple[str | None, int | None, str]:
         text = ctx.read_text(path)
         if text is None:
             continue
-        import xml.etree.ElementTree as ET
-
         try:
-            root = ET.fromstring(text)
-        except ET.ParseError:
+            root = xmltext.parse(text)
+        except xmltext.ParseError:
             continue
         target = (root.get("target") or "default").upper()
         count = sum(1 for el in root if el.tag in ("service", "port", "rule", "protocol", "source-port",

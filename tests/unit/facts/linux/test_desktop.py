@@ -444,3 +444,10 @@ def test_lock_delay_adds_to_the_idle_delay(make_root: Root) -> None:
     keyfile = IDLE_600 + "\n[org/gnome/desktop/screensaver]\nlock-delay=uint32 30\nlock-enabled=true\n"
     lock = _lock(make_root, {"etc/dconf/profile/user": PROFILE, "etc/dconf/db/local.d/00-screen": keyfile})
     assert (lock["idle_seconds"], lock["lock_delay_seconds"], lock["lock_after_seconds"]) == (600, 30, 630)
+
+
+def test_xml_with_a_dtd_is_refused_not_expanded(make_root: Root) -> None:
+    bomb = ("<?xml version='1.0'?><!DOCTYPE c [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;'>]>"
+            "<channel name='xfce4-screensaver' version='1.0'><property name='x' type='string' value='&b;'/></channel>")
+    desktop = _desktop(make_root({**XFCE_SESSION, "usr/bin/xfce4-screensaver": "", XFCONF: bomb}))
+    assert any("DTD" in line for line in desktop["screen_lock"][0]["invalid"])
