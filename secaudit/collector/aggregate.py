@@ -1,7 +1,9 @@
 """What a department's officer asks of a unit's subtree: the summary (per child unit, per requirement and
 clause of the plan, worst hosts, each host's latest report), who is late by the plan's cadence, which agents
-have sequence gaps, and the trend. Every function takes a unit the caller already got through the scoping
-function (scope.unit_in_scope): a subtree of a visible unit is visible.
+have sequence gaps, and the trend. Requirement and clause counts include `attested` (the schools' own
+answers, index_models.STATUSES); a host's overall status is the machine's, never `attested`. Every
+function takes a unit the caller already got through the scoping function (scope.unit_in_scope): a subtree
+of a visible unit is visible.
 """
 
 from __future__ import annotations
@@ -131,8 +133,8 @@ def summary(session: Session, unit: Unit, limit: int = HOSTS_PAGE, offset: int =
         entry = by_req.setdefault(rid, {"id": rid, "clause": clause, "title": {"vi": tvi, "en": ten},
                                         "counts": dict.fromkeys(STATUSES, 0)})
         entry["counts"][STATUSES[status]] += n
-    for entry in by_req.values():
-        judged = sum(v for k, v in entry["counts"].items() if k != "not_applicable")
+    for entry in by_req.values():  # of what the machine judged: an attested requirement is the school's word
+        judged = sum(v for k, v in entry["counts"].items() if k not in ("not_applicable", "attested"))
         entry["pass_rate"] = round(100 * entry["counts"]["pass"] / judged) if judged else None
     hosts_q = (select(Host).join(Unit, Unit.id == Host.unit_id)
                .where(_subtree(unit), Host.kind == "host", Host.last_report_id.is_not(None)))

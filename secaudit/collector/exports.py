@@ -12,13 +12,13 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from secaudit.collector.index_models import STATUSES
+from secaudit.collector.index_models import MACHINE_STATUSES, STATUSES
+from secaudit.i18n import STATUS
 from secaudit.report.formats.csv import BOM, cell
 
 Table = tuple[str, list[str], list[list[Any]]]  # sheet name, header, rows
 
-_STATUS_VI = {"pass": "Đạt", "warn": "Cảnh báo", "fail": "Không đạt", "unknown": "Không xác định",
-              "not_applicable": "Không áp dụng", "error": "Lỗi"}
+_STATUS_VI = {k: v["vi"] for k, v in STATUS.items()}  # the agent's report's words (attested: Tự xác nhận)
 _H = {
     "code": ("Mã đơn vị", "Unit code"), "name": ("Tên đơn vị", "Unit name"), "level": ("Cấp", "Level"),
     "hosts": ("Số máy", "Hosts"), "score": ("Điểm", "Score"), "requirement": ("Yêu cầu", "Requirement"),
@@ -49,14 +49,16 @@ def _title(value: Any, lang: str) -> str:
 
 
 def summary_tables(data: dict[str, Any], lang: str) -> list[Table]:
-    units = [[c["code"], c["name"], c["level"], c["hosts"], c["score"], *(c["status"][s] for s in STATUSES)]
+    # units: hosts by their overall status, the machine's (never attested); requirements: every status,
+    # `attested` after the six
+    units = [[c["code"], c["name"], c["level"], c["hosts"], c["score"], *(c["status"][s] for s in MACHINE_STATUSES)]
              for c in [{**data["totals"], "code": data["unit"]["code"], "name": data["unit"]["name"],
                         "level": data["unit"]["level"]}, *data["children"]]]
     reqs = [[r["id"], r["clause"], _title(r["title"], lang), r["pass_rate"], *(r["counts"][s] for s in STATUSES)]
             for r in data["requirements"]]
     hosts = [[h["hostname"], (h["unit"] or {}).get("code"), h["score"], h["worst"],
               (h["latest_report"] or {}).get("generated_at")] for h in data["hosts"]]
-    return [(_sheet("units", lang), _h(["code", "name", "level", "hosts", "score", *STATUSES], lang), units),
+    return [(_sheet("units", lang), _h(["code", "name", "level", "hosts", "score", *MACHINE_STATUSES], lang), units),
             (_sheet("requirements", lang), _h(["requirement", "clause", "title", "pass_rate", *STATUSES], lang), reqs),
             (_sheet("hosts", lang), _h(["hostname", "unit", "score", "worst", "last_report"], lang), hosts)]
 

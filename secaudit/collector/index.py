@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from secaudit.collector import envelopes
 from secaudit.collector import inventory as inv
 from secaudit.collector.index_models import (
+    MACHINE_STATUSES,
     SEVERITY_CODE,
     STATUS_CODE,
     CheckEntry,
@@ -48,7 +49,8 @@ from secaudit.collector.models import Report, Unit, UTCDateTime, utcnow
 from secaudit.collector.sqlutil import clip, insert_ignore, month_of, upsert_add
 from secaudit.timefmt import parse_rfc3339_or_none
 
-# worst first (DESIGN: fail > error > unknown > warn > pass); not_applicable never makes a host worse
+# worst first (DESIGN: fail > error > unknown > warn > pass); not_applicable never makes a host worse, and
+# neither does attested: a host's worst is what the machine judged (pass + attested is a pass host)
 WORST_ORDER = ("fail", "error", "unknown", "warn", "pass")
 OVERALL = 0  # Rollup.req_pk of the hosts' overall status
 
@@ -79,7 +81,7 @@ def index_report(session: Session, report: Report, payload: dict[str, Any],
     counts = {k: _int(v, 1_000_000) or 0 for k, v in summary.items()}
     session.add(ReportIndex(report_id=report.id, host_id=host.id, score=score, late=not latest,
                             envelope_stored=len(report.envelope_z),
-                            **{f"n_{s}": counts.get(s, 0) for s in STATUS_CODE}))
+                            **{f"n_{s}": counts.get(s, 0) for s in MACHINE_STATUSES}))
     _findings(session, report, payload)
     statuses = _requirements(session, report, payload)
     _host_lists(session, host, report, inv.host_lists(payload, seen), when, latest)
@@ -177,7 +179,9 @@ def _findings(session: Session, report: Report, payload: dict[str, Any]) -> None
     out: dict[int, dict[str, Any]] = {}
     for f in rows:
         pk = ids[clip(f["check_id"], 200)]
-        out[pk] = {"report_id": report.id, "check_pk": pk, "status": STATUS_CODE.get(str(f.get("status")), 5),
+        status = str(f.get("status"))  # a check is never attested: anything but the six is an error
+        out[pk] = {"report_id": report.id, "check_pk": pk,
+                   "status": STATUS_CODE[status if status in MACHINE_STATUSES else "error"],
                    "severity": SEVERITY_CODE.get(str(f.get("severity")), 0)}
     if out:
         session.execute(insert(FindingRow), list(out.values()))
@@ -188,10 +192,8 @@ def _requirements(session: Session, report: Report, payload: dict[str, Any]) -> 
     wanted = {clip(r["id"], 200): {"clause": clip(r.get("clause"), 1000), **_title(r.get("title"))} for r in rows}
     ids = _catalog(session, RequirementEntry, "req_id", wanted)
     statuses: dict[int, str] = {}
-    for r in rows:
+    for r in rows:  # `attested` (the school's own "yes") is indexed and rolled up like the machine statuses
         status = str(r.get("status"))
-        if status == "attested":  # the school's own answer (report `attestations`), not a machine result: not indexed
-            continue
         statuses[ids[clip(r["id"], 200)]] = status if status in STATUS_CODE else "error"
     if statuses:
         session.execute(insert(RequirementResult), [{"report_id": report.id, "req_pk": pk, "status": STATUS_CODE[s]}

@@ -14,8 +14,9 @@ Storage economy (issue: < 50 KB per monthly report of an unchanged host):
                    per distinct content (SHA-256 of its normalised rows) and shared by every host and report
                    that has it; host_sets says which host had which set, first and last seen; software rows
                    refer to software_items (each name/version/publisher once, what a search scans)
-- rollups          status counts of the hosts' latest requirement results per unit INCLUDING its whole
-                   subtree (each host counts in every ancestor), so a summary reads a few rows per child
+- rollups          status counts (`attested` included) of the hosts' latest requirement results per unit
+                   INCLUDING its whole subtree (each host counts in every ancestor), so a summary reads a few
+                   rows per child
 - sequence_gaps    per agent, ranges of sequence numbers never received (withheld reports show up here)
 - unit_months      per unit (INCLUDING its subtree) and month of receipt: the audit reports' figures of the
                    history (migration 0005_unit_months), so a province's trend reads 12 rows
@@ -41,7 +42,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from secaudit.collector.models import Base, UTCDateTime
 
-STATUSES = ("pass", "warn", "fail", "unknown", "not_applicable", "error")
+# The six statuses a machine judges: findings, the per-report counters (ReportIndex.n_*), a host's worst.
+MACHINE_STATUSES = ("pass", "warn", "fail", "unknown", "not_applicable", "error")
+# Every status a requirement row or rollup can have, stored as its position here: append only, never
+# renumber (stored rows keep their codes). `attested` (6): the school's own "yes" to a question no machine
+# can check (report `attestations`), a requirement's status only, never a finding's or a host's worst.
+STATUSES = (*MACHINE_STATUSES, "attested")
 STATUS_CODE = {name: i for i, name in enumerate(STATUSES)}
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 SEVERITY_CODE = {name: i for i, name in enumerate(SEVERITIES)}

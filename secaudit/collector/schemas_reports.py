@@ -1,6 +1,6 @@
 """Response shapes of the read routes (api_reports.py), so the published OpenAPI says what they answer.
 Times are RFC 3339 UTC strings, days YYYY-MM-DD; statuses are the report's (pass, warn, fail, unknown,
-not_applicable, error)."""
+not_applicable, error, and for requirements attested)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,17 @@ class Bilingual(BaseModel):
 
 
 class StatusCounts(BaseModel):
+    """Counts per status. `attested`: requirements the school answered "yes" to a question no machine can
+    check (the report's `attestations`); never `pass`, left out of `pass_rate` and the score. Always 0 in a
+    host's overall status and a report's counts (what the machine judged)."""
+
     pass_: int = Field(0, alias="pass")
     warn: int = 0
     fail: int = 0
     unknown: int = 0
     not_applicable: int = 0
     error: int = 0
+    attested: int = 0
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -74,7 +79,7 @@ class RequirementSummary(BaseModel):
     clause: str
     title: Bilingual
     counts: StatusCounts
-    pass_rate: int | None
+    pass_rate: int | None  # % pass of the counts but not_applicable and attested; None when only those
 
 
 class ClauseSummary(BaseModel):

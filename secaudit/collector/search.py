@@ -22,8 +22,8 @@ from secaudit.collector import inventory as inv
 from secaudit.collector.aggregate import host_brief, iso, units_of
 from secaudit.collector.errors import ApiError
 from secaudit.collector.index_models import (
+    MACHINE_STATUSES,
     SEVERITIES,
-    STATUSES,
     CheckEntry,
     FindingRow,
     Host,
@@ -224,11 +224,13 @@ def host_detail(session: Session, user: User, host_id: int, history_limit: int =
                               .order_by(Report.received_at.desc(), Report.id.desc()).limit(history_limit)).all()
     history = [{"id": r.id, "kind": r.kind, "sequence": r.sequence, "generated_at": iso(r.generated_at),
                 "received_at": iso(r.received_at), "playbook": r.playbook_id or None, "score": ix.score,
-                "counts": {s: getattr(ix, f"n_{s}") for s in STATUSES}, "late": ix.late, "channel": r.channel}
+                "counts": {s: getattr(ix, f"n_{s}") for s in MACHINE_STATUSES},  # ReportIndex keeps the six
+                "late": ix.late, "channel": r.channel}
                for r, ix in reports]
     findings = []
     if host.last_report_id is not None:
-        findings = [{"check_id": cid, "title": {"vi": tvi, "en": ten}, "status": STATUSES[st],
+        findings = [{"check_id": cid, "title": {"vi": tvi, "en": ten},
+                     "status": MACHINE_STATUSES[st] if 0 <= st < len(MACHINE_STATUSES) else "error",
                      "severity": SEVERITIES[sev] if 0 <= sev < len(SEVERITIES) else None}
                     for cid, tvi, ten, st, sev in session.execute(
                         select(CheckEntry.check_id, CheckEntry.title_vi, CheckEntry.title_en, FindingRow.status,

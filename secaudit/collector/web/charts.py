@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-BAR_ORDER = ("fail", "error", "unknown", "warn", "pass", "not_applicable")
+# worst first, as the agent's report ranks them: attested (the school's own "yes") between warn and pass
+BAR_ORDER = ("fail", "error", "unknown", "warn", "attested", "pass", "not_applicable")
 
 
 def status_bar(counts: dict[str, int], width: int = 240, height: int = 14) -> dict[str, Any]:
-    """One horizontal bar split by status (worst first); segments keep at least 1 unit when non-zero."""
+    """One horizontal bar split by status (worst first); segments keep at least 1 unit when non-zero. The
+    segments (status, n) are also the counts the page writes beside the bar. A status missing from `counts`
+    (a report's counters have no `attested`) counts 0."""
     total = sum(max(0, int(counts.get(s, 0))) for s in BAR_ORDER)
     segments: list[dict[str, Any]] = []
     x = 0

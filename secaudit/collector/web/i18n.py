@@ -9,18 +9,14 @@ from typing import Any
 
 from starlette.requests import Request
 
+from secaudit.i18n import STATUS
+
 LANGS = ("vi", "en")
 COOKIE = "secaudit_lang"
 
-STATUS_TEXT = {
-    "pass": ("Đạt", "Pass"),
-    "warn": ("Cảnh báo", "Warning"),
-    "fail": ("Không đạt", "Fail"),
-    "unknown": ("Không xác định", "Unknown"),
-    "not_applicable": ("Không áp dụng", "Not applicable"),
-    "error": ("Lỗi", "Error"),
-    "attested": ("Tự khai", "Attested"),
-}
+# The agent's report's words (secaudit.i18n.STATUS), so the officer and the school read the same one
+# (attested: "Tự xác nhận").
+STATUS_TEXT = {status: (text["vi"], text["en"]) for status, text in STATUS.items()}
 SEVERITY_TEXT = {
     "info": ("Thông tin", "Info"),
     "low": ("Thấp", "Low"),

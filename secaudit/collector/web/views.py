@@ -69,6 +69,8 @@ def unit_page(session: Session, user: User, unit: Unit, page: int = 1) -> dict[s
     scored = sorted((c for c in children if c["score"] is not None), key=lambda c: (c["score"], c["code"]))
     requirements = [{**r, "bar": charts.status_bar(r["counts"])} for r in summary["requirements"]]
     clauses = [{**c, "bar": charts.status_bar(c["counts"])} for c in summary["clauses"]]
+    # requirement rows the schools attested: the page then says what `attested` means (never a pass)
+    attested = sum(int(r["counts"].get("attested", 0)) for r in summary["requirements"])
     total_hosts = int(summary["hosts_total"] or 0)
     pages = max(1, -(-total_hosts // HOSTS_PAGE))
     return {
@@ -76,7 +78,7 @@ def unit_page(session: Session, user: User, unit: Unit, page: int = 1) -> dict[s
         "period": period(session, unit), "totals": summary["totals"],
         "totals_bar": charts.status_bar(summary["totals"]["status"], width=480, height=18),
         "children": children, "worst_units": scored[:WORST_UNITS], "requirements": requirements,
-        "clauses": clauses, "worst_hosts": summary["worst_hosts"], "hosts": summary["hosts"],
+        "clauses": clauses, "attested": attested, "worst_hosts": summary["worst_hosts"], "hosts": summary["hosts"],
         "page": page, "pages": pages, "prev_page": page - 1 if page > 1 else None,
         "next_page": page + 1 if page < pages else None,
         "late": late["late"], "late_total": late["late_total"],

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 from secaudit.collector import aggregate, index
 from secaudit.collector.models import Report, Unit
-from tests.unit.collector.world import DB_KINDS, World, report, scan_report, url_for, when
+from tests.unit.collector.world import (
+    DB_KINDS,
+    World,
+    all_pass,
+    report,
+    scan_report,
+    url_for,
+    when,
+    with_attestation,
+)
 
 
 def test_reporting_units_and_their_plans(tmp_path: Path) -> None:
@@ -92,3 +102,44 @@ def test_late_overview_is_late_cut_for_the_page(tmp_path: Path, kind: str) -> No
     assert {"late", "missing", "pending"} <= {status for status, _ in seen}
     assert {"bien-hoa-2024-2025", "dak-lak-2026", "dong-nai-2026"} <= {book for _, book in seen}
     assert months == sorted({at[:7] for code, times in RECEIVED.items() for at in times[:2 if code == "LK03" else 9]})
+
+
+@pytest.mark.parametrize("kind", DB_KINDS)
+def test_summary_counts_attested_apart_from_pass(tmp_path: Path, kind: str) -> None:
+    """Attested requirements (the school's "yes") are counted in the summary's requirements and clauses and
+    in a requirement's history, never as pass: the pass rate is over what the machine judged (null when the
+    schools' word is all there is); the hosts' overall counts stay the machine's."""
+    world = World(tmp_path, url_for(kind))
+    world.units()
+    first, second, third = world.agent("LK01"), world.agent("LK01"), world.agent("BH01")
+    world.upload(first, with_attestation(report(seed=3, hostname="PC-A")))
+    world.upload(third, with_attestation(report(seed=4, hostname="PC-C")))
+
+    def dn() -> dict[str, Any]:
+        with world.db.read() as s:
+            return aggregate.summary(s, s.scalars(select(Unit).where(Unit.code == "DN")).one())
+
+    def gov(summary: dict[str, Any]) -> dict[str, Any]:
+        return next(r for r in summary["requirements"] if r["id"] == "VN-GOV-02")
+
+    none = dict.fromkeys(("pass", "warn", "fail", "unknown", "not_applicable", "error", "attested"), 0)
+    body = dn()
+    assert gov(body)["counts"] == {**none, "attested": 2} and gov(body)["pass_rate"] is None
+    clause = next(c for c in body["clauses"] if c["clause"] == "II.6.c")
+    assert clause["requirements"] == ["VN-GOV-02"] and clause["counts"] == {**none, "attested": 2}
+    assert body["totals"]["status"] == {**none, "fail": 2}  # the hosts' worst: attested never
+    assert {c["code"]: c["status"]["attested"] for c in body["children"]} == {"BH": 0, "LK": 0}
+
+    machine = all_pass(report(seed=5, hostname="PC-B"))  # the same requirement judged by a machine: pass
+    machine["requirements"].append({**with_attestation(machine)["requirements"][-1], "status": "pass",
+                                    "attestations": []})
+    world.upload(second, machine)
+    assert gov(dn())["counts"] == {**none, "pass": 1, "attested": 2} and gov(dn())["pass_rate"] == 100
+    world.upload(first, with_attestation(report(seed=3, hostname="PC-A", generated_at="2026-07-05T02:30:00Z"), "no"))
+    body = dn()
+    assert gov(body)["counts"] == {**none, "pass": 1, "fail": 1, "attested": 1} and gov(body)["pass_rate"] == 50
+    assert next(c for c in body["clauses"] if c["clause"] == "II.6.c")["counts"] == gov(body)["counts"]
+    with world.db.read() as s:
+        lk = s.scalars(select(Unit).where(Unit.code == "LK")).one()
+        months = aggregate.history(s, lk, "VN-GOV-02")["requirement"]["months"]
+    assert [m["counts"] for m in months] == [{**none, "pass": 1, "fail": 1, "attested": 1}]  # every report

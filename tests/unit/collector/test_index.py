@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Integer, event, func, select
 
+from secaudit import status
 from secaudit.collector import envelopes, index
 from secaudit.collector.index_models import (
+    MACHINE_STATUSES,
     STATUS_CODE,
+    STATUSES,
     CheckEntry,
     FindingRow,
     Host,
@@ -25,7 +28,17 @@ from secaudit.collector.index_models import (
     SoftwareItem,
 )
 from secaudit.collector.models import Report, Unit
-from tests.unit.collector.world import DB_KINDS, TREE, World, report, scan_report, url_for, when
+from tests.unit.collector.world import (
+    DB_KINDS,
+    TREE,
+    World,
+    all_pass,
+    report,
+    scan_report,
+    url_for,
+    when,
+    with_attestation,
+)
 
 
 @pytest.fixture(params=DB_KINDS)
@@ -212,26 +225,81 @@ def test_reindex_rebuilds_the_same_state(tmp_path: Path, db_url: str | None) -> 
     assert state() == before
 
 
-def test_report_with_attestations_is_accepted_and_attested_rows_not_indexed(tmp_path: Path,
-                                                                              db_url: str | None) -> None:
-    """The report's `attestations` section and an `attested` requirement (the school's own answer, secaudit
-    attest): accepted; the attested requirement is not indexed as a machine result (never as error)."""
+def test_status_codes_are_the_reports_and_never_renumbered() -> None:
+    """Stored rows keep their codes: the six machine statuses first (0..5, as migration 0002 stored them),
+    `attested` appended (6); together the report's requirement statuses."""
+    assert MACHINE_STATUSES == STATUSES[:6] == status.STATUSES
+    assert STATUS_CODE == {"pass": 0, "warn": 1, "fail": 2, "unknown": 3, "not_applicable": 4, "error": 5,
+                           "attested": 6}
+    assert set(STATUSES) == set(status.REQUIREMENT_STATUSES)
+    assert "attested" not in index.WORST_ORDER
+
+
+def _gov(world: World) -> int:
+    with world.db.read() as s:
+        return s.scalars(select(RequirementEntry.id).where(RequirementEntry.req_id == "VN-GOV-02")).one()
+
+
+def test_attested_requirements_are_rolled_up_and_move_to_fail(tmp_path: Path, db_url: str | None) -> None:
+    """A report with the school's "yes" (the `attestations` section, VN-GOV-02 `attested`): the requirement
+    row is kept with the status attested and counts in every ancestor's rollup; the report's counters and
+    the host's worst stay the machine's. A later report answering "no" moves the count to fail; reindexing
+    everything and recounting the rollups give the same state."""
     world = World(tmp_path, db_url)
     world.units()
-    a = world.agent("BH01")
-    payload = report(seed=3)
-    payload["requirements"].append({"id": "VN-GOV-02", "clause": "II.6.c", "title": {"vi": "Đầu mối", "en": "Officer"},
-                                    "status": "attested", "checks": [], "attestations": ["gov.officer"]})
-    payload["summary"]["attested"] = 1
-    payload["attestations"] = [{"id": "gov.officer", "requirements": ["VN-GOV-02"],
-                                "question": {"vi": "Có đầu mối?", "en": "A focal person?"},
-                                "evidence": {"vi": "", "en": ""}, "status": "attested", "answer": "yes",
-                                "answered_by": "Cô Bình", "answered_at": "2026-12-01T00:00:00Z",
-                                "expires_at": "2027-12-01T00:00:00Z", "document": ""}]
+    a, b = world.agent("LK01"), world.agent("BH01")
+    payload = with_attestation(report(seed=3))
+    payload["findings"].append({"check_id": "x.bogus", "status": "attested", "severity": "low"})  # never a check's
     assert world.upload(a, payload).status == 201
+    world.upload(b, report(seed=4, hostname="PC-BH"))
+    gov = _gov(world)
     with world.db.read() as s:
-        assert s.scalar(select(func.count()).select_from(RequirementResult)) == len(payload["requirements"]) - 1
-        assert s.scalars(select(ReportIndex.n_error)).one() == payload["summary"]["error"]
+        rows = dict(s.execute(select(RequirementResult.req_pk, RequirementResult.status)).all())
+        assert rows[gov] == STATUS_CODE["attested"] == 6
+        assert s.scalar(select(func.count()).select_from(RequirementResult)) == 5 + 1 + 5
+        ix = s.scalars(select(ReportIndex).order_by(ReportIndex.report_id)).first()
+        assert ix is not None and (ix.n_fail, ix.n_error) == (2, 0)  # summary.attested is not a counter
+        bogus = s.scalars(select(FindingRow.status).join(CheckEntry, CheckEntry.id == FindingRow.check_pk)
+                          .where(CheckEntry.check_id == "x.bogus")).one()
+        assert bogus == STATUS_CODE["error"]
+        host = s.scalars(select(Host).where(Host.hostname == "PC-01")).one()
+        assert host.worst == "fail"
+    for code in ("LK01", "LK", "DN"):
+        assert _rollup(world, code, gov) == {"attested": 1}
+    assert _rollup(world, "BH", gov) == {}
+    assert _rollup(world, "LK") == {"fail": 1}  # the host's overall status: the machine's
+
+    def state() -> tuple[object, ...]:
+        with world.db.read() as s:
+            return (sorted(s.execute(select(Rollup.unit_id, Rollup.req_pk, Rollup.status, Rollup.n, Rollup.score_sum)
+                                     .where(Rollup.n != 0)).all()),
+                    sorted(s.execute(select(Host.key, Host.worst, Host.score)).all()))
+
+    before = state()
+    with world.db.write() as s:
+        assert index.reindex(s, everything=True) == 2
+    assert state() == before
+
+    world.upload(a, with_attestation(report(seed=3, generated_at="2026-07-05T02:30:00Z"), "no"))
+    for code in ("LK01", "LK", "DN"):
+        assert _rollup(world, code, gov) == {"fail": 1}
+    moved = state()
+    with world.db.write() as s:
+        index.rebuild_rollups(s)  # recounted from scratch: the same as moved report by report
+    assert state() == moved
+    with world.db.write() as s:
+        assert index.reindex(s, everything=True) == 3
+    assert state() == moved
+
+
+def test_host_with_only_pass_and_attested_is_pass(tmp_path: Path, db_url: str | None) -> None:
+    world = World(tmp_path, db_url)
+    world.units()
+    assert world.upload(world.agent("LK01"), with_attestation(all_pass(report(seed=3)))).status == 201
+    with world.db.read() as s:
+        assert s.scalars(select(Host.worst)).one() == "pass"
+    assert _rollup(world, "DN") == {"pass": 1}
+    assert _rollup(world, "DN", _gov(world)) == {"attested": 1}
 
 
 def test_unit_months_kept_at_ingest_are_the_reports_counted(tmp_path: Path, db_url: str | None,

@@ -107,6 +107,35 @@ def report(*, hostname: str = "PC-01", generated_at: str = "2026-06-05T02:30:00Z
     return payload
 
 
+def with_attestation(payload: dict[str, Any], answer: str = "yes") -> dict[str, Any]:
+    """`payload` with the school's answer to `gov.officer` (requirement VN-GOV-02, the only one of clause
+    II.6.c of Đồng Nai 2026), as the agent's builder writes it (secaudit.report.attestations): the
+    `attestations` section and the requirement `attested` for "yes", `fail` for "no"."""
+    out = copy.deepcopy(payload)
+    status = "attested" if answer == "yes" else "fail"
+    out["requirements"].append({"id": "VN-GOV-02", "clause": "II.6.c",
+                                "title": {"vi": "Cán bộ đầu mối", "en": "Focal person"}, "status": status,
+                                "checks": [], "attestations": ["gov.officer"]})
+    out["summary"][status] = out["summary"].get(status, 0) + 1
+    out["attestations"] = [{"id": "gov.officer", "requirements": ["VN-GOV-02"],
+                            "question": {"vi": "Có cán bộ đầu mối?", "en": "A focal person?"},
+                            "evidence": {"vi": "Quyết định phân công", "en": "The appointment decision"},
+                            "status": "attested", "answer": answer, "answered_by": "Cô Bình, Phó Hiệu trưởng",
+                            "answered_at": "2026-06-01T00:00:00Z", "expires_at": "2027-06-01T00:00:00Z",
+                            "document": "Quyết định 15/QĐ-THCS" if answer == "yes" else ""}]
+    return out
+
+
+def all_pass(payload: dict[str, Any]) -> dict[str, Any]:
+    """`payload` with every check and requirement passing (a healthy host)."""
+    out = copy.deepcopy(payload)
+    for row in (*out["findings"], *out["requirements"]):
+        row["status"] = "pass"
+    out["summary"].update(dict.fromkeys(("warn", "fail", "unknown", "not_applicable", "error"), 0),
+                          **{"pass": len(out["requirements"]), "score": 100})
+    return out
+
+
 def scan_report(devices: list[dict[str, Any]], *, hostname: str = "SCANNER",
                 generated_at: str = "2026-06-05T02:30:00Z") -> dict[str, Any]:
     payload = sample_report(0, hostname=hostname, generated_at=generated_at, software=0)

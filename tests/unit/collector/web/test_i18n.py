@@ -42,3 +42,12 @@ def test_translator_and_pick() -> None:
     assert i18n.translator("vi")(decomposed, "School") == "Trường"
     assert i18n.pick("en")({"vi": "Đạt", "en": ""}) == "Đạt" and i18n.pick("vi")(None) == ""
     assert i18n.status_text("en", "not_applicable") == "Not applicable" and i18n.status_text("vi", "odd") == "odd"
+
+
+def test_status_words_are_the_agents_reports() -> None:
+    """The officer reads the word the school read in its report: attested is Tự xác nhận in both."""
+    from secaudit.i18n import STATUS
+
+    assert i18n.status_text("vi", "attested") == STATUS["attested"]["vi"] == "Tự xác nhận"
+    assert i18n.status_text("en", "attested") == "Attested"
+    assert {s: (t["vi"], t["en"]) for s, t in STATUS.items()} == i18n.STATUS_TEXT

@@ -8,11 +8,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from tests.unit.collector.web.dashboard_world import Dashboard, csrf_of
-from tests.unit.collector.world import DB_KINDS, url_for
+from secaudit.collector import users
+from secaudit.collector.models import User
+from secaudit.collector.web import auth
+from tests.unit.collector.web.dashboard_world import PASSWORD, Dashboard, csrf_of, login
+from tests.unit.collector.world import DB_KINDS, World, report, url_for, with_attestation
 
 
 @pytest.fixture(scope="module", params=DB_KINDS)
@@ -91,3 +96,40 @@ def test_language_switch_and_logout(board: Dashboard) -> None:
     out = client.post("/logout", data={"csrf": csrf_of(english.text)})
     assert out.status_code == 303 and out.headers["location"] == "/login"
     assert client.get("/").status_code == 303
+
+
+@pytest.mark.parametrize("kind", DB_KINDS)
+def test_unit_page_shows_attested_counts(tmp_path: Path, kind: str) -> None:
+    """A school's "yes" to a question no machine can check: the unit page counts it per requirement and
+    clause as Tự xác nhận / Attested (the agent's report's word, its own colour class), no pass rate from
+    it alone, and says what it means; a unit without attestations shows neither."""
+    from fastapi.testclient import TestClient
+
+    from secaudit.collector.app import create_app
+
+    world = World(tmp_path, url_for(kind))
+    world.units()
+    world.upload(world.agent("LK01"), with_attestation(report(seed=3)))
+    world.upload(world.agent("BH01"), report(seed=4, hostname="PC-BH"))
+    with world.db.write() as session:
+        users.add(session, "officer-dn", "officer", "DN")
+        user = session.scalars(select(User).where(User.name == "officer-dn")).one()
+        auth.set_password(session, user, PASSWORD)
+    with TestClient(create_app(world.db), follow_redirects=False) as client:
+        assert login(client, "officer-dn", PASSWORD).status_code == 303
+        page = client.get("/units/LK").text
+        english = client.get("/units/LK", params={"lang": "en"}).text
+        other = client.get("/units/BH").text
+    world.db.dispose()
+    count = '<span class="count st-attested" title="Tự xác nhận">Tự xác nhận 1</span>'
+    row = re.search(r"<tr><td><span class=\"mono\">VN-GOV-02</span>.*?</tr>", _section(page, "requirements"), re.S)
+    assert row and count in row.group(0) and '<rect class="st-attested"' in row.group(0)
+    assert '<td class="num">–</td>' in row.group(0)  # no pass rate from the school's word alone
+    clause = re.search(r"<tr><td>II\.6\.c</td>.*?</tr>", _section(page, "clauses"), re.S)
+    assert clause and count in clause.group(0)
+    assert 'id="attested-note"' in page and "không tính là Đạt" in page
+    assert '<span class="count st-attested" title="Attested">Attested 1</span>' in english
+    assert "never a Pass" in english
+    assert "st-attested" not in other and 'id="attested-note"' not in other
+    css = Path(__file__).resolve().parents[4] / "secaudit" / "collector" / "web" / "static" / "dashboard.css"
+    assert ".count.st-attested" in css.read_text(encoding="utf-8")
