@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from secaudit.checks.base import Env, Outcome, check, part_or_unknown
+from secaudit.checks.desktop import DESKTOP_NAMES
 from secaudit.facts.model import Snapshot
+from secaudit.status import Status, worst
 
 
 @check("devices.autorun")
@@ -27,14 +29,43 @@ def autorun(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         return Outcome("fail", "win_fail", args, evidence)
     if not part.get("desktop", True):
         return Outcome("not_applicable", "no_desktop", {"source": source}, evidence)
-    args = {"source": source}
-    if part.get("disabled") is None:
-        return Outcome("unknown", "outdated", args, evidence)
-    if part.get("disabled"):
-        return Outcome("pass", "pass", args, evidence)
-    if part.get("value") is True:
-        return Outcome("warn", "not_locked", args, evidence)
-    return Outcome("fail", "fail", args, evidence)
+    return _linux_autorun([_judge(e) for e in _desktops(part)], evidence)
+
+
+def _desktops(part: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per-desktop entries; a snapshot from before them has GNOME's fields at the top."""
+    entries = part.get("desktops")
+    if isinstance(entries, list):
+        return [e for e in entries if isinstance(e, dict)]
+    value, disabled = part.get("value"), part.get("disabled")
+    return [{"desktop": "gnome", "autorun_off": None if disabled is None else value is True,
+             "locked": bool(part.get("locked")), "source": part.get("source"),
+             "setting": f"org.gnome.desktop.media-handling autorun-never {str(value).lower() if value else '-'}"}]
+
+
+def _judge(entry: dict[str, Any]) -> tuple[Status, str, dict[str, Any]]:
+    """(status, message key, entry) of one desktop: autorun off and locked passes; off but changeable warns."""
+    off, locked, source = entry.get("autorun_off"), entry.get("locked"), str(entry.get("source") or "")
+    if off is None:
+        return "unknown", "outdated" if "dconf update" in source else "undetermined", entry
+    if off is False:
+        return "fail", "fail", entry
+    if locked is None:
+        return "unknown", "undetermined", entry
+    return ("pass", "pass", entry) if locked else ("warn", "not_locked", entry)
+
+
+def _linux_autorun(judged: list[tuple[Status, str, dict[str, Any]]], evidence: dict[str, Any]) -> Outcome:
+    """One finding: the worst desktop's status, naming every desktop in that state, its setting and source."""
+    status = next(s for s, _, _ in judged if s == worst([s for s, _, _ in judged]))
+    key = next(k for s, k, _ in judged if s == status)
+    chosen = [e for s, k, e in judged if s == status and k == key]
+    names = [DESKTOP_NAMES.get(str(e.get("desktop")), str(e.get("desktop"))) for e in chosen]
+    details = [f"{e.get('setting') or '-'}; {e.get('source') or '-'}" for e in chosen]
+    if len(chosen) > 1:
+        details = [f"{n}: {d}" for n, d in zip(names, details, strict=True)]
+    args = {"desktop": ", ".join(names), "detail": " | ".join(details)}
+    return Outcome(status, key, args, evidence)
 
 
 @check("devices.usb_storage")

@@ -7,17 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from secaudit.facts.context import FactContext
+from secaudit.facts.linux.dconf import read_profile, read_schemas
 from secaudit.facts.linux.desktop_dm import conf_files, display_managers, getty_autologins
 from secaudit.facts.linux.desktop_ini import parse_keyfile
-from secaudit.facts.linux.desktop_lock import (
-    GSETTINGS,
-    UNDETERMINED,
-    gsettings_lock,
-    kde_lock,
-    read_profile,
-    read_schemas,
-    xfce_lock,
-)
+from secaudit.facts.linux.desktop_lock import GSETTINGS, UNDETERMINED, UNKNOWN_KEY, gsettings_lock, kde_lock, xfce_lock
 from secaudit.facts.linux.sources.dpkg import installed
 from secaudit.facts.linux.sources.osrelease import os_release
 from secaudit.facts.registry import collector
@@ -32,11 +25,13 @@ XFCE_LOCKERS = (("xfce4-screensaver", "/usr/bin/xfce4-screensaver"), ("light-loc
                 ("xscreensaver", "/usr/bin/xscreensaver"))
 
 
-def read_sessions(ctx: FactContext, invalid: list[str]) -> list[dict[str, Any]]:
+def read_sessions(ctx: FactContext, invalid: list[str], unknown_key: str = "desktop.sessions"
+                  ) -> list[dict[str, Any]]:
+    """The graphical sessions installed and the desktop each starts (also how removable_media finds desktops)."""
     out = []
     for directory in SESSION_DIRS:
         for path in conf_files(ctx, directory, ".desktop"):
-            text = ctx.read_text(path, "desktop.sessions")
+            text = ctx.read_text(path, unknown_key)
             if text is None:
                 continue
             parsed = parse_keyfile(text, path)
@@ -64,7 +59,8 @@ def desktop_of(path: str, names: list[str]) -> str:
     return names[0].lower() if names else stem
 
 
-def _present(ctx: FactContext, packages: dict[str, str] | None, package: str, program: str) -> bool:
+def present(ctx: FactContext, packages: dict[str, str] | None, package: str, program: str) -> bool:
+    """The dpkg package is installed, or its program is there (other distributions, dpkg unreadable)."""
     if packages is not None and package in packages:
         return True
     try:
@@ -82,9 +78,9 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
         return []
     files: list[str] = []
     invalid: list[str] = []
-    profile = read_profile(ctx, files, invalid) if set(desktops) & set(GSETTINGS) else None
+    profile = read_profile(ctx, files, invalid, UNKNOWN_KEY) if set(desktops) & set(GSETTINGS) else None
     schemas = read_schemas(ctx, {k.schema for d in desktops if d in GSETTINGS for k in GSETTINGS[d].values()},
-                           invalid)
+                           invalid, UNKNOWN_KEY)
     packages = installed(ctx)
     out = []
     for desktop, names in sorted(desktops.items()):
@@ -101,7 +97,7 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
         elif desktop == "kde":
             lock = kde_lock(ctx, own_files, own_invalid)
         elif desktop == "xfce":
-            locker = next((p for p, program in XFCE_LOCKERS if _present(ctx, packages, p, program)), None)
+            locker = next((p for p, program in XFCE_LOCKERS if present(ctx, packages, p, program)), None)
             lock = xfce_lock(ctx, locker, own_files, own_invalid)
         else:
             lock = {**UNDETERMINED, "source": {"locker": f"{desktop}: its screen locker is not examined"}}

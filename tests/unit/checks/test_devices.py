@@ -7,6 +7,7 @@ from pathlib import Path
 
 from secaudit.config import AgentConfig
 from secaudit.facts import collect
+from secaudit.facts.model import Snapshot
 from secaudit.transport.replay import ReplayTransport
 from tests.conftest import facts_of, run_check, snapshot
 
@@ -105,3 +106,52 @@ def test_outdated_dconf_database_is_unknown():
                                          "usb_storage": None}})
     res = run_check("devices.autorun", snap)
     assert res.status == "unknown" and "dconf update" in res.message["en"]
+
+
+def _desktops(*entries: dict) -> Snapshot:
+    base = {"disabled": None, "autorun_off": True, "locked": True, "setting": "s", "source": "f:1", "automount": None,
+            "pending": [], "invalid": []}
+    rows = [{**base, **e} for e in entries]
+    return snapshot({"removable_media": {"autorun": {"disabled": None, "desktop": True, "value": None,
+                                                     "locked": False, "databases": [], "stale": [],
+                                                     "desktops": rows, "source": "x"}, "usb_storage": None}})
+
+
+def test_every_installed_desktop_is_judged():
+    res = run_check("devices.autorun", _desktops({"desktop": "kde", "setting": "KDE Plasma has no autorun"},
+                                                 {"desktop": "xfce", "setting": "thunar-volman not installed"}))
+    assert res.status == "pass" and res.message["en"].startswith("KDE Plasma, Xfce:")
+    assert "Xfce: thunar-volman not installed" in res.message["vi"]
+    res = run_check("devices.autorun", _desktops({"desktop": "kde"}, {"desktop": "xfce", "locked": False,
+                                                                       "source": "default (thunar-volman)"}))
+    assert res.status == "warn" and res.message["en"].startswith("Xfce:") and "not locked" in res.message["en"]
+    assert "default (thunar-volman)" in res.message["en"]
+    res = run_check("devices.autorun", _desktops({"desktop": "gnome"}, {"desktop": "cinnamon", "autorun_off": False,
+                                                                         "setting": "autorun-never false"}))
+    assert res.status == "fail" and res.message["vi"].startswith("Cinnamon:") and "autorun-never" in res.message["vi"]
+    assert [e["desktop"] for e in res.evidence["desktops"]] == ["gnome", "cinnamon"]
+
+
+def test_undetermined_desktops_are_unknown():
+    res = run_check("devices.autorun", _desktops({"desktop": "kde"}, {"desktop": "lxqt", "autorun_off": None,
+                                                                       "source": "lxqt: not examined"}))
+    assert res.status == "unknown" and "lxqt" in res.message["en"] and "Cannot determine" in res.message["en"]
+    res = run_check("devices.autorun", _desktops({"desktop": "mate", "autorun_off": None,
+                                                  "source": "/etc/dconf/db/local.d: changed after ... (\"dconf "
+                                                            "update\" not run)"}))
+    assert res.status == "unknown" and res.message["en"].startswith("Undetermined for MATE")
+    res = run_check("devices.autorun", _desktops({"desktop": "xfce", "locked": None}))
+    assert res.status == "unknown"
+    res = run_check("devices.autorun", _desktops({"desktop": "gnome", "autorun_off": False}, {"desktop": "lxde",
+                                                                                                "autorun_off": None}))
+    assert res.status == "fail"  # a desktop that autoruns outweighs one not examined
+
+
+def test_xfce_and_kde_from_fixture_roots(make_root):
+    files = {"usr/share/xsessions/xfce.desktop": "[Desktop Entry]\nDesktopNames=XFCE\n",
+             "usr/share/xsessions/plasma.desktop": "[Desktop Entry]\nDesktopNames=KDE\n", "usr/bin/thunar-volman": "",
+             "etc/xdg/xfce4/xfconf/xfce-perchannel-xml/thunar-volman.xml":
+                 "<channel name='thunar-volman' version='1.0' locked='*'><property name='autorun' type='empty'>"
+                 "<property name='enabled' type='bool' value='true'/></property></channel>"}
+    res = run_check("devices.autorun", facts_of(make_root(files), only={"removable_media"}))
+    assert res.status == "fail" and "thunar-volman autorun on" in res.message["en"]

@@ -15,9 +15,9 @@ import pytest
 
 from secaudit.config import AgentConfig
 from secaudit.facts import collect
+from secaudit.facts.linux.dconf import gvariant
 from secaudit.facts.linux.desktop_dm import agetty_autologin, seat_settings
 from secaudit.facts.linux.desktop_ini import Entry, parse_kconfig, parse_keyfile
-from secaudit.facts.linux.desktop_lock import gvariant
 from secaudit.facts.model import Snapshot
 from secaudit.transport.replay import ReplayTransport
 from tests.conftest import facts_of
@@ -343,7 +343,7 @@ def test_cinnamon_and_mate_from_installed_schemas(make_root: Root) -> None:
             "<key name='lock-delay' type='i'><default>0</default></key>"
             "<key name='idle-activation-enabled' type='b'><default>true</default></key>"),
         "etc/dconf/profile/user": PROFILE,
-        "etc/dconf/db/local.d/00-mate": "[org/mate/session]\nidle-delay=10\n",
+        "etc/dconf/db/local.d/00-mate": "[org/mate/desktop/session]\nidle-delay=10\n",  # the schema's path
     }
     root = make_root(files)
     _compile(root, "local")

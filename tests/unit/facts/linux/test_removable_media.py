@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import time
 
-from secaudit.facts.linux.removable_media import keyfile_value
 from tests.conftest import facts_of
 
 SCHEMA = "usr/share/glib-2.0/schemas/org.gnome.desktop.media-handling.gschema.xml"
@@ -26,10 +25,14 @@ def _media(make_root, files, compile_dbs=("local", "site")):
     return facts_of(root, only={"removable_media"}).table("removable_media")
 
 
-def test_keyfile_value_last_wins_in_its_section():
-    text = "[org/gnome/desktop/media-handling]\nautorun-never=false\n[other]\nautorun-never=true\n" \
-           "[org/gnome/desktop/media-handling/]\nautorun-never = true\n"
-    assert keyfile_value(text, "org/gnome/desktop/media-handling", "autorun-never") == ("true", 6)
+def test_keyfiles_dconf_update_refuses_keep_the_old_database(make_root):
+    """A group ending in "/" or a value that is not GVariant text ("True") stops `dconf update`: the older
+    compiled database stays in effect, which is not read here: undetermined, never a pass."""
+    for text in (KEYFILE.replace("media-handling]", "media-handling/]"), KEYFILE.replace("=true", "=True")):
+        auto = _media(make_root, {"etc/dconf/profile/user": PROFILE, "etc/dconf/db/local.d/00-media": text,
+                                  "etc/dconf/db/local.d/locks/media": LOCK})["autorun"]
+        assert auto["disabled"] is None and auto["stale"] == ["local"] and "cannot compile" in auto["source"]
+        assert auto["desktops"][0]["invalid"]
 
 
 def test_set_and_locked_in_a_profile_database_is_disabled(make_root):
@@ -60,13 +63,17 @@ def test_keyfiles_newer_than_the_compiled_database_are_not_in_effect(make_root):
     assert auto["disabled"] is False and auto["stale"] == ["local"] and "dconf update" in auto["source"]
 
 
-def test_directory_lock_and_lower_database_lock(make_root):
-    # site (lower) locks the whole path; its value comes from site, not from local above it
-    auto = _media(make_root, {"etc/dconf/profile/user": PROFILE,
-                              "etc/dconf/db/local.d/00": KEYFILE.replace("=true", "=false"),
-                              "etc/dconf/db/site.d/00": KEYFILE,
-                              "etc/dconf/db/site.d/locks/all": "/org/gnome/desktop/media-handling/\n"})["autorun"]
+def test_lower_database_lock_and_directory_lines(make_root):
+    # site (lower) locks the key: its value comes from site, not from local above it
+    files = {"etc/dconf/profile/user": PROFILE, "etc/dconf/db/local.d/00": KEYFILE.replace("=true", "=false"),
+             "etc/dconf/db/site.d/00": KEYFILE, "etc/dconf/db/site.d/locks/all": LOCK}
+    auto = _media(make_root, files)["autorun"]
     assert auto["disabled"] is True and "site.d/00:4" in auto["source"]
+    # dconf looks locks up by the exact key: a directory line locks nothing, local's false wins
+    files["etc/dconf/db/site.d/locks/all"] = "/org/gnome/desktop/media-handling/\n"
+    auto = _media(make_root, files)["autorun"]
+    assert auto["disabled"] is False and auto["locked"] is False and "local.d/00:4" in auto["source"]
+    assert "locks nothing" in auto["desktops"][0]["invalid"][0]
 
 
 def test_no_gnome_schema_means_no_desktop(make_root):
