@@ -46,6 +46,16 @@ def write_tree(root: Path, files: dict[str, str | bytes | tuple[str | bytes, int
     return root
 
 
+def overlay(files: dict[str, Any], overrides: dict[str, Any] | None) -> dict[str, Any]:
+    """A fixture root's files with `overrides` applied: a value replaces the file, None removes it."""
+    for path, value in (overrides or {}).items():
+        if value is None:
+            files.pop(path, None)
+        else:
+            files[path] = value
+    return files
+
+
 @pytest.fixture
 def make_root(tmp_path: Path) -> Callable[..., Path]:
     counter = iter(range(1000))

@@ -9,6 +9,7 @@ from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.facts.model import Snapshot
 from secaudit.transport.replay import ReplayTransport
+from tests.conftest import overlay
 
 ACCOUNT_COLLECTORS = {"accounts", "sudoers", "pam", "password_policy"}
 HASH = "$6$rounds=5000$saltsalt$" + "x" * 86  # shape of a SHA-512 crypt hash, not a real one
@@ -91,12 +92,7 @@ def system(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "etc/security/pwquality.conf": "# minlen = 8\n",
         "var/log/wtmp": b"",
     }
-    for path, value in (overrides or {}).items():
-        if value is None:
-            files.pop(path, None)
-        else:
-            files[path] = value
-    return files
+    return overlay(files, overrides)
 
 
 def replay(files: dict[str, Any], denied: list[str] | tuple[str, ...] = (),

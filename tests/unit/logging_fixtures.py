@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.conftest import overlay
+
 RSYSLOG_CONF = """# /etc/rsyslog.conf configuration file for rsyslog
 module(load="imuxsock") # provides support for local system logging
 module(load="imklog")   # provides kernel logging support
@@ -76,12 +78,7 @@ def debian(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         f"{WANTS}/rsyslog.service": "",
         "var/log/journal/.keep": "",
     }
-    for path, value in (overrides or {}).items():
-        if value is None:
-            files.pop(path, None)
-        else:
-            files[path] = value
-    return files
+    return overlay(files, overrides)
 
 # syslog-ng as Debian 12's syslog-ng-core 3.38 ships it (written for these tests after the package's layout): the
 # classic syslogd files through destination/filter/log statements, news and uucp files no logrotate stanza names,
@@ -240,9 +237,4 @@ def debian_syslog_ng(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
                     "etc/syslog-ng/conf.d/.keep": "",
                     "etc/logrotate.d/syslog-ng": LOGROTATE_SYSLOG_NG, "usr/sbin/syslog-ng": "",
                     f"{WANTS}/syslog-ng.service": "", "var/lib/dpkg/status": SYSLOG_NG_DPKG})
-    for path, value in (overrides or {}).items():
-        if value is None:
-            files.pop(path, None)
-        else:
-            files[path] = value
-    return files
+    return overlay(files, overrides)
