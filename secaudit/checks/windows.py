@@ -1,6 +1,6 @@
 """Checks that only mean something on Windows, where the fact exists only there: Remote Desktop without Network
-Level Authentication, SMBv1, UAC off, automatic logon, BitLocker off, and Windows Server Backup / Windows Backup
-(VN-NET-02, VN-NET-03, VN-ACC-01, VN-ACC-11, VN-PDP-01, VN-BAK-01)."""
+Level Authentication, SMBv1, UAC off, automatic logon, the idle lock, BitLocker off, and Windows Server Backup /
+Windows Backup (VN-NET-02, VN-NET-03, VN-ACC-01, VN-ACC-11, VN-PDP-01, VN-BAK-01)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from secaudit.checks.base import Env, Outcome, check, status_by_role
 from secaudit.facts.model import Snapshot
+from secaudit.status import Status
 from secaudit.timefmt import parse_rfc3339_or_none
 
 
@@ -69,6 +70,87 @@ def auto_logon(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     return Outcome("unknown", "unknown", {}, evidence)
 
 
+# --- idle lock ------------------------------------------------------------------------------------------------
+
+# A user's verdict, worst first within a status: what the finding's message then says.
+_USER_ORDER = ("none", "long", "own", "pass")
+_USER_STATUS: dict[str, Status] = {"none": "fail", "long": "warn", "own": "warn", "pass": "pass"}
+
+
+def _positive(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
+
+
+def _saver_seconds(user: dict[str, Any]) -> int | None:
+    """Seconds after which this user's screen saver locks the session; None when it never does: not active, no
+    program chosen (nothing runs), no password on resume, or a timeout of 0."""
+    if user.get("active") is not True or user.get("secure") is not True or not user.get("executable"):
+        return None
+    return _positive(user.get("timeout_seconds"))
+
+
+def _user_verdict(user: dict[str, Any], machine: int | None, limit: int) -> tuple[str, int | None]:
+    """(none | long | own | pass, the seconds after which the session locks). What the user cannot change (the
+    machine limit, a screen saver set wholly by policy) is what passes; the user's own setting only warns."""
+    saver = _saver_seconds(user)
+    enforced = [s for s in (machine, saver if user.get("from_policy") is True else None) if s is not None]
+    every = [s for s in (machine, saver) if s is not None]
+    if enforced and min(enforced) <= limit:
+        return "pass", min(enforced)
+    if not every:
+        return "none", None
+    if min(every) <= limit:
+        return "own", min(every)
+    return "long", min(every)
+
+
+def _detail(snap: Snapshot, key: str, default: str) -> str:
+    why = snap.why_unknown(key)
+    return str(why.get("detail") or default) if why else default
+
+
+def _user_name(user: dict[str, Any]) -> str:
+    return str(user.get("account") or user.get("sid") or "?")
+
+
+@check("windows.idle_lock")
+def idle_lock(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    lock = snap.table("local_security").get("idle_lock")
+    limit = int((p.get("max_seconds") or {}).get(env.role, 900))
+    if not isinstance(lock, dict):  # e.g. a snapshot taken before the column existed
+        detail = _detail(snap, "local_security.idle_lock", "local_security.idle_lock not collected")
+        return Outcome("unknown", "unknown", {"detail": detail}, {"limit": limit, "detail": detail})
+    machine = _positive(lock.get("machine_limit_seconds"))
+    machine_read = lock.get("machine_read") is True
+    users = lock.get("users")
+    evidence: dict[str, Any] = {"limit": limit, "role": env.role,
+                                "machine_limit_seconds": lock.get("machine_limit_seconds"),
+                                "machine_read": machine_read, "machine_source": lock.get("machine_source"),
+                                "users": users, "users_source": lock.get("users_source")}
+    args: dict[str, Any] = {"limit": limit, "machine": machine if machine is not None else "-"}
+    if machine is not None and machine <= limit:  # locks every session, logged on now or not
+        return Outcome("pass", "pass_machine", args, evidence)
+    if not isinstance(users, list):
+        detail = _detail(snap, "local_security.idle_lock.users", "probe screen_savers")
+        return Outcome("unknown", "users_unreadable", {**args, "detail": detail}, evidence)
+    rows = [u for u in users if isinstance(u, dict)]
+    if not rows:  # nobody's hive is loaded: only the machine limit could say
+        if machine is not None:
+            return Outcome("warn", "machine_long_no_users", args, evidence)
+        key = "no_users" if machine_read else "nothing_read"
+        return Outcome("unknown", key, args, evidence)
+    verdicts = [(u, *_user_verdict(u, machine, limit)) for u in rows]
+    evidence["verdicts"] = [{"user": _user_name(u), "verdict": v, "lock_after_seconds": s} for u, v, s in verdicts]
+    worst = min((v for _, v, _ in verdicts), key=_USER_ORDER.index)
+    if worst != "pass" and not machine_read:
+        # the machine limit, unread, may lock these sessions: never a fail or a warning on a guess
+        detail = _detail(snap, "local_security.idle_lock.machine_limit_seconds", "probe inactivity_limit")
+        return Outcome("unknown", "machine_unreadable", {**args, "detail": detail}, evidence)
+    named = [f"{_user_name(u)} ({s} s)" if s is not None else _user_name(u) for u, v, s in verdicts if v == worst]
+    args.update(users=", ".join(named), n=len(rows))
+    return Outcome(_USER_STATUS[worst], f"users_{worst}", args, evidence)
+
+
 @check("windows.bitlocker")
 def bitlocker(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     volumes = [v for v in snap.table("system").get("disk_encryption") or []
@@ -115,4 +197,4 @@ def system_backup(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     return Outcome("pass", "pass", args, evidence)
 
 
-__all__ = ["auto_logon", "bitlocker", "rdp_nla", "smb1", "system_backup", "uac"]
+__all__ = ["auto_logon", "bitlocker", "idle_lock", "rdp_nla", "smb1", "system_backup", "uac"]

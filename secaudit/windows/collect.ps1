@@ -6,8 +6,8 @@
     Shipped with the secaudit package and run by `secaudit audit` / `secaudit facts --record` on Windows, in
     Windows PowerShell 5.1 (64-bit: a 32-bit Python starts %WINDIR%\sysnative\WindowsPowerShell\v1.0\
     powershell.exe). The probes are the catalogue of secaudit/data/windows_probes.yaml, each command verbatim
-    (a test compares them), except the two the catalogue describes in words (local_admins_adsi,
-    security_policy), spelled out here.
+    (a test compares them), except the three the catalogue describes in words (local_admins_adsi,
+    security_policy, screen_savers), spelled out here.
 
     Every probe runs in its own runspace of one process (at most -Parallel at a time), in its own try, with a
     time limit (-ProbeTimeoutSeconds): a probe that throws gets rc 1 and the error (message, CategoryInfo,
@@ -120,6 +120,37 @@ Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\Explo
 '@
 $Probes['usb_storage'] = @'
 Get-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Services\USBSTOR' | Select-Object Start | ConvertTo-Json
+'@
+$Probes['inactivity_limit'] = @'
+Get-ItemProperty 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Policies\System' | Select-Object InactivityTimeoutSecs | ConvertTo-Json
+'@
+# screen_savers: each loaded user hive (the agent runs as SYSTEM: HKEY_USERS holds the logged-on users' hives);
+# the policy key and the user's own, read-only through .NET (OpenSubKey without a write flag). A key that is
+# absent gives nulls; any other failure (access denied) throws, so the probe fails rather than reads "not set".
+# One pipeline from the SID list, so that nobody logged on prints nothing (an empty pipeline), never a null row.
+$Probes['screen_savers'] = @'
+$names = 'ScreenSaveActive', 'ScreenSaverIsSecure', 'ScreenSaveTimeOut', 'SCRNSAVE.EXE'
+$hives = [Microsoft.Win32.Registry]::Users
+$hives.GetSubKeyNames() | Where-Object { $_ -match '^S-1-(5-21|12-1)-[0-9-]+$' } | ForEach-Object {
+    $sid = $_
+    $account = $null
+    try {
+        $account = (New-Object System.Security.Principal.SecurityIdentifier($sid)).Translate([System.Security.Principal.NTAccount]).Value
+    } catch { }  # a domain account while the domain controller is out of reach: the SID alone
+    $row = [ordered]@{ SID = $sid; Account = $account }
+    foreach ($part in @(@('Policy', "$sid\Software\Policies\Microsoft\Windows\Control Panel\Desktop"),
+                        @('Own', "$sid\Control Panel\Desktop"))) {
+        $key = $hives.OpenSubKey($part[1])
+        $row[$part[0] + 'Key'] = $null -ne $key
+        foreach ($name in $names) {
+            $value = $null
+            if ($null -ne $key) { $value = $key.GetValue($name) }
+            $row[$part[0] + $name] = $value
+        }
+        if ($null -ne $key) { $key.Close() }
+    }
+    [pscustomobject]$row
+} | ConvertTo-Json
 '@
 $Probes['event_logs'] = @'
 Get-WinEvent -ListLog Application,System,Security | Select-Object LogName,MaximumSizeInBytes,LogMode,IsEnabled,RecordCount,FileSize | ConvertTo-Json

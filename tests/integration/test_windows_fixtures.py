@@ -192,3 +192,22 @@ def test_usb_storage_blocked_where_the_config_asks(tmp_path: Path) -> None:
     assert status(audit("server2022-no-sc2.json", "--config", str(config)), "devices.usb_storage") == "pass"
     lab = finding(audit("win11-risky.json", "--config", str(config)), "devices.usb_storage")
     assert lab["status"] == "fail" and "Start 3" in lab["message"]["en"]
+
+
+def test_idle_lock() -> None:
+    """VN-ACC-11 "tự khóa phiên": the healthy PC's machine inactivity limit locks every session; the server's is too
+    long for a server, but the administrator logged on has a policy screen saver within 5 minutes; on the risky lab
+    PC nothing locks either user's session (no limit; one screen saver never chosen, one without a password)."""
+    healthy = finding(audit("win11-healthy.json"), "windows.idle_lock")
+    assert healthy["status"] == "pass" and "900 s" in healthy["message"]["en"]
+    server = finding(audit("server2022-no-sc2.json"), "windows.idle_lock")
+    assert server["status"] == "pass" and "quantri (300 s)" in server["message"]["en"]
+    assert "Users not logged on were not read" in server["message"]["en"]
+    risky = audit("win11-risky.json")
+    lab = finding(risky, "windows.idle_lock")
+    assert lab["status"] == "fail" and "quantri" in lab["message"]["en"] and "giaovien" in lab["message"]["en"]
+    assert "windows.idle_lock" in next(q for q in risky["requirements"] if q["id"] == "VN-ACC-11")["checks"]
+    users = facts("win11-risky.json")["local_security"]["idle_lock"]["users"]
+    assert [(u["account"], u["active"], u["secure"], u["timeout_seconds"], u["executable"]) for u in users] == [
+        ("THCSLQD-GV07\\quantri", True, False, 600, "C:\\Windows\\system32\\Mystify.scr"),
+        ("THCSLQD-GV07\\giaovien", True, None, None, None)]

@@ -1,6 +1,7 @@
 """Local accounts on Windows: users (Get-LocalUser), the Administrators group (by SID S-1-5-32-544, with the
 ADSI fallback when Get-LocalGroupMember fails on an orphaned SID), the password and lockout policy from the
-`secedit` export's [System Access] section, auto-logon (never the password) and UAC.
+`secedit` export's [System Access] section, auto-logon (never the password), UAC and the idle lock
+(session_lock.py).
 
 Built-in accounts are told by the RID at the end of their SID, never by name: names are localised and can be
 renamed. The secedit INF's keys are not localised; the console text secedit prints around it is, and is skipped.
@@ -15,6 +16,7 @@ from secaudit.facts.context import FactContext
 from secaudit.facts.model import GroupRow, PasswordPolicy, UserRow
 from secaudit.facts.registry import collector
 from secaudit.facts.windows.probes import as_bool, as_int, one, ps_time, rows, text
+from secaudit.facts.windows.session_lock import idle_lock
 from secaudit.timefmt import parse_rfc3339_or_none
 
 ADMINS_SID = "S-1-5-32-544"
@@ -358,10 +360,14 @@ def collect_local_security(ctx: FactContext) -> None:
             "admin_prompt_name": ADMIN_PROMPTS.get(prompt) if prompt is not None else None,
             "source": f"{UAC_KEY} EnableLUA, ConsentPromptBehaviorAdmin",
         }
+    lock = idle_lock(ctx)
+    if lock is not None:
+        table["idle_lock"] = lock
     if table:
         ctx.put("local_security", table)
     else:
-        ctx.unknown("local_security", "not_found", "neither the Winlogon nor the UAC registry key could be read")
+        ctx.unknown("local_security", "not_found", "neither the Winlogon nor the UAC registry key could be read, "
+                                                   "nor the idle lock settings")
 
 
 __all__ = [

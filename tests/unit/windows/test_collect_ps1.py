@@ -45,6 +45,23 @@ def test_the_described_probes_are_spelled_out_as_described() -> None:
     secedit = PROBES["security_policy"]
     assert "secedit /export /cfg $inf /areas SECURITYPOLICY" in secedit
     assert "Get-Content -LiteralPath $inf -Raw" in secedit
+    savers = PROBES["screen_savers"]
+    assert "[Microsoft.Win32.Registry]::Users" in savers and "'^S-1-(5-21|12-1)-[0-9-]+$'" in savers
+    assert "\\Software\\Policies\\Microsoft\\Windows\\Control Panel\\Desktop\"" in savers
+    assert "\\Control Panel\\Desktop\"" in savers
+    for name in ("ScreenSaveActive", "ScreenSaverIsSecure", "ScreenSaveTimeOut", "SCRNSAVE.EXE"):
+        assert f"'{name}'" in savers
+    assert savers.rstrip().endswith("} | ConvertTo-Json")
+
+
+def test_the_screen_saver_probe_reads_the_registry_read_only() -> None:
+    """OpenSubKey(name) without its writable flag opens read-only; nothing else touches a key."""
+    savers = PROBES["screen_savers"]
+    assert re.findall(r"\.OpenSubKey\(([^)]*)\)", savers) == ["$part[1]"]
+    calls = set(re.findall(r"\$\w+\.([A-Z]\w+)\(", savers))
+    assert calls <= {"GetSubKeyNames", "OpenSubKey", "GetValue", "Close", "Translate"}, calls
+    # an empty SID list must stay an empty pipeline: no intermediate variable that `$null | ForEach-Object` runs on
+    assert "$hives.GetSubKeyNames() | Where-Object" in savers
 
 
 def test_classic_commands_keep_their_exit_code() -> None:

@@ -58,6 +58,9 @@ def test_the_catalogue_is_the_reference_table() -> None:
     assert len(cat) >= 30 and {"rdp_policy", "autorun_policy", "usb_storage"} <= set(cat)
     assert cat["defender_status"]["command"] == "Get-MpComputerStatus | ConvertTo-Json"
     assert cat["local_admins_adsi"]["described"] and cat["security_policy"]["described"]
+    # the idle lock (VN-ACC-11): the machine inactivity limit and the loaded users' screen savers
+    assert {"inactivity_limit", "screen_savers"} <= set(cat) and cat["screen_savers"]["described"]
+    assert "InactivityTimeoutSecs" in cat["inactivity_limit"]["command"]
 
 
 def test_a_recording_is_evaluated_as_of_its_collected_at() -> None:
