@@ -84,7 +84,7 @@ def tokenize(text: str, first: int = 0) -> tuple[list[Token], list[int]]:
             i += 1
             at_line_start = True
             continue
-        if ch in " \t\r\f\v":
+        if ch.isspace():  # every space the word loop below stops at (\x1c-\x1f, \x85, U+2028 too)
             i += 1
             continue
         if ch == "#":
@@ -118,6 +118,7 @@ def tokenize(text: str, first: int = 0) -> tuple[list[Token], list[int]]:
                 j = n if close < 0 else close + 1
                 continue
             j += 1
+        j = max(j, i + 1)  # always move on: a loop that does not advance would fill the memory
         tokens.append(Token("word", text[i:j], line, first + len(tokens)))
         line += text.count("\n", i, j)
         i = j

@@ -248,3 +248,12 @@ def test_unreadable_include_is_unknown() -> None:
 def test_fixture_is_the_debian_layout() -> None:
     assert SYSLOG_NG_CONF.startswith('@version: 3.38\n@include "scl.conf"\n')
     assert SYSLOG_NG_CONF.rstrip().endswith('@include "/etc/syslog-ng/conf.d/*.conf"')
+
+
+def test_odd_spaces_inside_words_end_the_word_and_move_on() -> None:
+    """\\x1e, \\x85 or U+2028 count as space for str.isspace(): the tokenizer used to stop its word there
+    without moving on and filled the memory with empty words (found by mutating a configuration)."""
+    for odd in ("\x1e", "\x1c", "\x85", "\u2028", "\u3000"):
+        tokens, _bad = tokenize(f'desti{odd}nation d {{ file("/var/log/x"); }};\n')
+        assert [t.value for t in tokens][:3] == ["desti", "nation", "d"]
+        assert len(tokens) < 20
