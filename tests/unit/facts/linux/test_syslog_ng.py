@@ -8,7 +8,7 @@ from typing import Any
 
 from secaudit.config import AgentConfig
 from secaudit.facts import collect
-from secaudit.facts.linux.syslog_ng import tokenize
+from secaudit.facts.linux.syslog_ng_lexer import tokenize
 from secaudit.transport.replay import ReplayTransport
 from tests.conftest import facts_of
 from tests.unit.logging_fixtures import SYSLOG_NG_CONF, WANTS, debian_syslog_ng
