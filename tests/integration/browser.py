@@ -80,15 +80,27 @@ class Browser:
     def follow(self, element: Any, submit: bool = False, timeout: float = 60) -> None:
         """Click a link or button (or submit a form field) and wait until the next page has replaced this
         one: reading right after a click may otherwise find the old page's elements, gone a moment later."""
-        from selenium.webdriver.support import expected_conditions
+        from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
 
         old = self.driver.find_element("tag name", "html")
+
+        def replaced(_driver: Any) -> bool:
+            try:
+                old.is_enabled()
+            except StaleElementReferenceException:
+                return True
+            except WebDriverException as exc:  # Chrome may name a node of the replaced document this way
+                if "does not belong to the document" in str(exc):
+                    return True
+                raise
+            return False
+
         if submit:
             element.submit()
         else:
             element.click()
-        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(old))
+        WebDriverWait(self.driver, timeout).until(replaced)
         WebDriverWait(self.driver, timeout).until(
             lambda d: d.execute_script("return document.readyState") == "complete")
         self.collect_console()
