@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from secaudit.config import AgentConfig
 from secaudit.facts.model import Snapshot
-from secaudit.transport.base import FactUnavailable, Transport
+from secaudit.transport.base import FactUnavailable, StatResult, Transport
 
 T = TypeVar("T")
 
@@ -61,6 +61,13 @@ class FactContext:
             if text is not None:
                 return path, text
         return None, None
+
+    def stat(self, path: str) -> StatResult | None:
+        """The path's stat, or None when it is absent or cannot be examined."""
+        try:
+            return self.transport.stat(path)
+        except FactUnavailable:
+            return None
 
     def list_dir(self, path: str) -> list[str]:
         try:

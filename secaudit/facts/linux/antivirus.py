@@ -64,11 +64,8 @@ def _exists(ctx: FactContext, path: str) -> bool:
 
 
 def _mtime(ctx: FactContext, path: str) -> int | None:
-    try:
-        st = ctx.transport.stat(path)
-    except FactUnavailable:
-        return None
-    return st.mtime if st.is_file else None
+    st = ctx.stat(path)
+    return st.mtime if st is not None and st.is_file else None
 
 
 # --- ClamAV -------------------------------------------------------------------------------------

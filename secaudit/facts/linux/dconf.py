@@ -33,7 +33,6 @@ from typing import Any
 from secaudit.facts.common import xmltext
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.desktop_ini import parse_keyfile
-from secaudit.transport.base import FactUnavailable
 
 PROFILES = ("/etc/dconf/profile/user", "/usr/local/share/dconf/profile/user", "/usr/share/dconf/profile/user")
 DB_DIR = "/etc/dconf/db"
@@ -88,10 +87,8 @@ class Database:
 
 
 def _mtime(ctx: FactContext, path: str) -> int | None:
-    try:
-        return ctx.transport.stat(path).mtime
-    except FactUnavailable:
-        return None
+    st = ctx.stat(path)
+    return st.mtime if st is not None else None
 
 
 def _regular(ctx: FactContext, directory: str) -> list[str]:
@@ -99,11 +96,9 @@ def _regular(ctx: FactContext, directory: str) -> list[str]:
     for name in sorted(ctx.list_dir(directory))[:MAX_FILES]:
         if name.startswith("."):
             continue
-        try:
-            if ctx.transport.stat(f"{directory}/{name}").is_file:
-                out.append(f"{directory}/{name}")
-        except FactUnavailable:
-            continue
+        st = ctx.stat(f"{directory}/{name}")
+        if st is not None and st.is_file:
+            out.append(f"{directory}/{name}")
     return out
 
 

@@ -291,10 +291,8 @@ def _pragma(st: _State, text: str, path: str, line: int, depth: int) -> None:
 
 
 def _is_dir(ctx: FactContext, path: str) -> bool:
-    try:
-        return ctx.transport.stat(path).is_dir
-    except FactUnavailable:
-        return False
+    st = ctx.stat(path)
+    return st is not None and st.is_dir
 
 
 def _dir_files(ctx: FactContext, directory: str) -> list[str]:
