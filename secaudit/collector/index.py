@@ -472,7 +472,7 @@ def stored_payload(session: Session, report: Report) -> dict[str, Any]:
 
     envelope = dsse.strict_loads(envelopes.unpack(session, report.envelope_z), "phong bì", "envelope")
     body = dsse.b64decode_strict(envelope.get("payload") if isinstance(envelope, dict) else None, "payload")
-    payload = dsse.strict_loads(body, "nội dung", "payload")
+    payload = dsse.strict_loads(body, "nội dung", "payload", canonical=True)
     return payload if isinstance(payload, dict) else {}
 
 

@@ -38,7 +38,7 @@ from secaudit.collector.units import code_path
 from secaudit.collector.writer import run_now
 from secaudit.fsutil import TooLarge, gunzip_capped
 from secaudit.limits import ENVELOPE
-from secaudit.sign.dsse import EnvelopeInvalid, EnvelopeUnusable, strict_loads, verify
+from secaudit.sign.dsse import EnvelopeInvalid, EnvelopeUnusable, parse_envelope, verify
 from secaudit.sign.payload_types import REPORT_TYPE
 from secaudit.timefmt import FORMAT, parse_rfc3339_or_none
 
@@ -115,7 +115,7 @@ def _existing(session: Session, sha: str) -> Outcome | None:
 
 
 def _hints(raw: bytes) -> tuple[dict[str, Any], list[str]]:
-    env = strict_loads(raw, "Phong bì", "envelope", surrogates=False)
+    env = parse_envelope(raw)
     if not isinstance(env, dict) or not isinstance(env.get("signatures"), list):
         raise _bad("Đây không phải phong bì DSSE.", "This is not a DSSE envelope.", "bad_envelope")
     if env.get("payloadType") != REPORT_TYPE:
@@ -200,7 +200,7 @@ def receive(db: Database, raw: bytes, channel: str = "https") -> Outcome:
                            "The report is signed with a key not enrolled on this collector.")
         pems = {k.key_id: k.public_key for k in keys}
     try:
-        verified = verify(raw, {REPORT_TYPE}, [load_public_pem(p) for p in pems.values()])
+        verified = verify(raw, {REPORT_TYPE}, [load_public_pem(p) for p in pems.values()], envelope)
     except EnvelopeInvalid as exc:
         raise _bad(exc.vi, exc.en, "bad_signature") from None
     except EnvelopeUnusable as exc:

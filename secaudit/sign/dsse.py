@@ -25,6 +25,11 @@ from secaudit.errors import SecauditError
 from secaudit.limits import ENVELOPE  # the same cap when signing (report.fit) and here: what is signed verifies
 from secaudit.sign.ids import key_id
 
+try:  # the collector's extra: a fast path for canonical payloads (see _canonical_value)
+    import orjson
+except ImportError:  # pragma: no cover - the agent alone does without
+    orjson = None  # type: ignore[assignment]
+
 MAX_SIGNATURES = 16
 ED25519_SIG_LEN = 64
 
@@ -156,8 +161,45 @@ def _has_lone_surrogate(value: Any) -> bool:
     return False
 
 
-def strict_loads(data: bytes, what_vi: str, what_en: str, surrogates: bool = True) -> Any:
-    """Parse JSON that two parsers cannot read differently, or raise EnvelopeUnusable."""
+def _has_float(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is float:
+            return True
+    return False
+
+
+def _canonical_value(data: bytes) -> Any | None:
+    """The value of `data` if it is an object or array written canonically (sorted keys, compact, UTF-8,
+    as the agent writes reports) with no floats, else None. Such bytes are exactly orjson's writing of
+    what orjson read from them, which rules out repeated keys (one would be lost, the bytes would differ),
+    a BOM, whitespace, escapes of lone surrogates and integers beyond 64 bits: the strict parser would
+    give the same value, about twice as slowly. Anything else goes to the strict parser."""
+    if orjson is None or data[:1] not in (b"{", b"["):
+        return None
+    try:
+        value = orjson.loads(data)
+        if orjson.dumps(value, option=orjson.OPT_SORT_KEYS) != data:
+            return None
+    except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return None
+    return None if _has_float(value) else value
+
+
+def strict_loads(data: bytes, what_vi: str, what_en: str, surrogates: bool = True,
+                 canonical: bool = False) -> Any:
+    """Parse JSON that two parsers cannot read differently, or raise EnvelopeUnusable. `canonical`: the
+    bytes are probably in the agent's canonical spelling; try the fast path first."""
+    if canonical:
+        value = _canonical_value(data)
+        if value is not None:
+            return value
     def refuse(vi: str, en: str) -> EnvelopeUnusable:
         return EnvelopeUnusable(f"{what_vi} không dùng được: {vi}.", f"The {what_en} cannot be used: {en}.")
 
@@ -234,12 +276,19 @@ def _unusable(vi: str, en: str) -> EnvelopeUnusable:
     return EnvelopeUnusable(vi, en)
 
 
-def verify(raw: bytes, allowed_types: set[str] | frozenset[str], keys: Sequence[Ed25519PublicKey]) -> Verified:
+def parse_envelope(raw: bytes) -> Any:
+    """The envelope's JSON, strictly (its own strings are compared, never displayed or re-encoded: no
+    surrogate scan)."""
     if len(raw) > ENVELOPE:
         raise _unusable(f"Tệp quá lớn ({len(raw)} byte, tối đa {ENVELOPE} byte); không kiểm tra.",
                         f"The input is too large ({len(raw)} bytes, at most {ENVELOPE}); not checked.")
-    # the envelope's own strings are compared, never displayed or re-encoded: no surrogate scan
-    env = strict_loads(raw, "Phong bì", "envelope", surrogates=False)
+    return strict_loads(raw, "Phong bì", "envelope", surrogates=False)
+
+
+def verify(raw: bytes, allowed_types: set[str] | frozenset[str], keys: Sequence[Ed25519PublicKey],
+           parsed: Any = None) -> Verified:
+    """`parsed`: parse_envelope(raw) when the caller already has it."""
+    env = parse_envelope(raw) if parsed is None else parsed
     if not isinstance(env, dict):
         raise _unusable("Đây không phải phong bì DSSE (cần một đối tượng JSON).",
                         "This is not a DSSE envelope (a JSON object is expected).")
@@ -287,7 +336,7 @@ def verify(raw: bytes, allowed_types: set[str] | frozenset[str], keys: Sequence[
             "The signature is NOT valid: it matches none of the given public keys (wrong key, or the file "
             "was changed).")
 
-    value = strict_loads(body, "Nội dung đã ký", "signed payload")
+    value = strict_loads(body, "Nội dung đã ký", "signed payload", canonical=True)
     if not isinstance(value, dict):
         raise _unusable("Nội dung đã ký không phải một đối tượng JSON.",
                         "The signed payload is not a JSON object.")

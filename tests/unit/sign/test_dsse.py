@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -20,11 +22,13 @@ from secaudit.sign import KEYROTATE_TYPE, REPORT_TYPE
 from secaudit.sign.dsse import (
     EnvelopeInvalid,
     EnvelopeUnusable,
+    _canonical_value,
     b64decode_strict,
     canonical_bytes,
     pae,
     sign,
     sign_multi,
+    strict_loads,
     verify,
 )
 from secaudit.sign.ids import key_id
@@ -435,3 +439,46 @@ def test_interop_with_securesystemslib() -> None:
     made.sign(CryptoSigner(KEY, key))
     got = verify(json.dumps(made.to_dict()).encode(), ALLOWED, [PUB])
     assert got.payload == PAYLOAD
+
+
+# --- the fast path for canonical payloads --------------------------------------------------------
+
+def _outcome(data: bytes, canonical: bool) -> tuple[str, Any]:
+    try:
+        return "ok", strict_loads(data, "x", "x", canonical=canonical)
+    except EnvelopeUnusable as exc:
+        return "refused", str(exc)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_JSON, duplicate=st.booleans(), spaced=st.booleans(), escaped=st.booleans())
+def test_the_canonical_fast_path_reads_exactly_what_the_strict_parser_reads(value: Any, duplicate: bool,
+                                                                            spaced: bool, escaped: bool) -> None:
+    """Floats, integers beyond 64 bits, repeated keys, whitespace, lone surrogates: the fast path either gives the strict
+    parser's value or steps aside, and the refusal is the strict parser's own."""
+    text = json.dumps({"v": value}, ensure_ascii=escaped, sort_keys=True,
+                      separators=(", ", ": ") if spaced else (",", ":"))
+    if duplicate:
+        text = text[:-1] + (', "v": 0}' if spaced else ',"v":0}')
+    data = text.encode("utf-8", "surrogatepass")
+    assert _outcome(data, canonical=True) == _outcome(data, canonical=False)
+
+
+@pytest.mark.parametrize("data", [
+    b'{"a":1,"a":1}', b'{"a":1.5}', b'{"a":[1e5]}', b'{"a":18446744073709551616}', b'\xef\xbb\xbf{"a":1}',
+    b'{"a": 1}', b'{"b":1,"a":2}', b'{"a":"\\ud800"}', b'{"a":"\\u00e9"}', b'"text"', b"1",
+])
+def test_the_fast_path_steps_aside_for_anything_not_canonical(data: bytes) -> None:
+    assert _canonical_value(data) is None
+
+
+def test_the_fast_path_reads_a_canonical_report() -> None:
+    body = canonical_bytes({"host": {"hostname": "Trường-01"}, "findings": [{"status": "pass"}], "n": 2**63})
+    assert _canonical_value(body) == json.loads(body)
