@@ -7,7 +7,10 @@ written to a file (`--offline --out REQ.json`) that an officer imports on the co
 (`secaudit collector enroll-import`), whose response file comes back (`--response RESP.json`).
 The collector's answer (`secaudit.enrollment/v1`: agent id, key id, unit) must name this agent's key; it
 is kept in `<state dir>/enrollment.json` (collector URL, unit, agent id, key id), where `submit` finds the
-collector's address. The token is never stored.
+collector's address. The token is never stored. The answer of a collector that signs its receipts also
+carries its receipt key (`collector_key`: key id and PEM Ed25519 public key); it must be a valid Ed25519 key
+named by its own key id, and is pinned in the stored enrollment, where `submit` checks signed receipts
+with it (secaudit.agent.submit).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from secaudit import inputs
 from secaudit.agent import link
 from secaudit.config import AgentConfig
@@ -31,6 +36,7 @@ from secaudit.fsutil import TooLarge, create_new, read_capped, replace
 from secaudit.safetext import for_terminal
 from secaudit.sign import keys
 from secaudit.sign.dsse import canonical_bytes, sign
+from secaudit.sign.ids import key_id
 from secaudit.sign.payload_types import ENROLL_TYPE
 from secaudit.state import state_dir
 
@@ -152,7 +158,45 @@ def check_response(data: Any, info: keys.KeyInfo, where: str) -> dict[str, Any]:
     if not isinstance(unit.get("name", ""), str) or not (
             isinstance(path, list) and all(isinstance(p, str) for p in path)):
         raise bad("đơn vị có cấu trúc sai", "the unit is malformed")
+    if data.get("collector_key") is not None and _collector_key(data["collector_key"]) is None:
+        raise bad("khóa ký biên nhận của collector (collector_key) không phải một khóa Ed25519 đúng với mã "
+                  "khóa đi kèm", "the collector's receipt key (collector_key) is not an Ed25519 key matching "
+                  "its key id")
     return data
+
+
+def _collector_key(value: Any) -> tuple[str, Ed25519PublicKey] | None:
+    """`{key_id, public_key}` as (key id, public key) when the PEM is an Ed25519 key of that id; else None."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    if not isinstance(value, dict):
+        return None
+    kid, pem = value.get("key_id"), value.get("public_key")
+    if not isinstance(kid, str) or not isinstance(pem, str) or len(pem) > 4096:
+        return None
+    try:
+        pub = load_pem_public_key(pem.encode("ascii"))
+    except (ValueError, TypeError, UnicodeEncodeError, UnsupportedAlgorithm):
+        return None
+    if not isinstance(pub, Ed25519PublicKey) or key_id(pub) != kid:
+        return None
+    return kid, pub
+
+
+def receipt_key(enrolled: dict[str, Any] | None) -> tuple[str, Ed25519PublicKey] | None:
+    """The collector's receipt key pinned at enrollment (key id, public key), or None (no enrollment, or an
+    enrollment with a collector that did not sign receipts). A pinned key that no longer reads is an error,
+    never a silent fallback to unchecked receipts."""
+    if enrolled is None or enrolled.get("collector_key") is None:
+        return None
+    pinned = _collector_key(enrolled["collector_key"])
+    if pinned is None:
+        raise EnrollError(f"Khóa ký biên nhận của collector lưu trong {ENROLLMENT_FILE} bị hỏng; hãy đăng ký lại "
+                          "máy này (`secaudit enroll`).",
+                          f"The collector's receipt key stored in {ENROLLMENT_FILE} is damaged; enroll this machine "
+                          "again (`secaudit enroll`).")
+    return pinned
 
 
 def enrollment_path(config: AgentConfig) -> Path:
@@ -172,6 +216,9 @@ def store(config: AgentConfig, collector_url: str, answer: dict[str, Any]) -> Pa
         "enrolled_at": _now(),
         "server_time": answer.get("server_time", ""),
     }
+    pinned = answer.get("collector_key")
+    if pinned is not None:  # checked by check_response
+        record["collector_key"] = {"key_id": pinned["key_id"], "public_key": pinned["public_key"]}
     path = enrollment_path(config)
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

@@ -13,6 +13,13 @@ Each envelope goes as the exact bytes `secaudit audit` wrote (gzip on the wire).
   collector's reason is said (exit 1: someone must look);
 - any other answer is a refusal, said in one sentence with the collector's reason; the envelope stays
   in the outbox (a 401 may only mean the agent is not enrolled yet).
+
+A receipt carrying the collector's signature (`signed`, a DSSE envelope of RECEIPT_TYPE) is checked, when the
+enrollment pinned the collector's receipt key, before anything is stored (check_signed): the pinned key must
+verify it and the signed payload must name the bytes sent, the same report and agent, and the verdict of the
+answer (accepted for 200/201, conflict for 409); else the answer is unusable (FAILED, the envelope stays). A
+receipt signed only by another key (the collector rotated its key) is stored with a warning. A receipt
+without `signed` (an old collector, a report it received before signing) or no pinned key: as before.
 """
 
 from __future__ import annotations
@@ -32,11 +39,14 @@ from secaudit.errors import SecauditError
 
 if TYPE_CHECKING:
     import httpx
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 ACCEPTED, DUPLICATE, REFUSED, CONFLICT = "accepted", "duplicate", "refused", "conflict"
 UNSENT, SKIPPED, FAILED = "unsent", "skipped", "failed"
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
 RECEIPT_SCHEMA = "secaudit.receipt/v1"
+SIGNED_RECEIPT_SCHEMA = "secaudit.signed-receipt/v1"
+PinnedKey = tuple[str, "Ed25519PublicKey"]  # the collector's receipt key pinned at enrollment: key id, key
 RETRY_BUDGET = 600.0  # seconds of retrying an unreachable collector in one run (submit --retry-for)
 
 
@@ -68,6 +78,7 @@ class Result:
     reason: dict[str, str] | None = None  # {"vi", "en"}: why it was refused, failed or left unsent
     attempts: int = 0
     errors: list[str] = field(default_factory=list)  # the kind of each failed attempt (for tests and logs)
+    warning: dict[str, str] | None = None  # {"vi", "en"}: stored, but signed by a key this agent does not know
 
 
 @dataclass(frozen=True)
@@ -105,18 +116,76 @@ def check_receipt(data: Any, sha256: str, name: str = "", statuses: tuple[str, .
     return cast(dict[str, Any], data)
 
 
+def check_signed(receipt: dict[str, Any], sha256: str, name: str, verdict: str, pinned: PinnedKey | None
+                 ) -> dict[str, str] | None:
+    """Check the collector's signature on a receipt already checked by check_receipt: None when it verifies
+    with the pinned key (or there is nothing to check: no `signed`, no pinned key), a warning {"vi", "en"}
+    when it is signed only by another key id (a rotated collector key); SecauditError when it does not
+    verify or the signed payload differs from the receipt (`verdict`: accepted for 200/201, conflict for 409)."""
+    from secaudit.safetext import for_terminal
+    from secaudit.sign.dsse import EnvelopeInvalid, EnvelopeUnusable, verify
+    from secaudit.sign.payload_types import RECEIPT_TYPE
+
+    signed = receipt.get("signed")
+    if signed is None or pinned is None:
+        return None
+    pinned_id, pub = pinned
+
+    def bad(vi: str, en: str) -> SecauditError:
+        return SecauditError(f"Biên nhận có chữ ký của collector cho {name} không hợp lệ: {vi}; báo cáo vẫn "
+                             "chờ gửi.",
+                             f"The collector's signed receipt for {name} is not valid: {en}; the report is "
+                             "still waiting.")
+
+    if not isinstance(signed, dict):
+        raise bad("phần chữ ký không phải một phong bì DSSE", "the signature part is not a DSSE envelope")
+    try:
+        raw = json.dumps(signed, separators=(",", ":")).encode("utf-8")
+        checked = verify(raw, {RECEIPT_TYPE}, [pub])
+    except EnvelopeInvalid:
+        sigs = signed.get("signatures")
+        hints = [s.get("keyid") for s in sigs if isinstance(s, dict)] if isinstance(sigs, list) else []
+        if pinned_id in hints or not hints or not all(isinstance(h, str) for h in hints):
+            raise bad("chữ ký không khớp với khóa của collector đã ghim khi đăng ký",
+                      "the signature does not verify with the collector key pinned at enrollment") from None
+        other = for_terminal(", ".join(str(h) for h in hints))[:120]
+        return {"vi": f"Lưu ý: biên nhận của {name} được ký bằng khóa {other}, không phải khóa collector mà máy "
+                      f"này đã ghim khi đăng ký ({pinned_id}); có thể collector đã đổi khóa. Hãy đối chiếu "
+                      "với danh sách khóa do `secaudit collector receipts keys` in ra trên collector.",
+                "en": f"Note: the receipt for {name} is signed by the key {other}, not the collector key this "
+                      f"machine pinned at enrollment ({pinned_id}); the collector may have changed its key. "
+                      "Check it against the keys `secaudit collector receipts keys` lists on the collector."}
+    except (EnvelopeUnusable, ValueError, TypeError, RecursionError) as exc:
+        why = (exc.vi, exc.en) if isinstance(exc, EnvelopeUnusable) else ("không đọc được", "it cannot be read")
+        raise bad(f"phần chữ ký không đọc được ({why[0]})", f"the signature part cannot be read ({why[1]})") from None
+    payload = checked.payload
+    outer_index = receipt.get("log_index")
+    for field_name, expected in (("schema", SIGNED_RECEIPT_SCHEMA), ("envelope_sha256", sha256),
+                                 ("report_id", receipt.get("report_id")), ("agent_id", receipt.get("agent_id")),
+                                 ("verdict", verdict), ("collector_key_id", pinned_id)):
+        if payload.get(field_name) != expected:
+            raise bad(f"nội dung đã ký ghi {field_name} khác với biên nhận", f"the signed content names another "
+                      f"{field_name} than the receipt")
+    if outer_index is not None and payload.get("log_index") != outer_index:
+        raise bad("nội dung đã ký ghi log_index khác với biên nhận",
+                  "the signed content names another log_index than the receipt")
+    return None
+
+
 class Submitter:
     """Sends envelopes one after another over one keep-alive connection, with the retry policy above."""
 
     def __init__(self, url: str, config: AgentConfig, policy: RetryPolicy | None = None, *,
                  ca_file: str | None = None, on_retry: Callable[[Retry], None] | None = None,
-                 compress: bool = True, session: httpx.Client | None = None, rng: random.Random | None = None,
+                 receipt_key: PinnedKey | None = None, compress: bool = True,
+                 session: httpx.Client | None = None, rng: random.Random | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
         self.base = link.check_url(url)
         self.endpoint = self.base + link.API + "/reports"
         self.config = config
         self.policy = policy or RetryPolicy()
         self.on_retry = on_retry
+        self.receipt_key = receipt_key  # the collector's key pinned at enrollment: signed receipts are checked
         self.compress = compress
         self._own_session = session is None
         self.session = session or link.client(ca_file or config.collector_ca_file or None,
@@ -204,10 +273,15 @@ class Submitter:
         inner = data.get("receipt") if isinstance(data, dict) else None
         try:
             receipt = check_receipt(inner, claimed.sha256, claimed.path.name, (CONFLICT,))
-            body = (json.dumps(receipt, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-            result.receipt_path = outbox.store_receipt(self.config, claimed, body, move)
         except SecauditError:
             return False
+        try:  # a receipt for these bytes whose signature is wrong: unusable like a bad 200/201 answer
+            result.warning = check_signed(receipt, claimed.sha256, claimed.path.name, CONFLICT, self.receipt_key)
+            body = (json.dumps(receipt, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+            result.receipt_path = outbox.store_receipt(self.config, claimed, body, move)
+        except SecauditError as exc:
+            result.status, result.reason, result.warning = FAILED, {"vi": exc.vi, "en": exc.en}, None
+            return True
         result.receipt, result.status = receipt, CONFLICT
         result.code, result.reason = link.refusal(answer)
         return True
@@ -215,9 +289,10 @@ class Submitter:
     def _receipted(self, result: Result, claimed: outbox.Claimed, answer: link.Answer, move: bool) -> Result:
         try:
             receipt = check_receipt(answer.json(), claimed.sha256, claimed.path.name)
+            result.warning = check_signed(receipt, claimed.sha256, claimed.path.name, ACCEPTED, self.receipt_key)
             result.receipt_path = outbox.store_receipt(self.config, claimed, answer.body, move)
         except SecauditError as exc:
-            result.status, result.reason = FAILED, {"vi": exc.vi, "en": exc.en}
+            result.status, result.reason, result.warning = FAILED, {"vi": exc.vi, "en": exc.en}, None
             return result
         result.receipt = receipt
         result.status = DUPLICATE if receipt.get("status") == DUPLICATE else ACCEPTED

@@ -28,6 +28,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "key": {"vi": "Khóa", "en": "Key"},
     "fingerprint": {"vi": "Dấu vân tay khóa", "en": "Key fingerprint"},
     "status": {"vi": "Trạng thái", "en": "Status"},
+    "receipt_key": {"vi": "Khóa ký biên nhận", "en": "Receipt key"},
     "stored": {"vi": "Lưu tại", "en": "Stored in"},
     "request": {"vi": "Đã ghi yêu cầu đăng ký: {out}. Mang tệp này tới collector (chạy `secaudit collector "
                       "enroll-import {out} --out TRA-LOI.json`), rồi mang tệp trả lời về và chạy "
@@ -125,6 +126,8 @@ def enroll(url: str | None, token: str | None, offline: bool, out: str | None, r
     _row(MESSAGES["key"][lg], info.key_id)
     _row(MESSAGES["fingerprint"][lg], info.fingerprint)
     _row(MESSAGES["status"][lg], for_terminal(str(answer.get("status") or ""))[:40])
+    if isinstance(answer.get("collector_key"), dict):  # pinned: submit checks the collector's signed receipts
+        _row(MESSAGES["receipt_key"][lg], for_terminal(answer["collector_key"]["key_id"])[:80])
     _row(MESSAGES["stored"][lg], str(stored))
     if config.unit_code and config.unit_code != unit["code"]:
         click.echo(say("unit_differs", lg, config=for_terminal(config.unit_code), unit=code), err=True)

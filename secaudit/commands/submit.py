@@ -4,7 +4,9 @@ Also the end of `secaudit audit --submit` (run_submit).
 Exit codes: 0 every envelope has a receipt (or nothing was waiting); 1 the collector refused at least one
 (each refusal is one sentence on stderr; the envelope stays in the outbox) or kept one but flagged it (a
 reused sequence: its receipt is stored like any other); 2 something is left unsent
-(the collector stayed unreachable, a file could not be read, a receipt could not be stored) or a usage error.
+(the collector stayed unreachable, a file could not be read, a receipt could not be stored or its collector
+signature did not verify with the key pinned at enrollment) or a usage error. A receipt signed by another
+collector key than the pinned one is stored, with a warning on stderr.
 """
 
 from __future__ import annotations
@@ -82,12 +84,15 @@ def run_submit(config: AgentConfig, collector: str | None, files: tuple[str, ...
                        delay=f"{retry.delay:.1f}", attempt=retry.attempt), err=True)
 
     policy = sub.RetryPolicy(budget=sub.RETRY_BUDGET if retry_for is None else retry_for)
-    with sub.Submitter(url, config, policy, ca_file=ca_file, on_retry=on_retry) as submitter:
+    pinned = enroll.receipt_key(enrolled)  # signed receipts are checked with the key pinned at enrollment
+    with sub.Submitter(url, config, policy, ca_file=ca_file, on_retry=on_retry, receipt_key=pinned) as submitter:
         results = submitter.run(paths)
     counts = {s: 0 for s in (sub.ACCEPTED, sub.DUPLICATE, sub.CONFLICT, sub.REFUSED)}
     unsent = [r for r in results if r.status == sub.UNSENT]
     for r in results:
         name = for_terminal(r.path.name)
+        if r.warning:
+            click.echo(for_terminal(r.warning[lang]), err=True)
         if r.status in (sub.ACCEPTED, sub.DUPLICATE):
             counts[r.status] += 1
             assert r.receipt is not None

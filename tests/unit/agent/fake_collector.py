@@ -2,7 +2,10 @@
 receipts, error bodies), for the agent's tests without the real server: a threaded http.server on
 127.0.0.1, state in memory. `script` makes the next answers fail on purpose (a status, or "drop": the
 connection closed without an answer); `stop()`/`start()` take it down and bring it back on the same port.
-It verifies with secaudit.sign.dsse like the real one, so a forged or tampered envelope is refused."""
+It verifies with secaudit.sign.dsse like the real one, so a forged or tampered envelope is refused.
+Like the real one it signs its receipts (`signed`, `log_index`) with its receipt key, given to agents at
+enrollment (`collector_key`); `sign_receipts=False` is a collector from before signed receipts, and
+`receipt_edit` / `receipt_forger` make wrong signed receipts on purpose."""
 
 from __future__ import annotations
 
@@ -11,16 +14,18 @@ import hashlib
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
 from secaudit.sign import dsse
 from secaudit.sign.ids import agent_id, key_id
-from secaudit.sign.payload_types import ENROLL_TYPE, REPORT_TYPE
+from secaudit.sign.payload_types import ENROLL_TYPE, RECEIPT_TYPE, REPORT_TYPE
 
 MAX_BODY = 16 * 1024 * 1024
 
@@ -39,6 +44,14 @@ class State:
     script: list[int | str] = field(default_factory=list)  # next answers forced: a status, or "drop"
     requests: list[str] = field(default_factory=list)  # "POST /api/v1/reports" ...
     encodings: list[str] = field(default_factory=list)
+    receipt_key: Ed25519PrivateKey | None = None  # None: receipts are not signed (an old collector)
+    receipt_edit: Callable[[dict[str, Any]], None] | None = None  # changes the signed payload before signing
+    receipt_forger: Ed25519PrivateKey | None = None  # signs instead of receipt_key, under receipt_key's key id
+    log_index: int = 0
+
+
+def public_pem(key: Ed25519PrivateKey) -> str:
+    return key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
 
 class _Refuse(Exception):
@@ -123,9 +136,32 @@ class _Server(ThreadingHTTPServer):
                                 "status": "active", "host": payload.get("host")}
         assert payload["agent_id"] == agent_id(pub)  # type: ignore[arg-type]
         unit = grant["unit"]
-        return 201, {"schema": "secaudit.enrollment/v1", "agent_id": payload["agent_id"], "key_id": kid,
-                     "unit": {"code": unit, "name": f"Đơn vị {unit}", "path": ["DN", unit]},
-                     "status": "active", "server_time": _now()}
+        answer = {"schema": "secaudit.enrollment/v1", "agent_id": payload["agent_id"], "key_id": kid,
+                  "unit": {"code": unit, "name": f"Đơn vị {unit}", "path": ["DN", unit]},
+                  "status": "active", "server_time": _now()}
+        if self.state.receipt_key is not None:
+            answer["collector_key"] = {"key_id": key_id(self.state.receipt_key.public_key()),
+                                       "public_key": public_pem(self.state.receipt_key)}
+        return 201, answer
+
+    def sign_receipt(self, receipt: dict[str, Any], verdict: str) -> dict[str, Any]:
+        """The receipt with `log_index` and `signed`, as the real collector hands it out."""
+        key = self.state.receipt_key
+        if key is None:
+            return receipt
+        self.state.log_index += 1
+        kid = key_id(key.public_key())
+        payload = {"schema": "secaudit.signed-receipt/v1", "log_index": self.state.log_index,
+                   "prev_receipt_sha256": "0" * 64, "report_id": receipt["report_id"],
+                   "envelope_sha256": receipt["envelope_sha256"], "agent_id": receipt["agent_id"],
+                   "sequence": receipt["sequence"], "unit": receipt["unit"], "received_at": receipt["received_at"],
+                   "channel": "upload", "verdict": verdict, "collector_key_id": kid}
+        if self.state.receipt_edit is not None:
+            self.state.receipt_edit(payload)
+        signer = self.state.receipt_forger or key
+        envelope = json.loads(dsse.sign(dsse.canonical_bytes(payload), RECEIPT_TYPE, signer))
+        envelope["signatures"][0]["keyid"] = kid
+        return {**receipt, "log_index": self.state.log_index, "signed": envelope}
 
     def report(self, raw: bytes) -> tuple[int, dict[str, Any]]:
         try:
@@ -150,6 +186,7 @@ class _Server(ThreadingHTTPServer):
         receipt = {"schema": "secaudit.receipt/v1", "report_id": len(self.state.receipts) + 1, "envelope_sha256": sha,
                    "agent_id": known["agent_id"], "sequence": slot[1], "unit": known["unit"],
                    "received_at": _now(), "status": "accepted"}
+        receipt = self.sign_receipt(receipt, "conflict" if slot in self.state.sequences else "accepted")
         self.state.receipts[sha] = (raw, receipt)
         if slot in self.state.sequences:  # kept and flagged, like the real one
             self.state.conflicts.append(sha)
@@ -161,8 +198,8 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeCollector:
-    def __init__(self) -> None:
-        self.state = State()
+    def __init__(self, sign_receipts: bool = True) -> None:
+        self.state = State(receipt_key=Ed25519PrivateKey.generate() if sign_receipts else None)
         self.port = 0
         self._server: _Server | None = None
         self.start()
