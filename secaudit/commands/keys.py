@@ -2,6 +2,9 @@
 
 `secaudit verify FILE` without --pubkey uses the key directory's agent.pub plus every public key in
 its retired/ folder, so reports signed before a `keys rotate` still verify on the same machine.
+A stored receipt (`<name>.receipt.json`) is verified with the collector's key instead: --pubkey, else the
+key pinned at enrollment (`enrollment.json` of the config's state directory); the envelope beside it, when
+there, must be the one it names.
 Exit codes of verify: 0 valid, 1 invalid (wrong key or changed file), 2 unusable input.
 """
 
@@ -12,7 +15,7 @@ from typing import Any
 
 import click
 
-from secaudit.commands.options import F, fail, key_dir_option, lang_option, language
+from secaudit.commands.options import F, config_option, fail, key_dir_option, lang_option, language
 from secaudit.errors import SecauditError
 from secaudit.i18n import SEVERITY, STATUS, t
 from secaudit.safetext import for_terminal
@@ -174,23 +177,91 @@ def _print_rotation(payload: dict[str, Any], signers: tuple[str, ...], lang: str
          ", ".join(signers) + " — " + t("sign.old_signed" if old_signed else "sign.old_missing", lang))
 
 
+RECEIPT_MESSAGES: dict[str, dict[str, str]] = {
+    "valid": {"vi": "Biên nhận hợp lệ: do collector ký và không bị sửa đổi.",
+              "en": "Valid receipt: signed by the collector and not changed."},
+    "signer": {"vi": "Khóa ký của collector", "en": "Collector key"},
+    "source": {"vi": "Nguồn khóa", "en": "Key from"},
+    "pinned": {"vi": "khóa đã ghim khi đăng ký ({path})", "en": "the key pinned at enrollment ({path})"},
+    "log_index": {"vi": "Số thứ tự trong sổ", "en": "Log index"},
+    "report_id": {"vi": "Mã báo cáo", "en": "Report id"},
+    "sha256": {"vi": "SHA-256 báo cáo", "en": "Envelope SHA-256"},
+    "received_at": {"vi": "Nhận lúc", "en": "Received at"},
+    "agent": {"vi": "Mã tác tử", "en": "Agent id"},
+    "verdict": {"vi": "Kết quả", "en": "Verdict"},
+    "envelope": {"vi": "Tệp báo cáo", "en": "Report file"},
+    "matches": {"vi": "{path} (đúng SHA-256)", "en": "{path} (SHA-256 matches)"},
+    "absent": {"vi": "không có bên cạnh biên nhận; chưa đối chiếu", "en": "not beside the receipt; not checked"},
+    "no_key": {"vi": "Chưa có khóa của collector để kiểm tra biên nhận {file}: máy này chưa ghim khóa khi đăng ký; "
+                     "hãy chỉ ra khóa bằng --pubkey (lấy từ `secaudit collector receipts keys`).",
+               "en": "No collector key to check the receipt {file} with: this machine pinned none at enrollment; "
+                     "give it with --pubkey (from `secaudit collector receipts keys`)."},
+}
+
+
+def _receipt_keys(file: str, pubkeys: tuple[str, ...], config_path: str | None, lang: str
+                  ) -> list[tuple[str, Any]]:
+    """(where it came from, public key) for a receipt: the --pubkey files, else the key pinned at enrollment."""
+    from secaudit import pipeline
+    from secaudit.agent import enroll
+    from secaudit.sign import keys as k
+    from secaudit.sign.dsse import EnvelopeUnusable
+
+    if pubkeys:
+        return [(str(p), k.load_public(str(p))) for p in pubkeys]
+    config = pipeline.load_config(config_path)
+    pinned = enroll.receipt_key(enroll.load(config))
+    if pinned is None:
+        raise EnvelopeUnusable(*(RECEIPT_MESSAGES["no_key"][lg].format(file=file) for lg in ("vi", "en")))
+    return [(RECEIPT_MESSAGES["pinned"][lang].format(path=enroll.enrollment_path(config)), pinned[1])]
+
+
+def _print_receipt(check: Any, source: str, lang: str) -> None:
+    def say(key: str) -> str:
+        return RECEIPT_MESSAGES[key][lang]
+
+    payload = check.verified.payload
+    click.echo(say("valid"))
+    _row(say("signer"), check.verified.keyid)
+    _row(say("source"), _clean(source, 400))
+    for key in ("log_index", "report_id", "sha256", "received_at", "agent", "verdict"):
+        field = {"sha256": "envelope_sha256", "agent": "agent_id"}.get(key, key)
+        _row(say(key), _clean(payload.get(field)))
+    _row(say("envelope"), say("matches").format(path=_clean(check.envelope, 400)) if check.envelope
+         else say("absent"))
+
+
 @click.command("verify")
 @click.argument("file")
 @click.option("--pubkey", "pubkeys", multiple=True, type=click.Path(dir_okay=False),
               help="Khóa công khai PEM (có thể lặp lại) / PEM public key (repeatable). "
-                   "Default: agent.pub and retired/*.pub of the key directory.")
+                   "Default: agent.pub and retired/*.pub of the key directory; for a stored receipt "
+                   "(*.receipt.json) the collector key pinned at enrollment.")
 @key_dir_option
+@config_option
 @lang_option
-def verify(file: str, pubkeys: tuple[str, ...], key_dir: str | None, lang: str | None) -> None:
-    """Kiểm tra chữ ký báo cáo, không cần mạng / verify a signed report offline.
+def verify(file: str, pubkeys: tuple[str, ...], key_dir: str | None, config_path: str | None,
+           lang: str | None) -> None:
+    """Kiểm tra chữ ký báo cáo hoặc biên nhận, không cần mạng / verify a signed report or receipt offline.
 
     Exit 0 valid, 1 invalid, 2 unusable input."""
     from secaudit.sign import KEYROTATE_TYPE, REPORT_TYPE
     from secaudit.sign import keys as k
     from secaudit.sign.dsse import EnvelopeUnusable
-    from secaudit.sign.verify import verify_file
+    from secaudit.sign.verify import read_file, signed_receipt, verify_file, verify_receipt
 
     lg = language(lang)
+    try:
+        signed = signed_receipt(read_file(file))
+        if signed is not None:
+            found = _receipt_keys(file, pubkeys, config_path, lg)
+            check = verify_receipt(file, signed, [pub for _, pub in found])
+            source = next(where for where, pub in found if k.key_id(pub) == check.verified.keyid)
+    except SecauditError as exc:
+        fail(exc, lg)
+    if signed is not None:
+        _print_receipt(check, source, lg)
+        return
     try:
         paths = [str(p) for p in pubkeys]
         if not paths:

@@ -257,3 +257,47 @@ def test_enroll_command_shows_the_pinned_key(agent: Agent, collector: FakeCollec
     assert result.exit_code == 0, result.output
     assert collector.state.receipt_key is not None
     assert f"Receipt key:         {key_id(collector.state.receipt_key.public_key())}" in result.output
+
+
+def test_verify_command_checks_a_stored_receipt_with_the_pinned_key(agent: Agent, collector: FakeCollector,
+                                                                    tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from secaudit.commands.keys import verify
+
+    _enroll(agent, collector)
+    path = agent.envelope()
+    [result] = _send(agent, collector, path)
+    assert result.receipt_path is not None
+    config = tmp_path / "agent.toml"
+    config.write_text(f'state_dir = "{agent.config.state_dir}"\n', encoding="utf-8")
+    out = CliRunner().invoke(verify, [str(result.receipt_path), "--config", str(config), "--lang", "en"])
+    assert out.exit_code == 0, out.output
+    assert "Valid receipt: signed by the collector" in out.output and "the key pinned at enrollment" in out.output
+    assert f"{result.receipt_path.with_name(path.name)} (SHA-256 matches)" in out.output
+    assert str(result.receipt["report_id"]) in out.output  # type: ignore[index]
+    other = tmp_path / "other.pub"
+    other.write_bytes(Path(agent.key_dir, "agent.pub").read_bytes())
+    wrong = CliRunner().invoke(verify, [str(result.receipt_path), "--pubkey", str(other), "--lang", "en"])
+    assert wrong.exit_code == 1, wrong.output
+    result.receipt_path.with_name(path.name).write_bytes(b"{}")
+    changed = CliRunner().invoke(verify, [str(result.receipt_path), "--config", str(config), "--lang", "vi"])
+    assert changed.exit_code == 1 and "không phải báo cáo mà biên nhận ghi nhận" in changed.output
+
+
+def test_verify_command_without_a_collector_key(agent: Agent, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from secaudit.commands.keys import verify
+
+    old = FakeCollector(sign_receipts=False)
+    try:
+        _enroll(agent, old)
+    finally:
+        old.stop()
+    receipt = tmp_path / "x.secaudit.json.receipt.json"
+    receipt.write_text(json.dumps({"signed": {"payloadType": RECEIPT_TYPE, "payload": "", "signatures": []}}))
+    config = tmp_path / "agent.toml"
+    config.write_text(f'state_dir = "{agent.config.state_dir}"\n', encoding="utf-8")
+    out = CliRunner().invoke(verify, [str(receipt), "--config", str(config), "--lang", "en"])
+    assert out.exit_code == 2 and "give it with --pubkey" in out.output
