@@ -1,4 +1,4 @@
-"""Core routes under /api/v1: health, enroll, reports (upload), me, units/{code}.
+"""Core routes under /api/v1: health, enroll, reports (upload), receipts/keys, me, units/{code}.
 
 Bodies of enroll and upload are read as bytes under a cap (Content-Length first, then while streaming);
 the work runs in the thread pool (database and signature checks block).
@@ -20,11 +20,20 @@ from sqlalchemy.orm import Session
 
 from secaudit import __version__
 from secaudit.collector import enroll as enrollment
-from secaudit.collector import migrate, upload
+from secaudit.collector import migrate, receipts, upload
 from secaudit.collector.db import Database
 from secaudit.collector.errors import ApiError
 from secaudit.collector.models import Agent, Unit, UnitEvent, User, utcnow
-from secaudit.collector.schemas import ConflictBody, Enrollment, ErrorBody, Health, Me, Receipt, UnitOut
+from secaudit.collector.schemas import (
+    CollectorKeys,
+    ConflictBody,
+    Enrollment,
+    ErrorBody,
+    Health,
+    Me,
+    Receipt,
+    UnitOut,
+)
 from secaudit.collector.scope import current_user, db_session, unit_in_scope
 from secaudit.collector.units import code_path, effective_playbook
 from secaudit.limits import ENVELOPE
@@ -119,6 +128,13 @@ def health(request: Request) -> JSONResponse:
     return JSONResponse({"status": status, "version": __version__, "database": db.engine.dialect.name,
                          "schema_revision": revision, "server_time": utcnow().strftime(FORMAT)},
                         status_code=200 if status == "ok" else 503)
+
+
+@router.get("/receipts/keys", response_model=CollectorKeys, tags=["reports"])
+def receipt_keys(session: Session = Depends(db_session)) -> dict[str, Any]:  # noqa: B008
+    """The collector's keys that sign receipts (public, no account needed: a school or an inspector checks
+    a receipt with them), the current one last."""
+    return {"keys": receipts.public_keys(session)}
 
 
 @router.post("/enroll", status_code=201, tags=["agents"],

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from secaudit.collector import tokens
+from secaudit.collector import receipts, tokens
 from secaudit.collector.db import Database
 from secaudit.collector.errors import ApiError
 from secaudit.collector.models import Agent, AgentKey, EnrollToken, Unit, utcnow
@@ -100,9 +100,11 @@ def _checked(payload: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
 
 
 def _response(session: Session, agent: Agent, kid: str, unit: Unit, now: datetime) -> dict[str, Any]:
+    collector_kid, collector_key = receipts.signing_key(session)
     return {"schema": RESPONSE_SCHEMA, "agent_id": agent.agent_id, "key_id": kid,
             "unit": {"code": unit.code, "name": unit.name, "path": code_path(session, unit)},
-            "status": agent.status, "server_time": now.strftime(FORMAT)}
+            "status": agent.status, "server_time": now.strftime(FORMAT),
+            "collector_key": {"key_id": collector_kid, "public_key": receipts.public_pem(collector_key.public_key())}}
 
 
 def enroll(db: Database, raw: bytes) -> dict[str, Any]:

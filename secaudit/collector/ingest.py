@@ -3,20 +3,25 @@
 `collector ingest DIR` (or files): every `*.json` and `*.jsonl` under DIR (links to directories are not
 followed; receipts `*.receipt.json` are skipped), one envelope per file or per line of a .jsonl file.
 Each gets a verdict: accepted, duplicate (already stored: the original receipt), or refused with the reason.
+With `--receipts OUT`, each stored report's receipt (signed by the collector, collector/receipts.py) is
+written to OUT as `<envelope file name>.receipt.json`, for the school to keep as its proof of submission.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from secaudit import inputs
 from secaudit.collector import upload
 from secaudit.collector.db import Database
 from secaudit.collector.errors import ApiError
 from secaudit.errors import SecauditError
+from secaudit.fsutil import create_unique, safe_name, write_error
 from secaudit.limits import ENVELOPE
 
 MAX_FILES = 100_000
@@ -34,6 +39,7 @@ class Verdict:
     vi: str
     en: str
     report_id: int | None = None
+    receipt: dict[str, Any] | None = None
 
 
 def _files(paths: list[str]) -> Iterator[Path]:
@@ -76,14 +82,16 @@ def _verdict(db: Database, source: str, raw: bytes) -> Verdict:
     except ApiError as exc:
         return Verdict(source, "refused", exc.vi, exc.en)
     body = outcome.body.get("receipt", outcome.body)
+    kept = {"receipt": body}
     what_vi = f"báo cáo {body['report_id']} (máy {body['agent_id']}, số {body['sequence']}, đơn vị {body['unit']})"
     what_en = f"report {body['report_id']} (agent {body['agent_id']}, sequence {body['sequence']}, unit {body['unit']})"
     if outcome.status == 201:
-        return Verdict(source, "accepted", "nhận " + what_vi, "accepted " + what_en, outcome.report_id)
+        return Verdict(source, "accepted", "nhận " + what_vi, "accepted " + what_en, outcome.report_id, **kept)
     if outcome.status == 200:
-        return Verdict(source, "duplicate", "đã có: " + what_vi, "already stored: " + what_en, outcome.report_id)
+        return Verdict(source, "duplicate", "đã có: " + what_vi, "already stored: " + what_en, outcome.report_id,
+                       **kept)
     error = outcome.body["error"]["message"]
-    return Verdict(source, "conflict", error["vi"], error["en"], outcome.report_id)
+    return Verdict(source, "conflict", error["vi"], error["en"], outcome.report_id, **kept)
 
 
 def ingest(db: Database, paths: list[str]) -> Iterator[Verdict]:
@@ -98,3 +106,16 @@ def ingest(db: Database, paths: list[str]) -> Iterator[Verdict]:
 
 def refused(verdict: Verdict) -> bool:
     return verdict.verdict in ("refused", "conflict")
+
+
+def write_receipt(directory: Path, verdict: Verdict) -> Path | None:
+    """`<envelope file>.receipt.json` (`<file>-<line>` for a line of a .jsonl) in `directory`, never over
+    another file (then -2, -3...); None when the verdict has no receipt."""
+    if verdict.receipt is None:
+        return None
+    stem = safe_name(Path(verdict.source).name.replace(":", "-"), "report", 200)  # x.jsonl:3 -> x.jsonl-3
+    data = (json.dumps(verdict.receipt, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    try:
+        return create_unique(directory, stem, ".receipt.json", data)
+    except OSError as exc:
+        raise write_error(directory, exc) from None

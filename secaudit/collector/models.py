@@ -10,6 +10,8 @@ agent_keys       public keys by key id (the envelope's keyid is only a hint to f
 reports          every accepted envelope, compressed, with what the receipt says; the unit is the agent's
                  at receipt (never the payload's); same agent and sequence with other bytes: both flagged
 users, api_tokens  API accounts (role + scope unit) and their bearer tokens (SHA-256)
+collector_keys   the key that signs receipts (and retired ones); receipts: every receipt as signed, numbered
+                 in one hash chain whose head is receipt_chain (collector/receipts.py)
 """
 
 from __future__ import annotations
@@ -191,3 +193,41 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class CollectorKey(Base):
+    """The collector's Ed25519 key that signs receipts: one current key per database, kept with it (a
+    backup carries it, so a restored collector continues its chain); a retired key stays listed so that
+    the receipts it signed can still be checked."""
+
+    __tablename__ = "collector_keys"
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_key: Mapped[str] = mapped_column(Text)  # PEM
+    private_key: Mapped[str | None] = mapped_column(Text)  # PEM (PKCS#8); None once retired
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReceiptChain(Base):
+    """The head of the receipt log (one row, id 1): every new receipt locks it, so receipts are numbered
+    without gaps or forks even with several collector processes on one database."""
+
+    __tablename__ = "receipt_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    log_index: Mapped[int] = mapped_column(BigInteger, default=0)
+    head_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class ReceiptRow(Base):
+    """A signed receipt as handed out (DSSE bytes); `payload_sha256` is what the next receipt names as
+    its predecessor."""
+
+    __tablename__ = "receipts"
+
+    log_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), unique=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("collector_keys.key_id"))
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    envelope: Mapped[bytes] = mapped_column(LargeBinary)

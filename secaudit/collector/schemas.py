@@ -33,6 +33,20 @@ class UnitRef(BaseModel):
     path: list[str]
 
 
+class CollectorKeyOut(BaseModel):
+    key_id: str
+    public_key: str = Field(description="PEM (Ed25519)")
+
+
+class CollectorKeyListed(CollectorKeyOut):
+    created_at: str
+    retired_at: str | None
+
+
+class CollectorKeys(BaseModel):
+    keys: list[CollectorKeyListed]
+
+
 class Enrollment(BaseModel):
     schema_: str = Field(alias="schema")
     agent_id: str
@@ -40,8 +54,20 @@ class Enrollment(BaseModel):
     unit: UnitRef
     status: str
     server_time: str
+    collector_key: CollectorKeyOut | None = Field(None, description="the key that signs receipts")
 
     model_config = ConfigDict(populate_by_name=True)
+
+
+class DsseSignature(BaseModel):
+    keyid: str
+    sig: str
+
+
+class DsseEnvelope(BaseModel):
+    payloadType: str
+    payload: str
+    signatures: list[DsseSignature]
 
 
 class Receipt(BaseModel):
@@ -53,6 +79,9 @@ class Receipt(BaseModel):
     unit: str
     received_at: str
     status: str
+    log_index: int | None = None
+    signed: DsseEnvelope | None = Field(None, description="the receipt signed by the collector "
+                                                          "(application/vnd.secaudit.receipt.v1+json), hash-chained")
 
     model_config = ConfigDict(populate_by_name=True)
 

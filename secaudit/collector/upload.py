@@ -9,7 +9,8 @@
    sequence, generated_at): else 400.
 6. In one transaction, holding the agent's row: the same agent and sequence with other bytes is a conflict
    (409): the new report is kept and both are flagged; otherwise stored (201). The unit is the agent's
-   at receipt. index_report runs inside the transaction; the receipt is built only after the commit.
+   at receipt. index_report runs inside the transaction, then the receipt is signed as the next entry of
+   the receipt chain (collector/receipts.py); it is handed out only after the commit.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from secaudit.collector import envelopes, index, store
+from secaudit.collector import envelopes, index, receipts, store
 from secaudit.collector.db import Database
 from secaudit.collector.errors import ApiError, error_body
 from secaudit.collector.models import Agent, AgentKey, Report, utcnow
@@ -88,19 +89,24 @@ def _bad(vi: str, en: str, code: str = "bad_report") -> ApiError:
     return ApiError(400, code, vi, en)
 
 
-def receipt(session: Session, report: Report, status: str) -> dict[str, Any]:
+def receipt(session: Session, report: Report, status: str,
+            signed: receipts.Signed | None = None) -> dict[str, Any]:
+    """The answer's receipt; `signed` (the chain's entry, signed by the collector) is the one issued with
+    the report, read back for a duplicate; None only for reports received before receipts were signed."""
+    signed = signed or receipts.stored(session, report.id)
     return {"schema": RECEIPT_SCHEMA, "report_id": report.id, "envelope_sha256": report.envelope_sha256,
             "agent_id": report.agent.agent_id, "sequence": report.sequence, "unit": report.unit.code,
-            "received_at": report.received_at.strftime(FORMAT), "status": status}
+            "received_at": report.received_at.strftime(FORMAT), "status": status,
+            "log_index": signed[0] if signed else None, "signed": signed[1] if signed else None}
 
 
-def _conflict_body(session: Session, report: Report) -> dict[str, Any]:
+def _conflict_body(session: Session, report: Report, signed: receipts.Signed | None = None) -> dict[str, Any]:
     body = error_body("sequence_conflict",
                       f"Máy này đã gửi một báo cáo khác có cùng số thứ tự {report.sequence}; cả hai được giữ lại "
                       "và đánh dấu để kiểm tra.",
                       f"This agent already sent another report with the sequence {report.sequence}; both are kept "
                       "and flagged for review.")
-    body["receipt"] = receipt(session, report, "conflict")
+    body["receipt"] = receipt(session, report, "conflict", signed)
     return body
 
 
@@ -256,6 +262,7 @@ def _store(session: Session, *, sha: str, raw: bytes, envelope: dict[str, Any], 
     agent.last_seen = now
     session.flush()
     _index(session, report, payload, digests, before)
+    signed = receipts.issue(session, report, "conflict" if others else "accepted")  # last: it locks the chain
     if others:
-        return Outcome(409, _conflict_body(session, report), report.id)
-    return Outcome(201, receipt(session, report, "accepted"), report.id)
+        return Outcome(409, _conflict_body(session, report, signed), report.id)
+    return Outcome(201, receipt(session, report, "accepted", signed), report.id)

@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -88,7 +89,7 @@ def run(lang: str | None, action: Callable[[str], None]) -> None:
 @click.group("collector")
 def collector() -> None:
     """Máy chủ thu thập báo cáo / the report collector: init | serve | ingest | units | tokens | users | agents |
-    enroll-import | backup | restore | export | reindex."""
+    enroll-import | backup | restore | export | reindex | receipts."""
 
 
 @collector.command("init")
@@ -138,7 +139,10 @@ def serve(data_dir: str | None, db_url: str | None, lang: str | None, listen: st
 @collector.command("ingest")
 @db_options
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-def ingest(data_dir: str | None, db_url: str | None, lang: str | None, paths: tuple[str, ...]) -> None:
+@click.option("--receipts", "receipts_dir", default=None, type=click.Path(file_okay=False),
+              help="Ghi biên nhận đã ký vào thư mục này / write the signed receipts to this directory.")
+def ingest(data_dir: str | None, db_url: str | None, lang: str | None, paths: tuple[str, ...],
+           receipts_dir: str | None) -> None:
     """Nhận báo cáo đã ký từ USB/thư điện tử / take signed reports from USB or e-mail (DIR or files).
 
     Exit 0 when everything was accepted (or already stored), 1 when something was refused."""
@@ -147,7 +151,7 @@ def ingest(data_dir: str | None, db_url: str | None, lang: str | None, paths: tu
     def action(lg: str) -> None:
         nonlocal refused_any
         from secaudit.collector.ingest import ingest as run_ingest
-        from secaudit.collector.ingest import refused
+        from secaudit.collector.ingest import refused, write_receipt
 
         database = open_db(data_dir, db_url)
         counts = {"accepted": 0, "duplicate": 0, "conflict": 0, "refused": 0}
@@ -160,6 +164,8 @@ def ingest(data_dir: str | None, db_url: str | None, lang: str | None, paths: tu
                 label = say(lg, *labels[verdict.verdict])
                 reason = for_terminal(say(lg, verdict.vi, verdict.en))
                 click.echo(f"{label:<10} {for_terminal(verdict.source)}: {reason}")
+                if receipts_dir is not None:
+                    write_receipt(Path(receipts_dir), verdict)
         finally:
             database.dispose()
         click.echo(say(lg, f"Nhận {counts['accepted']}, đã có {counts['duplicate']}, xung đột {counts['conflict']}, "
@@ -480,8 +486,9 @@ _status_command("activate", "Nhận lại báo cáo của máy đã tạm dừng
 
 def _register_extensions() -> None:
     """Commands other modules add to the group (secaudit.commands.collector_data: backup, restore, exports;
-    secaudit.commands.collector_web: the dashboard's audit log)."""
-    for name in ("secaudit.commands.collector_data", "secaudit.commands.collector_web"):
+    secaudit.commands.collector_web: the dashboard's audit log; secaudit.commands.collector_receipts)."""
+    for name in ("secaudit.commands.collector_data", "secaudit.commands.collector_web",
+                 "secaudit.commands.collector_receipts"):
         try:
             module: Any = importlib.import_module(name)
         except ModuleNotFoundError as exc:

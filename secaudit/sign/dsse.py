@@ -286,9 +286,9 @@ def parse_envelope(raw: bytes) -> Any:
 
 
 def verify(raw: bytes, allowed_types: set[str] | frozenset[str], keys: Sequence[Ed25519PublicKey],
-           parsed: Any = None) -> Verified:
-    """`parsed`: parse_envelope(raw) when the caller already has it."""
-    env = parse_envelope(raw) if parsed is None else parsed
+           parsed_envelope: Any = None) -> Verified:
+    """`parsed_envelope`: parse_envelope(raw) when the caller already has it."""
+    env = parse_envelope(raw) if parsed_envelope is None else parsed_envelope
     if not isinstance(env, dict):
         raise _unusable("Đây không phải phong bì DSSE (cần một đối tượng JSON).",
                         "This is not a DSSE envelope (a JSON object is expected).")

@@ -95,6 +95,12 @@ def test_enroll_audit_submit_and_resubmit(server: Collector, tmp_path: Path) -> 
     assert receipt["status"] == "accepted" and receipt["unit"] == "TH1"
     [signed] = (school.base / "out").glob("*.secaudit.json")
     assert _stored(server, receipt["report_id"]) == signed.read_bytes()
+    # the receipt is signed by the key the school pinned at enrollment, and checks out with `secaudit verify`
+    assert stored["collector_key"]["key_id"] == receipt["signed"]["signatures"][0]["keyid"]  # type: ignore[index]
+    [kept] = sorted((school.state / "sent").glob("*.receipt.json"))
+    checked = school.run("verify", str(kept), "--config", str(school.config))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert str(receipt["envelope_sha256"]) in checked.stdout
 
     again = school.submit(str(signed))  # the same bytes: the original receipt
     assert again.returncode == 0, again.stderr

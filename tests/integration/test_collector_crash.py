@@ -26,9 +26,11 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import create_engine, text
 
 from secaudit.agent import enroll, outbox
@@ -37,6 +39,8 @@ from secaudit.collector.db import database_url
 from secaudit.config import AgentConfig
 from secaudit.report.sample import sample_report
 from secaudit.sign import keys, sign_report
+from secaudit.sign.dsse import verify
+from secaudit.sign.payload_types import RECEIPT_TYPE
 from secaudit.state import outbox_dir
 from tests.integration.collector_server import Collector, free_port, fresh_pg_database
 
@@ -132,8 +136,25 @@ def _stored(url: str) -> dict[str, tuple[int, int, bool, str]]:
     return {row[0]: (int(row[1]), int(row[2]), bool(row[3]), str(row[4])) for row in rows}
 
 
+def _chain(url: str) -> list[Any]:
+    """The receipt chain's check (no problem expected) and the collector's public keys."""
+    from secaudit.collector import receipts as chain
+    from secaudit.collector.db import Database
+
+    db = Database.open(url)
+    try:
+        with db.read() as session:
+            state = chain.check_chain(session)
+            keys = [load_pem_public_key(k["public_key"].encode()) for k in chain.public_keys(session)]
+    finally:
+        db.dispose()
+    assert state.problems == [] and state.receipts == state.head_index == AGENTS * REPORTS, state
+    return keys
+
+
 def _check(agents: list[Agent], results: list[list[Result]], db_url: str) -> None:
     stored = _stored(db_url)
+    signers = _chain(db_url)  # one receipt per stored report, numbered without gaps or forks, all signed
     expected = {sha: seq for agent in agents for sha, (seq, _) in agent.envelopes.items()}
     assert set(stored) == set(expected), "every envelope stored, nothing else"
     assert len(stored) == AGENTS * REPORTS
@@ -151,6 +172,8 @@ def _check(agents: list[Agent], results: list[list[Result]], db_url: str) -> Non
             receipt = json.loads(path.read_bytes())
             report_id, seq, _, _ = stored[receipt["envelope_sha256"]]
             assert receipt["report_id"] == report_id and receipt["sequence"] == seq
+            signed = verify(json.dumps(receipt["signed"]).encode(), {RECEIPT_TYPE}, signers).payload
+            assert signed["envelope_sha256"] == receipt["envelope_sha256"]
             envelope = path.with_name(path.name.removesuffix(".receipt.json"))
             assert hashlib.sha256(envelope.read_bytes()).hexdigest() == receipt["envelope_sha256"]
         for r in agent_results:

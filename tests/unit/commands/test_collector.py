@@ -7,9 +7,12 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from secaudit.commands.collector import collector
+from secaudit.sign.dsse import verify
+from secaudit.sign.payload_types import RECEIPT_TYPE
 from tests.unit.collector.helpers import TREE, enroll_request, envelope, report
 
 
@@ -50,7 +53,14 @@ def test_workflow(tmp_path: Path) -> None:
     assert code == 2 and "token" in err and len(err.strip().splitlines()) == 1
     (tmp_path / "usb").mkdir()
     (tmp_path / "usb" / "r.json").write_bytes(envelope(key, report(key, 1)))
-    assert _run("ingest", str(tmp_path / "usb"), *d)[0] == 0
+    assert _run("ingest", str(tmp_path / "usb"), *d, "--receipts", str(tmp_path / "back"))[0] == 0
+    # the school takes its signed receipt home; the offline enrollment response named the key that signs it
+    kept = json.loads((tmp_path / "back" / "r.json.receipt.json").read_text(encoding="utf-8"))
+    pinned = json.loads((tmp_path / "resp.json").read_text())["collector_key"]
+    pub = load_pem_public_key(pinned["public_key"].encode())
+    assert isinstance(pub, Ed25519PublicKey)
+    signed = verify(json.dumps(kept["signed"]).encode(), {RECEIPT_TYPE}, [pub]).payload
+    assert signed["channel"] == "usb" and signed["envelope_sha256"] == kept["envelope_sha256"]
     code, out, _ = _run("agents", "list", "--json", *d)
     assert json.loads(out)[0]["agent_id"] == agent and json.loads(out)[0]["last_sequence"] == 1
     assert _run("agents", "suspend", agent, *d)[0] == 0

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from secaudit.limits import ENVELOPE
 from secaudit.sign import KEYROTATE_TYPE, REPORT_TYPE
@@ -461,8 +461,8 @@ _JSON = st.recursive(
 @given(value=_JSON, duplicate=st.booleans(), spaced=st.booleans(), escaped=st.booleans())
 def test_the_canonical_fast_path_reads_exactly_what_the_strict_parser_reads(value: Any, duplicate: bool,
                                                                             spaced: bool, escaped: bool) -> None:
-    """Floats, integers beyond 64 bits, repeated keys, whitespace, lone surrogates: the fast path either gives the strict
-    parser's value or steps aside, and the refusal is the strict parser's own."""
+    """Floats, integers beyond 64 bits, repeated keys, whitespace, lone surrogates: the fast path either
+    gives the strict parser's value or steps aside, and the refusal is the strict parser's own."""
     text = json.dumps({"v": value}, ensure_ascii=escaped, sort_keys=True,
                       separators=(", ", ": ") if spaced else (",", ":"))
     if duplicate:
