@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from secaudit.collector import backup, envelopes, migrate, upload
+from secaudit.collector import backup, envelopes, migrate, receipts, upload
 from secaudit.collector.db import Database, database_url
 from secaudit.collector.models import Report
 from tests.unit.collector.world import World, report, url_for
@@ -49,6 +49,13 @@ def test_sqlite_online_backup_and_restore(tmp_path: Path) -> None:
     restored = Database.open(target)
     got = _reports(restored)
     assert 3 <= len(got) <= 9 and got == raws[: len(got)]
+    # the restored collector has its key and continues its receipt chain from the backup's head
+    if len(got) < len(raws):
+        again = upload.receive(restored, raws[len(got)]).body
+        assert again["log_index"] == len(got) + 1
+    with restored.read() as s:
+        chain = receipts.check_chain(s)
+    assert chain.problems == [] and chain.receipts == min(len(got) + 1, len(raws))
     # restore over an existing database keeps the old one aside
     backup.restore(url, tmp_path / "b.db")
     assert list((tmp_path / "a").glob("collector.db.before-restore-*"))
@@ -92,5 +99,7 @@ def test_pg_dump_and_restore(tmp_path: Path) -> None:
     assert _reports(restored) == raws
     with restored.read() as s:
         assert s.scalar(select(func.count()).select_from(Report)) == 3
+        chain = receipts.check_chain(s)
+    assert chain.problems == [] and chain.head_index == 3
     restored.dispose()
     world.db.dispose()
