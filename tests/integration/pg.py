@@ -3,6 +3,8 @@
 Nothing pre-installed is assumed running: the cluster lives in a temporary directory, listens on a free
 loopback port (and a Unix socket in that directory), requires a password (scram-sha-256), and is stopped and
 removed at exit. As root it runs as the unprivileged `postgres` user (PostgreSQL refuses to run as root).
+A cluster whose test process died without its exit handler (SIGKILL) is stopped and removed by the next
+run (its directory names the process that owned it).
 
     url = server_url()            # the cluster's superuser URL (started on first use, once per process)
     db = fresh_database()         # a new empty database on it, its SQLAlchemy URL (postgresql+psycopg://)
@@ -95,6 +97,7 @@ class Cluster:
 
     def start(self) -> Cluster:
         binaries = bin_dir()
+        self.user = None
         if os.geteuid() == 0:
             try:
                 pwd.getpwnam(RUN_AS)
@@ -111,6 +114,7 @@ class Cluster:
             os.chown(pwfile, entry.pw_uid, entry.pw_gid)
         os.chmod(self.base, 0o700)
         os.chmod(pwfile, 0o600)
+        (self.base / OWNER).write_text(str(os.getpid()))
         self._run(str(binaries / "initdb"), "-D", str(self.data), "-U", SUPERUSER, "--pwfile", str(pwfile),
                   "--auth", "scram-sha-256", "-E", "UTF8", "--locale", "C.UTF-8", "--no-instructions")
         pwfile.unlink()
@@ -147,6 +151,39 @@ class Cluster:
 
 _lock = threading.Lock()
 _cluster: Cluster | None = None
+OWNER = "owner.pid"
+
+
+def _alive(pid: int) -> bool:
+    """A running process (a zombie waiting for its parent to reap it is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    return True
+
+
+def sweep_orphans(parent: Path | None = None) -> list[Path]:
+    """Stop and remove the clusters of test processes that are gone (killed before their exit handler);
+    the directories removed."""
+    removed = []
+    for base in sorted(Path(parent or tempfile.gettempdir()).glob("secaudit-pg-*")):
+        try:
+            owner = int((base / OWNER).read_text())
+        except (OSError, ValueError):
+            continue  # not one of ours, or still being set up
+        if _alive(owner):
+            continue
+        orphan = Cluster(base)
+        if os.geteuid() == 0 and base.stat().st_uid != 0:
+            orphan.user = pwd.getpwuid(base.stat().st_uid).pw_name
+        orphan.stop()
+        removed.append(base)
+    return removed
 
 
 def cluster() -> Cluster:
@@ -154,6 +191,7 @@ def cluster() -> Cluster:
     global _cluster
     with _lock:
         if _cluster is None:
+            sweep_orphans()
             started = Cluster(Path(tempfile.mkdtemp(prefix="secaudit-pg-"))).start()
             atexit.register(started.stop)
             _cluster = started
