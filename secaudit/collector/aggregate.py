@@ -316,6 +316,22 @@ def late(session: Session, unit: Unit, as_of: date | None = None) -> dict[str, A
     return out
 
 
+LATE_PAGE = 1000
+LATE_LISTS = ("late", "pending", "on_time", "no_cadence", "gaps")
+
+
+def late_page(result: dict[str, Any], limit: int = LATE_PAGE, offset: int = 0) -> dict[str, Any]:
+    """`late`'s answer in a stable order (late: most overdue first; pending: fewest days left first; then by
+    code) with each list cut to [offset, offset + limit), and the full length of each list in `totals`."""
+    ordered = {
+        "late": sorted(result["late"], key=lambda r: (-(r.get("days_overdue") or 0), r["code"])),
+        "pending": sorted(result["pending"], key=lambda r: (r.get("days_left") or 0, r["code"])),
+        "on_time": sorted(result["on_time"]), "no_cadence": sorted(result["no_cadence"]),
+        "gaps": sorted(result["gaps"], key=lambda g: (g["unit"], g["agent_id"]))}
+    return {**result, **{k: v[offset: offset + limit] for k, v in ordered.items()},
+            "totals": {k: len(v) for k, v in ordered.items()}, "limit": limit, "offset": offset}
+
+
 def _codes(session: Session, column: Any) -> Any:
     """All of a group's unit codes in one text (codes are letters, digits, '_', '.', '-': units.CODE_RE)."""
     if session.get_bind().dialect.name == "postgresql":

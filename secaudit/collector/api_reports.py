@@ -52,10 +52,13 @@ def unit_summary(code: str = CODE, limit: int = Query(aggregate.HOSTS_PAGE, ge=1
 
 @router.get("/units/{code}/late", tags=["aggregation"], responses=_ERRORS, response_model=sr.Late)
 def unit_late(code: str = CODE, as_of: date | None = AS_OF,
+              limit: int = Query(aggregate.LATE_PAGE, ge=1, le=10000), offset: int = Query(0, ge=0, le=10**9),
               user: User = _USER, session: Session = _SESSION) -> dict[str, Any]:
-    """Units of the subtree late for the last period of their plan's cadence, pending for the open one, and
-    agents with sequence gaps."""
-    return aggregate.late(session, unit_in_scope(session, user, code), _as_of(as_of))
+    """Units of the subtree late for the last period of their plan's cadence (most overdue first), pending
+    for the open one (fewest days left first), on time, without a cadence, and agents with sequence gaps;
+    each list paged by `limit`/`offset`, with its full length in `totals`."""
+    return aggregate.late_page(aggregate.late(session, unit_in_scope(session, user, code), _as_of(as_of)),
+                               limit, offset)
 
 
 @router.get("/units/{code}/history", tags=["aggregation"], responses=_ERRORS, response_model=sr.History)

@@ -132,6 +132,14 @@ class AgentGaps(BaseModel):
     count: int
 
 
+class LateTotals(BaseModel):
+    late: int
+    pending: int
+    on_time: int
+    no_cadence: int
+    gaps: int
+
+
 class Late(BaseModel):
     unit: str
     as_of: str
@@ -140,6 +148,9 @@ class Late(BaseModel):
     on_time: list[str]
     no_cadence: list[str]
     gaps: list[AgentGaps]
+    totals: LateTotals | None = Field(None, description="the full length of each list (they are paged)")
+    limit: int | None = None
+    offset: int | None = None
 
 
 class MonthPoint(BaseModel):

@@ -164,7 +164,12 @@ def test_late_by_the_three_cadences(world: dict[str, Any]) -> None:
     body = get(world, "bh", "/api/v1/units/BH/late", as_of="2026-12-05").json()  # the plan has ended
     assert sorted((x["code"], x["status"], x["period"]["due"]) for x in body["late"]) == [
         ("BH01", "missing", "2025-05-30"), ("BH02", "missing", "2025-05-30")]
-    assert body["pending"] == []
+    assert body["pending"] == [] and body["totals"]["late"] == 2
+    pages = [get(world, "bh", "/api/v1/units/BH/late", as_of="2026-12-05", limit="1", offset=str(n)).json()
+             for n in (0, 1, 2)]  # paged in a stable order, with the full counts
+    assert [[x["code"] for x in page["late"]] for page in pages] == [["BH01"], ["BH02"], []]
+    assert {page["totals"]["late"] for page in pages} == {2} and pages[1]["offset"] == 1
+    assert get(world, "bh", "/api/v1/units/BH/late", limit="0").status_code == 400  # the API's error shape
     early = get(world, "bh", "/api/v1/units/BH/late", as_of="0001-01-01").json()  # kept within reach
     assert early["as_of"] == "1970-01-01" and early["late"] == [] and early["pending"] != []
     assert get(world, "bh", "/api/v1/units/BH/late", as_of="9999-12-31").json()["as_of"] == "9000-12-31"
