@@ -19,13 +19,12 @@ from secaudit.collector import aggregate, exports, search
 from secaudit.collector import schemas_reports as sr
 from secaudit.collector.envelopes import EnvelopeDamaged, unpack
 from secaudit.collector.errors import ApiError, not_found
-from secaudit.collector.models import Report, User
+from secaudit.collector.models import MAX_ROW_ID, Report, User
 from secaudit.collector.schemas import ErrorBody
 from secaudit.collector.scope import current_user, db_session, require_unit, unit_in_scope
 
 router = APIRouter(prefix="/api/v1")
 
-MAX_ID = 2**62
 _ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": ErrorBody} for code in (400, 401, 404)}
 _USER = Depends(current_user)
 _SESSION = Depends(db_session)
@@ -82,14 +81,14 @@ def inventory_search(q: str | None = Query(None, max_length=200), av_older_than:
 
 
 @router.get("/hosts/{host_id}", tags=["inventory"], responses=_ERRORS, response_model=sr.HostDetail)
-def host(host_id: int = Path(ge=1, le=MAX_ID), user: User = _USER, session: Session = _SESSION) -> dict[str, Any]:
+def host(host_id: int = Path(ge=1, le=MAX_ROW_ID), user: User = _USER, session: Session = _SESSION) -> dict[str, Any]:
     """A host or LAN device: its unit, current inventory, inventory changes, reports, latest findings."""
     return search.host_detail(session, user, host_id)
 
 
 @router.get("/reports/{report_id}/envelope", tags=["reports"], responses={
     **_ERRORS, 200: {"content": {"application/vnd.secaudit.dsse+json": {}}}})
-def report_envelope(report_id: int = Path(ge=1, le=MAX_ID), user: User = _USER,
+def report_envelope(report_id: int = Path(ge=1, le=MAX_ROW_ID), user: User = _USER,
                     session: Session = _SESSION) -> Response:
     """The signed envelope exactly as received (verify it with `secaudit verify`)."""
     report = session.get(Report, report_id)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 AGENT_STATUSES = ("active", "suspended", "revoked")
 ROLES = ("admin", "officer", "responder")
 REPORT_KINDS = ("audit", "scan")
+MAX_ROW_ID = 2**31 - 1  # Integer primary keys are 32-bit on PostgreSQL: a larger id names nothing (404)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

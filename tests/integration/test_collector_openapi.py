@@ -1,7 +1,7 @@
 """The collector's published OpenAPI schema (/api/v1/openapi.json) exercised by schemathesis against a live
-server (uvicorn on loopback, SQLite, a unit tree, an enrolled agent with reports so that reads have data):
-every operation, generated valid and invalid requests, an admin's bearer token; no 5xx, every response matches
-its documented status, content type, headers and schema.
+server (uvicorn on loopback, on SQLite and on PostgreSQL; a unit tree, an enrolled agent with reports so
+that reads have data): every operation, generated valid and invalid requests, an admin's bearer token; no
+5xx, every response matches its documented status, content type, headers and schema.
 
 Excluded: `positive_data_acceptance` on POST /enroll and POST /reports only: a request body that is valid for
 the schema (a DSSE envelope) but whose signature was not made by a key is rightly refused (400/401), which
@@ -21,7 +21,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from tests.integration.collector_server import Collector, running
+from tests.integration.collector_server import Collector, db_urls, fresh_pg_database, running
 from tests.unit.collector.helpers import enroll_request, envelope, report
 
 pytestmark = pytest.mark.integration
@@ -30,9 +30,10 @@ EXAMPLES = 25
 SIGNED_BODIES = {("POST", "/api/v1/enroll"), ("POST", "/api/v1/reports")}
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Collector, str]]:
-    with running(tmp_path_factory.mktemp("openapi")) as server:
+@pytest.fixture(scope="module", params=db_urls(), ids=lambda u: "postgresql" if u else "sqlite")
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Collector, str]]:
+    url = fresh_pg_database(request.param) if request.param else None
+    with running(tmp_path_factory.mktemp("openapi"), url) as server:
         admin = server.user("schema-admin", "admin", "DN")
         _with_reports(server)
         yield server, admin

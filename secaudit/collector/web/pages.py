@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from secaudit.collector.envelopes import EnvelopeDamaged, unpack
 from secaudit.collector.errors import ApiError, not_found
-from secaudit.collector.models import Report
+from secaudit.collector.models import MAX_ROW_ID, Report
 from secaudit.collector.scope import db_session, require_unit, unit_in_scope
 from secaudit.collector.web import auth, views
 from secaudit.collector.web.access import page_router, record, web_user
@@ -18,7 +18,6 @@ from secaudit.collector.web.render import page
 
 router = page_router()
 
-MAX_ID = 2**62
 _USER = Depends(web_user)
 _SESSION = Depends(db_session)
 PAGE = Query(1, ge=1, le=10**6, alias="page")
@@ -26,7 +25,7 @@ PAGE = Query(1, ge=1, le=10**6, alias="page")
 
 def _id(value: str) -> int:
     """A path id: digits within range, else the same 404 as an id that does not exist."""
-    if not value.isdigit() or len(value) > 19 or not 1 <= int(value) <= MAX_ID:
+    if not value.isdigit() or len(value) > 19 or not 1 <= int(value) <= MAX_ROW_ID:
         raise not_found()
     return int(value)
 

@@ -122,6 +122,9 @@ def test_host_detail_and_envelope(world: dict[str, Any]) -> None:
     assert r.status_code == 200 and r.content == world["raws"]["BH01"]
     assert get(world, "bh", "/api/v1/hosts/0").status_code == 400
     assert get(world, "bh", f"/api/v1/hosts/{2**70}").status_code == 400
+    # the largest id a PostgreSQL integer key can hold names nothing: 404, not a database error
+    assert get(world, "bh", f"/api/v1/hosts/{2**31 - 1}").status_code == 404
+    assert get(world, "bh", f"/api/v1/reports/{2**31 - 1}/envelope").status_code == 404
 
 
 def test_gaps_listed(world: dict[str, Any]) -> None:
