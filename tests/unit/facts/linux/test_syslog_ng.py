@@ -159,11 +159,26 @@ def test_network_forms_and_defaults(make_root) -> None:
                             ("10.0.0.5", "udp", "514", "syslog"), ("10.0.0.6", "tls", "6514", "syslog"),
                             ("10.0.0.7", "tcp", "1000", "tcp"), ("10.0.0.8", "udp", "514", "udp"),
                             ("2001:db8::1", "tcp", "514", "tcp6"), ("2001:db8::2", "udp", "10514", "udp6"),
-                            ("10.0.0.9", "tls", "514", "tcp")]
+                            ("10.0.0.9", "tls", "514", "tcp"), ("siem.example", "tls", "", "http")]
     assert ng["forwards"][6]["selector"] == "source(s_src) filter(f_auth)"
     assert ng["forwards"][0]["source"] == f"{CONF}:4" and ng["forwards"][0]["destination"] == "d_1"
     assert ng["outputs"] == []  # sockets and programs are not log files
-    assert ng["other_drivers"] == [{"driver": "http", "destination": "d_8", "source": f"{CONF}:11"}]
+    assert ng["other_drivers"] == []
+
+
+def test_destinations_that_send_to_a_server_named_by_an_option(make_root) -> None:
+    ng = ng_of(make_root, conf(
+        'destination d_ng { syslog-ng(server("10.0.0.20") port(5140)); };\n'
+        'destination d_es { elasticsearch-http(url("http://es.sgd.local:9200/_bulk") index("x")); };\n'
+        'destination d_k { kafka-c(bootstrap_servers("k1.sgd.local:9092,k2:9092") topic("logs")); };\n'
+        'destination d_l { loki(url("[2001:db8::5]:9096")); };\n'
+        'destination d_x { my-block(); };\n'
+        "log { source(s_src); destination(d_ng); destination(d_es); destination(d_k); destination(d_l); "
+        "destination(d_x); };\n"))
+    assert forwards(ng) == [("10.0.0.20", "syslog-ng", "5140", "syslog-ng"),
+                            ("es.sgd.local", "http", "9200", "elasticsearch-http"),
+                            ("k1.sgd.local", "kafka-c", "9092", "kafka-c"), ("2001:db8::5", "loki", "9096", "loki")]
+    assert [d["driver"] for d in ng["other_drivers"]] == ["my-block"]
 
 
 def test_inline_nested_junction_and_if(make_root) -> None:
