@@ -14,7 +14,8 @@
   [Autologin] User= non-empty logs that user in (Session= empty: the last session used).
 - LXDM: /etc/lxdm/lxdm.conf [base] autologin=USER. nodm: always logs NODM_USER in (/etc/default/nodm; the
   sysvinit script stops at NODM_ENABLED=false/no). greetd: /etc/greetd/config.toml [initial_session] runs its
-  command as its user once at boot, without authentication.
+  command as its user once at boot, without authentication; a [default_session] that runs no known greeter
+  as a person's account (not greetd's greeter user) is a desktop that never asks for a password.
 - Console: a systemd drop-in of a getty unit (getty@tty1.service.d/*.conf, getty@.service.d/, serial-getty@...)
   whose ExecStart runs agetty with --autologin USER / -a USER (raspi-config's "console autologin" writes exactly
   that). An empty `ExecStart=` resets the list; the last ExecStart in drop-in order is the one run.
@@ -26,6 +27,7 @@ Which one runs: /etc/systemd/system/display-manager.service (its ExecStart names
 from __future__ import annotations
 
 import fnmatch
+import re
 import shlex
 import tomllib
 from collections.abc import Callable
@@ -66,6 +68,11 @@ SDDM_MAIN = "/etc/sddm.conf"
 LXDM_CONF = "/etc/lxdm/lxdm.conf"
 NODM_DEFAULTS = "/etc/default/nodm"
 GREETD_CONF = "/etc/greetd/config.toml"
+# [default_session] is meant to run a greeter as greetd's own user (greetd's default "greeter"; Debian's
+# package creates _greetd). A desktop run there as a person's account is a session nobody logs in to.
+GREETER_USERS = frozenset({"greeter", "_greetd", "greetd"})
+GREETERS = frozenset({"agreety", "tuigreet", "gtkgreet", "wlgreet", "qtgreet", "regreet", "nwg-hello",
+                      "dlm", "ddlm", "greetd-mini-wl-greeter", "sway-config", "sway-greeter.conf"})
 DM_UNIT = "/etc/systemd/system/display-manager.service"
 DEBIAN_DM = "/etc/X11/default-display-manager"
 GETTY_UNITS = ("getty@", "serial-getty@", "autovt@", "console-getty", "container-getty@")
@@ -231,12 +238,22 @@ def greetd(ctx: FactContext) -> dict[str, Any]:
         out["invalid"].append(f"{GREETD_CONF}: {exc}")
         out["auto_login"] = None  # greetd would not start: nothing to judge, nothing known
         return out
-    initial = conf.get("initial_session")
-    if isinstance(initial, dict) and initial.get("command"):
-        line = next((n for n, raw in enumerate(text.splitlines(), 1) if raw.strip() == "[initial_session]"), 0)
-        user = initial.get("user")
-        out.update(auto_login=True, user=str(user) if user else None, source=f"{GREETD_CONF}:{line}")
+    for section in ("initial_session", "default_session"):
+        session = conf.get(section)
+        if not isinstance(session, dict) or not session.get("command"):
+            continue
+        user = str(session.get("user") or ("" if section == "initial_session" else "greeter"))
+        if section == "default_session" and (user in GREETER_USERS or _greeter(str(session["command"]))):
+            continue  # the usual: a greeter, as greetd's own unprivileged user
+        line = next((n for n, raw in enumerate(text.splitlines(), 1) if raw.strip() == f"[{section}]"), 0)
+        out.update(auto_login=True, user=user or None, source=f"{GREETD_CONF}:{line}")
+        break
     return out
+
+
+def _greeter(command: str) -> bool:
+    """Whether a greetd command runs a known greeter (alone, or inside cage/sway as greeters are run)."""
+    return any(word in GREETERS for word in re.split(r"[\s/;'\"=]+", command.lower()))
 
 
 def _unit_exec(text: str) -> str | None:

@@ -202,6 +202,23 @@ def test_lxdm_nodm_greetd(make_root: Root) -> None:
     assert managers["greetd"]["auto_login"] is None and managers["greetd"]["invalid"]
 
 
+@pytest.mark.parametrize("default_session, user", [
+    ('command = "tuigreet --cmd sway"\nuser = "_greetd"', None),  # Debian's package: a greeter, its own user
+    ('command = "cage -s -- gtkgreet"', None),  # greetd's default user "greeter"
+    ('command = "sway --config /etc/greetd/sway-config"\nuser = "dgod"', None),  # a greeter inside sway
+    ('command = "labwc"\nuser = "pi"', "pi"),  # a desktop as a person: nobody is asked for a password
+    ('command = "startplasma-wayland"\nuser = "hocsinh"', "hocsinh"),
+])
+def test_greetd_default_session_running_a_desktop_as_a_person(make_root: Root, default_session: str,
+                                                               user: str | None) -> None:
+    files = {"usr/sbin/greetd": "", "etc/greetd/config.toml": f"[terminal]\nvt = 7\n\n[default_session]\n"
+             f"{default_session}\n"}
+    [greetd] = [m for m in _desktop(make_root(files))["display_managers"] if m["name"] == "greetd"]
+    assert greetd["user"] == user and bool(greetd["auto_login"]) == (user is not None)
+    if user:
+        assert greetd["source"] == "/etc/greetd/config.toml:4"
+
+
 def test_active_manager_and_only_installed_ones(make_root: Root) -> None:
     files = {"usr/sbin/gdm3": "", "var/lib/dpkg/status": "Package: lightdm\nStatus: install ok installed\n"
              "Version: 1.30\n\n", "etc/sddm.conf": "[Autologin]\nUser=left-over\n",
