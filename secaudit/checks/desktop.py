@@ -10,7 +10,8 @@ from secaudit.facts.model import Snapshot
 
 MANAGER_NAMES = {"gdm": "GDM", "lightdm": "LightDM", "sddm": "SDDM", "lxdm": "LXDM", "nodm": "nodm",
                  "greetd": "greetd"}
-DESKTOP_NAMES = {"gnome": "GNOME", "cinnamon": "Cinnamon", "mate": "MATE", "kde": "KDE Plasma", "xfce": "Xfce"}
+DESKTOP_NAMES = {"gnome": "GNOME", "cinnamon": "Cinnamon", "mate": "MATE", "kde": "KDE Plasma", "xfce": "Xfce",
+                 "lxqt": "LXQt", "lxde": "LXDE", "labwc": "labwc", "wayfire": "Wayfire", "budgie": "Budgie"}
 
 
 def _desktop(snap: Snapshot) -> dict[str, Any]:

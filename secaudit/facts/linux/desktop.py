@@ -10,7 +10,15 @@ from secaudit.facts.context import FactContext
 from secaudit.facts.linux.dconf import read_profile, read_schemas
 from secaudit.facts.linux.desktop_dm import conf_files, display_managers, getty_autologins
 from secaudit.facts.linux.desktop_ini import parse_keyfile
-from secaudit.facts.linux.desktop_lock import GSETTINGS, UNDETERMINED, UNKNOWN_KEY, gsettings_lock, kde_lock, xfce_lock
+from secaudit.facts.linux.desktop_lock import (
+    GSETTINGS,
+    UNDETERMINED,
+    UNKNOWN_KEY,
+    gsettings_lock,
+    kde_lock,
+    xfce_lock,
+    xscreensaver_lock,
+)
 from secaudit.facts.linux.sources.dpkg import installed
 from secaudit.facts.linux.sources.osrelease import os_release
 from secaudit.facts.registry import collector
@@ -69,6 +77,18 @@ def present(ctx: FactContext, packages: dict[str, str] | None, package: str, pro
         return False
 
 
+def x_locker_lock(ctx: FactContext, packages: dict[str, str] | None, desktop: str, files: list[str],
+                  invalid: list[str]) -> dict[str, Any]:
+    """LXQt and LXDE lock through xscreensaver (LXQt's "Lock screen" and screen saver run it); light-locker
+    instead takes its times from settings not read here; with neither, nothing locks the screen."""
+    if present(ctx, packages, "xscreensaver", "/usr/bin/xscreensaver"):
+        return xscreensaver_lock(ctx, files, invalid)
+    if present(ctx, packages, "light-locker", "/usr/bin/light-locker"):
+        return {**UNDETERMINED, "source": {"locker": "light-locker: its times come from settings not read here"}}
+    return {**UNDETERMINED, "lock_enabled": False, "determined": True,
+            "source": {"locker": f"{desktop}: no screen locker installed (xscreensaver, light-locker)"}}
+
+
 def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     desktops: dict[str, list[str]] = {}
     for s in sessions:
@@ -98,7 +118,10 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
             lock = kde_lock(ctx, own_files, own_invalid)
         elif desktop == "xfce":
             locker = next((p for p, program in XFCE_LOCKERS if present(ctx, packages, p, program)), None)
-            lock = xfce_lock(ctx, locker, own_files, own_invalid)
+            lock = (xscreensaver_lock(ctx, own_files, own_invalid) if locker == "xscreensaver"
+                    else xfce_lock(ctx, locker, own_files, own_invalid))
+        elif desktop in ("lxqt", "lxde"):
+            lock = x_locker_lock(ctx, packages, desktop, own_files, own_invalid)
         else:
             lock = {**UNDETERMINED, "source": {"locker": f"{desktop}: its screen locker is not examined"}}
         out.append({"desktop": desktop, **lock, "files": list(dict.fromkeys(own_files)),

@@ -11,6 +11,11 @@ locked after Timeout + LockGrace. `[$i]` makes entries immutable for users (kscr
 XFCE: xfce4-screensaver reads the xfconf channel xfce4-screensaver (system defaults in /etc/xdg/xfce4/xfconf/
 xfce-perchannel-xml/xfce4-screensaver.xml; defaults in gs-prefs.h: idle after 5 min, lock at once). With
 light-locker instead, the times come from the X screen saver and the power manager, not read: null.
+
+xscreensaver (LXQt, LXDE, and Xfce when it is the locker): the system's resources in
+/etc/X11/app-defaults/XScreenSaver, else /usr/share/X11/app-defaults/ (`*timeout`, `*lock`, `*lockTimeout`,
+`*mode`; xscreensaver's own defaults where unset: blank after 10 minutes, no lock). A user's own
+~/.xscreensaver overrides them and is not read.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ from secaudit.facts.linux.desktop_ini import IniFile, c_int, kde_bool, parse_kco
 
 KDE_RC = "/etc/xdg/kscreenlockerrc"
 XFCE_XML = "/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml"
+XSCREENSAVER_ADS = ("/etc/X11/app-defaults/XScreenSaver", "/usr/share/X11/app-defaults/XScreenSaver")  # Debian first
+XSCREENSAVER_DEFAULTS = {"timeout": "0:10:00", "lock": "False", "locktimeout": "0:00:00", "mode": "random"}
 UNKNOWN_KEY = "desktop.screen_lock"
 
 
@@ -159,3 +166,71 @@ def xfce_lock(ctx: FactContext, locker: str | None, files: list[str], invalid: l
     return {"idle_seconds": idle if saver else 0, "lock_enabled": enabled, "lock_delay_seconds": delay,
             "lock_after_seconds": effective, "determined": determined, "locked_down": all(locked),
             "source": sources}
+
+
+def xresources(text: str) -> dict[str, tuple[str, int]]:
+    """`*name: value` / `Class.name: value` lines of an X resource file: the last component of the name in
+    lower case -> (value, line); `!` comments and cpp lines skipped, a trailing backslash continues a line."""
+    out: dict[str, tuple[str, int]] = {}
+    pending, start = "", 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        if raw.endswith("\\"):
+            pending += raw[:-1]
+            continue
+        line, pending = (pending + raw).strip(), ""
+        if not line or line.startswith(("!", "#")) or ":" not in line:
+            continue
+        name, _, value = line.partition(":")
+        key = name.replace("*", ".").rsplit(".", 1)[-1].strip().lower()
+        if key:
+            out[key] = (value.strip(), start)
+    return out
+
+
+def x_time(value: str) -> int | None:
+    """Seconds of an xscreensaver time: minutes as a number, or M:SS, or H:MM:SS."""
+    parts = value.strip().split(":")
+    if not 1 <= len(parts) <= 3 or not all(p.strip().isdigit() for p in parts):
+        return None
+    numbers = [int(p) for p in parts]
+    if len(numbers) == 1:
+        return numbers[0] * 60
+    seconds = 0
+    for n in numbers:
+        seconds = seconds * 60 + n
+    return seconds
+
+
+def x_bool(value: str) -> bool | None:
+    return {"true": True, "on": True, "yes": True, "1": True,
+            "false": False, "off": False, "no": False, "0": False}.get(value.strip().lower())
+
+
+def xscreensaver_lock(ctx: FactContext, files: list[str], invalid: list[str]) -> dict[str, Any]:
+    path, text = XSCREENSAVER_ADS[0], None
+    for path in XSCREENSAVER_ADS:
+        text, problem = read_checked(ctx, path, UNKNOWN_KEY)
+        if problem is not None:
+            invalid.append(problem)
+            return {**UNDETERMINED, "source": {"xscreensaver": problem}}
+        if text is not None:
+            files.append(path)
+            break
+    found = xresources(text) if text is not None else {}
+    sources: dict[str, str] = {}
+    values: dict[str, str] = {}
+    for name, default in XSCREENSAVER_DEFAULTS.items():
+        entry = found.get(name)
+        values[name] = entry[0] if entry else default
+        sources[f"xscreensaver {name}"] = f"{path}:{entry[1]}" if entry else "default (xscreensaver)"
+    idle, lock, delay = x_time(values["timeout"]), x_bool(values["lock"]), x_time(values["locktimeout"])
+    for name, got in (("timeout", idle), ("lock", lock), ("locktimeout", delay)):
+        if got is None:
+            invalid.append(f"{sources[f'xscreensaver {name}']}: {name} {values[name]!r} not understood")
+    if values["mode"].strip().lower() == "off":
+        idle = 0  # "Disable Screen Saver": the screen never blanks, so it never locks
+    effective, determined = _effective(idle, lock, delay)
+    return {"idle_seconds": idle, "lock_enabled": lock, "lock_delay_seconds": delay, "lock_after_seconds": effective,
+            "determined": determined, "locked_down": False, "source": sources}

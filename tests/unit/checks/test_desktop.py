@@ -112,6 +112,13 @@ def test_idle_lock_message_names_the_source_and_pending_notes() -> None:
     assert "dconf update not run" in result.message["vi"] and "gnome" in result.message["en"]
 
 
+def test_lubuntu_as_installed_never_locks() -> None:
+    lock = _lock(desktop="lxqt", idle_seconds=600, lock_enabled=False, lock_after_seconds=None, locked_down=False,
+                 source={"xscreensaver lock": "/etc/X11/app-defaults/XScreenSaver:8"})
+    result = run_check("desktop.idle_lock", _snap(locks=[lock]), role="lab")
+    assert (result.status, result.key) == ("fail", "never") and "LXQt" in result.message["en"]
+
+
 def test_idle_lock_worst_desktop_wins() -> None:
     locks = [_lock(), _lock(desktop="kde", lock_enabled=False, lock_after_seconds=None)]
     result = run_check("desktop.idle_lock", _snap(locks=locks), role="workstation")

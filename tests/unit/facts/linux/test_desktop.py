@@ -410,6 +410,53 @@ def test_xfce_screensaver_lockers(make_root: Root) -> None:
     assert (lock["lock_enabled"], lock["determined"], lock["lock_after_seconds"]) == (False, True, None)
 
 
+LXQT_SESSION = {"usr/share/xsessions/lxqt.desktop": "[Desktop Entry]\nName=LXQt Desktop\nDesktopNames=LXQt\n"}
+XSS = "etc/X11/app-defaults/XScreenSaver"
+# the head of xscreensaver's own app-defaults file, as Debian installs it
+XSS_STOCK = ("! XScreenSaver app-defaults\n#error Do not run app-defaults files through xrdb!\n"
+             "*mode:\t\t\trandom\n*timeout:\t\t0:10:00\n*cycle:\t\t\t0:10:00\n*lockTimeout:\t\t0:00:00\n"
+             "*passwdTimeout:\t\t0:00:30\n*lock:\t\t\tFalse\n*programs:\t\t\\\n  maze -root \\n\\\n"
+             "  xmatrix -root \\n\n")
+
+
+@pytest.mark.parametrize("files, expected", [
+    ({"usr/bin/xscreensaver": "", XSS: XSS_STOCK}, (600, False, None, True)),  # Lubuntu as installed: never locks
+    ({"usr/bin/xscreensaver": "", XSS: XSS_STOCK.replace("False", "True").replace("0:10:00", "5")},
+     (300, True, 300, True)),
+    ({"usr/bin/xscreensaver": "", XSS: XSS_STOCK.replace("False", "on").replace("*lockTimeout:\t\t0:00:00",
+                                                                              "XScreenSaver.lockTimeout: 1:30")},
+     (600, True, 690, True)),
+    ({"usr/bin/xscreensaver": "", XSS: XSS_STOCK.replace("False", "True").replace("random", "off")},
+     (0, True, None, True)),  # "Disable Screen Saver": never blanks, never locks
+    ({"usr/bin/xscreensaver": ""}, (600, False, None, True)),  # no resource file: xscreensaver's own defaults
+    ({"usr/bin/light-locker": ""}, (None, None, None, False)),
+    ({}, (None, False, None, True)),  # no locker at all
+])
+def test_lxqt_and_lxde_lock_through_xscreensaver(make_root: Root, files: dict[str, str],
+                                                 expected: tuple[Any, ...]) -> None:
+    for session in (LXQT_SESSION, {"usr/share/xsessions/LXDE.desktop": "[Desktop Entry]\nName=LXDE\n"}):
+        (lock,) = _desktop(make_root({**session, **files}))["screen_lock"]
+        assert (lock["idle_seconds"], lock["lock_enabled"], lock["lock_after_seconds"], lock["determined"]) == expected
+        assert lock["desktop"] in ("lxqt", "lxde") and lock["locked_down"] in (False, None)
+
+
+def test_xscreensaver_times_and_a_bad_value() -> None:
+    from secaudit.facts.linux.desktop_lock import x_time, xresources
+
+    assert [x_time(v) for v in ("10", "1:30", "0:15:00", "1:00:00", "x", "1:2:3:4", "")] == [
+        600, 90, 900, 3600, None, None, None]
+    found = xresources("! c\n*lock: True\nXScreenSaver*timeout:  0:05:00 \n*programs: a \\\n b\n*mode: off\n")
+    assert found == {"lock": ("True", 2), "timeout": ("0:05:00", 3), "programs": ("a  b", 4), "mode": ("off", 6)}
+
+
+def test_xfce_with_xscreensaver_and_an_unreadable_value(make_root: Root) -> None:
+    files = {**XFCE_SESSION, "usr/bin/xscreensaver": "", XSS: "*lock: maybe\n*timeout: 0:05:00\n"}
+    table = _desktop(make_root(files))
+    (lock,) = table["screen_lock"]
+    assert (lock["idle_seconds"], lock["lock_enabled"], lock["determined"]) == (300, None, False)
+    assert lock["invalid"] == ["/etc/X11/app-defaults/XScreenSaver:1: lock 'maybe' not understood"]
+
+
 def test_unrecognised_desktop_and_broken_files_never_raise(make_root: Root) -> None:
     files = {"usr/share/xsessions/openbox.desktop": "[Desktop Entry]\nName=Openbox\n",
              "usr/share/wayland-sessions/broken.desktop": "no group here\n",
