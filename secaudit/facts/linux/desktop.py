@@ -16,8 +16,7 @@ from secaudit.facts.linux.desktop_lock import (
     UNKNOWN_KEY,
     gsettings_lock,
     kde_lock,
-    xfce_lock,
-    xscreensaver_lock,
+    locker_lock,
 )
 from secaudit.facts.linux.sources.dpkg import installed
 from secaudit.facts.linux.sources.osrelease import os_release
@@ -29,8 +28,11 @@ SESSION_DIRS = ("/usr/share/xsessions", "/usr/share/wayland-sessions")
 DESKTOPS = {"gnome": "gnome", "ubuntu": "gnome", "unity": "gnome", "x-cinnamon": "cinnamon", "cinnamon": "cinnamon",
             "mate": "mate", "xfce": "xfce", "kde": "kde", "lxde": "lxde", "lxqt": "lxqt", "budgie": "budgie",
             "pantheon": "pantheon", "lxde-pi": "lxde", "wayfire": "wayfire", "labwc": "labwc"}
-XFCE_LOCKERS = (("xfce4-screensaver", "/usr/bin/xfce4-screensaver"), ("light-locker", "/usr/bin/light-locker"),
-                ("xscreensaver", "/usr/bin/xscreensaver"))
+# the screen lockers each desktop can run, the one it prefers first (LXQt's "Lock screen" runs xscreensaver)
+LOCKERS = {"xfce": (("xfce4-screensaver", "/usr/bin/xfce4-screensaver"), ("light-locker", "/usr/bin/light-locker"),
+                    ("xscreensaver", "/usr/bin/xscreensaver")),
+           "lxqt": (("xscreensaver", "/usr/bin/xscreensaver"), ("light-locker", "/usr/bin/light-locker")),
+           "lxde": (("xscreensaver", "/usr/bin/xscreensaver"), ("light-locker", "/usr/bin/light-locker"))}
 
 
 def read_sessions(ctx: FactContext, invalid: list[str], unknown_key: str = "desktop.sessions"
@@ -77,18 +79,6 @@ def present(ctx: FactContext, packages: dict[str, str] | None, package: str, pro
         return False
 
 
-def x_locker_lock(ctx: FactContext, packages: dict[str, str] | None, desktop: str, files: list[str],
-                  invalid: list[str]) -> dict[str, Any]:
-    """LXQt and LXDE lock through xscreensaver (LXQt's "Lock screen" and screen saver run it); light-locker
-    instead takes its times from settings not read here; with neither, nothing locks the screen."""
-    if present(ctx, packages, "xscreensaver", "/usr/bin/xscreensaver"):
-        return xscreensaver_lock(ctx, files, invalid)
-    if present(ctx, packages, "light-locker", "/usr/bin/light-locker"):
-        return {**UNDETERMINED, "source": {"locker": "light-locker: its times come from settings not read here"}}
-    return {**UNDETERMINED, "lock_enabled": False, "determined": True,
-            "source": {"locker": f"{desktop}: no screen locker installed (xscreensaver, light-locker)"}}
-
-
 def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     desktops: dict[str, list[str]] = {}
     for s in sessions:
@@ -116,12 +106,9 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
                                "defaults only")
         elif desktop == "kde":
             lock = kde_lock(ctx, own_files, own_invalid)
-        elif desktop == "xfce":
-            locker = next((p for p, program in XFCE_LOCKERS if present(ctx, packages, p, program)), None)
-            lock = (xscreensaver_lock(ctx, own_files, own_invalid) if locker == "xscreensaver"
-                    else xfce_lock(ctx, locker, own_files, own_invalid))
-        elif desktop in ("lxqt", "lxde"):
-            lock = x_locker_lock(ctx, packages, desktop, own_files, own_invalid)
+        elif desktop in LOCKERS:
+            locker = next((p for p, program in LOCKERS[desktop] if present(ctx, packages, p, program)), None)
+            lock = locker_lock(ctx, locker, ", ".join(p for p, _ in LOCKERS[desktop]), own_files, own_invalid)
         else:
             lock = {**UNDETERMINED, "source": {"locker": f"{desktop}: its screen locker is not examined"}}
         out.append({"desktop": desktop, **lock, "files": list(dict.fromkeys(own_files)),

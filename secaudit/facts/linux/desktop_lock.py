@@ -85,15 +85,31 @@ UNDETERMINED: dict[str, Any] = {"idle_seconds": None, "lock_enabled": None, "loc
                                 "lock_after_seconds": None, "determined": False, "locked_down": None, "source": {}}
 
 
-def kde_lock(ctx: FactContext, files: list[str], invalid: list[str]) -> dict[str, Any]:
-    text, problem = read_checked(ctx, KDE_RC, UNKNOWN_KEY)
+class _Unreadable(Exception):
+    def __init__(self, label: str, problem: str) -> None:
+        super().__init__(problem)
+        self.answer = {**UNDETERMINED, "source": {label: problem}}
+
+
+def _read(ctx: FactContext, path: str, label: str, files: list[str], invalid: list[str]) -> str | None:
+    """The file's text (listed in `files`), None when absent; _Unreadable (noted in `invalid`) when it is
+    there but cannot be read: what it says is then not known."""
+    text, problem = read_checked(ctx, path, UNKNOWN_KEY)
     if problem is not None:
         invalid.append(problem)
-        return {**UNDETERMINED, "source": {"kscreenlockerrc": problem}}
-    conf = parse_kconfig(text, KDE_RC) if text is not None else IniFile(KDE_RC)
+        raise _Unreadable(label, problem)
     if text is not None:
-        files.append(KDE_RC)
-        invalid.extend(conf.invalid)
+        files.append(path)
+    return text
+
+
+def kde_lock(ctx: FactContext, files: list[str], invalid: list[str]) -> dict[str, Any]:
+    try:
+        text = _read(ctx, KDE_RC, "kscreenlockerrc", files, invalid)
+    except _Unreadable as exc:
+        return exc.answer
+    conf = parse_kconfig(text, KDE_RC) if text is not None else IniFile(KDE_RC)
+    invalid.extend(conf.invalid)
     daemon = conf.groups.get("Daemon", {})
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -131,19 +147,27 @@ def xfconf_properties(root: ET.Element) -> dict[str, tuple[str, bool]]:
     return out
 
 
-def xfce_lock(ctx: FactContext, locker: str | None, files: list[str], invalid: list[str]) -> dict[str, Any]:
-    if locker != "xfce4-screensaver":
-        if locker is None:
-            return {**UNDETERMINED, "lock_enabled": False, "determined": True,
-                    "source": {"locker": "no screen locker installed (xfce4-screensaver, light-locker, xscreensaver)"}}
-        return {**UNDETERMINED, "source": {"locker": f"{locker}: its times come from settings not read here"}}
+def locker_lock(ctx: FactContext, locker: str | None, looked_for: str, files: list[str],
+                invalid: list[str]) -> dict[str, Any]:
+    """The lock of a desktop that runs a separate screen locker (Xfce, LXQt, LXDE): the first installed of
+    those it can use; light-locker's times come from settings not read here; with none, nothing locks."""
+    try:
+        if locker == "xfce4-screensaver":
+            return xfce_lock(ctx, files, invalid)
+        if locker == "xscreensaver":
+            return xscreensaver_lock(ctx, files, invalid)
+    except _Unreadable as exc:
+        return exc.answer
+    if locker is None:
+        return {**UNDETERMINED, "lock_enabled": False, "determined": True,
+                "source": {"locker": f"no screen locker installed ({looked_for})"}}
+    return {**UNDETERMINED, "source": {"locker": f"{locker}: its times come from settings not read here"}}
+
+
+def xfce_lock(ctx: FactContext, files: list[str], invalid: list[str]) -> dict[str, Any]:
     props: dict[str, tuple[str, bool]] = {}
-    text, problem = read_checked(ctx, XFCE_XML, UNKNOWN_KEY)
-    if problem is not None:
-        invalid.append(problem)
-        return {**UNDETERMINED, "source": {"xfconf": problem}}
+    text = _read(ctx, XFCE_XML, "xfconf", files, invalid)
     if text is not None:
-        files.append(XFCE_XML)
         try:
             props = xfconf_properties(xmltext.parse(text))
         except xmltext.ParseError as exc:
@@ -211,12 +235,8 @@ def x_bool(value: str) -> bool | None:
 def xscreensaver_lock(ctx: FactContext, files: list[str], invalid: list[str]) -> dict[str, Any]:
     path, text = XSCREENSAVER_ADS[0], None
     for path in XSCREENSAVER_ADS:
-        text, problem = read_checked(ctx, path, UNKNOWN_KEY)
-        if problem is not None:
-            invalid.append(problem)
-            return {**UNDETERMINED, "source": {"xscreensaver": problem}}
+        text = _read(ctx, path, "xscreensaver", files, invalid)
         if text is not None:
-            files.append(path)
             break
     found = xresources(text) if text is not None else {}
     sources: dict[str, str] = {}
