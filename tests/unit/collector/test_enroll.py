@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -15,12 +14,7 @@ from secaudit.collector.enroll import enroll
 from secaudit.collector.errors import ApiError
 from secaudit.collector.models import Agent, AgentKey, EnrollToken
 from secaudit.sign.ids import agent_id, key_id
-from tests.unit.collector.helpers import enroll_request, new_db, token
-
-
-@pytest.fixture
-def db(tmp_path: Path, collector_db: str | None) -> Database:
-    return new_db(tmp_path, collector_db)
+from tests.unit.collector.helpers import enroll_request, token
 
 
 def _refused(db: Database, raw: bytes) -> ApiError:

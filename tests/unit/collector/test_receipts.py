@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -23,19 +22,6 @@ from secaudit.commands.collector import collector
 from secaudit.sign.dsse import canonical_bytes, verify
 from secaudit.sign.payload_types import RECEIPT_TYPE
 from tests.unit.collector.helpers import enroll_request, envelope, new_db, report, token
-
-
-@pytest.fixture
-def db(tmp_path: Path, collector_db: str | None) -> Database:
-    return new_db(tmp_path, collector_db)
-
-
-@pytest.fixture
-def key(db: Database) -> Ed25519PrivateKey:
-    k = Ed25519PrivateKey.generate()
-    answer = enroll(db, enroll_request(k, token(db, "TH1")))
-    assert answer["collector_key"]["key_id"].startswith("ed25519:")
-    return k
 
 
 def _keys(db: Database) -> dict[str, Ed25519PublicKey]:

@@ -10,12 +10,7 @@ from sqlalchemy import select
 from secaudit.collector.db import Database
 from secaudit.collector.models import Unit, UnitEvent
 from secaudit.collector.units import UnitsError, code_path, effective_playbook, import_units, parse_csv, read_csv
-from tests.unit.collector.helpers import TREE, new_db
-
-
-@pytest.fixture
-def db(tmp_path: Path, collector_db: str | None) -> Database:
-    return new_db(tmp_path, collector_db)
+from tests.unit.collector.helpers import TREE
 
 
 def _import(db: Database, text: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -13,24 +12,11 @@ from sqlalchemy import func, select
 
 from secaudit.collector import store
 from secaudit.collector.db import Database
-from secaudit.collector.enroll import enroll
 from secaudit.collector.errors import ApiError
 from secaudit.collector.models import Agent, Report
 from secaudit.collector.upload import gunzip, receive
 from secaudit.limits import ENVELOPE
-from tests.unit.collector.helpers import enroll_request, envelope, new_db, report, token
-
-
-@pytest.fixture
-def db(tmp_path: Path, collector_db: str | None) -> Database:
-    return new_db(tmp_path, collector_db)
-
-
-@pytest.fixture
-def key(db: Database) -> Ed25519PrivateKey:
-    k = Ed25519PrivateKey.generate()
-    enroll(db, enroll_request(k, token(db, "TH1")))
-    return k
+from tests.unit.collector.helpers import envelope, report
 
 
 def _count(db: Database) -> int:
