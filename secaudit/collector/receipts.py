@@ -152,30 +152,47 @@ class ChainState:
     problems: list[Problem]
 
 
-def _rows(session: Session, batch: int = 500) -> Iterator[ReceiptRow]:
+@dataclass(frozen=True)
+class _Entry:
+    log_index: int
+    report_id: int
+    key_id: str
+    payload_sha256: str
+    envelope: bytes
+    report_sha256: str | None  # of the report the receipt names (None: no such report)
+
+
+def _entries(session: Session, batch: int = 500) -> Iterator[_Entry]:
+    """The receipts in order with their reports' envelope hashes, a batch at a time (columns only: a chain of
+    millions never fills the session)."""
     after = 0
     while True:
-        rows = list(session.scalars(select(ReceiptRow).where(ReceiptRow.log_index > after)
-                                    .order_by(ReceiptRow.log_index).limit(batch)))
-        yield from rows
+        rows = session.execute(select(ReceiptRow.log_index, ReceiptRow.report_id, ReceiptRow.key_id,
+                                      ReceiptRow.payload_sha256, ReceiptRow.envelope, Report.envelope_sha256)
+                               .outerjoin(Report, Report.id == ReceiptRow.report_id)
+                               .where(ReceiptRow.log_index > after).order_by(ReceiptRow.log_index)
+                               .limit(batch)).all()
+        for row in rows:
+            yield _Entry(*row)
         if len(rows) < batch:
             return
-        after = rows[-1].log_index
+        after = rows[-1][0]
 
 
-def _payload(row: ReceiptRow, keys: dict[str, Ed25519PublicKey]) -> tuple[dict[str, Any] | None, str]:
-    """The verified payload of a stored receipt, or None and why (English; the caller words both)."""
-    key = keys.get(row.key_id)
+def _payload(entry: _Entry, keys: dict[str, Ed25519PublicKey]) -> tuple[dict[str, Any] | None, bytes, str]:
+    """The verified payload of a stored receipt and its signed bytes, or None and why (English; the caller
+    words both)."""
+    key = keys.get(entry.key_id)
     if key is None:
-        return None, "its signing key is not listed"
+        return None, b"", "its signing key is not listed"
     try:
-        got = verify(row.envelope, {RECEIPT_TYPE}, [key])
+        got = verify(entry.envelope, {RECEIPT_TYPE}, [key])
     except (EnvelopeInvalid, EnvelopeUnusable):
-        return None, "its signature does not verify"
-    return got.payload, ""
+        return None, b"", "its signature does not verify"
+    return got.payload, got.body, ""
 
 
-def check_chain(session: Session) -> ChainState:
+def check_chain(session: Session, batch: int = 500) -> ChainState:
     """Walk every receipt in order: consecutive numbers from 1, each naming its predecessor's hash, each
     signed by a listed collector key, each matching its report; the head row names the last one; reports
     received since the first receipt all have one."""
@@ -186,31 +203,29 @@ def check_chain(session: Session) -> ChainState:
             keys[listed.key_id] = loaded
     problems: list[Problem] = []
     expected, prev, count, first_report = 1, GENESIS, 0, None
-    for row in _rows(session):
+    for entry in _entries(session, batch):
         count += 1
-        if row.log_index != expected:
-            problems.append(Problem(row.log_index, f"thiếu biên nhận số {expected}..{row.log_index - 1}",
-                                    f"receipts {expected}..{row.log_index - 1} are missing"))
-        payload, why = _payload(row, keys)
+        index = entry.log_index
+        if index != expected:
+            problems.append(Problem(index, f"thiếu biên nhận số {expected}..{index - 1}",
+                                    f"receipts {expected}..{index - 1} are missing"))
+        payload, body, why = _payload(entry, keys)
+        body_sha = entry.payload_sha256
         if payload is None:
-            problems.append(Problem(row.log_index, "chữ ký không hợp lệ hoặc khóa không có trong danh sách",
-                                    why))
+            problems.append(Problem(index, "chữ ký không hợp lệ hoặc khóa không có trong danh sách", why))
         else:
-            if payload.get("log_index") != row.log_index or payload.get("prev_receipt_sha256") != prev:
-                problems.append(Problem(row.log_index, "không nối tiếp biên nhận trước (chuỗi bị sửa hoặc rẽ nhánh)",
+            if payload.get("log_index") != index or payload.get("prev_receipt_sha256") != prev:
+                problems.append(Problem(index, "không nối tiếp biên nhận trước (chuỗi bị sửa hoặc rẽ nhánh)",
                                         "it does not follow the previous receipt (the chain was changed or forked)"))
-            report = session.get(Report, row.report_id)
-            if report is None or payload.get("report_id") != report.id or \
-                    payload.get("envelope_sha256") != report.envelope_sha256:
-                problems.append(Problem(row.log_index, f"báo cáo {row.report_id} đã bị xóa hoặc thay đổi",
-                                        f"report {row.report_id} was removed or changed"))
-        body_sha = row.payload_sha256
-        if payload is not None:
-            body_sha = hashlib.sha256(canonical_bytes(payload)).hexdigest()
-            if body_sha != row.payload_sha256:
-                problems.append(Problem(row.log_index, "mã băm ghi kèm không khớp", "its stored hash does not match"))
-        first_report = row.report_id if first_report is None else min(first_report, row.report_id)
-        expected, prev = row.log_index + 1, body_sha
+            if entry.report_sha256 is None or payload.get("report_id") != entry.report_id or \
+                    payload.get("envelope_sha256") != entry.report_sha256:
+                problems.append(Problem(index, f"báo cáo {entry.report_id} đã bị xóa hoặc thay đổi",
+                                        f"report {entry.report_id} was removed or changed"))
+            body_sha = hashlib.sha256(body).hexdigest()
+            if body_sha != entry.payload_sha256:
+                problems.append(Problem(index, "mã băm ghi kèm không khớp", "its stored hash does not match"))
+        first_report = entry.report_id if first_report is None else min(first_report, entry.report_id)
+        expected, prev = index + 1, body_sha
     head = session.scalar(select(ReceiptChain).where(ReceiptChain.id == 1))
     if head is not None and (head.log_index != expected - 1 or head.head_sha256 != prev):
         problems.append(Problem(head.log_index, f"đầu chuỗi ghi số {head.log_index} nhưng biên nhận cuối là số "

@@ -105,6 +105,14 @@ def test_the_chain_check_finds_what_was_removed_or_changed(db: Database, key: Ed
     assert any("reports received after the first receipt have none" in p for p in found)
 
 
+def test_the_chain_is_read_in_batches(db: Database, key: Ed25519PrivateKey) -> None:
+    for n in range(1, 6):
+        receive(db, envelope(key, report(key, n)))
+    with db.read() as s:
+        state = receipts.check_chain(s, batch=2)
+    assert state.problems == [] and state.receipts == state.head_index == 5
+
+
 def test_a_rewritten_receipt_or_head_is_found(db: Database, key: Ed25519PrivateKey) -> None:
     for n in (1, 2):
         receive(db, envelope(key, report(key, n)))
