@@ -219,6 +219,7 @@ class ReceiptChain(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     log_index: Mapped[int] = mapped_column(BigInteger, default=0)
     head_sha256: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(64))  # the current signing key (None: not made yet)
 
 
 class ReceiptRow(Base):

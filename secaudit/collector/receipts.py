@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
     load_pem_public_key,
 )
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from secaudit.collector.models import CollectorKey, ReceiptChain, ReceiptRow, Report, utcnow
@@ -43,37 +43,53 @@ from secaudit.timefmt import FORMAT
 SCHEMA = "secaudit.signed-receipt/v1"
 GENESIS = "0" * 64
 _private: dict[str, Ed25519PrivateKey] = {}  # parsed keys by key id (a key's PEM never changes)
+CHAIN = cast(Table, ReceiptChain.__table__)  # written as plain statements on the upload path
+RECEIPTS = cast(Table, ReceiptRow.__table__)
 
 
 def public_pem(key: Ed25519PublicKey) -> str:
     return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
 
-def _current(session: Session) -> CollectorKey | None:
-    return session.scalar(select(CollectorKey).where(CollectorKey.private_key.is_not(None),
-                                                     CollectorKey.retired_at.is_(None))
-                          .order_by(CollectorKey.created_at.desc(), CollectorKey.key_id).limit(1))
+def _head(session: Session) -> Any:
+    """The chain's head row (log_index, head_sha256, key_id), locked until the transaction ends."""
+    query = select(ReceiptChain.log_index, ReceiptChain.head_sha256, ReceiptChain.key_id).where(
+        ReceiptChain.id == 1).with_for_update()
+    head = session.execute(query).first()
+    if head is None:  # the migration writes it; a database restored without it starts a chain here
+        session.execute(insert(CHAIN).values(id=1, log_index=0, head_sha256=GENESIS))
+        head = session.execute(query).first()
+    return head
+
+
+def _key(session: Session, kid: str) -> Ed25519PrivateKey | None:
+    key = _private.get(kid)
+    if key is None:
+        pem = session.scalar(select(CollectorKey.private_key).where(CollectorKey.key_id == kid))
+        if pem is None:
+            return None
+        loaded = load_pem_private_key(pem.encode("ascii"), None)
+        assert isinstance(loaded, Ed25519PrivateKey)
+        key = _private[kid] = loaded
+    return key
 
 
 def signing_key(session: Session) -> tuple[str, Ed25519PrivateKey]:
-    """The current key (the newest not retired), created on first use: under the chain's lock, so two
-    processes starting together make one key, not two."""
-    row = _current(session)
-    if row is None:
-        _head(session)
-        row = _current(session)
-        if row is None:
+    """The current key (named by the chain's head row), created on first use: under the chain's lock, so
+    two processes starting together make one key, not two."""
+    kid = session.scalar(select(ReceiptChain.key_id).where(ReceiptChain.id == 1))
+    key = _key(session, kid) if kid else None
+    if kid is None or key is None:
+        kid = _head(session).key_id  # again, under the lock
+        key = _key(session, kid) if kid else None
+        if kid is None or key is None:
             return rotate(session)
-    key = _private.get(row.key_id)
-    if key is None:
-        loaded = load_pem_private_key((row.private_key or "").encode("ascii"), None)
-        assert isinstance(loaded, Ed25519PrivateKey)
-        key = _private[row.key_id] = loaded
-    return row.key_id, key
+    return kid, key
 
 
 def rotate(session: Session) -> tuple[str, Ed25519PrivateKey]:
-    """A new signing key; the others are retired (their public keys stay to check old receipts)."""
+    """A new signing key, named in the chain's head row; the others are retired (their public keys stay
+    to check old receipts)."""
     _head(session)
     now = utcnow()
     for old in session.scalars(select(CollectorKey).where(CollectorKey.retired_at.is_(None))):
@@ -84,6 +100,7 @@ def rotate(session: Session) -> tuple[str, Ed25519PrivateKey]:
     session.add(CollectorKey(key_id=kid, public_key=public_pem(key.public_key()), private_key=pem,
                              created_at=now))
     session.flush()
+    session.execute(update(CHAIN).where(CHAIN.c.id == 1).values(key_id=kid))
     _private[kid] = key
     return kid, key
 
@@ -97,15 +114,6 @@ def public_keys(session: Session) -> list[dict[str, Any]]:
              "retired_at": k.retired_at.strftime(FORMAT) if k.retired_at else None} for k in rows]
 
 
-def _head(session: Session) -> ReceiptChain:
-    head = session.scalar(select(ReceiptChain).where(ReceiptChain.id == 1).with_for_update())
-    if head is None:  # the migration writes it; a database restored without it starts a chain here
-        head = ReceiptChain(id=1, log_index=0, head_sha256=GENESIS)
-        session.add(head)
-        session.flush()
-    return head
-
-
 Signed = tuple[int, dict[str, Any]]  # log index, the DSSE envelope as a JSON object
 
 
@@ -113,7 +121,8 @@ def issue(session: Session, report: Report, verdict: str) -> Signed:
     """Sign the receipt of a report just stored (verdict accepted or conflict) as the chain's next entry,
     inside the upload's transaction."""
     head = _head(session)
-    kid, key = signing_key(session)
+    key = _key(session, head.key_id) if head.key_id else None
+    kid, key = (head.key_id, key) if key is not None else rotate(session)
     index = head.log_index + 1
     payload = {"schema": SCHEMA, "log_index": index, "prev_receipt_sha256": head.head_sha256,
                "report_id": report.id, "envelope_sha256": report.envelope_sha256,
@@ -123,8 +132,10 @@ def issue(session: Session, report: Report, verdict: str) -> Signed:
     body = canonical_bytes(payload)
     raw = sign(body, RECEIPT_TYPE, key)
     digest = hashlib.sha256(body).hexdigest()
-    session.add(ReceiptRow(log_index=index, report_id=report.id, key_id=kid, payload_sha256=digest, envelope=raw))
-    head.log_index, head.head_sha256 = index, digest
+    session.execute(insert(RECEIPTS).values(log_index=index, report_id=report.id, key_id=kid,
+                                                       payload_sha256=digest, envelope=raw))
+    session.execute(update(CHAIN).where(CHAIN.c.id == 1)
+                    .values(log_index=index, head_sha256=digest))
     return index, json.loads(raw)
 
 

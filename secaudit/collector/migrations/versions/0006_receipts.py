@@ -29,6 +29,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('log_index', sa.BigInteger(), nullable=False),
     sa.Column('head_sha256', sa.String(length=64), nullable=False),
+    sa.Column('key_id', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('receipts',
