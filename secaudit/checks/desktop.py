@@ -60,6 +60,21 @@ def _sources(entry: dict[str, Any]) -> str:
     return "; ".join(parts) or "-"
 
 
+EVIDENCE = ("desktop", "user", "file", "idle_seconds", "lock_enabled", "lock_delay_seconds", "lock_after_seconds",
+            "determined", "locked_down", "source", "pending", "invalid")
+
+
+def _judged(locks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What each desktop's people get: the system's settings when someone has no file of their own, and
+    each person's own (their file read after the system's)."""
+    out: list[dict[str, Any]] = []
+    for entry in locks:
+        if entry.get("default_applies", True):
+            out.append(entry)
+        out.extend({**entry, **own, "desktop": entry.get("desktop"), "pending": []} for own in entry.get("users") or [])
+    return out
+
+
 @check("desktop.idle_lock")
 def idle_lock(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list[Outcome]:
     desktop = _desktop(snap)
@@ -67,13 +82,13 @@ def idle_lock(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list[Out
         return Outcome("not_applicable", "no_desktop", {}, {"sessions": []})
     limit = int((p.get("max_seconds") or {}).get(env.role, 900))
     outcomes: list[Outcome] = []
-    for entry in desktop.get("screen_lock") or []:
-        evidence = {k: entry.get(k) for k in ("desktop", "idle_seconds", "lock_enabled", "lock_delay_seconds",
-                                              "lock_after_seconds", "determined", "locked_down", "source",
-                                              "pending", "invalid")}
+    for entry in _judged(desktop.get("screen_lock") or []):
+        evidence: dict[str, Any] = {k: entry.get(k) for k in EVIDENCE if k in entry}
         evidence["limit"] = limit
         seconds = entry.get("lock_after_seconds")
         name = DESKTOP_NAMES.get(str(entry.get("desktop")), entry.get("desktop"))
+        if entry.get("user"):
+            name = f"{name} ({entry['user']})"
         args = {"desktop": name, "seconds": seconds, "limit": limit, "source": _sources(entry),
                 "idle": entry.get("idle_seconds")}
         if not entry.get("determined"):

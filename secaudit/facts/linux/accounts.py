@@ -5,7 +5,6 @@ Password hashes are read only to tell set / empty / locked / none; they never le
 
 from __future__ import annotations
 
-import posixpath
 import re
 from typing import Any
 
@@ -24,7 +23,6 @@ from secaudit.transport.base import FactUnavailable
 
 ADMIN_GROUPS = ("sudo", "wheel", "admin")
 SUDO_BINARIES = ("/usr/bin/sudo", "/bin/sudo", "/usr/sbin/sudo", "/sbin/sudo", "/usr/local/bin/sudo")
-NO_LOGIN_SHELLS = frozenset({"nologin", "false", "true", "sync", "halt", "shutdown"})
 DAY = 86400
 # A usable crypt(3) hash: $id$..., or traditional 13-character DES.
 _HASH = re.compile(r"^\$[0-9a-z]+\$.+|^[./0-9A-Za-z]{13}$")
@@ -114,11 +112,6 @@ def password_state(field: str) -> str:
     return "none"  # "*", "x" without a shadow entry, or anything crypt() never produces
 
 
-def _is_interactive(shell: str) -> bool:
-    # An empty shell field means /bin/sh.
-    return posixpath.basename(shell.strip()) not in NO_LOGIN_SHELLS if shell.strip() else True
-
-
 def _principal_matches(principal: str, name: str, uid: int, gids: set[int], groups: set[str]) -> bool:
     if principal == "ALL":
         return True
@@ -180,7 +173,7 @@ def collect_accounts(ctx: FactContext) -> None:
 
     users: list[UserRow] = []
     for e in entries:
-        interactive = _is_interactive(e.shell)
+        interactive = etcfiles.login_shell(e.shell)
         supplementary = member_of.get(e.name, [])
         group_names = [gid_name.get(e.gid, str(e.gid))] + [g.name for g in supplementary if g.gid != e.gid]
         gids = {e.gid} | {g.gid for g in supplementary}

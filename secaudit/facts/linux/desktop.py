@@ -4,20 +4,26 @@ desktop_dm.py and desktop_lock.py; the files are read through the transport, so 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from secaudit.facts.context import FactContext
+from secaudit.facts.linux import etcfiles
 from secaudit.facts.linux.dconf import read_profile, read_schemas
 from secaudit.facts.linux.desktop_dm import conf_files, display_managers, getty_autologins
-from secaudit.facts.linux.desktop_ini import parse_keyfile
+from secaudit.facts.linux.desktop_ini import parse_keyfile, read_checked
 from secaudit.facts.linux.desktop_lock import (
     GSETTINGS,
+    OWN_FILES,
     UNDETERMINED,
     UNKNOWN_KEY,
+    Own,
     gsettings_lock,
     kde_lock,
     locker_lock,
 )
+from secaudit.facts.linux.logins import defs_int, login_defs
 from secaudit.facts.linux.sources.dpkg import installed
 from secaudit.facts.linux.sources.osrelease import os_release
 from secaudit.facts.registry import collector
@@ -79,6 +85,38 @@ def present(ctx: FactContext, packages: dict[str, str] | None, package: str, pro
         return False
 
 
+MAX_PEOPLE = 2000
+Lock = Callable[[list[str], Own | None], dict[str, Any]]  # a locker's answer (invalid lines, a person's own file)
+
+
+def people(ctx: FactContext) -> list[tuple[str, str]] | None:
+    """(name, home) of the accounts of people (UID_MIN and up, a login shell, a home directory): those whose
+    own settings count; None when /etc/passwd cannot be read."""
+    entries = etcfiles.passwd(ctx)
+    if entries is None:
+        return None
+    uid_min = defs_int(login_defs(ctx), "UID_MIN")[0] or 1000
+    return [(e.name, e.home.rstrip("/")) for e in entries
+            if e.uid >= uid_min and e.uid != 65534 and etcfiles.login_shell(e.shell) and e.home.startswith("/")
+            and e.home.rstrip("/")][:MAX_PEOPLE]
+
+
+def own_locks(ctx: FactContext, kind: str, lock: Lock, accounts: list[tuple[str, str]] | None
+              ) -> tuple[list[dict[str, Any]], bool]:
+    """Each person's lock where they have their own settings file of this locker (`kind` in OWN_FILES), and
+    whether the system's applies to someone (a person without one, or people unknown)."""
+    out: list[dict[str, Any]] = []
+    for name, home in accounts or []:
+        path = f"{home}/{OWN_FILES[kind]}"
+        text, problem = read_checked(ctx, path, UNKNOWN_KEY)
+        if problem is not None:
+            out.append({"user": name, "file": path, **UNDETERMINED, "source": {"own": problem}, "invalid": [problem]})
+        elif text is not None:
+            invalid: list[str] = []
+            out.append({"user": name, "file": path, **lock(invalid, Own(path, text)), "invalid": invalid})
+    return out, accounts is None or len(out) < len(accounts) or not accounts
+
+
 def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     desktops: dict[str, list[str]] = {}
     for s in sessions:
@@ -92,11 +130,14 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
     schemas = read_schemas(ctx, {k.schema for d in desktops if d in GSETTINGS for k in GSETTINGS[d].values()},
                            invalid, UNKNOWN_KEY)
     packages = installed(ctx)
+    accounts = people(ctx) if set(desktops) & (set(LOCKERS) | {"kde"}) else []
     out = []
     for desktop, names in sorted(desktops.items()):
         pending: list[str] = []
         own_files: list[str] = []
         own_invalid: list[str] = []
+        users: list[dict[str, Any]] = []
+        default_applies = True
         if desktop in GSETTINGS and profile is not None:
             lock = gsettings_lock(desktop, profile, schemas, names)
             pending = list(profile.pending)
@@ -106,14 +147,19 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
                                "defaults only")
         elif desktop == "kde":
             lock = kde_lock(ctx, own_files, own_invalid)
+            users, default_applies = own_locks(ctx, "kde", partial(kde_lock, ctx, []), accounts)
         elif desktop in LOCKERS:
             locker = next((p for p, program in LOCKERS[desktop] if present(ctx, packages, p, program)), None)
-            lock = locker_lock(ctx, locker, ", ".join(p for p, _ in LOCKERS[desktop]), own_files, own_invalid)
+            looked_for = ", ".join(p for p, _ in LOCKERS[desktop])
+            lock = locker_lock(ctx, locker, looked_for, own_files, own_invalid)
+            if locker in OWN_FILES:
+                users, default_applies = own_locks(ctx, str(locker),
+                                                   partial(locker_lock, ctx, locker, looked_for, []), accounts)
         else:
             lock = {**UNDETERMINED, "source": {"locker": f"{desktop}: its screen locker is not examined"}}
         out.append({"desktop": desktop, **lock, "files": list(dict.fromkeys(own_files)),
-                    "invalid": list(own_invalid),
-                    "pending": pending})
+                    "invalid": list(own_invalid), "pending": pending, "users": users,
+                    "default_applies": default_applies})
     return out
 
 

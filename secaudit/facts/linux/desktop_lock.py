@@ -14,13 +14,17 @@ light-locker instead, the times come from the X screen saver and the power manag
 
 xscreensaver (LXQt, LXDE, and Xfce when it is the locker): the system's resources in
 /etc/X11/app-defaults/XScreenSaver, else /usr/share/X11/app-defaults/ (`*timeout`, `*lock`, `*lockTimeout`,
-`*mode`; xscreensaver's own defaults where unset: blank after 10 minutes, no lock). A user's own
-~/.xscreensaver overrides them and is not read.
+`*mode`; xscreensaver's own defaults where unset: blank after 10 minutes, no lock).
+
+A person's own file (OWN_FILES: ~/.config/kscreenlockerrc, the xfconf channel under ~/.config, ~/.xscreensaver)
+is read after the system's, as the programs do: its values win except over entries the system locked
+(KConfig `[$i]`, xfconf `locked="*"`). A user's dconf database (binary) is not read.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from typing import Any
 
 from secaudit.facts.common import xmltext
@@ -33,6 +37,17 @@ XFCE_XML = "/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml"
 XSCREENSAVER_ADS = ("/etc/X11/app-defaults/XScreenSaver", "/usr/share/X11/app-defaults/XScreenSaver")  # Debian first
 XSCREENSAVER_DEFAULTS = {"timeout": "0:10:00", "lock": "False", "locktimeout": "0:00:00", "mode": "random"}
 UNKNOWN_KEY = "desktop.screen_lock"
+# a person's own settings file of each locker, under the home directory
+OWN_FILES = {"kde": ".config/kscreenlockerrc",
+             "xfce4-screensaver": ".config/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml",
+             "xscreensaver": ".xscreensaver"}
+
+
+@dataclass(frozen=True)
+class Own:
+    """A user's own settings file, read after the system's."""
+    path: str
+    text: str
 
 
 # desktop -> role -> key. Roles: idle (blank after), lock (lock-enabled), delay (lock after blanking),
@@ -103,14 +118,20 @@ def _read(ctx: FactContext, path: str, label: str, files: list[str], invalid: li
     return text
 
 
-def kde_lock(ctx: FactContext, files: list[str], invalid: list[str]) -> dict[str, Any]:
+def kde_lock(ctx: FactContext, files: list[str], invalid: list[str], own: Own | None = None) -> dict[str, Any]:
     try:
         text = _read(ctx, KDE_RC, "kscreenlockerrc", files, invalid)
     except _Unreadable as exc:
         return exc.answer
     conf = parse_kconfig(text, KDE_RC) if text is not None else IniFile(KDE_RC)
     invalid.extend(conf.invalid)
-    daemon = conf.groups.get("Daemon", {})
+    daemon = dict(conf.groups.get("Daemon", {}))
+    if own is not None and "Daemon" not in conf.immutable_groups:
+        mine = parse_kconfig(own.text, own.path)
+        invalid.extend(mine.invalid)
+        for key, theirs in mine.groups.get("Daemon", {}).items():
+            if key not in daemon or not daemon[key].immutable:
+                daemon[key] = theirs
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     locked: list[bool] = []
@@ -148,14 +169,14 @@ def xfconf_properties(root: ET.Element) -> dict[str, tuple[str, bool]]:
 
 
 def locker_lock(ctx: FactContext, locker: str | None, looked_for: str, files: list[str],
-                invalid: list[str]) -> dict[str, Any]:
+                invalid: list[str], own: Own | None = None) -> dict[str, Any]:
     """The lock of a desktop that runs a separate screen locker (Xfce, LXQt, LXDE): the first installed of
     those it can use; light-locker's times come from settings not read here; with none, nothing locks."""
     try:
         if locker == "xfce4-screensaver":
-            return xfce_lock(ctx, files, invalid)
+            return xfce_lock(ctx, files, invalid, own)
         if locker == "xscreensaver":
-            return xscreensaver_lock(ctx, files, invalid)
+            return xscreensaver_lock(ctx, files, invalid, own)
     except _Unreadable as exc:
         return exc.answer
     if locker is None:
@@ -164,20 +185,28 @@ def locker_lock(ctx: FactContext, locker: str | None, looked_for: str, files: li
     return {**UNDETERMINED, "source": {"locker": f"{locker}: its times come from settings not read here"}}
 
 
-def xfce_lock(ctx: FactContext, files: list[str], invalid: list[str]) -> dict[str, Any]:
-    props: dict[str, tuple[str, bool]] = {}
+def _xfconf(text: str, path: str, invalid: list[str]) -> dict[str, tuple[str, bool]]:
+    try:
+        return xfconf_properties(xmltext.parse(text))
+    except xmltext.ParseError as exc:
+        invalid.append(f"{path}: {exc}")
+        return {}
+
+
+def xfce_lock(ctx: FactContext, files: list[str], invalid: list[str], own: Own | None = None) -> dict[str, Any]:
     text = _read(ctx, XFCE_XML, "xfconf", files, invalid)
-    if text is not None:
-        try:
-            props = xfconf_properties(xmltext.parse(text))
-        except xmltext.ParseError as exc:
-            invalid.append(f"{XFCE_XML}: {exc}")
+    props = _xfconf(text, XFCE_XML, invalid) if text is not None else {}
+    origin = dict.fromkeys(props, XFCE_XML)
+    if own is not None:
+        for path, (value, _) in _xfconf(own.text, own.path, invalid).items():
+            if not props.get(path, ("", False))[1]:  # a property the system locked stays the system's
+                props[path], origin[path] = (value, False), own.path
     sources: dict[str, str] = {}
 
     def get(path: str, default: Any, read: Any) -> Any:
         found = props.get(path)
         value = read(found[0]) if found else None
-        sources[path] = XFCE_XML if value is not None else "default (xfce4-screensaver)"
+        sources[path] = origin[path] if value is not None else "default (xfce4-screensaver)"
         return default if value is None else value
 
     saver = get("/saver/enabled", True, kde_bool) and get("/saver/idle-activation/enabled", True, kde_bool)
@@ -232,19 +261,22 @@ def x_bool(value: str) -> bool | None:
             "false": False, "off": False, "no": False, "0": False}.get(value.strip().lower())
 
 
-def xscreensaver_lock(ctx: FactContext, files: list[str], invalid: list[str]) -> dict[str, Any]:
+def xscreensaver_lock(ctx: FactContext, files: list[str], invalid: list[str],
+                      own: Own | None = None) -> dict[str, Any]:
     path, text = XSCREENSAVER_ADS[0], None
     for path in XSCREENSAVER_ADS:
         text = _read(ctx, path, "xscreensaver", files, invalid)
         if text is not None:
             break
-    found = xresources(text) if text is not None else {}
+    found = {k: (v, f"{path}:{line}") for k, (v, line) in (xresources(text) if text is not None else {}).items()}
+    if own is not None:  # ~/.xscreensaver: the user's settings, all of them once saved from its dialog
+        found.update({k: (v, f"{own.path}:{line}") for k, (v, line) in xresources(own.text).items()})
     sources: dict[str, str] = {}
     values: dict[str, str] = {}
     for name, default in XSCREENSAVER_DEFAULTS.items():
         entry = found.get(name)
         values[name] = entry[0] if entry else default
-        sources[f"xscreensaver {name}"] = f"{path}:{entry[1]}" if entry else "default (xscreensaver)"
+        sources[f"xscreensaver {name}"] = entry[1] if entry else "default (xscreensaver)"
     idle, lock, delay = x_time(values["timeout"]), x_bool(values["lock"]), x_time(values["locktimeout"])
     for name, got in (("timeout", idle), ("lock", lock), ("locktimeout", delay)):
         if got is None:

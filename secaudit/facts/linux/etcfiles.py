@@ -6,6 +6,7 @@ so owners and groups resolve through the audited system, not the auditing one.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 
@@ -82,6 +83,14 @@ def _int(value: str) -> int | None:
         return None
     number = int(m.group(2)) if len(m.group(2)) < 30 else MAX_DAY
     return max(-1, min(-number if m.group(1) == "-" else number, MAX_DAY))
+
+
+NO_LOGIN_SHELLS = frozenset({"nologin", "false", "true", "sync", "halt", "shutdown"})
+
+
+def login_shell(shell: str) -> bool:
+    """Whether a passwd shell lets its account log in (an empty shell field means /bin/sh)."""
+    return posixpath.basename(shell.strip()) not in NO_LOGIN_SHELLS if shell.strip() else True
 
 
 def parse_passwd(text: str, path: str = "/etc/passwd") -> list[PasswdEntry]:

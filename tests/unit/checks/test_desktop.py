@@ -119,6 +119,20 @@ def test_lubuntu_as_installed_never_locks() -> None:
     assert (result.status, result.key) == ("fail", "never") and "LXQt" in result.message["en"]
 
 
+def test_idle_lock_judges_each_persons_own_settings() -> None:
+    never = {"lock_enabled": False, "lock_after_seconds": None, "locked_down": False}
+    mine = {"user": "hocsinh", "file": "/home/hocsinh/.xscreensaver", "idle_seconds": 300, "lock_enabled": True,
+            "lock_delay_seconds": 0, "lock_after_seconds": 300, "determined": True, "locked_down": False,
+            "source": {"xscreensaver lock": "/home/hocsinh/.xscreensaver:3"}, "invalid": []}
+    everyone_own = _lock(desktop="lxqt", **never, users=[mine], default_applies=False)
+    result = run_check("desktop.idle_lock", _snap(locks=[everyone_own]), role="lab")
+    assert (result.status, result.key) == ("pass", "pass_changeable") and "LXQt (hocsinh)" in result.message["en"]
+    assert result.evidence["user"] == "hocsinh"
+    someone_not = _lock(desktop="lxqt", **never, users=[mine, {**mine, "user": "gv", **never}], default_applies=True)
+    result = run_check("desktop.idle_lock", _snap(locks=[someone_not]), role="lab")
+    assert (result.status, result.key) == ("fail", "never") and len(result.evidence["items"]) == 3
+
+
 def test_idle_lock_worst_desktop_wins() -> None:
     locks = [_lock(), _lock(desktop="kde", lock_enabled=False, lock_after_seconds=None)]
     result = run_check("desktop.idle_lock", _snap(locks=locks), role="workstation")

@@ -457,6 +457,57 @@ def test_xfce_with_xscreensaver_and_an_unreadable_value(make_root: Root) -> None
     assert lock["invalid"] == ["/etc/X11/app-defaults/XScreenSaver:1: lock 'maybe' not understood"]
 
 
+PEOPLE = ("root:x:0:0:root:/root:/bin/bash\nsshd:x:105:65534::/run/sshd:/usr/sbin/nologin\n"
+          "hocsinh:x:1001:1001:Học sinh:/home/hocsinh:/bin/bash\ngiaovien:x:1002:1002::/home/giaovien/:/bin/bash\n"
+          "kiosk:x:1003:1003::/home/kiosk:/usr/sbin/nologin\n")
+
+
+def test_each_persons_own_xscreensaver_file_is_read_after_the_system(make_root: Root) -> None:
+    files = {**LXQT_SESSION, "usr/bin/xscreensaver": "", XSS: XSS_STOCK, "etc/passwd": PEOPLE,
+             "home/hocsinh/.xscreensaver": "# XScreenSaver Preferences File\ntimeout:\t0:05:00\nlock:\t\tTrue\n",
+             "home/kiosk/.xscreensaver": "lock: False\n"}  # kiosk cannot log in: not counted
+    (lock,) = _desktop(make_root(files))["screen_lock"]
+    assert (lock["lock_enabled"], lock["default_applies"]) == (False, True)  # giaovien has no file of their own
+    (mine,) = lock["users"]
+    assert (mine["user"], mine["file"], mine["lock_after_seconds"], mine["determined"]) == (
+        "hocsinh", "/home/hocsinh/.xscreensaver", 300, True)
+    assert mine["source"]["xscreensaver lock"] == "/home/hocsinh/.xscreensaver:3"
+    assert mine["source"]["xscreensaver locktimeout"].startswith("/etc/X11/app-defaults/XScreenSaver:")
+    files["home/giaovien/.xscreensaver"] = "mode: off\nlock: True\n"
+    (lock,) = _desktop(make_root(files))["screen_lock"]
+    assert lock["default_applies"] is False
+    assert [(u["user"], u["idle_seconds"], u["lock_after_seconds"]) for u in lock["users"]] == [
+        ("hocsinh", 300, 300), ("giaovien", 0, None)]
+
+
+def test_kde_and_xfce_own_files_yield_to_what_the_system_locked(make_root: Root) -> None:
+    kde = {**KDE_SESSION, "etc/passwd": PEOPLE, "home/hocsinh/.config/kscreenlockerrc": "[Daemon]\nTimeout=60\n"}
+    (lock,) = _desktop(make_root(kde))["screen_lock"]
+    assert [(u["user"], u["lock_after_seconds"]) for u in lock["users"]] == [("hocsinh", 3605)]
+    kde["etc/xdg/kscreenlockerrc"] = "[Daemon][$i]\nTimeout=5\n"
+    (lock,) = _desktop(make_root(kde))["screen_lock"]
+    assert [(u["user"], u["lock_after_seconds"]) for u in lock["users"]] == [("hocsinh", 305)]
+    system = ("<?xml version='1.0'?><channel name='xfce4-screensaver' version='1.0'><property name='lock' type='empty'>"
+              "<property name='enabled' type='bool' value='true' locked='*'/></property></channel>")
+    own = ("<?xml version='1.0'?><channel name='xfce4-screensaver' version='1.0'><property name='lock' type='empty'>"
+           "<property name='enabled' type='bool' value='false'/></property><property name='saver' type='empty'>"
+           "<property name='idle-activation' type='empty'><property name='delay' type='int' value='30'/></property>"
+           "</property></channel>")
+    xfce = {**XFCE_SESSION, "usr/bin/xfce4-screensaver": "", XFCONF: system, "etc/passwd": PEOPLE,
+            "home/giaovien/.config/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml": own}
+    (lock,) = _desktop(make_root(xfce))["screen_lock"]
+    (mine,) = lock["users"]
+    assert (mine["user"], mine["lock_enabled"], mine["lock_after_seconds"]) == ("giaovien", True, 1800)
+
+
+def test_an_unreadable_own_file_leaves_that_person_undetermined() -> None:
+    files = {"/usr/share/xsessions/lxqt.desktop": "[Desktop Entry]\nDesktopNames=LXQt\n", "/usr/bin/xscreensaver": "",
+             "/etc/passwd": PEOPLE, "/home/hocsinh/.xscreensaver": "lock: True\n"}
+    (lock,) = _replay(files, ["/home/hocsinh/.xscreensaver"]).table("desktop")["screen_lock"]
+    (mine,) = lock["users"]
+    assert mine["determined"] is False and "unreadable" in mine["source"]["own"]
+
+
 def test_unrecognised_desktop_and_broken_files_never_raise(make_root: Root) -> None:
     files = {"usr/share/xsessions/openbox.desktop": "[Desktop Entry]\nName=Openbox\n",
              "usr/share/wayland-sessions/broken.desktop": "no group here\n",
@@ -482,7 +533,7 @@ def test_unreadable_files_leave_things_undetermined() -> None:
     files = {"/usr/sbin/lightdm": "", "/etc/lightdm/lightdm.conf": "[Seat:*]\n",
              "/etc/systemd/system/getty@tty1.service.d/autologin.conf": "[Service]\n",
              "/usr/share/xsessions/plasma.desktop": "[Desktop Entry]\nDesktopNames=KDE\n",
-             "/etc/xdg/kscreenlockerrc": "[Daemon]\nTimeout=1\n"}
+             "/etc/xdg/kscreenlockerrc": "[Daemon]\nTimeout=1\n", "/etc/passwd": "root:x:0:0::/root:/bin/bash\n"}
     snap = _replay(files, ["/etc/lightdm/lightdm.conf", "/etc/systemd/system/getty@tty1.service.d/autologin.conf",
                            "/etc/xdg/kscreenlockerrc"])
     table = snap.table("desktop")
