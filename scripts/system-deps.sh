@@ -19,6 +19,7 @@ PACKAGES=(
   zstd b3sum zip                     # real archives and manifests; b3sum is also the bench's baseline
   postgresql                         # pg_dump custom-format dumps (and the collector's database later)
   debootstrap                        # a real Debian 12 root built once per test run and audited with --root
+  dconf-cli                          # dconf compile: users' own dconf databases (GVDB) as dconf writes them
 )
 if [ "${1:-}" = "--bench" ]; then PACKAGES+=(lynis); fi
 missing=()

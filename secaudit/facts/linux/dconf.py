@@ -1,4 +1,5 @@
-"""GSettings values as a new user gets them: dconf's system databases, schema defaults and vendor overrides.
+"""GSettings values as a new user gets them: dconf's system databases, schema defaults and vendor overrides; and
+as one user gets them, with their own database (~/.config/dconf/user, read by gvdb.py) first.
 
 Read the way dconf and GLib do (dconf's bin/dconf-update.vala and engine/dconf-engine.c, glib-compile-schemas):
 
@@ -75,6 +76,13 @@ def key_path(key: Key, schemas: SchemaDefaults | None = None) -> tuple[str, str]
     "/" for "." (org.gnome.desktop.session -> org/gnome/desktop/session)."""
     group = (schemas.paths.get(key.schema) if schemas else None) or key.path or key.schema.replace(".", "/")
     return group, f"/{group}/{key.name}"
+
+
+@dataclass(frozen=True)
+class Own:
+    """A user's own database (~/.config/dconf/user, gvdb.read_gvdb): key path -> (type, value)."""
+    path: str
+    values: dict[str, tuple[str, Any]]
 
 
 @dataclass
@@ -264,9 +272,12 @@ def default_of(key: Key, schemas: SchemaDefaults, desktops: list[str]) -> tuple[
     return kind, value, source
 
 
-def lookup(key: Key, profile: Profile, schemas: SchemaDefaults, desktops: list[str]) -> dict[str, Any]:
-    """{value, source, locked, set} of one key as a new user gets it. `set`: a system database gives the value;
-    value and locked are None when a database is not in effect as written (pending)."""
+def lookup(key: Key, profile: Profile, schemas: SchemaDefaults, desktops: list[str],
+           own: Own | None = None) -> dict[str, Any]:
+    """{value, source, locked, set} of one key as a new user gets it, or with `own` as that user gets it (their
+    own database is read first unless a system database locks the key or the profile has none). `set`: a
+    system database gives the value; value and locked are None when a database is not in effect as written
+    (pending)."""
     kind, default, default_source = default_of(key, schemas, desktops)
     group, lock_path = key_path(key, schemas)
     live = [d for d in profile.databases if d.state != "absent"]
@@ -275,6 +286,9 @@ def lookup(key: Key, profile: Profile, schemas: SchemaDefaults, desktops: list[s
                 "locked": None, "set": False}
     lock_at = max((i for i, d in enumerate(live) if lock_path in d.locks), default=None)
     locked = lock_at is not None or (profile.path is not None and not profile.writable)
+    mine = own.values.get(lock_path) if own is not None and not locked else None
+    if mine is not None and mine[0] == kind and mine[1] is not None:  # another type: GSettings ignores it
+        return {"value": mine[1], "source": f"{own.path if own else ''} {lock_path}", "locked": False, "set": True}
     for db in live[lock_at or 0:]:
         found = db.values.get((group, key.name))
         if found is None:

@@ -9,10 +9,10 @@ from functools import partial
 from typing import Any
 
 from secaudit.facts.context import FactContext
-from secaudit.facts.linux import etcfiles
-from secaudit.facts.linux.dconf import read_profile, read_schemas
+from secaudit.facts.linux import dconf, etcfiles
+from secaudit.facts.linux.dconf import Profile, SchemaDefaults, read_profile, read_schemas
 from secaudit.facts.linux.desktop_dm import conf_files, display_managers, getty_autologins
-from secaudit.facts.linux.desktop_ini import parse_keyfile, read_checked
+from secaudit.facts.linux.desktop_ini import parse_keyfile
 from secaudit.facts.linux.desktop_lock import (
     GSETTINGS,
     OWN_FILES,
@@ -23,6 +23,7 @@ from secaudit.facts.linux.desktop_lock import (
     kde_lock,
     locker_lock,
 )
+from secaudit.facts.linux.gvdb import GvdbError, read_gvdb
 from secaudit.facts.linux.logins import defs_int, login_defs
 from secaudit.facts.linux.sources.dpkg import installed
 from secaudit.facts.linux.sources.osrelease import os_release
@@ -86,7 +87,8 @@ def present(ctx: FactContext, packages: dict[str, str] | None, package: str, pro
 
 
 MAX_PEOPLE = 2000
-Lock = Callable[[list[str], Own | None], dict[str, Any]]  # a locker's answer (invalid lines, a person's own file)
+OWN_CAP = 4 * 1024 * 1024
+Lock = Callable[[list[str], str, bytes], dict[str, Any]]  # a locker's answer with a person's own file's bytes
 
 
 def people(ctx: FactContext) -> list[tuple[str, str]] | None:
@@ -108,13 +110,35 @@ def own_locks(ctx: FactContext, kind: str, lock: Lock, accounts: list[tuple[str,
     out: list[dict[str, Any]] = []
     for name, home in accounts or []:
         path = f"{home}/{OWN_FILES[kind]}"
-        text, problem = read_checked(ctx, path, UNKNOWN_KEY)
-        if problem is not None:
+        try:
+            data = ctx.transport.read_bytes(path, cap=OWN_CAP)
+        except FactUnavailable as exc:
+            if exc.code == "not_found":
+                continue
+            ctx.unknown_from(UNKNOWN_KEY, exc)
+            problem = f"{path}: unreadable ({exc.code})"
             out.append({"user": name, "file": path, **UNDETERMINED, "source": {"own": problem}, "invalid": [problem]})
-        elif text is not None:
-            invalid: list[str] = []
-            out.append({"user": name, "file": path, **lock(invalid, Own(path, text)), "invalid": invalid})
+            continue
+        invalid: list[str] = []
+        out.append({"user": name, "file": path, **lock(invalid, path, data), "invalid": invalid})
     return out, accounts is None or len(out) < len(accounts) or not accounts
+
+
+def _text(read: Callable[[list[str], Own], dict[str, Any]]) -> Lock:
+    """A text locker's reader of a person's own file."""
+    def run(invalid: list[str], path: str, data: bytes) -> dict[str, Any]:
+        return read(invalid, Own(path, data.decode("utf-8", "replace")))
+    return run
+
+
+def _dconf_own(desktop: str, profile: Profile, schemas: SchemaDefaults, names: list[str], invalid: list[str],
+               path: str, data: bytes) -> dict[str, Any]:
+    try:
+        values = read_gvdb(data)
+    except GvdbError as exc:
+        invalid.append(f"{path}: {exc}")
+        return {**UNDETERMINED, "source": {"own": f"{path}: not a dconf database ({exc})"}}
+    return gsettings_lock(desktop, profile, schemas, names, dconf.Own(path, values))
 
 
 def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -130,7 +154,7 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
     schemas = read_schemas(ctx, {k.schema for d in desktops if d in GSETTINGS for k in GSETTINGS[d].values()},
                            invalid, UNKNOWN_KEY)
     packages = installed(ctx)
-    accounts = people(ctx) if set(desktops) & (set(LOCKERS) | {"kde"}) else []
+    accounts = people(ctx)
     out = []
     for desktop, names in sorted(desktops.items()):
         pending: list[str] = []
@@ -140,6 +164,8 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
         default_applies = True
         if desktop in GSETTINGS and profile is not None:
             lock = gsettings_lock(desktop, profile, schemas, names)
+            users, default_applies = own_locks(ctx, "dconf", partial(_dconf_own, desktop, profile, schemas, names),
+                                               accounts)
             pending = list(profile.pending)
             own_files, own_invalid = files, invalid  # the dconf databases and schemas are shared
             if profile.path is None:
@@ -147,14 +173,14 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
                                "defaults only")
         elif desktop == "kde":
             lock = kde_lock(ctx, own_files, own_invalid)
-            users, default_applies = own_locks(ctx, "kde", partial(kde_lock, ctx, []), accounts)
+            users, default_applies = own_locks(ctx, "kde", _text(partial(kde_lock, ctx, [])), accounts)
         elif desktop in LOCKERS:
             locker = next((p for p, program in LOCKERS[desktop] if present(ctx, packages, p, program)), None)
             looked_for = ", ".join(p for p, _ in LOCKERS[desktop])
             lock = locker_lock(ctx, locker, looked_for, own_files, own_invalid)
             if locker in OWN_FILES:
-                users, default_applies = own_locks(ctx, str(locker),
-                                                   partial(locker_lock, ctx, locker, looked_for, []), accounts)
+                users, default_applies = own_locks(
+                    ctx, str(locker), _text(partial(locker_lock, ctx, locker, looked_for, [])), accounts)
         else:
             lock = {**UNDETERMINED, "source": {"locker": f"{desktop}: its screen locker is not examined"}}
         out.append({"desktop": desktop, **lock, "files": list(dict.fromkeys(own_files)),

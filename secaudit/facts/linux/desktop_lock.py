@@ -16,9 +16,10 @@ xscreensaver (LXQt, LXDE, and Xfce when it is the locker): the system's resource
 /etc/X11/app-defaults/XScreenSaver, else /usr/share/X11/app-defaults/ (`*timeout`, `*lock`, `*lockTimeout`,
 `*mode`; xscreensaver's own defaults where unset: blank after 10 minutes, no lock).
 
-A person's own file (OWN_FILES: ~/.config/kscreenlockerrc, the xfconf channel under ~/.config, ~/.xscreensaver)
-is read after the system's, as the programs do: its values win except over entries the system locked
-(KConfig `[$i]`, xfconf `locked="*"`). A user's dconf database (binary) is not read.
+A person's own file (OWN_FILES: their dconf database ~/.config/dconf/user, ~/.config/kscreenlockerrc, the xfconf
+channel under ~/.config, ~/.xscreensaver) is read with the system's, as the programs do: its values win except
+over entries the system locked (dconf locks or a profile without a user database, KConfig `[$i]`, xfconf
+`locked="*"`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any
 
 from secaudit.facts.common import xmltext
 from secaudit.facts.context import FactContext
+from secaudit.facts.linux import dconf
 from secaudit.facts.linux.dconf import Key, Profile, SchemaDefaults, lookup
 from secaudit.facts.linux.desktop_ini import IniFile, c_int, kde_bool, parse_kconfig, read_checked
 
@@ -38,7 +40,7 @@ XSCREENSAVER_ADS = ("/etc/X11/app-defaults/XScreenSaver", "/usr/share/X11/app-de
 XSCREENSAVER_DEFAULTS = {"timeout": "0:10:00", "lock": "False", "locktimeout": "0:00:00", "mode": "random"}
 UNKNOWN_KEY = "desktop.screen_lock"
 # a person's own settings file of each locker, under the home directory
-OWN_FILES = {"kde": ".config/kscreenlockerrc",
+OWN_FILES = {"dconf": ".config/dconf/user", "kde": ".config/kscreenlockerrc",
              "xfce4-screensaver": ".config/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml",
              "xscreensaver": ".xscreensaver"}
 
@@ -67,9 +69,10 @@ GSETTINGS: dict[str, dict[str, Key]] = {
 }
 
 
-def gsettings_lock(desktop: str, profile: Profile, schemas: SchemaDefaults, desktops: list[str]) -> dict[str, Any]:
+def gsettings_lock(desktop: str, profile: Profile, schemas: SchemaDefaults, desktops: list[str],
+                   own: dconf.Own | None = None) -> dict[str, Any]:
     keys = GSETTINGS[desktop]
-    got = {role: lookup(key, profile, schemas, desktops) for role, key in keys.items()}
+    got = {role: lookup(key, profile, schemas, desktops, own) for role, key in keys.items()}
     idle, lock, delay = got["idle"]["value"], got["lock"]["value"], got["delay"]["value"]
     idle_s = None if idle is None else idle * keys["idle"].scale
     delay_s = None if delay is None else delay * keys["delay"].scale

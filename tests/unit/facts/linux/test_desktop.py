@@ -500,6 +500,30 @@ def test_kde_and_xfce_own_files_yield_to_what_the_system_locked(make_root: Root)
     assert (mine["user"], mine["lock_enabled"], mine["lock_after_seconds"]) == ("giaovien", True, 1800)
 
 
+def test_each_persons_own_dconf_database_unless_the_system_locks_the_key(make_root: Root, tmp_path: Path) -> None:
+    from tests.unit.facts.linux.test_gvdb import compiled
+
+    off = compiled(tmp_path / "a", "[org/gnome/desktop/session]\nidle-delay=uint32 0\n")  # "Blank screen: never"
+    short = compiled(tmp_path / "b", "[org/gnome/desktop/session]\nidle-delay=uint32 120\n"
+                                     "[org/gnome/desktop/screensaver]\nlock-enabled=true\n")
+    wrong_type = compiled(tmp_path / "c", "[org/gnome/desktop/session]\nidle-delay=int32 60\n")  # GSettings: ignored
+    files = {"etc/dconf/profile/user": PROFILE, "etc/dconf/db/local.d/00-idle": IDLE_600, "etc/passwd": PEOPLE,
+             "home/hocsinh/.config/dconf/user": off, "home/giaovien/.config/dconf/user": short}
+    lock = _lock(make_root, files)
+    assert (lock["lock_after_seconds"], lock["default_applies"]) == (600, False)
+    assert [(u["user"], u["idle_seconds"], u["lock_after_seconds"], u["determined"]) for u in lock["users"]] == [
+        ("hocsinh", 0, None, True), ("giaovien", 120, 120, True)]
+    assert lock["users"][0]["source"]["org.gnome.desktop.session idle-delay"] == \
+        "/home/hocsinh/.config/dconf/user /org/gnome/desktop/session/idle-delay"
+    files["etc/dconf/db/local.d/locks/idle"] = LOCK_IDLE  # the school locked it: the users' own values do nothing
+    files["home/giaovien/.config/dconf/user"] = wrong_type
+    lock = _lock(make_root, files)
+    assert [(u["user"], u["idle_seconds"]) for u in lock["users"]] == [("hocsinh", 600), ("giaovien", 600)]
+    files["home/hocsinh/.config/dconf/user"] = b"GVariant" + bytes(4)  # damaged: that person is undetermined
+    (mine, _) = _lock(make_root, files)["users"]
+    assert mine["determined"] is False and "not a dconf database" in mine["source"]["own"]
+
+
 def test_an_unreadable_own_file_leaves_that_person_undetermined() -> None:
     files = {"/usr/share/xsessions/lxqt.desktop": "[Desktop Entry]\nDesktopNames=LXQt\n", "/usr/bin/xscreensaver": "",
              "/etc/passwd": PEOPLE, "/home/hocsinh/.xscreensaver": "lock: True\n"}
