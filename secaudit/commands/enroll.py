@@ -17,36 +17,12 @@ from secaudit import pipeline
 from secaudit.commands.options import config_option, fail, key_dir_option, lang_option, language
 from secaudit.commands.submit import collector_options
 from secaudit.errors import SecauditError
+from secaudit.i18n import t
 from secaudit.safetext import for_terminal
-
-MESSAGES: dict[str, dict[str, str]] = {
-    "key_created": {"vi": "Đã tạo khóa ký mới trong {dir}.", "en": "A new signing key was created in {dir}."},
-    "enrolled": {"vi": "Đã đăng ký máy này với collector {url}.", "en": "This machine is enrolled with {url}."},
-    "imported": {"vi": "Đã lưu trả lời đăng ký từ {path}.", "en": "The enrollment answer from {path} is stored."},
-    "unit": {"vi": "Đơn vị", "en": "Unit"},
-    "agent": {"vi": "Mã tác tử", "en": "Agent id"},
-    "key": {"vi": "Khóa", "en": "Key"},
-    "fingerprint": {"vi": "Dấu vân tay khóa", "en": "Key fingerprint"},
-    "status": {"vi": "Trạng thái", "en": "Status"},
-    "receipt_key": {"vi": "Khóa ký biên nhận", "en": "Receipt key"},
-    "stored": {"vi": "Lưu tại", "en": "Stored in"},
-    "request": {"vi": "Đã ghi yêu cầu đăng ký: {out}. Mang tệp này tới collector (chạy `secaudit collector "
-                      "enroll-import {out} --out TRA-LOI.json`), rồi mang tệp trả lời về và chạy "
-                      "`secaudit enroll --response TRA-LOI.json`.",
-                "en": "The enrollment request is written: {out}. Take it to the collector (run `secaudit collector "
-                      "enroll-import {out} --out RESPONSE.json`), bring the response back and run "
-                      "`secaudit enroll --response RESPONSE.json`."},
-    "phone": {"vi": "Đọc dấu vân tay này cho cán bộ phụ trách qua điện thoại nếu được hỏi.",
-              "en": "Read this fingerprint to the officer over the phone if asked."},
-    "unit_differs": {"vi": "Lưu ý: cấu hình ghi đơn vị {config}, còn collector xếp máy này vào đơn vị {unit}; "
-                           "collector luôn dùng đơn vị đã đăng ký.",
-                     "en": "Note: the config names the unit {config}, the collector put this machine in {unit}; "
-                           "the collector always uses the enrolled unit."},
-}
 
 
 def say(key: str, lang: str, **values: Any) -> str:
-    return MESSAGES[key][lang].format(**values)
+    return t("enroll." + key, lang, **values)
 
 
 def _row(label: str, value: str) -> None:
@@ -98,7 +74,7 @@ def enroll(url: str | None, token: str | None, offline: bool, out: str | None, r
             assert out is not None and token is not None
             en.write_request(out, en.build_request(token, key_dir))
             click.echo(say("request", lg, out=out))
-            _row(MESSAGES["fingerprint"][lg], info.fingerprint)
+            _row(say("fingerprint", lg), info.fingerprint)
             click.echo(say("phone", lg))
             return
         if response:
@@ -121,13 +97,13 @@ def enroll(url: str | None, token: str | None, offline: bool, out: str | None, r
     path = " › ".join(for_terminal(str(p))[:80] for p in unit.get("path") or [])
     name = for_terminal(str(unit.get("name") or ""))[:200]
     code = for_terminal(unit["code"])[:80]
-    _row(MESSAGES["unit"][lg], f"{code} — {name}" + (f" ({path})" if path else ""))
-    _row(MESSAGES["agent"][lg], info.agent_id)
-    _row(MESSAGES["key"][lg], info.key_id)
-    _row(MESSAGES["fingerprint"][lg], info.fingerprint)
-    _row(MESSAGES["status"][lg], for_terminal(str(answer.get("status") or ""))[:40])
+    _row(say("unit", lg), f"{code} — {name}" + (f" ({path})" if path else ""))
+    _row(say("agent", lg), info.agent_id)
+    _row(say("key", lg), info.key_id)
+    _row(say("fingerprint", lg), info.fingerprint)
+    _row(say("status", lg), for_terminal(str(answer.get("status") or ""))[:40])
     if isinstance(answer.get("collector_key"), dict):  # pinned: submit checks the collector's signed receipts
-        _row(MESSAGES["receipt_key"][lg], for_terminal(answer["collector_key"]["key_id"])[:80])
-    _row(MESSAGES["stored"][lg], str(stored))
+        _row(say("receipt_key", lg), for_terminal(answer["collector_key"]["key_id"])[:80])
+    _row(say("stored", lg), str(stored))
     if config.unit_code and config.unit_code != unit["code"]:
         click.echo(say("unit_differs", lg, config=for_terminal(config.unit_code), unit=code), err=True)

@@ -177,28 +177,6 @@ def _print_rotation(payload: dict[str, Any], signers: tuple[str, ...], lang: str
          ", ".join(signers) + " — " + t("sign.old_signed" if old_signed else "sign.old_missing", lang))
 
 
-RECEIPT_MESSAGES: dict[str, dict[str, str]] = {
-    "valid": {"vi": "Biên nhận hợp lệ: do collector ký và không bị sửa đổi.",
-              "en": "Valid receipt: signed by the collector and not changed."},
-    "signer": {"vi": "Khóa ký của collector", "en": "Collector key"},
-    "source": {"vi": "Nguồn khóa", "en": "Key from"},
-    "pinned": {"vi": "khóa đã ghim khi đăng ký ({path})", "en": "the key pinned at enrollment ({path})"},
-    "log_index": {"vi": "Số thứ tự trong sổ", "en": "Log index"},
-    "report_id": {"vi": "Mã báo cáo", "en": "Report id"},
-    "sha256": {"vi": "SHA-256 báo cáo", "en": "Envelope SHA-256"},
-    "received_at": {"vi": "Nhận lúc", "en": "Received at"},
-    "agent": {"vi": "Mã tác tử", "en": "Agent id"},
-    "verdict": {"vi": "Kết quả", "en": "Verdict"},
-    "envelope": {"vi": "Tệp báo cáo", "en": "Report file"},
-    "matches": {"vi": "{path} (đúng SHA-256)", "en": "{path} (SHA-256 matches)"},
-    "absent": {"vi": "không có bên cạnh biên nhận; chưa đối chiếu", "en": "not beside the receipt; not checked"},
-    "no_key": {"vi": "Chưa có khóa của collector để kiểm tra biên nhận {file}: máy này chưa ghim khóa khi đăng ký; "
-                     "hãy chỉ ra khóa bằng --pubkey (lấy từ `secaudit collector receipts keys`).",
-               "en": "No collector key to check the receipt {file} with: this machine pinned none at enrollment; "
-                     "give it with --pubkey (from `secaudit collector receipts keys`)."},
-}
-
-
 def _receipt_keys(file: str, pubkeys: tuple[str, ...], config_path: str | None, lang: str
                   ) -> list[tuple[str, Any]]:
     """(where it came from, public key) for a receipt: the --pubkey files, else the key pinned at enrollment."""
@@ -212,13 +190,13 @@ def _receipt_keys(file: str, pubkeys: tuple[str, ...], config_path: str | None, 
     config = pipeline.load_config(config_path)
     pinned = enroll.receipt_key(enroll.load(config))
     if pinned is None:
-        raise EnvelopeUnusable(*(RECEIPT_MESSAGES["no_key"][lg].format(file=file) for lg in ("vi", "en")))
-    return [(RECEIPT_MESSAGES["pinned"][lang].format(path=enroll.enrollment_path(config)), pinned[1])]
+        raise EnvelopeUnusable(*(t("receipt.no_key", lg, file=file) for lg in ("vi", "en")))
+    return [(t("receipt.pinned", lang, path=enroll.enrollment_path(config)), pinned[1])]
 
 
 def _print_receipt(check: Any, source: str, lang: str) -> None:
-    def say(key: str) -> str:
-        return RECEIPT_MESSAGES[key][lang]
+    def say(key: str, **args: Any) -> str:
+        return t("receipt." + key, lang, **args)
 
     payload = check.verified.payload
     click.echo(say("valid"))
@@ -227,7 +205,7 @@ def _print_receipt(check: Any, source: str, lang: str) -> None:
     for key in ("log_index", "report_id", "sha256", "received_at", "agent", "verdict"):
         field = {"sha256": "envelope_sha256", "agent": "agent_id"}.get(key, key)
         _row(say(key), _clean(payload.get(field)))
-    _row(say("envelope"), say("matches").format(path=_clean(check.envelope, 400)) if check.envelope
+    _row(say("envelope"), say("matches", path=_clean(check.envelope, 400)) if check.envelope
          else say("absent"))
 
 

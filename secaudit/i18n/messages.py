@@ -436,4 +436,53 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không thay đổi được {path}: {reason}.",
         "en": "Cannot change {path}: {reason}.",
     },
+    # secaudit enroll (commands/enroll.py)
+    "enroll.key_created": {"vi": "Đã tạo khóa ký mới trong {dir}.", "en": "A new signing key was created in {dir}."},
+    "enroll.enrolled": {"vi": "Đã đăng ký máy này với collector {url}.", "en": "This machine is enrolled with {url}."},
+    "enroll.imported": {"vi": "Đã lưu trả lời đăng ký từ {path}.",
+                        "en": "The enrollment answer from {path} is stored."},
+    "enroll.unit": {"vi": "Đơn vị", "en": "Unit"},
+    "enroll.agent": {"vi": "Mã tác tử", "en": "Agent id"},
+    "enroll.key": {"vi": "Khóa", "en": "Key"},
+    "enroll.fingerprint": {"vi": "Dấu vân tay khóa", "en": "Key fingerprint"},
+    "enroll.status": {"vi": "Trạng thái", "en": "Status"},
+    "enroll.receipt_key": {"vi": "Khóa ký biên nhận", "en": "Receipt key"},
+    "enroll.stored": {"vi": "Lưu tại", "en": "Stored in"},
+    "enroll.request": {
+        "vi": "Đã ghi yêu cầu đăng ký: {out}. Mang tệp này tới collector (chạy `secaudit collector enroll-import "
+              "{out} --out TRA-LOI.json`), rồi mang tệp trả lời về và chạy `secaudit enroll --response TRA-LOI.json`.",
+        "en": "The enrollment request is written: {out}. Take it to the collector (run `secaudit collector "
+              "enroll-import {out} --out RESPONSE.json`), bring the response back and run "
+              "`secaudit enroll --response RESPONSE.json`.",
+    },
+    "enroll.phone": {"vi": "Đọc dấu vân tay này cho cán bộ phụ trách qua điện thoại nếu được hỏi.",
+                     "en": "Read this fingerprint to the officer over the phone if asked."},
+    "enroll.unit_differs": {
+        "vi": "Lưu ý: cấu hình ghi đơn vị {config}, còn collector xếp máy này vào đơn vị {unit}; collector luôn dùng "
+              "đơn vị đã đăng ký.",
+        "en": "Note: the config names the unit {config}, the collector put this machine in {unit}; the collector "
+              "always uses the enrolled unit.",
+    },
+    # a stored receipt checked by secaudit verify (commands/keys.py)
+    "receipt.valid": {"vi": "Biên nhận hợp lệ: do collector ký và không bị sửa đổi.",
+                      "en": "Valid receipt: signed by the collector and not changed."},
+    "receipt.signer": {"vi": "Khóa ký của collector", "en": "Collector key"},
+    "receipt.source": {"vi": "Nguồn khóa", "en": "Key from"},
+    "receipt.pinned": {"vi": "khóa đã ghim khi đăng ký ({path})", "en": "the key pinned at enrollment ({path})"},
+    "receipt.log_index": {"vi": "Số thứ tự trong sổ", "en": "Log index"},
+    "receipt.report_id": {"vi": "Mã báo cáo", "en": "Report id"},
+    "receipt.sha256": {"vi": "SHA-256 báo cáo", "en": "Envelope SHA-256"},
+    "receipt.received_at": {"vi": "Nhận lúc", "en": "Received at"},
+    "receipt.agent": {"vi": "Mã tác tử", "en": "Agent id"},
+    "receipt.verdict": {"vi": "Kết quả", "en": "Verdict"},
+    "receipt.envelope": {"vi": "Tệp báo cáo", "en": "Report file"},
+    "receipt.matches": {"vi": "{path} (đúng SHA-256)", "en": "{path} (SHA-256 matches)"},
+    "receipt.absent": {"vi": "không có bên cạnh biên nhận; chưa đối chiếu",
+                       "en": "not beside the receipt; not checked"},
+    "receipt.no_key": {
+        "vi": "Chưa có khóa của collector để kiểm tra biên nhận {file}: máy này chưa ghim khóa khi đăng ký; hãy chỉ "
+              "ra khóa bằng --pubkey (lấy từ `secaudit collector receipts keys`).",
+        "en": "No collector key to check the receipt {file} with: this machine pinned none at enrollment; give it "
+              "with --pubkey (from `secaudit collector receipts keys`).",
+    },
 }
