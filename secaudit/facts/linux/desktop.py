@@ -34,12 +34,15 @@ SESSION_DIRS = ("/usr/share/xsessions", "/usr/share/wayland-sessions")
 # DesktopNames (XDG_CURRENT_DESKTOP) entry -> the desktop whose screen locker is read
 DESKTOPS = {"gnome": "gnome", "ubuntu": "gnome", "unity": "gnome", "x-cinnamon": "cinnamon", "cinnamon": "cinnamon",
             "mate": "mate", "xfce": "xfce", "kde": "kde", "lxde": "lxde", "lxqt": "lxqt", "budgie": "budgie",
-            "pantheon": "pantheon", "lxde-pi": "lxde", "wayfire": "wayfire", "labwc": "labwc"}
+            "pantheon": "pantheon", "lxde-pi": "lxde", "wayfire": "wayfire", "labwc": "labwc",
+            "lxde-pi-labwc": "labwc", "lxde-pi-wayfire": "wayfire"}  # Raspberry Pi OS's Wayland sessions
+WAYLAND = (("swaylock", "/usr/bin/swaylock"), ("gtklock", "/usr/bin/gtklock"), ("waylock", "/usr/bin/waylock"))
 # the screen lockers each desktop can run, the one it prefers first (LXQt's "Lock screen" runs xscreensaver)
 LOCKERS = {"xfce": (("xfce4-screensaver", "/usr/bin/xfce4-screensaver"), ("light-locker", "/usr/bin/light-locker"),
                     ("xscreensaver", "/usr/bin/xscreensaver")),
            "lxqt": (("xscreensaver", "/usr/bin/xscreensaver"), ("light-locker", "/usr/bin/light-locker")),
-           "lxde": (("xscreensaver", "/usr/bin/xscreensaver"), ("light-locker", "/usr/bin/light-locker"))}
+           "lxde": (("xscreensaver", "/usr/bin/xscreensaver"), ("light-locker", "/usr/bin/light-locker")),
+           "labwc": WAYLAND, "wayfire": WAYLAND}
 
 
 def read_sessions(ctx: FactContext, invalid: list[str], unknown_key: str = "desktop.sessions"
@@ -70,7 +73,9 @@ def desktop_of(path: str, names: list[str]) -> str:
             return DESKTOPS[name.lower()]
     stem = path.rsplit("/", 1)[-1].removesuffix(".desktop").lower()
     for prefix, desktop in (("plasma", "kde"), ("gnome", "gnome"), ("ubuntu", "gnome"), ("cinnamon", "cinnamon"),
-                            ("mate", "mate"), ("xfce", "xfce"), ("lxqt", "lxqt"), ("lxde", "lxde")):
+                            ("mate", "mate"), ("xfce", "xfce"), ("lxqt", "lxqt"), ("lxde-pi-labwc", "labwc"),
+                            ("lxde-pi-wayfire", "wayfire"), ("lxde", "lxde"), ("labwc", "labwc"),
+                            ("wayfire", "wayfire")):
         if stem.startswith(prefix):
             return desktop
     return names[0].lower() if names else stem
@@ -177,10 +182,11 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
         elif desktop in LOCKERS:
             locker = next((p for p, program in LOCKERS[desktop] if present(ctx, packages, p, program)), None)
             looked_for = ", ".join(p for p, _ in LOCKERS[desktop])
-            lock = locker_lock(ctx, locker, looked_for, own_files, own_invalid)
-            if locker in OWN_FILES:
-                users, default_applies = own_locks(
-                    ctx, str(locker), _text(partial(locker_lock, ctx, locker, looked_for, [])), accounts)
+            lock = locker_lock(ctx, locker, looked_for, own_files, own_invalid, desktop=desktop)
+            own_kind = desktop if desktop == "labwc" and locker else locker
+            if own_kind in OWN_FILES:
+                users, default_applies = own_locks(ctx, str(own_kind), _text(
+                    partial(locker_lock, ctx, locker, looked_for, [], desktop=desktop)), accounts)
         else:
             lock = {**UNDETERMINED, "source": {"locker": f"{desktop}: its screen locker is not examined"}}
         out.append({"desktop": desktop, **lock, "files": list(dict.fromkeys(own_files)),

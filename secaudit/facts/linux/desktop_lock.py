@@ -24,6 +24,8 @@ over entries the system locked (dconf locks or a profile without a user database
 
 from __future__ import annotations
 
+import posixpath
+import shlex
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from typing import Any
@@ -37,10 +39,12 @@ from secaudit.facts.linux.desktop_ini import IniFile, c_int, kde_bool, parse_kco
 KDE_RC = "/etc/xdg/kscreenlockerrc"
 XFCE_XML = "/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml"
 XSCREENSAVER_ADS = ("/etc/X11/app-defaults/XScreenSaver", "/usr/share/X11/app-defaults/XScreenSaver")  # Debian first
+LABWC_AUTOSTART = "/etc/xdg/labwc/autostart"
+WAYLAND_LOCKERS = ("swaylock", "gtklock", "waylock")
 XSCREENSAVER_DEFAULTS = {"timeout": "0:10:00", "lock": "False", "locktimeout": "0:00:00", "mode": "random"}
 UNKNOWN_KEY = "desktop.screen_lock"
 # a person's own settings file of each locker, under the home directory
-OWN_FILES = {"dconf": ".config/dconf/user", "kde": ".config/kscreenlockerrc",
+OWN_FILES = {"dconf": ".config/dconf/user", "kde": ".config/kscreenlockerrc", "labwc": ".config/labwc/autostart",
              "xfce4-screensaver": ".config/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml",
              "xscreensaver": ".xscreensaver"}
 
@@ -172,14 +176,17 @@ def xfconf_properties(root: ET.Element) -> dict[str, tuple[str, bool]]:
 
 
 def locker_lock(ctx: FactContext, locker: str | None, looked_for: str, files: list[str],
-                invalid: list[str], own: Own | None = None) -> dict[str, Any]:
-    """The lock of a desktop that runs a separate screen locker (Xfce, LXQt, LXDE): the first installed of
-    those it can use; light-locker's times come from settings not read here; with none, nothing locks."""
+                invalid: list[str], own: Own | None = None, desktop: str = "") -> dict[str, Any]:
+    """The lock of a desktop that runs a separate screen locker (Xfce, LXQt, LXDE, labwc, Wayfire): the first
+    installed of those it can use; light-locker's times, and Wayfire's idle settings, come from settings not
+    read here; with none, nothing locks."""
     try:
         if locker == "xfce4-screensaver":
             return xfce_lock(ctx, files, invalid, own)
         if locker == "xscreensaver":
             return xscreensaver_lock(ctx, files, invalid, own)
+        if locker in WAYLAND_LOCKERS and desktop == "labwc":
+            return swayidle_lock(ctx, files, own)
     except _Unreadable as exc:
         return exc.answer
     if locker is None:
@@ -289,3 +296,33 @@ def xscreensaver_lock(ctx: FactContext, files: list[str], invalid: list[str],
     effective, determined = _effective(idle, lock, delay)
     return {"idle_seconds": idle, "lock_enabled": lock, "lock_delay_seconds": delay, "lock_after_seconds": effective,
             "determined": determined, "locked_down": False, "source": sources}
+
+
+def swayidle_lock(ctx: FactContext, files: list[str], own: Own | None = None) -> dict[str, Any]:
+    """labwc runs its autostart file (a person's own ~/.config/labwc/autostart instead of the system's); an
+    idle screen locks when it starts swayidle with `timeout N '<a locker>'`; without that, nothing locks it."""
+    path = own.path if own is not None else LABWC_AUTOSTART
+    text = own.text if own is not None else _read(ctx, path, "labwc autostart", files, [])
+    timeouts: list[int] = []
+    found = False
+    for raw in (text or "").splitlines():
+        try:
+            words = shlex.split(raw, comments=True)
+        except ValueError:
+            continue
+        start = next((i for i, w in enumerate(words) if posixpath.basename(w) == "swayidle"), None)
+        if start is None:
+            continue
+        found = True
+        args = words[start + 1:]
+        for i, word in enumerate(args[:-2]):
+            if word == "timeout" and args[i + 1].isdigit() and \
+                    any(lock in args[i + 2] for lock in WAYLAND_LOCKERS):
+                timeouts.append(int(args[i + 1]))
+    if timeouts:
+        seconds = min(timeouts)
+        return {"idle_seconds": seconds, "lock_enabled": True, "lock_delay_seconds": 0, "lock_after_seconds": seconds,
+                "determined": True, "locked_down": False, "source": {"swayidle": path}}
+    why = "swayidle starts no screen locker" if found else "no swayidle in the autostart: nothing locks an idle screen"
+    return {**UNDETERMINED, "idle_seconds": None, "lock_enabled": False, "determined": True, "locked_down": False,
+            "source": {"swayidle": f"{path}: {why}" if text is not None else f"{path} absent: {why}"}}

@@ -524,6 +524,40 @@ def test_each_persons_own_dconf_database_unless_the_system_locks_the_key(make_ro
     assert mine["determined"] is False and "not a dconf database" in mine["source"]["own"]
 
 
+@pytest.mark.parametrize("files, expected", [
+    ({}, (False, None, True)),  # Raspberry Pi OS as installed: no screen locker at all
+    ({"usr/bin/swaylock": ""}, (False, None, True)),  # a locker nothing starts on idle
+    ({"usr/bin/swaylock": "", "etc/xdg/labwc/autostart": "# idle\nswayidle -w timeout 600 'swaylock -f' "
+      "timeout 900 'wlopm --off \\*' resume 'wlopm --on \\*' before-sleep 'swaylock -f' &\n"}, (True, 600, True)),
+    ({"usr/bin/gtklock": "", "etc/xdg/labwc/autostart": "swayidle -w timeout 300 'wlopm --off *' &\n"},
+     (False, None, True)),  # swayidle blanks the screen but starts no locker
+])
+def test_labwc_locks_through_swayidle(make_root: Root, files: dict[str, str], expected: tuple[Any, ...]) -> None:
+    session = {"usr/share/wayland-sessions/LXDE-pi-labwc.desktop": "[Desktop Entry]\nName=Labwc\n"}
+    (lock,) = _desktop(make_root({**session, **files}))["screen_lock"]
+    assert lock["desktop"] == "labwc"
+    assert (lock["lock_enabled"], lock["lock_after_seconds"], lock["determined"]) == expected
+
+
+def test_wayfire_without_a_locker_never_locks_and_with_one_is_not_examined(make_root: Root) -> None:
+    session = {"usr/share/wayland-sessions/LXDE-pi-wayfire.desktop": "[Desktop Entry]\nName=Wayfire\n"}
+    (lock,) = _desktop(make_root(session))["screen_lock"]
+    assert (lock["desktop"], lock["lock_enabled"], lock["determined"]) == ("wayfire", False, True)
+    (lock,) = _desktop(make_root({**session, "usr/bin/swaylock": ""}))["screen_lock"]
+    assert lock["determined"] is False
+
+
+def test_a_persons_own_labwc_autostart_replaces_the_systems(make_root: Root) -> None:
+    files = {"usr/share/wayland-sessions/labwc.desktop": "[Desktop Entry]\nName=labwc\nDesktopNames=labwc\n",
+             "usr/bin/swaylock": "", "etc/passwd": PEOPLE,
+             "etc/xdg/labwc/autostart": "swayidle -w timeout 300 'swaylock -f' &\n",
+             "home/hocsinh/.config/labwc/autostart": "pcmanfm --desktop &\n"}
+    (lock,) = _desktop(make_root(files))["screen_lock"]
+    assert lock["lock_after_seconds"] == 300 and lock["default_applies"] is True
+    (mine,) = lock["users"]
+    assert (mine["user"], mine["lock_enabled"], mine["determined"]) == ("hocsinh", False, True)
+
+
 def test_an_unreadable_own_file_leaves_that_person_undetermined() -> None:
     files = {"/usr/share/xsessions/lxqt.desktop": "[Desktop Entry]\nDesktopNames=LXQt\n", "/usr/bin/xscreensaver": "",
              "/etc/passwd": PEOPLE, "/home/hocsinh/.xscreensaver": "lock: True\n"}
