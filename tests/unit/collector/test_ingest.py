@@ -33,3 +33,29 @@ def test_verdicts(tmp_path: Path) -> None:
     assert refused(verdicts["conflict.json"]) and not refused(verdicts["1.secaudit.json"])
     again = list(ingest(db, [str(usb / "1.secaudit.json")]))
     assert [v.verdict for v in again] == ["duplicate"] and "already stored" in again[0].en
+
+
+def test_a_zip_from_email_member_by_member(tmp_path: Path) -> None:
+    import zipfile
+
+    from secaudit.limits import ENVELOPE
+
+    db = new_db(tmp_path / "db")
+    key = Ed25519PrivateKey.generate()
+    enroll(db, enroll_request(key, token(db, "TH2")))
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    with zipfile.ZipFile(mail / "bao-cao-thang-11.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("../../etc/a.secaudit.json", envelope(key, report(key, 1)))  # a name, never a path
+        archive.writestr("lo/b.secaudit.jsonl", envelope(key, report(key, 2)).strip() + b"\n")
+        archive.writestr("bomb.json", b" " * (ENVELOPE + 10))  # deflates to a few KB
+        archive.writestr("readme.txt", "ignored")
+        archive.writestr("x.receipt.json", "{}")
+    (mail / "broken.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    verdicts = {v.source.replace(str(mail) + "/", ""): v for v in ingest(db, [str(mail)])}
+    assert {k: v.verdict for k, v in verdicts.items()} == {
+        "bao-cao-thang-11.zip!../../etc/a.secaudit.json": "accepted", "bao-cao-thang-11.zip!bomb.json": "refused",
+        "bao-cao-thang-11.zip!lo/b.secaudit.jsonl:1": "accepted", "broken.zip": "refused"}
+    assert "too large" in verdicts["bao-cao-thang-11.zip!bomb.json"].en
+    assert "Cannot read the zip file" in verdicts["broken.zip"].en and len(verdicts["broken.zip"].en.splitlines()) == 1
+    assert not (tmp_path / "etc").exists()
