@@ -167,19 +167,13 @@ def check_response(data: Any, info: keys.KeyInfo, where: str) -> dict[str, Any]:
 
 def _collector_key(value: Any) -> tuple[str, Ed25519PublicKey] | None:
     """`{key_id, public_key}` as (key id, public key) when the PEM is an Ed25519 key of that id; else None."""
-    from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
     if not isinstance(value, dict):
         return None
     kid, pem = value.get("key_id"), value.get("public_key")
     if not isinstance(kid, str) or not isinstance(pem, str) or len(pem) > 4096:
         return None
-    try:
-        pub = load_pem_public_key(pem.encode("ascii"))
-    except (ValueError, TypeError, UnicodeEncodeError, UnsupportedAlgorithm):
-        return None
-    if not isinstance(pub, Ed25519PublicKey) or key_id(pub) != kid:
+    pub = keys.public_from_pem(pem)
+    if pub is None or key_id(pub) != kid:
         return None
     return kid, pub
 

@@ -45,7 +45,6 @@ ACCEPTED, DUPLICATE, REFUSED, CONFLICT = "accepted", "duplicate", "refused", "co
 UNSENT, SKIPPED, FAILED = "unsent", "skipped", "failed"
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504}) | frozenset(range(505, 600))
 RECEIPT_SCHEMA = "secaudit.receipt/v1"
-SIGNED_RECEIPT_SCHEMA = "secaudit.signed-receipt/v1"
 PinnedKey = tuple[str, "Ed25519PublicKey"]  # the collector's receipt key pinned at enrollment: key id, key
 RETRY_BUDGET = 600.0  # seconds of retrying an unreachable collector in one run (submit --retry-for)
 
@@ -123,8 +122,9 @@ def check_signed(receipt: dict[str, Any], sha256: str, name: str, verdict: str, 
     when it is signed only by another key id (a rotated collector key); SecauditError when it does not
     verify or the signed payload differs from the receipt (`verdict`: accepted for 200/201, conflict for 409)."""
     from secaudit.safetext import for_terminal
-    from secaudit.sign.dsse import EnvelopeInvalid, EnvelopeUnusable, verify
-    from secaudit.sign.payload_types import RECEIPT_TYPE
+    from secaudit.sign.dsse import EnvelopeInvalid, EnvelopeUnusable
+    from secaudit.sign.payload_types import RECEIPT_PAYLOAD_SCHEMA
+    from secaudit.sign.verify import verify_signed_receipt
 
     signed = receipt.get("signed")
     if signed is None or pinned is None:
@@ -140,8 +140,7 @@ def check_signed(receipt: dict[str, Any], sha256: str, name: str, verdict: str, 
     if not isinstance(signed, dict):
         raise bad("phần chữ ký không phải một phong bì DSSE", "the signature part is not a DSSE envelope")
     try:
-        raw = json.dumps(signed, separators=(",", ":")).encode("utf-8")
-        checked = verify(raw, {RECEIPT_TYPE}, [pub])
+        checked = verify_signed_receipt(signed, [pub])
     except EnvelopeInvalid:
         sigs = signed.get("signatures")
         hints = [s.get("keyid") for s in sigs if isinstance(s, dict)] if isinstance(sigs, list) else []
@@ -160,7 +159,7 @@ def check_signed(receipt: dict[str, Any], sha256: str, name: str, verdict: str, 
         raise bad(f"phần chữ ký không đọc được ({why[0]})", f"the signature part cannot be read ({why[1]})") from None
     payload = checked.payload
     outer_index = receipt.get("log_index")
-    for field_name, expected in (("schema", SIGNED_RECEIPT_SCHEMA), ("envelope_sha256", sha256),
+    for field_name, expected in (("schema", RECEIPT_PAYLOAD_SCHEMA), ("envelope_sha256", sha256),
                                  ("report_id", receipt.get("report_id")), ("agent_id", receipt.get("agent_id")),
                                  ("verdict", verdict), ("collector_key_id", pinned_id)):
         if payload.get(field_name) != expected:

@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,6 +24,7 @@ from secaudit.collector.errors import ApiError
 from secaudit.collector.models import Agent, AgentKey, EnrollToken, Unit, utcnow
 from secaudit.collector.sqlutil import clip
 from secaudit.collector.units import code_path
+from secaudit.sign import keys
 from secaudit.sign.dsse import EnvelopeInvalid, EnvelopeUnusable, b64decode_strict, strict_loads, verify
 from secaudit.sign.ids import AGENT_ID_RE, key_id
 from secaudit.timefmt import FORMAT
@@ -63,11 +63,8 @@ def _claimed_key(raw: bytes) -> Ed25519PublicKey:
     pem = body.get("public_key") if isinstance(body, dict) else None
     if not isinstance(pem, str) or len(pem) > 4096:
         raise bad_request("Yêu cầu đăng ký thiếu khóa công khai.", "The enrollment request has no public key.")
-    try:
-        key = load_pem_public_key(pem.encode("ascii"))
-    except Exception:  # ValueError, UnsupportedAlgorithm, UnicodeEncodeError: not a key we take
-        key = None
-    if not isinstance(key, Ed25519PublicKey):
+    key = keys.public_from_pem(pem)
+    if key is None:
         raise bad_request("Khóa công khai trong yêu cầu không phải khóa Ed25519 PEM.",
                           "The public key in the request is not an Ed25519 PEM key.")
     return key
@@ -104,7 +101,7 @@ def _response(session: Session, agent: Agent, kid: str, unit: Unit, now: datetim
     return {"schema": RESPONSE_SCHEMA, "agent_id": agent.agent_id, "key_id": kid,
             "unit": {"code": unit.code, "name": unit.name, "path": code_path(session, unit)},
             "status": agent.status, "server_time": now.strftime(FORMAT),
-            "collector_key": {"key_id": collector_kid, "public_key": receipts.public_pem(collector_key.public_key())}}
+            "collector_key": {"key_id": collector_kid, "public_key": keys.public_pem_text(collector_key.public_key())}}
 
 
 def enroll(db: Database, raw: bytes) -> dict[str, Any]:

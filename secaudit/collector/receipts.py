@@ -27,9 +27,7 @@ from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
     PrivateFormat,
-    PublicFormat,
     load_pem_private_key,
-    load_pem_public_key,
 )
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -37,18 +35,14 @@ from sqlalchemy.orm import Session
 from secaudit.collector.models import CollectorKey, ReceiptChain, ReceiptRow, Report, utcnow
 from secaudit.sign.dsse import EnvelopeInvalid, EnvelopeUnusable, canonical_bytes, sign, verify
 from secaudit.sign.ids import key_id
-from secaudit.sign.payload_types import RECEIPT_TYPE
+from secaudit.sign.keys import public_from_pem, public_pem_text
+from secaudit.sign.payload_types import RECEIPT_PAYLOAD_SCHEMA, RECEIPT_TYPE
 from secaudit.timefmt import FORMAT
 
-SCHEMA = "secaudit.signed-receipt/v1"
 GENESIS = "0" * 64
 _private: dict[str, Ed25519PrivateKey] = {}  # parsed keys by key id (a key's PEM never changes)
 CHAIN = cast(Table, ReceiptChain.__table__)  # written as plain statements on the upload path
 RECEIPTS = cast(Table, ReceiptRow.__table__)
-
-
-def public_pem(key: Ed25519PublicKey) -> str:
-    return key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
 
 def _head(session: Session) -> Any:
@@ -97,7 +91,7 @@ def rotate(session: Session) -> tuple[str, Ed25519PrivateKey]:
     key = Ed25519PrivateKey.generate()
     kid = key_id(key.public_key())
     pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode("ascii")
-    session.add(CollectorKey(key_id=kid, public_key=public_pem(key.public_key()), private_key=pem,
+    session.add(CollectorKey(key_id=kid, public_key=public_pem_text(key.public_key()), private_key=pem,
                              created_at=now))
     session.flush()
     session.execute(update(CHAIN).where(CHAIN.c.id == 1).values(key_id=kid))
@@ -124,7 +118,7 @@ def issue(session: Session, report: Report, verdict: str) -> Signed:
     key = _key(session, head.key_id) if head.key_id else None
     kid, key = (head.key_id, key) if key is not None else rotate(session)
     index = head.log_index + 1
-    payload = {"schema": SCHEMA, "log_index": index, "prev_receipt_sha256": head.head_sha256,
+    payload = {"schema": RECEIPT_PAYLOAD_SCHEMA, "log_index": index, "prev_receipt_sha256": head.head_sha256,
                "report_id": report.id, "envelope_sha256": report.envelope_sha256,
                "agent_id": report.agent.agent_id, "sequence": report.sequence, "unit": report.unit.code,
                "received_at": report.received_at.strftime(FORMAT), "channel": report.channel,
@@ -209,8 +203,8 @@ def check_chain(session: Session, batch: int = 500) -> ChainState:
     received since the first receipt all have one."""
     keys: dict[str, Ed25519PublicKey] = {}
     for listed in session.scalars(select(CollectorKey)):
-        loaded = load_pem_public_key(listed.public_key.encode("ascii"))
-        if isinstance(loaded, Ed25519PublicKey):
+        loaded = public_from_pem(listed.public_key)
+        if loaded is not None:
             keys[listed.key_id] = loaded
     problems: list[Problem] = []
     expected, prev, count, first_report = 1, GENESIS, 0, None

@@ -25,7 +25,6 @@ from functools import partial
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -40,6 +39,7 @@ from secaudit.collector.writer import run_now
 from secaudit.fsutil import TooLarge, gunzip_capped
 from secaudit.limits import ENVELOPE
 from secaudit.sign.dsse import EnvelopeInvalid, EnvelopeUnusable, parse_envelope, verify
+from secaudit.sign.keys import public_from_pem
 from secaudit.sign.payload_types import REPORT_TYPE
 from secaudit.timefmt import FORMAT, parse_rfc3339_or_none
 
@@ -79,8 +79,8 @@ def gunzip(data: bytes, limit: int = ENVELOPE) -> bytes:
 
 
 def load_public_pem(pem: str) -> Ed25519PublicKey:
-    key = load_pem_public_key(pem.encode("ascii"))
-    if not isinstance(key, Ed25519PublicKey):  # enrollment only stores Ed25519 keys
+    key = public_from_pem(pem)
+    if key is None:  # enrollment only stores Ed25519 keys
         raise ValueError("not an Ed25519 key")
     return key
 

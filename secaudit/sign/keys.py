@@ -133,6 +133,20 @@ def load_public(path: str | os.PathLike[str]) -> Ed25519PublicKey:
     return key
 
 
+def public_from_pem(text: str) -> Ed25519PublicKey | None:
+    """The Ed25519 public key a PEM text holds (an enrollment, a database row, a collector's answer), or
+    None for anything else: another algorithm, not PEM, not ASCII."""
+    try:
+        key = serialization.load_pem_public_key(text.encode("ascii"))
+    except (ValueError, TypeError, UnicodeEncodeError, UnsupportedAlgorithm):
+        return None
+    return key if isinstance(key, Ed25519PublicKey) else None
+
+
+def public_pem_text(pub: Ed25519PublicKey) -> str:
+    return _public_pem(pub).decode("ascii")
+
+
 def has_private_key(key_dir: str | os.PathLike[str] | None) -> bool:
     """True if agent.key exists; KeyFileError if it cannot be known (no permission)."""
     path = resolve_key_dir(key_dir) / KEY_FILE

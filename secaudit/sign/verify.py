@@ -64,10 +64,16 @@ class ReceiptCheck:
     envelope: Path | None  # the report envelope kept beside the receipt, checked against envelope_sha256
 
 
+def verify_signed_receipt(signed: dict[str, Any], keys: list[Ed25519PublicKey]) -> Verified:
+    """A receipt's `signed` part (a DSSE envelope as a JSON object) verified with the collector's keys. DSSE
+    signs the payload, not the envelope's spelling, so writing the object back compactly is enough."""
+    return verify(json.dumps(signed, separators=(",", ":")).encode("utf-8"), {RECEIPT_TYPE}, keys)
+
+
 def verify_receipt(path: str, signed: dict[str, Any], keys: list[Ed25519PublicKey]) -> ReceiptCheck:
     """Verify a stored receipt's signed part with the collector's keys, then the envelope beside it (same name
     without `.receipt.json`) when there: EnvelopeInvalid when its SHA-256 is not the one the receipt names."""
-    verified = verify(json.dumps(signed, separators=(",", ":")).encode("utf-8"), {RECEIPT_TYPE}, keys)
+    verified = verify_signed_receipt(signed, keys)
     beside = Path(path[: -len(RECEIPT_SUFFIX)]) if path.endswith(RECEIPT_SUFFIX) else None
     if beside is None or not beside.is_file():
         return ReceiptCheck(verified, None)

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +23,7 @@ from secaudit.collector.errors import ApiError
 from secaudit.collector.index_models import Host, ReportIndex
 from secaudit.collector.models import AgentKey, Report, Unit, utcnow
 from secaudit.collector.units import effective_playbook
+from secaudit.sign.keys import public_from_pem
 
 MAX_HOSTS = 300  # one document a person signs; a province exports its districts' documents instead
 
@@ -74,11 +73,8 @@ def _signature(session: Session, report: Report) -> dict[str, str] | None:
     key = session.get(AgentKey, report.key_id)
     if key is None:
         return None
-    try:
-        pub = load_pem_public_key(key.public_key.encode())
-    except ValueError:
-        return None
-    if not isinstance(pub, Ed25519PublicKey):
+    pub = public_from_pem(key.public_key)
+    if pub is None:
         return None
     return {"keyid": report.key_id, "fingerprint": ids.fingerprint(pub)}
 

@@ -324,5 +324,5 @@ def swayidle_lock(ctx: FactContext, files: list[str], own: Own | None = None) ->
         return {"idle_seconds": seconds, "lock_enabled": True, "lock_delay_seconds": 0, "lock_after_seconds": seconds,
                 "determined": True, "locked_down": False, "source": {"swayidle": path}}
     why = "swayidle starts no screen locker" if found else "no swayidle in the autostart: nothing locks an idle screen"
-    return {**UNDETERMINED, "idle_seconds": None, "lock_enabled": False, "determined": True, "locked_down": False,
+    return {**UNDETERMINED, "lock_enabled": False, "determined": True, "locked_down": False,
             "source": {"swayidle": f"{path}: {why}" if text is not None else f"{path} absent: {why}"}}

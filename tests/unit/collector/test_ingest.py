@@ -7,15 +7,22 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from secaudit.collector.db import Database
 from secaudit.collector.enroll import enroll
 from secaudit.collector.ingest import ingest, refused
 from tests.unit.collector.helpers import enroll_request, envelope, new_db, report, token
 
 
-def test_verdicts(tmp_path: Path) -> None:
+def _enrolled(tmp_path: Path) -> tuple[Database, Ed25519PrivateKey]:
+    """A SQLite collector with one agent enrolled in unit TH2."""
     db = new_db(tmp_path / "db")
     key = Ed25519PrivateKey.generate()
     enroll(db, enroll_request(key, token(db, "TH2")))
+    return db, key
+
+
+def test_verdicts(tmp_path: Path) -> None:
+    db, key = _enrolled(tmp_path)
     usb = tmp_path / "usb"
     usb.mkdir()
     (usb / "1.secaudit.json").write_bytes(envelope(key, report(key, 1)))
@@ -40,9 +47,7 @@ def test_a_zip_from_email_member_by_member(tmp_path: Path) -> None:
 
     from secaudit.limits import ENVELOPE
 
-    db = new_db(tmp_path / "db")
-    key = Ed25519PrivateKey.generate()
-    enroll(db, enroll_request(key, token(db, "TH2")))
+    db, key = _enrolled(tmp_path)
     mail = tmp_path / "mail"
     mail.mkdir()
     with zipfile.ZipFile(mail / "bao-cao-thang-11.zip", "w", zipfile.ZIP_DEFLATED) as archive:
