@@ -9,6 +9,10 @@ and month, signed by its own key.
    - SQLite (--data-dir, WAL, synchronous=FULL), one process.      Target >= 300 reports/s.
    - PostgreSQL (a throwaway cluster, tests/integration/pg.py), two processes on one database, the
      uploaders split between them.                                   Target >= 500 reports/s.
+   - The floor: the same uploaders against bench/floor_server.py, which only verifies and appends (same
+     framework, verification and durability, nothing indexed): SQLite with 1 and 2 processes, PostgreSQL
+     with 2. Its rate is the most any collector could acknowledge on this machine; the ratio says how far
+     secaudit is from it.
 2. Stored bytes per report: 12 monthly reports of the same unchanged host (this machine's report) through the
    upload path into SQLite: database growth per report after the first.   Target < 50 KB.
 3. Queries over 10,000 units x 10 hosts (a province, 99 districts, 9,900 schools; 99,000 hosts with their
@@ -50,7 +54,7 @@ import httpx  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from secaudit.sign.ids import agent_id  # noqa: E402
-from tests.unit.collector.helpers import enroll_request, envelope  # noqa: E402
+from tests.unit.collector.helpers import enroll_request, envelope, public_pem  # noqa: E402
 
 DSSE = {"Content-Type": "application/vnd.secaudit.dsse+json", "Content-Encoding": "gzip"}
 INGEST_TARGET = {"sqlite": 300, "postgresql": 500}
@@ -114,16 +118,19 @@ def serve(db_args: list[str]) -> tuple[subprocess.Popen[bytes], str]:
     proc = subprocess.Popen([sys.executable, "-m", "secaudit", "collector", "serve", *db_args, "--listen",
                              f"127.0.0.1:{port}", "--log-level", "warning"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    return proc, wait_up(proc, f"http://127.0.0.1:{port}")
+
+
+def wait_up(proc: subprocess.Popen[bytes], url: str) -> str:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             if httpx.get(url + "/api/v1/health", timeout=2).status_code == 200:
-                return proc, url
+                return url
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit("collector serve did not start")
+    raise SystemExit(f"the server for {url} did not start")
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -155,12 +162,54 @@ def postgres_pids() -> list[int]:
     return [int(p) for p in done.stdout.split()]
 
 
-def ingest(db_args: list[str], processes: int, payloads: list[dict[str, Any]], agents: int, reports: int,
-           work: Path) -> tuple[int, float]:
-    """(reports accepted, seconds) of `agents` x `reports` envelopes sent by `agents` threads; prints the CPU
-    each report cost the collector processes, the uploaders (this process) and PostgreSQL in that time."""
+def drive(urls: list[str], bodies: list[list[bytes]], watched: dict[str, list[int]]) -> tuple[int, float]:
+    """(reports accepted, seconds): one thread per agent sends its bodies in order to urls[agent % len(urls)];
+    the first body of each is sent before the clock starts (it warms the server up). Prints the CPU each
+    report cost the watched processes and the uploaders (this process) in that time."""
     import resource
 
+    agents = len(bodies)
+    failures: list[str] = []
+    ready = threading.Barrier(agents + 1)
+
+    def upload(a: int) -> None:
+        with httpx.Client(base_url=urls[a % len(urls)], timeout=120) as client:
+            for i, body in enumerate(bodies[a]):
+                answer = client.post("/api/v1/reports", content=body, headers=DSSE)
+                if answer.status_code != 201:
+                    failures.append(f"{answer.status_code} {answer.text[:200]}")
+                if i == 0:
+                    ready.wait()
+
+    threads = [threading.Thread(target=upload, args=(a,)) for a in range(agents)]
+    for t in threads:
+        t.start()
+    ready.wait()
+    start = time.perf_counter()
+    before = {k: cpu_seconds(v) for k, v in watched.items()}
+    mine = resource.getrusage(resource.RUSAGE_SELF)
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    used = {k: cpu_seconds(v) - before[k] for k, v in watched.items() if v}
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    used["uploaders"] = after.ru_utime + after.ru_stime - mine.ru_utime - mine.ru_stime
+    sent = sum(len(b) - 1 for b in bodies)
+    print("  CPU a report: " + ", ".join(f"{k} {1000 * v / sent:.1f} ms ({v / elapsed:.2f} cores)"
+                                         for k, v in used.items()))
+    if failures:
+        raise SystemExit(f"{len(failures)} uploads failed, e.g. {failures[0]}")
+    return sent, elapsed
+
+
+def agent_bodies(key: Ed25519PrivateKey, a: int, payloads: list[dict[str, Any]], reports: int) -> list[bytes]:
+    base = payloads[a % len(payloads)]
+    return [gzip.compress(envelope(key, vary(base, key, a, s, f"PC-{a:03d}")), 6) for s in range(1, reports + 1)]
+
+
+def ingest(db_args: list[str], processes: int, payloads: list[dict[str, Any]], agents: int, reports: int,
+           work: Path) -> tuple[int, float]:
+    """(reports accepted, seconds) of `agents` x `reports` envelopes sent to `secaudit collector serve`."""
     work.mkdir(parents=True, exist_ok=True)
     cli(["init", *db_args])
     (work / "units.csv").write_text(UNITS_CSV, encoding="utf-8")
@@ -174,42 +223,34 @@ def ingest(db_args: list[str], processes: int, payloads: list[dict[str, Any]], a
             answer = httpx.post(servers[a % processes][1] + "/api/v1/enroll", content=enroll_request(key, token),
                                 headers={"Content-Type": DSSE["Content-Type"]}, timeout=60)
             assert answer.status_code == 201, answer.text
-            base = payloads[a % len(payloads)]
-            bodies.append([gzip.compress(envelope(key, vary(base, key, a, s, f"PC-{a:03d}")), 6)
-                           for s in range(1, reports + 1)])
-        failures: list[str] = []
-        ready = threading.Barrier(agents + 1)
+            bodies.append(agent_bodies(key, a, payloads, reports))
+        pg = any("postgresql" in a for a in db_args)
+        return drive([url for _, url in servers], bodies, {"collector": [proc.pid for proc, _ in servers],
+                                                           "postgresql": postgres_pids() if pg else []})
+    finally:
+        for proc, _ in servers:
+            stop(proc)
 
-        def upload(a: int) -> None:
-            with httpx.Client(base_url=servers[a % processes][1], timeout=120) as client:
-                for i, body in enumerate(bodies[a]):
-                    answer = client.post("/api/v1/reports", content=body, headers=DSSE)
-                    if answer.status_code != 201:
-                        failures.append(f"{answer.status_code} {answer.text[:200]}")
-                    if i == 0:  # the first report of each agent warms the server up, untimed
-                        ready.wait()
 
-        threads = [threading.Thread(target=upload, args=(a,)) for a in range(agents)]
-        for t in threads:
-            t.start()
-        ready.wait()
-        start = time.perf_counter()
-        watched = {"collector": [proc.pid for proc, _ in servers],
-                   "postgresql": postgres_pids() if any("postgresql" in a for a in db_args) else []}
-        before = {k: cpu_seconds(v) for k, v in watched.items()}
-        mine = resource.getrusage(resource.RUSAGE_SELF)
-        for t in threads:
-            t.join()
-        elapsed = time.perf_counter() - start
-        used = {k: cpu_seconds(v) - before[k] for k, v in watched.items()}
-        after = resource.getrusage(resource.RUSAGE_SELF)
-        used["uploaders"] = after.ru_utime + after.ru_stime - mine.ru_utime - mine.ru_stime
-        sent = agents * (reports - 1)
-        print("  CPU a report: " + ", ".join(f"{k} {1000 * v / sent:.1f} ms ({v / elapsed:.2f} cores)"
-                                             for k, v in used.items() if watched.get(k, True)))
-        if failures:
-            raise SystemExit(f"{len(failures)} uploads failed, e.g. {failures[0]}")
-        return agents * (reports - 1), elapsed
+def floor(target: str, processes: int, payloads: list[dict[str, Any]], agents: int, reports: int,
+          work: Path) -> tuple[int, float]:
+    """The same uploads sent to bench/floor_server.py (verify and append only) on `target`."""
+    work.mkdir(parents=True, exist_ok=True)
+    keys = [Ed25519PrivateKey.generate() for _ in range(agents)]
+    keys_file = work / "keys.json"
+    keys_file.write_text(json.dumps([public_pem(k) for k in keys]), encoding="utf-8")
+    servers = []
+    for _ in range(processes):
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, str(REPO / "bench" / "floor_server.py"), str(port), str(keys_file),
+                                 target], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        servers.append((proc, wait_up(proc, f"http://127.0.0.1:{port}")))
+        time.sleep(0.5)  # the first one creates the table
+    try:
+        bodies = [agent_bodies(k, a, payloads, reports) for a, k in enumerate(keys)]
+        return drive([url for _, url in servers], bodies, {"floor": [proc.pid for proc, _ in servers],
+                                                           "postgresql": postgres_pids() if "postgresql" in target
+                                                           else []})
     finally:
         for proc, _ in servers:
             stop(proc)
@@ -461,6 +502,11 @@ def main() -> int:
                             work / "ingest-sqlite")
             print(f"ingest SQLite, 1 process, {args.agents} uploaders: {n} reports in {sec:.1f} s = {n / sec:.0f} "
                   f"reports/s (target >= {INGEST_TARGET['sqlite']})")
+            for procs in (1, 2):
+                fn, fsec = floor(f"sqlite:{work / f'floor{procs}.db'}", procs, payloads, args.agents, args.reports,
+                                 work / f"floor-sqlite-{procs}")
+                print(f"floor (verify and append only), SQLite, {procs} process{'es' if procs > 1 else ''}: "
+                      f"{fn / fsec:.0f} reports/s; secaudit/floor {n / sec / (fn / fsec):.2f}")
         cluster = None
         if not (args.skip_pg or args.skip_ingest) or args.queries_on == "postgresql":
             from tests.integration import pg
@@ -473,6 +519,10 @@ def main() -> int:
                                 args.reports, work / "ingest-pg")
                 print(f"ingest PostgreSQL, 2 processes, {args.agents} uploaders: {n} reports in {sec:.1f} s = "
                       f"{n / sec:.0f} reports/s (target >= {INGEST_TARGET['postgresql']})")
+                fn, fsec = floor(cluster.create_database("floor"), 2, payloads, args.agents, args.reports,
+                                 work / "floor-pg")
+                print(f"floor (verify and append only), PostgreSQL, 2 processes: {fn / fsec:.0f} reports/s; "
+                      f"secaudit/floor {n / sec / (fn / fsec):.2f}")
             if not args.skip_queries:
                 url = cluster.create_database("queries") if cluster and args.queries_on == "postgresql" else None
                 start = time.perf_counter()
