@@ -146,3 +146,40 @@ def test_syslog_ng_part_and_sources(make_root) -> None:
     log = facts_of(make_root(debian_syslog_ng()), only={"logging"}).table("logging")
     assert log["rsyslog"]["installed"] is False and log["syslog_ng"]["enabled"] is True
     assert "/etc/syslog-ng/syslog-ng.conf" in log["sources"] and "/etc/logrotate.d/syslog-ng" in log["sources"]
+
+
+def test_logrotate_taboo_directives(make_root) -> None:
+    stanza = "/var/log/{} {{\n  rotate 13\n}}\n"
+    files = {"etc/logrotate.d/foo.bak": stanza.format("bak"), "etc/logrotate.d/old.dpkg-old": stanza.format("old"),
+             "etc/logrotate.d/app.x": stanza.format("x"), "etc/logrotate.d/.hidden.swp": stanza.format("hidden")}
+
+    def read(conf: str) -> tuple[set[str], list[str]]:
+        lr = logging_of(make_root, {"etc/logrotate.conf": conf, **files})["logrotate"]
+        return {p for s in lr["stanzas"] for p in s["paths"]}, lr["skipped"]
+
+    # The startup list: foo.bak and old.dpkg-old skipped; a leading dot is not matched by "*" (FNM_PERIOD).
+    paths, skipped = read("include /etc/logrotate.d\n")
+    assert "/var/log/x" in paths and "/var/log/hidden" in paths and "/var/log/old" not in paths
+    assert "/etc/logrotate.d/old.dpkg-old" in skipped and "/etc/logrotate.d/foo.bak" in skipped
+    # "+" adds; without it the list is replaced, so .dpkg-old files are read again.
+    paths, skipped = read("tabooext + .bak\ninclude /etc/logrotate.d\n")
+    assert "/var/log/bak" not in paths and "/var/log/old" not in paths
+    paths, skipped = read("tabooext .x\ninclude /etc/logrotate.d\n")
+    assert {"/var/log/old", "/var/log/bak"} <= paths and "/var/log/x" not in paths
+    assert skipped == ["/etc/logrotate.d/app.x"]
+    # taboopat shares the list (replaces extensions too); comma and/or space separated; only later includes.
+    paths, _ = read("taboopat app.*, .h*\ninclude /etc/logrotate.d\n")
+    assert "/var/log/x" not in paths and "/var/log/hidden" not in paths and "/var/log/old" in paths
+    paths, _ = read("tabooext + ,.x  .y\ninclude /etc/logrotate.d\n")
+    assert "/var/log/x" not in paths and "/var/log/old" not in paths
+    paths, _ = read("include /etc/logrotate.d\ntabooext .x\n")
+    assert "/var/log/x" in paths and "/var/log/old" not in paths
+
+
+def test_logrotate_taboo_set_in_an_included_file_applies_to_later_includes(make_root) -> None:
+    lr = logging_of(make_root, {
+        "etc/logrotate.conf": "include /etc/logrotate.d\ninclude /etc/logrotate.extra\n",
+        "etc/logrotate.d/00-taboo": "tabooext + .off\n/var/log/a {\n  tabooext .z\n  rotate 1\n}\n",
+        "etc/logrotate.extra/b.off": "/var/log/b {\n  rotate 1\n}\n"})["logrotate"]
+    assert "/etc/logrotate.extra/b.off" in lr["skipped"]
+    assert lr["invalid"] == ["/etc/logrotate.d/00-taboo:3"]  # not inside a stanza
