@@ -72,7 +72,8 @@ def desktop_of(path: str, names: list[str]) -> str:
         if name.lower() in DESKTOPS:
             return DESKTOPS[name.lower()]
     stem = path.rsplit("/", 1)[-1].removesuffix(".desktop").lower()
-    for prefix, desktop in (("plasma", "kde"), ("gnome", "gnome"), ("ubuntu", "gnome"), ("cinnamon", "cinnamon"),
+    for prefix, desktop in (("plasma", "kde"), ("budgie", "budgie"), ("gnome", "gnome"), ("ubuntu", "gnome"),
+                            ("cinnamon", "cinnamon"),
                             ("mate", "mate"), ("xfce", "xfce"), ("lxqt", "lxqt"), ("lxde-pi-labwc", "labwc"),
                             ("lxde-pi-wayfire", "wayfire"), ("lxde", "lxde"), ("labwc", "labwc"),
                             ("wayfire", "wayfire")):

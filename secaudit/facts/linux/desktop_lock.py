@@ -1,8 +1,8 @@
 """When each installed desktop blanks and locks an idle screen, as every user starts out with it.
 
-GSettings desktops (GNOME, Cinnamon, MATE): each key as dconf.py reads it (profile, system databases, locks,
+GSettings desktops (GNOME, Budgie, Cinnamon, MATE): each key as dconf.py reads it (profile, system databases, locks,
 compiled or pending, schema defaults and vendor overrides); a database not in effect as written leaves the
-value null. Units: GNOME/Cinnamon seconds, MATE minutes.
+value null. Units: GNOME/Budgie/Cinnamon seconds, MATE minutes.
 
 KDE Plasma: /etc/xdg/kscreenlockerrc [Daemon] Autolock (default true), Timeout (minutes, default 5, at least 1),
 Lock (default true; false: the screen saver starts but asks no password), LockGrace (seconds, default 5):
@@ -71,6 +71,10 @@ GSETTINGS: dict[str, dict[str, Key]] = {
              "delay": Key("org.mate.screensaver", "lock-delay", "i", None, 60),
              "activation": Key("org.mate.screensaver", "idle-activation-enabled", "b", None)},
 }
+# Budgie 10.x locks with gnome-screensaver (Ubuntu Budgie) or its fork budgie-screensaver: GNOME's keys plus
+# org.gnome.desktop.screensaver idle-activation-enabled (gs-prefs.c: false, an idle session never activates it).
+GSETTINGS["budgie"] = {**GSETTINGS["gnome"],
+                       "activation": Key("org.gnome.desktop.screensaver", "idle-activation-enabled", "b", True)}
 
 
 def gsettings_lock(desktop: str, profile: Profile, schemas: SchemaDefaults, desktops: list[str],

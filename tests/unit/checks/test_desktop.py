@@ -160,3 +160,12 @@ def test_unreadable_console_drop_in_is_unknown() -> None:
     result = run_check("desktop.auto_login", snap, role="workstation")
     assert (result.status, result.key) == ("unknown", "console_unreadable") and "autologin.conf" in \
         result.message["vi"]
+
+
+def test_budgie_is_named_and_judged_like_gnome() -> None:
+    lock = _lock(desktop="budgie", idle_seconds=300, lock_enabled=False, lock_after_seconds=None, locked_down=False,
+                 source={"org.gnome.desktop.screensaver idle-activation-enabled": "/etc/dconf/db/local.d/00:2"})
+    result = run_check("desktop.idle_lock", _snap(locks=[lock]), role="lab")
+    assert (result.status, result.key) == ("fail", "never") and "Budgie" in result.message["vi"]
+    result = run_check("desktop.idle_lock", _snap(locks=[_lock(desktop="budgie")]), role="lab")
+    assert (result.status, result.key) == ("pass", "pass") and "Budgie" in result.message["en"]
