@@ -11,6 +11,9 @@ from secaudit.facts.model import Snapshot
 from secaudit.status import Status
 
 DAY = 86400
+# What auditd does when auditd.conf leaves a key unset: its built-in defaults (audit-userspace
+# src/auditd-config.c, clear_config), not the values the packaged auditd.conf writes (SUSPEND).
+AUDIT_DEFAULTS = {"disk_full_action": "ignore", "disk_error_action": "syslog", "admin_space_left_action": "ignore"}
 
 
 def _stanza_for(path: str, stanzas: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -170,6 +173,24 @@ def _disk_windows(log: dict[str, Any], p: dict[str, Any]) -> Outcome:
     return Outcome("pass", "pass_windows", args, evidence)
 
 
+def _audit_stops(a: dict[str, Any], snap: Snapshot) -> list[str]:
+    """The auditd.conf actions under which audit records stop being written while the machine runs on:
+    `ignore` or `suspend` when the disk is full or fails, `suspend` at admin_space_left (`ignore` there
+    only hands over to disk_full_action). Unset keys count with auditd's defaults; nothing is judged when
+    auditd is not installed or auditd.conf could not be read."""
+    if not a.get("installed") or snap.unknown.get("logging.auditd_conf"):
+        return []
+    out = []
+    sources = a.get("sources") or {}
+    for key, default in AUDIT_DEFAULTS.items():
+        words = str(a.get(key) or default).lower().split()  # "exec /path": the action is the first word
+        action = words[0] if words else default
+        bad = ("suspend",) if key == "admin_space_left_action" else ("ignore", "suspend")
+        if action in bad:
+            out.append(f"{key} = {action}" + (f" ({sources[key]})" if key in sources and key in a else ""))
+    return out
+
+
 @check("logs.disk_bounded")
 def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     log: dict[str, Any] = snap.table("logging")
@@ -183,14 +204,18 @@ def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     cap = j.get("max_retention_sec")
     a = log.get("auditd") or {}
     audit_unbounded = bool(a.get("installed")) and a.get("max_log_file_action") == "keep_logs"
+    audit_stops = _audit_stops(a, snap)
     evidence = {"unrotated": unrotated, "unrotated_not_created": [o for o in outs if o.get("exists") is False],
                 "journald": {"system_max_use": j.get("system_max_use"),
                 "system_keep_free": j.get("system_keep_free"), "max_retention_sec": cap, "sources": j.get("sources")},
-                "auditd": {k: a.get(k) for k in ("max_log_file_action", "num_logs", "max_log_file", "space_left_action",
-                                                 "disk_full_action", "sources") if k in a}}
+                "auditd": {**{k: a.get(k) for k in ("max_log_file_action", "num_logs", "max_log_file",
+                                                    "space_left_action", "admin_space_left_action", "disk_full_action",
+                                                    "disk_error_action", "sources") if k in a},
+                           "stops_writing": audit_stops}}
     args = {"files": [f"{o['path']} ({o.get('source')})" for o in unrotated], "min": min_days,
             "days": (cap or 0) // DAY, "journal": _journal_text(j),
-            "audit_source": (a.get("sources") or {}).get("max_log_file_action", "/etc/audit/auditd.conf")}
+            "audit_source": (a.get("sources") or {}).get("max_log_file_action", "/etc/audit/auditd.conf"),
+            "audit_stops": audit_stops}
     problems = []
     unreadable = _unreadable(log, snap)
     if unrotated and not unreadable:  # an unreadable logrotate file may rotate them
@@ -201,6 +226,8 @@ def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         return Outcome("fail", problems[0], args, evidence)
     if audit_unbounded:
         return Outcome("warn", "warn_audit_keep", args, evidence)
+    if audit_stops:
+        return Outcome("warn", "warn_audit_stops", args, evidence)
     if unreadable:
         return Outcome("unknown", "unknown", {**args, "paths": ", ".join(unreadable)}, evidence)
     if not (j.get("installed") or (log.get("rsyslog") or {}).get("installed")

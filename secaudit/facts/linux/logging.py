@@ -17,7 +17,7 @@ from secaudit.facts.registry import collector
 
 AUDITD_CONF = "/etc/audit/auditd.conf"
 AUDIT_KEYS = ("log_file", "num_logs", "max_log_file", "max_log_file_action", "space_left_action",
-              "admin_space_left_action", "disk_full_action")
+              "admin_space_left_action", "disk_full_action", "disk_error_action")
 _RULE_FLAGS = ("-a", "-A", "-w")
 
 

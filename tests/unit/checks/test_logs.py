@@ -91,6 +91,40 @@ def test_disk_bounded(make_root) -> None:
     assert run_check("logs.disk_bounded", nothing).key == "unknown_none"
 
 
+def test_auditd_that_stops_writing_when_the_disk_fills_warns(make_root) -> None:
+    debian_conf = ("max_log_file_action = ROTATE\nspace_left_action = SYSLOG\nadmin_space_left_action = SUSPEND\n"
+                   "disk_full_action = SUSPEND\ndisk_error_action = SUSPEND\n")  # as the auditd package ships it
+    res = run_check("logs.disk_bounded", snap_of(make_root, {"sbin/auditd": "", "etc/audit/auditd.conf": debian_conf}))
+    assert res.status == "warn" and res.key == "warn_audit_stops"
+    assert "disk_full_action = suspend (/etc/audit/auditd.conf:4)" in res.message["en"]
+    assert "admin_space_left_action = suspend (/etc/audit/auditd.conf:3)" in res.message["vi"]
+    assert "disk_error_action = suspend (/etc/audit/auditd.conf:5)" in res.message["en"]
+    assert res.evidence["auditd"]["disk_error_action"] == "suspend"
+    # Case-insensitive, `#` comments; an unset key counts with auditd's own default (disk_full_action ignore).
+    mixed = "max_log_file_action = ROTATE\ndisk_error_action = Ignore  # no\n# disk_full_action = HALT\n"
+    res = run_check("logs.disk_bounded", snap_of(make_root, {"sbin/auditd": "", "etc/audit/auditd.conf": mixed}))
+    assert res.key == "warn_audit_stops"
+    assert res.evidence["auditd"]["stops_writing"] == ["disk_full_action = ignore",
+                                                       "disk_error_action = ignore (/etc/audit/auditd.conf:2)"]
+    # Single-user mode or halt keeps the trail; admin_space_left_action ignore leaves it to disk_full_action;
+    # disk_error_action unset is syslog.
+    safe = "max_log_file_action = ROTATE\nadmin_space_left_action = ignore\ndisk_full_action = HALT\n"
+    res = run_check("logs.disk_bounded", snap_of(make_root, {"sbin/auditd": "", "etc/audit/auditd.conf": safe}))
+    assert res.status == "pass" and res.evidence["auditd"]["stops_writing"] == []
+    # Not installed: an auditd.conf alone is not judged.
+    res = run_check("logs.disk_bounded", snap_of(make_root, {"etc/audit/auditd.conf": debian_conf}))
+    assert res.status == "pass"
+
+
+def test_unreadable_auditd_conf_is_not_judged_by_its_defaults() -> None:
+    files = debian({"sbin/auditd": "", "etc/audit/auditd.conf": "disk_full_action = HALT\n"})
+    rec = {"schema": "secaudit.recording/v1", "files": {"/" + k: v for k, v in files.items()},
+           "denied": ["/etc/audit/auditd.conf"]}
+    snap = collect(ReplayTransport(rec, live=False), AgentConfig(), only={"logging", "host"})
+    res = run_check("logs.disk_bounded", snap)
+    assert res.key != "warn_audit_stops" and res.status == "unknown"
+
+
 # --- forwarding -------------------------------------------------------------------------------------------
 
 
