@@ -184,7 +184,7 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
             locker = next((p for p, program in LOCKERS[desktop] if present(ctx, packages, p, program)), None)
             looked_for = ", ".join(p for p, _ in LOCKERS[desktop])
             lock = locker_lock(ctx, locker, looked_for, own_files, own_invalid, desktop=desktop)
-            own_kind = desktop if desktop == "labwc" and locker else locker
+            own_kind = desktop if desktop in ("labwc", "wayfire") and locker else locker
             if own_kind in OWN_FILES:
                 users, default_applies = own_locks(ctx, str(own_kind), _text(
                     partial(locker_lock, ctx, locker, looked_for, [], desktop=desktop)), accounts)

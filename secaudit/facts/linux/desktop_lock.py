@@ -16,10 +16,14 @@ xscreensaver (LXQt, LXDE, and Xfce when it is the locker): the system's resource
 /etc/X11/app-defaults/XScreenSaver, else /usr/share/X11/app-defaults/ (`*timeout`, `*lock`, `*lockTimeout`,
 `*mode`; xscreensaver's own defaults where unset: blank after 10 minutes, no lock).
 
+labwc and Wayfire (Raspberry Pi OS's Wayland sessions): an idle screen locks only when their autostart starts
+swayidle with `timeout N '<swaylock|gtklock|waylock>'`: labwc's autostart file, Wayfire's [autostart] commands
+(/etc/wayfire/defaults.ini with ~/.config/wayfire.ini over it, read as wf-config reads them).
+
 A person's own file (OWN_FILES: their dconf database ~/.config/dconf/user, ~/.config/kscreenlockerrc, the xfconf
-channel under ~/.config, ~/.xscreensaver) is read with the system's, as the programs do: its values win except
-over entries the system locked (dconf locks or a profile without a user database, KConfig `[$i]`, xfconf
-`locked="*"`).
+channel under ~/.config, ~/.xscreensaver, ~/.config/labwc/autostart, ~/.config/wayfire.ini) is read with the
+system's, as the programs do: its values win except over entries the system locked (dconf locks or a profile
+without a user database, KConfig `[$i]`, xfconf `locked="*"`); labwc's own autostart replaces the system's.
 """
 
 from __future__ import annotations
@@ -34,17 +38,19 @@ from secaudit.facts.common import xmltext
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux import dconf
 from secaudit.facts.linux.dconf import Key, Profile, SchemaDefaults, lookup
-from secaudit.facts.linux.desktop_ini import IniFile, c_int, kde_bool, parse_kconfig, read_checked
+from secaudit.facts.linux.desktop_ini import MAX_LINES, IniFile, c_int, kde_bool, parse_kconfig, read_checked
 
 KDE_RC = "/etc/xdg/kscreenlockerrc"
 XFCE_XML = "/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml"
 XSCREENSAVER_ADS = ("/etc/X11/app-defaults/XScreenSaver", "/usr/share/X11/app-defaults/XScreenSaver")  # Debian first
 LABWC_AUTOSTART = "/etc/xdg/labwc/autostart"
+WAYFIRE_DEFAULTS = "/etc/wayfire/defaults.ini"
 WAYLAND_LOCKERS = ("swaylock", "gtklock", "waylock")
 XSCREENSAVER_DEFAULTS = {"timeout": "0:10:00", "lock": "False", "locktimeout": "0:00:00", "mode": "random"}
 UNKNOWN_KEY = "desktop.screen_lock"
 # a person's own settings file of each locker, under the home directory
 OWN_FILES = {"dconf": ".config/dconf/user", "kde": ".config/kscreenlockerrc", "labwc": ".config/labwc/autostart",
+             "wayfire": ".config/wayfire.ini",
              "xfce4-screensaver": ".config/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml",
              "xscreensaver": ".xscreensaver"}
 
@@ -182,8 +188,8 @@ def xfconf_properties(root: ET.Element) -> dict[str, tuple[str, bool]]:
 def locker_lock(ctx: FactContext, locker: str | None, looked_for: str, files: list[str],
                 invalid: list[str], own: Own | None = None, desktop: str = "") -> dict[str, Any]:
     """The lock of a desktop that runs a separate screen locker (Xfce, LXQt, LXDE, labwc, Wayfire): the first
-    installed of those it can use; light-locker's times, and Wayfire's idle settings, come from settings not
-    read here; with none, nothing locks."""
+    installed of those it can use; light-locker's times come from settings not read here; with none, nothing
+    locks."""
     try:
         if locker == "xfce4-screensaver":
             return xfce_lock(ctx, files, invalid, own)
@@ -191,6 +197,8 @@ def locker_lock(ctx: FactContext, locker: str | None, looked_for: str, files: li
             return xscreensaver_lock(ctx, files, invalid, own)
         if locker in WAYLAND_LOCKERS and desktop == "labwc":
             return swayidle_lock(ctx, files, own)
+        if locker in WAYLAND_LOCKERS and desktop == "wayfire":
+            return wayfire_lock(ctx, files, invalid, own)
     except _Unreadable as exc:
         return exc.answer
     if locker is None:
@@ -302,31 +310,128 @@ def xscreensaver_lock(ctx: FactContext, files: list[str], invalid: list[str],
             "determined": determined, "locked_down": False, "source": sources}
 
 
-def swayidle_lock(ctx: FactContext, files: list[str], own: Own | None = None) -> dict[str, Any]:
-    """labwc runs its autostart file (a person's own ~/.config/labwc/autostart instead of the system's); an
-    idle screen locks when it starts swayidle with `timeout N '<a locker>'`; without that, nothing locks it."""
-    path = own.path if own is not None else LABWC_AUTOSTART
-    text = own.text if own is not None else _read(ctx, path, "labwc autostart", files, [])
-    timeouts: list[int] = []
-    found = False
-    for raw in (text or "").splitlines():
+def swayidle_timeouts(commands: list[tuple[str, str]]) -> tuple[list[tuple[int, str]], bool]:
+    """(seconds, where) of each `timeout N '<a locker>'` of the swayidle started by these shell commands
+    ((command, where) pairs), and whether any of them starts swayidle at all."""
+    found: list[tuple[int, str]] = []
+    started = False
+    for command, where in commands:
         try:
-            words = shlex.split(raw, comments=True)
+            words = shlex.split(command, comments=True)
         except ValueError:
             continue
         start = next((i for i, w in enumerate(words) if posixpath.basename(w) == "swayidle"), None)
         if start is None:
             continue
-        found = True
+        started = True
         args = words[start + 1:]
         for i, word in enumerate(args[:-2]):
             if word == "timeout" and args[i + 1].isdigit() and \
                     any(lock in args[i + 2] for lock in WAYLAND_LOCKERS):
-                timeouts.append(int(args[i + 1]))
-    if timeouts:
-        seconds = min(timeouts)
-        return {"idle_seconds": seconds, "lock_enabled": True, "lock_delay_seconds": 0, "lock_after_seconds": seconds,
-                "determined": True, "locked_down": False, "source": {"swayidle": path}}
-    why = "swayidle starts no screen locker" if found else "no swayidle in the autostart: nothing locks an idle screen"
+                found.append((int(args[i + 1]), where))
+    return found, started
+
+
+def _swayidle_answer(found: list[tuple[int, str]], started: bool, where: str,
+                     notes: dict[str, str] | None = None) -> dict[str, Any]:
+    notes = notes or {}
+    if found:
+        seconds, source = min(found)
+        return {"idle_seconds": seconds, "lock_enabled": True, "lock_delay_seconds": 0,
+                "lock_after_seconds": seconds, "determined": True, "locked_down": False,
+                "source": {"swayidle": source, **notes}}
+    why = "swayidle starts no screen locker" if started else "no swayidle started: nothing locks an idle screen"
     return {**UNDETERMINED, "lock_enabled": False, "determined": True, "locked_down": False,
-            "source": {"swayidle": f"{path}: {why}" if text is not None else f"{path} absent: {why}"}}
+            "source": {"swayidle": f"{where}: {why}", **notes}}
+
+
+def swayidle_lock(ctx: FactContext, files: list[str], own: Own | None = None) -> dict[str, Any]:
+    """labwc runs its autostart file (a person's own ~/.config/labwc/autostart instead of the system's); an
+    idle screen locks when it starts swayidle with `timeout N '<a locker>'`; without that, nothing locks it."""
+    path = own.path if own is not None else LABWC_AUTOSTART
+    text = own.text if own is not None else _read(ctx, path, "labwc autostart", files, [])
+    found, started = swayidle_timeouts([(raw, path) for raw in (text or "").splitlines()])
+    return _swayidle_answer(found, started, path if text is not None else f"{path} absent")
+
+
+# --- Wayfire ----------------------------------------------------------------------------------------------------
+
+def wayfire_ini(text: str, path: str, invalid: list[str]) -> dict[str, dict[str, tuple[str, str]]]:
+    """section -> option -> (value, file:line), read as wf-config's file.cpp reads wayfire.ini: a `#` not after a
+    backslash starts a comment (`\\#` is a `#`), trailing blanks dropped, a line ending in an unescaped backslash
+    continues on the next, `[section]`, `name = value` trimmed; any other line, or an option before the first
+    section, is skipped (noted in `invalid`); a later option replaces an earlier one."""
+    lines: list[tuple[str, int]] = []
+    joining = False
+    for number, raw in enumerate(text.split("\n")[:MAX_LINES], 1):
+        cut = next((i for i, ch in enumerate(raw) if ch == "#" and (i == 0 or raw[i - 1] != "\\")), len(raw))
+        line, escaped = "", False
+        for ch in raw[:cut]:
+            if ch == "#" and escaped:
+                line = line[:-1]
+            line += ch
+            escaped = ch == "\\"
+        line = line.rstrip(" \t\r\f\v")
+        if joining:
+            lines[-1] = (lines[-1][0] + line, lines[-1][1])
+        else:
+            lines.append((line, number))
+        current = lines[-1][0]
+        joining = current.endswith("\\")
+        if joining:
+            current = current[:-1]
+            lines[-1] = (current, lines[-1][1])
+            joining = not current.endswith("\\")
+    out: dict[str, dict[str, tuple[str, str]]] = {}
+    section: str | None = None
+    for line, number in lines:
+        stripped = line.strip(" \t\r\f\v")
+        if not stripped:
+            continue
+        if stripped.startswith("[") and stripped.endswith("]") and len(stripped) > 1:
+            section = stripped[1:-1]
+            out.setdefault(section, {})
+            continue
+        name, sep, value = line.partition("=")
+        if section is None or not sep:
+            invalid.append(f"{path}:{number}: " + ("option before a section" if sep else "not name = value"))
+            continue
+        out[section][name.strip(" \t\r\f\v")] = (value.strip(" \t\r\f\v"), f"{path}:{number}")
+    return out
+
+
+WAYFIRE_PLUGINS = ("alpha animate autostart command cube decoration expo fast-switcher fisheye grid idle invert move "
+                   "oswitch place resize switcher vswitch window-rules wobbly wrot zoom")  # core.xml's default
+
+
+def _plugin(name: str) -> str:
+    return posixpath.basename(name).removeprefix("lib").removesuffix(".so")
+
+
+def wayfire_lock(ctx: FactContext, files: list[str], invalid: list[str], own: Own | None = None) -> dict[str, Any]:
+    """Wayfire reads /etc/wayfire/defaults.ini, then the person's ~/.config/wayfire.ini over it option by option
+    (wf::config::build_configuration; Raspberry Pi OS copies defaults.ini there on first start). Its idle plugin
+    only blanks ([idle] screensaver_timeout, dpms_timeout: it has no lock option); an idle screen locks only when
+    a command of [autostart] (or Raspberry Pi's [autostart-static] autostart0-4), run with sh by a loaded
+    plugin of [core] plugins, starts swayidle with `timeout N '<a locker>'`."""
+    text = _read(ctx, WAYFIRE_DEFAULTS, "wayfire.ini", files, invalid)
+    conf = wayfire_ini(text, WAYFIRE_DEFAULTS, invalid) if text is not None else {}
+    if own is not None:
+        for section, options in wayfire_ini(own.text, own.path, invalid).items():
+            conf.setdefault(section, {}).update(options)
+    plugins_entry = conf.get("core", {}).get("plugins")
+    plugins = {_plugin(p) for p in (plugins_entry[0] if plugins_entry else WAYFIRE_PLUGINS).split()}
+    commands: list[tuple[str, str]] = []
+    if "autostart" in plugins:
+        commands += [v for k, v in conf.get("autostart", {}).items() if k != "autostart_wf_shell"]
+    if "autostart-static" in plugins:
+        commands += [v for k, v in conf.get("autostart-static", {}).items() if v[0] != "none"]
+    notes = {f"idle {name}": f"{entry[1]}: {entry[0]} s, blanks the screen without locking it"
+             for name in ("screensaver_timeout", "dpms_timeout")
+             if (entry := conf.get("idle", {}).get(name)) is not None}
+    read = ([WAYFIRE_DEFAULTS] if text is not None else []) + ([own.path] if own is not None else [])
+    where = ", ".join(read) or f"{WAYFIRE_DEFAULTS} absent"
+    if plugins_entry is not None and not plugins & {"autostart", "autostart-static"}:
+        where += f" ([core] plugins at {plugins_entry[1]} load no autostart plugin)"
+    found, started = swayidle_timeouts(commands)
+    return _swayidle_answer(found, started, where, notes)

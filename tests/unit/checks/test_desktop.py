@@ -169,3 +169,14 @@ def test_budgie_is_named_and_judged_like_gnome() -> None:
     assert (result.status, result.key) == ("fail", "never") and "Budgie" in result.message["vi"]
     result = run_check("desktop.idle_lock", _snap(locks=[_lock(desktop="budgie")]), role="lab")
     assert (result.status, result.key) == ("pass", "pass") and "Budgie" in result.message["en"]
+
+
+def test_wayfire_without_swayidle_fails_and_with_it_passes() -> None:
+    never = _lock(desktop="wayfire", idle_seconds=None, lock_enabled=False, lock_after_seconds=None, locked_down=False,
+                  source={"swayidle": "/etc/wayfire/defaults.ini: no swayidle started: nothing locks an idle screen"})
+    result = run_check("desktop.idle_lock", _snap(locks=[never]), role="lab")
+    assert (result.status, result.key) == ("fail", "never") and "Wayfire" in result.message["vi"]
+    assert "no swayidle" in result.message["en"]
+    locks = _lock(desktop="wayfire", locked_down=False, source={"swayidle": "/etc/wayfire/defaults.ini:11"})
+    result = run_check("desktop.idle_lock", _snap(locks=[locks]), role="lab")
+    assert (result.status, result.key) == ("pass", "pass_changeable")

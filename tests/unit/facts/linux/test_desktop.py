@@ -539,12 +539,13 @@ def test_labwc_locks_through_swayidle(make_root: Root, files: dict[str, str], ex
     assert (lock["lock_enabled"], lock["lock_after_seconds"], lock["determined"]) == expected
 
 
-def test_wayfire_without_a_locker_never_locks_and_with_one_is_not_examined(make_root: Root) -> None:
+def test_wayfire_without_a_locker_or_a_config_never_locks(make_root: Root) -> None:
     session = {"usr/share/wayland-sessions/LXDE-pi-wayfire.desktop": "[Desktop Entry]\nName=Wayfire\n"}
     (lock,) = _desktop(make_root(session))["screen_lock"]
     assert (lock["desktop"], lock["lock_enabled"], lock["determined"]) == ("wayfire", False, True)
-    (lock,) = _desktop(make_root({**session, "usr/bin/swaylock": ""}))["screen_lock"]
-    assert lock["determined"] is False
+    (lock,) = _desktop(make_root({**session, "usr/bin/swaylock": ""}))["screen_lock"]  # nothing starts it
+    assert (lock["lock_enabled"], lock["determined"]) == (False, True)
+    assert lock["source"]["swayidle"].startswith("/etc/wayfire/defaults.ini absent")
 
 
 def test_a_persons_own_labwc_autostart_replaces_the_systems(make_root: Root) -> None:
