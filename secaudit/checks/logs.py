@@ -9,8 +9,11 @@ from typing import Any
 from secaudit.checks.base import Env, Outcome, check
 from secaudit.facts.model import Snapshot
 from secaudit.status import Status
+from secaudit.timefmt import parse_rfc3339_or_none
 
 DAY = 86400
+MiB = 1 << 20
+JOURNAL_DEFAULT_CEILING = 4 << 30  # journald's default SystemMaxUse: 10 % of the file system, at most 4 GiB
 # What auditd does when auditd.conf leaves a key unset: its built-in defaults (audit-userspace
 # src/auditd-config.c, clear_config), not the values the packaged auditd.conf writes (SUSPEND).
 AUDIT_DEFAULTS = {"disk_full_action": "ignore", "disk_error_action": "syslog", "admin_space_left_action": "ignore"}
@@ -62,6 +65,33 @@ def _journal_text(j: dict[str, Any]) -> str:
     size = j.get("system_max_use")
     return (f"Storage={j.get('storage')}, MaxRetentionSec={'-' if not cap else f'{cap // DAY}d'}, "
             f"SystemMaxUse={'default' if size is None else f'{size // (1 << 20)}M'}")
+
+
+def _journal_full(j: dict[str, Any], min_days: int, p: dict[str, Any], env: Env) -> dict[str, Any] | None:
+    """A persistent journal deleting entries younger than `min_days` to stay under its size cap.
+
+    Rule: its oldest entry is younger than min_days while its files fill at least journal_near_cap_percent of
+    the cap (SystemMaxUse; unset: 10 % of the file system, and when that is not known the 4 GiB no default
+    exceeds), so journald is deleting the oldest to make room. A young journal far from its cap (a new
+    machine) is not judged here. None when that cannot be shown."""
+    disk = j.get("on_disk") or {}
+    oldest = parse_rfc3339_or_none(disk.get("oldest"))
+    used = disk.get("bytes")
+    if not j.get("persistent") or oldest is None or not isinstance(used, int):
+        return None
+    days = max(0, (env.now - oldest).days)
+    cap, fs = j.get("system_max_use"), disk.get("fs_bytes")
+    if cap:
+        rule = f"SystemMaxUse, {(j.get('sources') or {}).get('systemmaxuse', '-')}"
+    elif isinstance(fs, int) and fs > 0:
+        cap, rule = min(fs // 10, JOURNAL_DEFAULT_CEILING), f"10% × {fs // MiB} MiB"
+    else:
+        cap, rule = JOURNAL_DEFAULT_CEILING, "≤ 4 GiB"
+    near = used * 100 >= cap * int(p.get("journal_near_cap_percent", 80))
+    if days >= min_days or not near:
+        return None
+    return {"journal_days": days, "oldest": disk["oldest"], "journal_used": f"{used // MiB} MiB",
+            "journal_cap": f"{cap // MiB} MiB ({rule})"}
 
 
 def _label(e: dict[str, Any]) -> str:
@@ -121,7 +151,8 @@ def retention(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     j = log.get("journald") or {}
     cap = j.get("max_retention_sec")
     journal = {"persistent": j.get("persistent"), "storage": j.get("storage"), "max_retention_days":
-               cap // DAY if cap else None, "system_max_use": j.get("system_max_use"), "sources": j.get("sources")}
+               cap // DAY if cap else None, "system_max_use": j.get("system_max_use"), "sources": j.get("sources"),
+               "on_disk": j.get("on_disk")}
     evidence = {"files": files, "journald": journal, "min_days": min_days}
     short = [f for f in files if f["retention_days"] is not None and f["retention_days"] < min_days]
     unsure = [f for f in files if f["size_only"]]
@@ -146,6 +177,9 @@ def retention(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         return Outcome("unknown", "unknown", {**args, "paths": ", ".join(unreadable)}, evidence)
     if j.get("persistent") and cap and cap < min_days * DAY:
         return Outcome("fail", "fail_journal_cap", {**args, "days": cap // DAY}, evidence)
+    full = _journal_full(j, min_days, p, env)
+    if full:
+        return Outcome("fail", "fail_journal_full", {**args, **full}, evidence)
     if journal_ok:
         # A persistent journal with no shorter time cap keeps entries until its size limit: how many days
         # that is depends on how much is logged, so it cannot be confirmed from the configuration.
@@ -207,7 +241,8 @@ def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     audit_stops = _audit_stops(a, snap)
     evidence = {"unrotated": unrotated, "unrotated_not_created": [o for o in outs if o.get("exists") is False],
                 "journald": {"system_max_use": j.get("system_max_use"),
-                "system_keep_free": j.get("system_keep_free"), "max_retention_sec": cap, "sources": j.get("sources")},
+                "system_keep_free": j.get("system_keep_free"), "max_retention_sec": cap, "sources": j.get("sources"),
+                             "on_disk": j.get("on_disk")},
                 "auditd": {**{k: a.get(k) for k in ("max_log_file_action", "num_logs", "max_log_file",
                                                     "space_left_action", "admin_space_left_action", "disk_full_action",
                                                     "disk_error_action", "sources") if k in a},
@@ -222,6 +257,11 @@ def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         problems.append("fail_unrotated")
     if j.get("persistent") and cap and cap < min_days * DAY:
         problems.append("fail_journal_cap")
+    # Only where the journal is the place logs are kept: rsyslog or syslog-ng files keep their own days.
+    full = None if _file_outputs(log) else _journal_full(j, min_days, p, env)
+    if full:
+        problems.append("fail_journal_full")
+        args.update(full)
     if problems:
         return Outcome("fail", problems[0], args, evidence)
     if audit_unbounded:

@@ -1,12 +1,13 @@
-"""The `logging` table on Linux: journald (journald.py), rsyslog (rsyslog.py), syslog-ng (syslog_ng.py), logrotate
-(logrotate.py) and the Linux audit daemon (auditd.conf, its rules in /etc/audit/rules.d and audit.rules, the unit
-enabled)."""
+"""The `logging` table on Linux: journald (journald.py; its files on disk: journal_files.py), rsyslog
+(rsyslog.py), syslog-ng (syslog_ng.py), logrotate (logrotate.py) and the Linux audit daemon (auditd.conf, its
+rules in /etc/audit/rules.d and audit.rules, the unit enabled)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from secaudit.facts.context import FactContext
+from secaudit.facts.linux.journal_files import collect_journal_files
 from secaudit.facts.linux.journald import collect_journald
 from secaudit.facts.linux.logrotate import parse_logrotate
 from secaudit.facts.linux.rsyslog import parse_rsyslog
@@ -60,7 +61,8 @@ def collect_auditd(ctx: FactContext) -> dict[str, Any]:
 
 @collector("logging", ("logging",))
 def collect_logging(ctx: FactContext) -> None:
-    table: dict[str, Any] = {"journald": collect_journald(ctx), "rsyslog": parse_rsyslog(ctx),
+    journald = {**collect_journald(ctx), "on_disk": collect_journal_files(ctx)}
+    table: dict[str, Any] = {"journald": journald, "rsyslog": parse_rsyslog(ctx),
                              "syslog_ng": parse_syslog_ng(ctx), "logrotate": parse_logrotate(ctx),
                              "auditd": collect_auditd(ctx)}
     table["sources"] = (table["journald"]["files"] + table["rsyslog"]["files"] + table["syslog_ng"]["files"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
+from secaudit.checks.logs import DAY
 from secaudit.config import AgentConfig
 from secaudit.facts import collect
 from secaudit.transport.replay import ReplayTransport
@@ -123,6 +126,69 @@ def test_unreadable_auditd_conf_is_not_judged_by_its_defaults() -> None:
     snap = collect(ReplayTransport(rec, live=False), AgentConfig(), only={"logging", "host"})
     res = run_check("logs.disk_bounded", snap)
     assert res.key != "warn_audit_stops" and res.status == "unknown"
+
+
+NO_RSYSLOG = {"etc/rsyslog.conf": None, "usr/sbin/rsyslogd": None, f"{WANTS}/rsyslog.service": None}
+
+
+def journal_root(make_root: Any, days_old: float, used: int, extra: dict[str, Any] | None = None) -> Any:
+    """A Debian 12 root keeping logs only in its persistent journal: two files, the older one's first entry
+    `days_old` days ago, `used` bytes in all (sparse)."""
+    from tests.unit.facts.linux.test_journal_files import JDIR, MID, header
+
+    now = time.time()
+    root = make_root(debian({**NO_RSYSLOG, "etc/machine-id": MID + "\n", "var/log/journal/.keep": None,
+                             f"{JDIR}/system@1.journal": header(500, now - days_old * DAY, now - 86400),
+                             f"{JDIR}/system.journal": header(50, now - 86400, now), **(extra or {})}))
+    os.truncate(root / JDIR / "system@1.journal", used - used // 8)
+    os.truncate(root / JDIR / "system.journal", used // 8)
+    return facts_of(root, only={"logging", "host"})
+
+
+def test_a_journal_at_its_size_cap_holding_fewer_days_fails(make_root) -> None:
+    cap16 = {"etc/systemd/journald.conf.d/50-small.conf": "[Journal]\nSystemMaxUse=16M\n"}
+    snap = journal_root(make_root, 12, 15 << 20, cap16)
+    res = run_check("logs.retention", snap)
+    assert res.status == "fail" and res.key == "fail_journal_full"
+    assert "holds only 12 days" in res.message["en"] and "15 MiB of 16 MiB (SystemMaxUse, " in res.message["en"]
+    assert "chỉ còn giữ 12 ngày" in res.message["vi"] and "/etc/systemd/journald.conf.d/50-small.conf:2" in \
+        res.message["vi"]
+    res = run_check("logs.disk_bounded", snap)
+    assert res.status == "fail" and res.key == "fail_journal_full"
+    assert res.evidence["journald"]["on_disk"]["oldest"]
+    # Old enough: kept the days asked, whatever the size.
+    old = journal_root(make_root, 120, 15 << 20, cap16)
+    assert run_check("logs.retention", old).key == "warn_journal_size"
+    assert run_check("logs.disk_bounded", old).status == "pass"
+    # A new machine: few days, far from the cap: not judged as deleting.
+    young = journal_root(make_root, 12, 2 << 20, cap16)
+    assert run_check("logs.retention", young).key == "warn_journal_size"
+    assert run_check("logs.disk_bounded", young).status == "pass"
+    # A plan asking 10 days is met.
+    assert run_check("logs.retention", snap, params={"min_days": 10}).key == "warn_journal_size"
+
+
+def test_journal_default_cap_from_the_file_system(make_root) -> None:
+    # Unset SystemMaxUse: 10 % of the file system; not known (no /sys in a mounted root): only the 4 GiB
+    # that no default exceeds counts, so 15 MiB is not near it.
+    assert run_check("logs.disk_bounded", journal_root(make_root, 12, 15 << 20)).status == "pass"
+    snap = journal_root(make_root, 12, 15 << 20)
+    snap.tables["logging"]["journald"]["on_disk"]["fs_bytes"] = 160 << 20  # a 160 MiB file system: 16 MiB cap
+    res = run_check("logs.disk_bounded", snap)
+    assert res.key == "fail_journal_full" and "15 MiB of 16 MiB (10% × 160 MiB)" in res.message["en"]
+    assert run_check("logs.disk_bounded", journal_root(make_root, 12, 3900 << 20)).key == "fail_journal_full"
+
+
+def test_a_full_journal_beside_rsyslog_files_is_left_to_their_retention(make_root) -> None:
+    from tests.unit.facts.linux.test_journal_files import JDIR, MID, header
+
+    root = make_root(debian({"etc/machine-id": MID + "\n", f"{JDIR}/system.journal": header(9, time.time() - DAY),
+                             "etc/systemd/journald.conf.d/50-small.conf": "[Journal]\nSystemMaxUse=16M\n",
+                             "etc/logrotate.d/rsyslog": KEEP_90}))
+    os.truncate(root / JDIR / "system.journal", 16 << 20)
+    snap = facts_of(root, only={"logging", "host"})
+    assert run_check("logs.disk_bounded", snap).status == "pass"
+    assert run_check("logs.retention", snap).status == "pass"
 
 
 # --- forwarding -------------------------------------------------------------------------------------------
