@@ -23,6 +23,7 @@ from secaudit.facts.linux.desktop_lock import (
     kde_lock,
     locker_lock,
 )
+from secaudit.facts.linux.desktop_xlock import light_locker_entry
 from secaudit.facts.linux.gvdb import GvdbError, read_gvdb
 from secaudit.facts.linux.logins import defs_int, login_defs
 from secaudit.facts.linux.sources.dpkg import installed
@@ -183,7 +184,13 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
         elif desktop in LOCKERS:
             locker = next((p for p, program in LOCKERS[desktop] if present(ctx, packages, p, program)), None)
             looked_for = ", ".join(p for p, _ in LOCKERS[desktop])
-            lock = locker_lock(ctx, locker, looked_for, own_files, own_invalid, desktop=desktop)
+            if locker == "light-locker":
+                lock, users, default_applies = light_locker_entry(
+                    ctx, desktop, names, present(ctx, packages, "lightdm", "/usr/sbin/lightdm"),
+                    present(ctx, packages, "xfce4-power-manager", "/usr/bin/xfce4-power-manager"), accounts,
+                    own_files, own_invalid)
+            else:
+                lock = locker_lock(ctx, locker, looked_for, own_files, own_invalid, desktop=desktop)
             own_kind = desktop if desktop in ("labwc", "wayfire") and locker else locker
             if own_kind in OWN_FILES:
                 users, default_applies = own_locks(ctx, str(own_kind), _text(

@@ -161,6 +161,13 @@ def _lightdm_merged(files: list[IniFile]) -> dict[str, dict[str, Any]]:
     return merge(renamed)
 
 
+def lightdm_seat(ctx: FactContext, unknown_key: str = UNKNOWN_KEY) -> dict[str, Any]:
+    """LightDM's settings for seat0 from every file it reads, as lightdm() reads them (xserver-command, ...)."""
+    parsed = [parse_keyfile(text, path) for path in lightdm_files(ctx)
+              if (text := ctx.read_text(path, unknown_key)) is not None]
+    return seat_settings(_lightdm_merged(parsed))
+
+
 def lightdm(ctx: FactContext) -> dict[str, Any]:
     out = _entry("lightdm")
     parsed = [p for p in (_read(ctx, path, parse_keyfile, out)

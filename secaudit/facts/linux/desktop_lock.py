@@ -10,7 +10,7 @@ locked after Timeout + LockGrace. `[$i]` makes entries immutable for users (kscr
 
 XFCE: xfce4-screensaver reads the xfconf channel xfce4-screensaver (system defaults in /etc/xdg/xfce4/xfconf/
 xfce-perchannel-xml/xfce4-screensaver.xml; defaults in gs-prefs.h: idle after 5 min, lock at once). With
-light-locker instead, the times come from the X screen saver and the power manager, not read: null.
+light-locker instead (Xfce, LXDE, LXQt): desktop_xlock.py.
 
 xscreensaver (LXQt, LXDE, and Xfce when it is the locker): the system's resources in
 /etc/X11/app-defaults/XScreenSaver, else /usr/share/X11/app-defaults/ (`*timeout`, `*lock`, `*lockTimeout`,
@@ -188,8 +188,7 @@ def xfconf_properties(root: ET.Element) -> dict[str, tuple[str, bool]]:
 def locker_lock(ctx: FactContext, locker: str | None, looked_for: str, files: list[str],
                 invalid: list[str], own: Own | None = None, desktop: str = "") -> dict[str, Any]:
     """The lock of a desktop that runs a separate screen locker (Xfce, LXQt, LXDE, labwc, Wayfire): the first
-    installed of those it can use; light-locker's times come from settings not read here; with none, nothing
-    locks."""
+    installed of those it can use (light-locker is read by desktop_xlock.py); with none, nothing locks."""
     try:
         if locker == "xfce4-screensaver":
             return xfce_lock(ctx, files, invalid, own)

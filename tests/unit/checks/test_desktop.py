@@ -180,3 +180,18 @@ def test_wayfire_without_swayidle_fails_and_with_it_passes() -> None:
     locks = _lock(desktop="wayfire", locked_down=False, source={"swayidle": "/etc/wayfire/defaults.ini:11"})
     result = run_check("desktop.idle_lock", _snap(locks=[locks]), role="lab")
     assert (result.status, result.key) == ("pass", "pass_changeable")
+
+
+def test_light_locker_answers() -> None:
+    unknown = _lock(desktop="xfce", idle_seconds=None, lock_delay_seconds=5, lock_after_seconds=None,
+                    determined=False, locked_down=False,
+                    source={"X screen saver": "xfce4-power-manager: blank-on-ac not set"})
+    result = run_check("desktop.idle_lock", _snap(locks=[unknown]), role="lab")
+    assert (result.status, result.key) == ("unknown", "undetermined") and "blank-on-ac" in result.message["vi"]
+    off = _lock(desktop="lxde", idle_seconds=600, lock_enabled=False, lock_delay_seconds=0, lock_after_seconds=None,
+                locked_down=False, source={"apps.light-locker lock-after-screensaver": "x (0: never locks)"})
+    result = run_check("desktop.idle_lock", _snap(locks=[off]), role="lab")
+    assert (result.status, result.key) == ("fail", "never") and "LXDE" in result.message["en"]
+    ok = _lock(desktop="xfce", idle_seconds=600, lock_delay_seconds=5, lock_after_seconds=605, locked_down=False)
+    result = run_check("desktop.idle_lock", _snap(locks=[ok]), role="lab")
+    assert (result.status, result.key) == ("pass", "pass_changeable")

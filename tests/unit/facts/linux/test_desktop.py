@@ -405,7 +405,8 @@ def test_xfce_screensaver_lockers(make_root: Root) -> None:
     lock = _desktop(make_root({**XFCE_SESSION, "usr/bin/xfce4-screensaver": "", XFCONF: xml}))["screen_lock"][0]
     assert (lock["idle_seconds"], lock["lock_after_seconds"], lock["locked_down"]) == (1200, 1200, True)
     lock = _desktop(make_root({**XFCE_SESSION, "usr/bin/light-locker": ""}))["screen_lock"][0]
-    assert lock["determined"] is False and "light-locker" in lock["source"]["locker"]
+    assert (lock["lock_enabled"], lock["determined"]) == (False, True)  # installed, but nothing starts it
+    assert "not started" in lock["source"]["light-locker"]
     lock = _desktop(make_root(XFCE_SESSION))["screen_lock"][0]
     assert (lock["lock_enabled"], lock["determined"], lock["lock_after_seconds"]) == (False, True, None)
 
@@ -429,7 +430,7 @@ XSS_STOCK = ("! XScreenSaver app-defaults\n#error Do not run app-defaults files 
     ({"usr/bin/xscreensaver": "", XSS: XSS_STOCK.replace("False", "True").replace("random", "off")},
      (0, True, None, True)),  # "Disable Screen Saver": never blanks, never locks
     ({"usr/bin/xscreensaver": ""}, (600, False, None, True)),  # no resource file: xscreensaver's own defaults
-    ({"usr/bin/light-locker": ""}, (None, None, None, False)),
+    ({"usr/bin/light-locker": ""}, (None, False, None, True)),  # installed, no autostart entry: never runs
     ({}, (None, False, None, True)),  # no locker at all
 ])
 def test_lxqt_and_lxde_lock_through_xscreensaver(make_root: Root, files: dict[str, str],

@@ -1,5 +1,6 @@
 """The idle screen lock of Budgie (GNOME's GSettings keys through gnome-screensaver / budgie-screensaver),
-light-locker (the X screen saver plus apps.light-locker) and Wayfire (swayidle in wayfire.ini's [autostart]),
+Wayfire (swayidle in wayfire.ini's [autostart]) and light-locker (the X screen saver, apps.light-locker, its
+command line, XDG and lxsession autostart, xfce4-power-manager, xorg.conf and LightDM's X command line),
 from fixture roots written in each program's real syntax; dconf databases written by the real `dconf compile`."""
 
 from __future__ import annotations
@@ -164,3 +165,154 @@ def test_wayfire_damaged_ini_never_raises(make_root: Root) -> None:
     assert wayfire_ini("a = 1\n[s]\nb\\\n = 2 # c\nc = \\# d\n", "/w", invalid) == {
         "s": {"b": ("2", "/w:3"), "c": ("# d", "/w:5")}}
     assert invalid == ["/w:1: option before a section"]
+
+
+# --- light-locker ----------------------------------------------------------------------------------------------
+
+XFCE = {"usr/share/xsessions/xfce.desktop": "[Desktop Entry]\nName=Xfce Session\nExec=startxfce4\n"
+        "DesktopNames=XFCE\n", "usr/bin/light-locker": "", "usr/sbin/lightdm": ""}
+LXDE = {"usr/share/xsessions/LXDE.desktop": "[Desktop Entry]\nName=LXDE\nExec=/usr/bin/startlxde\n",
+        "usr/bin/light-locker": "", "usr/sbin/lightdm": ""}
+# light-locker's own autostart entry (src/light-locker.desktop.in) and schema (Debian's build: lock-on-suspend on)
+LL_AUTOSTART = ("etc/xdg/autostart/light-locker.desktop",
+                "[Desktop Entry]\nType=Application\nName=Screen Locker\nName[vi]=Khóa màn hình\n"
+                "Comment=Launch screen locker program\nIcon=preferences-desktop-screensaver\nExec=light-locker\n"
+                "NoDisplay=true\nNotShowIn=GNOME;Unity\n")
+LL_SCHEMA = ("usr/share/glib-2.0/schemas/apps.light-locker.gschema.xml",
+             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<schemalist gettext-domain=\"light-locker\">\n"
+             "  <schema id=\"apps.light-locker\" path=\"/apps/light-locker/\">\n"
+             "    <key name=\"lock-on-suspend\" type=\"b\"><default>true</default></key>\n"
+             "    <key name=\"late-locking\" type=\"b\"><default>false</default></key>\n"
+             "    <key name=\"lock-after-screensaver\" type=\"u\"><range min=\"0\" max=\"3600\" />"
+             "<default>5</default></key>\n"
+             "    <key name=\"idle-hint\" type=\"b\"><default>false</default></key>\n  </schema>\n</schemalist>\n")
+XFPM_AUTOSTART = ("etc/xdg/autostart/xfce4-power-manager.desktop",
+                  "[Desktop Entry]\nName=Power Manager\nExec=xfce4-power-manager\nTerminal=false\nType=Application\n"
+                  "OnlyShowIn=XFCE;\nX-XFCE-Autostart-Override=true\n")
+XFPM_CHANNEL = "etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-power-manager.xml"
+
+
+def _xfpm(props: str) -> str:
+    return ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<channel name=\"xfce4-power-manager\" version=\"1.0\">\n"
+            f"  <property name=\"xfce4-power-manager\" type=\"empty\">\n{props}  </property>\n</channel>\n")
+
+
+def _ll(make_root: Root, files: dict[str, Any], session: dict[str, str] = XFCE,
+        compiled: tuple[str, ...] = ()) -> dict[str, Any]:
+    root = make_root({**session, **dict([LL_AUTOSTART, LL_SCHEMA]), **files})
+    _compile(root, *compiled)
+    (lock,) = _desktop(root)["screen_lock"]
+    return lock
+
+
+def test_xubuntu_light_locker_with_the_power_managers_blank_time(make_root: Root) -> None:
+    files = {**dict([XFPM_AUTOSTART]), "usr/bin/xfce4-power-manager": "",
+             XFPM_CHANNEL: _xfpm("    <property name=\"blank-on-ac\" type=\"int\" value=\"10\"/>\n")}
+    lock = _ll(make_root, files)
+    assert (lock["idle_seconds"], lock["lock_enabled"], lock["lock_delay_seconds"], lock["lock_after_seconds"],
+            lock["determined"], lock["locked_down"]) == (600, True, 5, 605, True, False)
+    assert lock["source"]["light-locker"] == "/etc/xdg/autostart/light-locker.desktop:7"
+    assert "blank-on-ac 10 min" in lock["source"]["X screen saver"]
+    assert lock["source"]["apps.light-locker lock-after-screensaver"].startswith("default (/usr/share/glib-2.0")
+    del files[XFPM_CHANNEL]  # the power manager's own default differs between versions: not known
+    lock = _ll(make_root, files)
+    assert (lock["idle_seconds"], lock["lock_delay_seconds"], lock["determined"]) == (None, 5, False)
+
+
+def test_light_locker_lock_after_screensaver_zero_never_locks(make_root: Root) -> None:
+    files = {"etc/dconf/profile/user": PROFILE,
+             "etc/dconf/db/local.d/00-light-locker": "[apps/light-locker]\nlock-after-screensaver=uint32 0\n"}
+    lock = _ll(make_root, files, LXDE, compiled=("local", "site"))
+    assert (lock["idle_seconds"], lock["lock_enabled"], lock["lock_after_seconds"], lock["determined"]) == (
+        600, False, None, True)
+    assert "0: never locks" in lock["source"]["apps.light-locker lock-after-screensaver"]
+    # the command line wins over GSettings (light-locker.c parses its options over the settings)
+    files["etc/xdg/autostart/light-locker.desktop"] = LL_AUTOSTART[1].replace(
+        "Exec=light-locker", "Exec=light-locker --lock-after-screensaver=30 --late-locking")
+    lock = _ll(make_root, files, LXDE, compiled=("local", "site"))
+    assert (lock["lock_delay_seconds"], lock["lock_after_seconds"]) == (30, 630)
+    assert lock["source"]["apps.light-locker late-locking"].endswith("(command line)")
+    root = make_root({**LXDE, **dict([LL_AUTOSTART, LL_SCHEMA]), **files})
+    _compile(root, "local", offset=-3600)  # keyfiles newer than the database: not in effect yet
+    (lock,) = _desktop(root)["screen_lock"]
+    assert (lock["lock_delay_seconds"], lock["determined"]) == (30, True)  # the command line decides anyway
+
+
+def test_lxde_x_screen_saver_time_from_xset_xorg_conf_and_lightdm(make_root: Root) -> None:
+    assert _ll(make_root, {}, LXDE)["lock_after_seconds"] == 605  # Xorg's own 10 minutes
+    autostart = "etc/xdg/lxsession/LXDE/autostart"
+    lock = _ll(make_root, {autostart: "@lxpanel --profile LXDE\n@pcmanfm --desktop --profile LXDE\n@xset s off\n"},
+               LXDE)
+    assert (lock["idle_seconds"], lock["lock_after_seconds"], lock["determined"]) == (0, None, True)
+    assert lock["source"]["X screen saver"] == "/etc/xdg/lxsession/LXDE/autostart:3 (xset s)"
+    lock = _ll(make_root, {autostart: "@xset s 300 300\n# @xset s off\n"}, LXDE)
+    assert lock["lock_after_seconds"] == 305
+    blanking = ("Section \"ServerLayout\"\n    Identifier \"ServerLayout0\"\n    Option \"BlankTime\" \"0\"\n"
+                "EndSection\n")  # what raspi-config writes to turn screen blanking off
+    lock = _ll(make_root, {"etc/X11/xorg.conf.d/10-blanking.conf": blanking}, LXDE)
+    assert (lock["idle_seconds"], lock["lock_after_seconds"]) == (0, None)
+    lock = _ll(make_root, {"etc/lightdm/lightdm.conf": "[Seat:*]\nxserver-command=X -s 5 -dpms\n",
+                           "etc/X11/xorg.conf.d/10-blanking.conf": blanking}, LXDE)
+    assert (lock["idle_seconds"], lock["lock_after_seconds"]) == (300, 305)  # the command line over xorg.conf
+    flags = "Section \"ServerFlags\"\n\tOption \"blank_time\" \"15\" # Xorg ignores case, _ and blanks\nEndSection\n"
+    assert _ll(make_root, {"etc/X11/xorg.conf": flags}, LXDE)["lock_after_seconds"] == 905
+
+
+def test_light_locker_not_started_or_without_lightdm_never_locks(make_root: Root) -> None:
+    hidden = LL_AUTOSTART[1] + "Hidden=true\n"
+    lock = _ll(make_root, {LL_AUTOSTART[0]: hidden})
+    assert (lock["lock_enabled"], lock["determined"]) == (False, True)
+    lock = _ll(make_root, {LL_AUTOSTART[0]: LL_AUTOSTART[1].replace("NotShowIn=GNOME;Unity", "OnlyShowIn=GNOME;")})
+    assert "not started" in lock["source"]["light-locker"]
+    lock = _ll(make_root, {}, {k: v for k, v in LXDE.items() if k != "usr/sbin/lightdm"})
+    assert (lock["lock_enabled"], lock["determined"]) == (False, True) and "LightDM" in lock["source"]
+
+
+def test_light_locker_two_blank_times_started_together_are_unknown(make_root: Root) -> None:
+    files = {**dict([XFPM_AUTOSTART]), "usr/bin/xfce4-power-manager": "",
+             XFPM_CHANNEL: _xfpm("    <property name=\"blank-on-ac\" type=\"int\" value=\"10\"/>\n"),
+             "etc/xdg/autostart/noblank.desktop": "[Desktop Entry]\nType=Application\nName=No blank\n"
+                                                  "Exec=sh -c \"xset s 300\"\n"}
+    lock = _ll(make_root, files)
+    assert (lock["idle_seconds"], lock["determined"]) == (None, False)
+    assert "set differently" in lock["source"]["X screen saver"]
+
+
+def test_light_locker_persons_own_files(make_root: Root, tmp_path: Path) -> None:
+    from tests.unit.facts.linux.test_gvdb import compiled
+
+    files = {"etc/passwd": PEOPLE, "etc/dconf/profile/user": PROFILE,
+             "home/hocsinh/.config/autostart/light-locker.desktop": LL_AUTOSTART[1] + "Hidden=true\n",
+             "home/giaovien/.config/dconf/user": compiled(tmp_path / "gv",
+                                                          "[apps/light-locker]\nlock-after-screensaver=uint32 60\n")}
+    lock = _ll(make_root, files, LXDE, compiled=("local", "site"))
+    assert (lock["lock_after_seconds"], lock["default_applies"]) == (605, False)
+    mine, theirs = lock["users"]
+    assert (mine["user"], mine["lock_enabled"], mine["determined"]) == ("hocsinh", False, True)
+    assert mine["file"] == "/home/hocsinh/.config/autostart/light-locker.desktop"
+    assert (theirs["user"], theirs["lock_after_seconds"]) == ("giaovien", 660)
+    files["home/giaovien/.config/dconf/user"] = b"GVariant" + bytes(16)
+    theirs = _ll(make_root, files, LXDE, compiled=("local", "site"))["users"][1]
+    assert theirs["determined"] is False and "not a dconf database" in theirs["source"]["light-locker"]
+
+
+def test_light_locker_damaged_and_unreadable_files() -> None:
+    from tests.unit.facts.linux.test_desktop import _replay
+
+    files = {"/usr/share/xsessions/xfce.desktop": "[Desktop Entry]\nDesktopNames=XFCE\n", "/usr/bin/light-locker": "",
+             "/usr/sbin/lightdm": "", "/usr/bin/xfce4-power-manager": "",
+             "/etc/xdg/autostart/light-locker.desktop": LL_AUTOSTART[1],
+             "/etc/xdg/autostart/broken.desktop": "Exec=light-locker --lock-after-screensaver=0\n[Desktop Entry\n",
+             "/etc/xdg/autostart/xfce4-power-manager.desktop": XFPM_AUTOSTART[1],
+             "/" + XFPM_CHANNEL: "<channel><property name='xfce4-power-manager'",
+             "/etc/lightdm/lightdm.conf": "[Seat:*]\nxserver-command=X -s 'unclosed\n",
+             "/etc/X11/xorg.conf": "Section \"ServerFlags\"\n Option \"BlankTime\" \"x\"\n"}
+    (lock,) = _replay(files).table("desktop")["screen_lock"]
+    assert (lock["lock_delay_seconds"], lock["determined"]) == (5, False)  # the power manager's channel unreadable
+    assert any("broken.desktop" in line for line in lock["invalid"])
+    assert any("xfce4-power-manager.xml" in line for line in lock["invalid"])
+    assert "/etc/X11/xorg.conf:2: BlankTime 'x' is not a number of minutes" in lock["invalid"]
+    snap = _replay(files, ["/etc/xdg/autostart/light-locker.desktop"])
+    (lock,) = snap.table("desktop")["screen_lock"]
+    assert lock["determined"] is False and "unreadable" in lock["source"]["light-locker"]
+    assert snap.unknown["desktop.screen_lock"]["code"] == "permission_denied"
