@@ -190,11 +190,11 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
                     present(ctx, packages, "xfce4-power-manager", "/usr/bin/xfce4-power-manager"), accounts,
                     own_files, own_invalid)
             else:
-                lock = locker_lock(ctx, locker, looked_for, own_files, own_invalid, desktop=desktop)
+                lock = locker_lock(ctx, locker, looked_for, own_files, own_invalid, desktop=desktop, names=names)
             own_kind = desktop if desktop in ("labwc", "wayfire") and locker else locker
             if own_kind in OWN_FILES:
                 users, default_applies = own_locks(ctx, str(own_kind), _text(
-                    partial(locker_lock, ctx, locker, looked_for, [], desktop=desktop)), accounts)
+                    partial(locker_lock, ctx, locker, looked_for, [], desktop=desktop, names=names)), accounts)
         else:
             lock = {**UNDETERMINED, "source": {"locker": f"{desktop}: its screen locker is not examined"}}
         out.append({"desktop": desktop, **lock, "files": list(dict.fromkeys(own_files)),

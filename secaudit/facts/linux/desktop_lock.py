@@ -18,7 +18,8 @@ xscreensaver (LXQt, LXDE, and Xfce when it is the locker): the system's resource
 
 labwc and Wayfire (Raspberry Pi OS's Wayland sessions): an idle screen locks only when their autostart starts
 swayidle with `timeout N '<swaylock|gtklock|waylock>'`: labwc's autostart file, Wayfire's [autostart] commands
-(/etc/wayfire/defaults.ini with ~/.config/wayfire.ini over it, read as wf-config reads them).
+(/etc/wayfire/defaults.ini with ~/.config/wayfire.ini over it, read as wf-config reads them), and the system's XDG
+autostart entries when those run lxsession-xdg-autostart (a person's ~/.config/autostart is not read here).
 
 A person's own file (OWN_FILES: their dconf database ~/.config/dconf/user, ~/.config/kscreenlockerrc, the xfconf
 channel under ~/.config, ~/.xscreensaver, ~/.config/labwc/autostart, ~/.config/wayfire.ini) is read with the
@@ -38,6 +39,7 @@ from secaudit.facts.common import xmltext
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux import dconf
 from secaudit.facts.linux.dconf import Key, Profile, SchemaDefaults, lookup
+from secaudit.facts.linux.desktop_autostart import AUTOSTART, commands_of, entry_files, runs_runner
 from secaudit.facts.linux.desktop_ini import MAX_LINES, IniFile, c_int, kde_bool, parse_kconfig, read_checked
 
 KDE_RC = "/etc/xdg/kscreenlockerrc"
@@ -186,7 +188,8 @@ def xfconf_properties(root: ET.Element) -> dict[str, tuple[str, bool]]:
 
 
 def locker_lock(ctx: FactContext, locker: str | None, looked_for: str, files: list[str],
-                invalid: list[str], own: Own | None = None, desktop: str = "") -> dict[str, Any]:
+                invalid: list[str], own: Own | None = None, desktop: str = "",
+                names: list[str] | None = None) -> dict[str, Any]:
     """The lock of a desktop that runs a separate screen locker (Xfce, LXQt, LXDE, labwc, Wayfire): the first
     installed of those it can use (light-locker is read by desktop_xlock.py); with none, nothing locks."""
     try:
@@ -195,9 +198,9 @@ def locker_lock(ctx: FactContext, locker: str | None, looked_for: str, files: li
         if locker == "xscreensaver":
             return xscreensaver_lock(ctx, files, invalid, own)
         if locker in WAYLAND_LOCKERS and desktop == "labwc":
-            return swayidle_lock(ctx, files, own)
+            return swayidle_lock(ctx, files, own, names, invalid)
         if locker in WAYLAND_LOCKERS and desktop == "wayfire":
-            return wayfire_lock(ctx, files, invalid, own)
+            return wayfire_lock(ctx, files, invalid, own, names)
     except _Unreadable as exc:
         return exc.answer
     if locker is None:
@@ -344,12 +347,28 @@ def _swayidle_answer(found: list[tuple[int, str]], started: bool, where: str,
             "source": {"swayidle": f"{where}: {why}", **notes}}
 
 
-def swayidle_lock(ctx: FactContext, files: list[str], own: Own | None = None) -> dict[str, Any]:
-    """labwc runs its autostart file (a person's own ~/.config/labwc/autostart instead of the system's); an
-    idle screen locks when it starts swayidle with `timeout N '<a locker>'`; without that, nothing locks it."""
+def _with_xdg(ctx: FactContext, commands: list[tuple[str, str]], names: list[str], files: list[str],
+              invalid: list[str]) -> list[tuple[str, str]]:
+    """The commands, and the system's XDG autostart entries too when one of them runs those entries."""
+    if not runs_runner(commands):
+        return commands
+    problems: list[str] = []
+    entries = entry_files(ctx, AUTOSTART, UNKNOWN_KEY, files, problems)
+    if problems:
+        invalid.extend(problems)
+        raise _Unreadable("autostart", "; ".join(problems))
+    return commands + commands_of(entries, names, invalid)
+
+
+def swayidle_lock(ctx: FactContext, files: list[str], own: Own | None = None, names: list[str] | None = None,
+                  invalid: list[str] | None = None) -> dict[str, Any]:
+    """labwc runs its autostart file (a person's own ~/.config/labwc/autostart instead of the system's) and, when
+    that runs lxsession-xdg-autostart, the XDG autostart entries; an idle screen locks when one of them starts
+    swayidle with `timeout N '<a locker>'`; without that, nothing locks it."""
     path = own.path if own is not None else LABWC_AUTOSTART
     text = own.text if own is not None else _read(ctx, path, "labwc autostart", files, [])
-    found, started = swayidle_timeouts([(raw, path) for raw in (text or "").splitlines()])
+    commands = [(raw, path) for raw in (text or "").splitlines()]
+    found, started = swayidle_timeouts(_with_xdg(ctx, commands, names or [], files, [] if invalid is None else invalid))
     return _swayidle_answer(found, started, path if text is not None else f"{path} absent")
 
 
@@ -407,12 +426,14 @@ def _plugin(name: str) -> str:
     return posixpath.basename(name).removeprefix("lib").removesuffix(".so")
 
 
-def wayfire_lock(ctx: FactContext, files: list[str], invalid: list[str], own: Own | None = None) -> dict[str, Any]:
+def wayfire_lock(ctx: FactContext, files: list[str], invalid: list[str], own: Own | None = None,
+                 names: list[str] | None = None) -> dict[str, Any]:
     """Wayfire reads /etc/wayfire/defaults.ini, then the person's ~/.config/wayfire.ini over it option by option
     (wf::config::build_configuration; Raspberry Pi OS copies defaults.ini there on first start). Its idle plugin
     only blanks ([idle] screensaver_timeout, dpms_timeout: it has no lock option); an idle screen locks only when
     a command of [autostart] (or Raspberry Pi's [autostart-static] autostart0-4), run with sh by a loaded
-    plugin of [core] plugins, starts swayidle with `timeout N '<a locker>'`."""
+    plugin of [core] plugins, or an XDG autostart entry when one of those runs lxsession-xdg-autostart, starts
+    swayidle with `timeout N '<a locker>'`."""
     text = _read(ctx, WAYFIRE_DEFAULTS, "wayfire.ini", files, invalid)
     conf = wayfire_ini(text, WAYFIRE_DEFAULTS, invalid) if text is not None else {}
     if own is not None:
@@ -432,5 +453,5 @@ def wayfire_lock(ctx: FactContext, files: list[str], invalid: list[str], own: Ow
     where = ", ".join(read) or f"{WAYFIRE_DEFAULTS} absent"
     if plugins_entry is not None and not plugins & {"autostart", "autostart-static"}:
         where += f" ([core] plugins at {plugins_entry[1]} load no autostart plugin)"
-    found, started = swayidle_timeouts(commands)
+    found, started = swayidle_timeouts(_with_xdg(ctx, commands, names or [], files, invalid))
     return _swayidle_answer(found, started, where, notes)

@@ -37,13 +37,13 @@ from secaudit.facts.common import xmltext
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux import dconf
 from secaudit.facts.linux.dconf import Key, Profile, SchemaDefaults, lookup, read_profile, read_schemas
+from secaudit.facts.linux.desktop_autostart import AUTOSTART, command_words, commands_of, entry_files
 from secaudit.facts.linux.desktop_dm import lightdm_seat
-from secaudit.facts.linux.desktop_ini import c_int, glib_bool, kde_bool, parse_keyfile, read_checked
+from secaudit.facts.linux.desktop_ini import c_int, kde_bool, read_checked
 from secaudit.facts.linux.desktop_lock import UNDETERMINED, UNKNOWN_KEY, xfconf_properties
 from secaudit.facts.linux.gvdb import GvdbError, read_gvdb
 from secaudit.transport.base import FactUnavailable
 
-AUTOSTART = "/etc/xdg/autostart"
 LXSESSION = "/etc/xdg/lxsession"
 XFPM_XML = "/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-power-manager.xml"
 XFPM_OWN = ".config/xfce4/xfconf/xfce-perchannel-xml/xfce4-power-manager.xml"
@@ -86,16 +86,6 @@ def _text(ctx: FactContext, path: str, out: Files, read: list[str]) -> str | Non
     elif text is not None:
         read.append(path)
     return text
-
-
-def _dir(ctx: FactContext, directory: str, suffix: str, out: Files, read: list[str]) -> dict[str, tuple[str, str]]:
-    found: dict[str, tuple[str, str]] = {}
-    for name in sorted(ctx.list_dir(directory))[:MAX_FILES]:
-        if name.endswith(suffix) and not name.startswith("."):
-            text = _text(ctx, f"{directory}/{name}", out, read)
-            if text is not None:
-                found[name] = (f"{directory}/{name}", text)
-    return found
 
 
 def _lxsession(ctx: FactContext, base: str, out: Files, read: list[str]) -> dict[str, tuple[str, str]]:
@@ -151,37 +141,9 @@ def x_server_timeout(ctx: FactContext, read: list[str], invalid: list[str]) -> t
     return X_DEFAULT, "default (Xorg: 10 min)"
 
 
-def _runs(text: str, path: str, names: list[str], invalid: list[str]) -> tuple[str, str] | None:
-    """(Exec, file:line) of an XDG autostart entry that runs in a desktop named `names`, else None."""
-    parsed = parse_keyfile(text, path)
-    invalid.extend(parsed.invalid)
-    entry = parsed.groups.get("Desktop Entry", {})
-    hidden, command = entry.get("Hidden"), entry.get("Exec")
-    if (hidden is not None and glib_bool(hidden.value)) or command is None or not command.value:
-        return None
-    only, never = entry.get("OnlyShowIn"), entry.get("NotShowIn")
-    if only is not None and not set(only.value.split(";")) & set(names):
-        return None
-    if never is not None and set(never.value.split(";")) & set(names):
-        return None
-    return re.sub(r"%[fFuUick]", "", command.value).replace("%%", "%"), command.source
-
-
-def _words(command: str) -> list[str]:
-    """A shell command's words, the words of `sh -c '...'` strings included."""
-    try:
-        words = shlex.split(command, comments=True)
-    except ValueError:
-        return []
-    out: list[str] = []
-    for word in words:
-        out.extend(_words(word) if any(c.isspace() for c in word) else [word])
-    return out
-
-
 def xset_timeouts(command: str) -> list[int | None]:
     """The screen saver times `xset s ...` sets in a command: seconds, 0 for off, None for the server's default."""
-    words = _words(command)
+    words = command_words(command)
     out: list[int | None] = []
     for i, word in enumerate(words):
         if posixpath.basename(word) != "xset":
@@ -200,7 +162,7 @@ def xset_timeouts(command: str) -> list[int | None]:
 
 def _options(command: str) -> dict[str, Any] | None:
     """light-locker's command-line settings of a command that starts it (later options win), None if it does not."""
-    words = _words(command)
+    words = command_words(command)
     start = next((i for i, w in enumerate(words) if posixpath.basename(w) == "light-locker"), None)
     if start is None:
         return None
@@ -222,7 +184,7 @@ def _options(command: str) -> dict[str, Any] | None:
 def read_system(ctx: FactContext, profile: Profile, schemas: SchemaDefaults, lightdm: bool, xfpm: bool,
                 read: list[str], invalid: list[str]) -> System:
     files = Files()
-    files.autostart = _dir(ctx, AUTOSTART, ".desktop", files, read)
+    files.autostart = entry_files(ctx, AUTOSTART, UNKNOWN_KEY, read, files.problems)
     files.lxsession = _lxsession(ctx, LXSESSION, files, read)
     text = _text(ctx, XFPM_XML, files, read)
     files.xfpm = (XFPM_XML, text) if text is not None else None
@@ -233,7 +195,7 @@ def own_files(ctx: FactContext, home: str) -> Files | None:
     """A person's own files that change light-locker's lock, None when they have none."""
     out = Files()
     ignored: list[str] = []
-    out.autostart = _dir(ctx, f"{home}/.config/autostart", ".desktop", out, ignored)
+    out.autostart = entry_files(ctx, f"{home}/.config/autostart", UNKNOWN_KEY, ignored, out.problems)
     out.lxsession = _lxsession(ctx, f"{home}/.config/lxsession", out, ignored)
     text = _text(ctx, f"{home}/{XFPM_OWN}", out, ignored)
     out.xfpm = (f"{home}/{XFPM_OWN}", text) if text is not None else None
@@ -285,8 +247,7 @@ def light_locker_lock(system: System, desktop: str, names: list[str], invalid: l
     if problems:
         return {**UNDETERMINED, "source": {"light-locker": "; ".join(problems)}}
     entries = {**system.files.autostart, **(own.autostart if own else {})}  # a person's file hides the system's
-    commands = [c for name, (path, text) in sorted(entries.items())
-                if (c := _runs(text, path, names, invalid)) is not None]
+    commands = commands_of(entries, names, invalid)
     if desktop == "lxde":  # lxsession's autostart of the session's profile; a person's own replaces the system's
         sessions = {**system.files.lxsession, **(own.lxsession if own else {})}
         for path, text in (sessions[p] for p in names if p in sessions):

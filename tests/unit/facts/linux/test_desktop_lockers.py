@@ -167,6 +167,36 @@ def test_wayfire_damaged_ini_never_raises(make_root: Root) -> None:
     assert invalid == ["/w:1: option before a section"]
 
 
+SWAYIDLE_ENTRY = ("etc/xdg/autostart/swayidle.desktop", "[Desktop Entry]\nType=Application\nName=Idle lock\n"
+                  "Exec=swayidle -w timeout 420 'swaylock -f'\n")
+
+
+def test_wayland_sessions_read_xdg_autostart_when_they_run_lxsession_xdg_autostart(make_root: Root) -> None:
+    lock = _wayfire(make_root, {DEFAULTS_INI: RPI_DEFAULTS, **dict([SWAYIDLE_ENTRY])})
+    assert (lock["lock_after_seconds"], lock["source"]["swayidle"]) == (
+        420, "/etc/xdg/autostart/swayidle.desktop:4")
+    hidden = {DEFAULTS_INI: RPI_DEFAULTS, SWAYIDLE_ENTRY[0]: SWAYIDLE_ENTRY[1] + "Hidden=true\n"}
+    assert _wayfire(make_root, hidden)["lock_enabled"] is False
+    no_runner = {DEFAULTS_INI: RPI_DEFAULTS.replace("xdg-autostart = lxsession-xdg-autostart\n", ""),
+                 **dict([SWAYIDLE_ENTRY])}
+    assert _wayfire(make_root, no_runner)["lock_enabled"] is False  # nothing runs the XDG entries
+    labwc = {"usr/share/wayland-sessions/LXDE-pi-labwc.desktop": "[Desktop Entry]\nName=Labwc\n",
+             "usr/bin/swaylock": "", **dict([SWAYIDLE_ENTRY]),
+             "etc/xdg/labwc/autostart": "/usr/bin/lwrespawn /usr/bin/wf-panel-pi &\n/usr/bin/lxsession-xdg-autostart\n"}
+    (lock,) = _desktop(make_root(labwc))["screen_lock"]
+    assert (lock["desktop"], lock["lock_after_seconds"]) == ("labwc", 420)
+
+
+def test_an_unreadable_xdg_autostart_entry_leaves_wayfire_unknown() -> None:
+    from tests.unit.facts.linux.test_desktop import _replay
+
+    files = {"/usr/share/wayland-sessions/LXDE-pi-wayfire.desktop": "[Desktop Entry]\nName=Wayfire\n",
+             "/usr/bin/swaylock": "", "/" + DEFAULTS_INI: RPI_DEFAULTS, "/" + SWAYIDLE_ENTRY[0]: SWAYIDLE_ENTRY[1]}
+    (lock,) = _replay(files, ["/" + SWAYIDLE_ENTRY[0]]).table("desktop")["screen_lock"]
+    assert (lock["determined"], lock["lock_after_seconds"]) == (False, None)
+    assert "unreadable" in lock["source"]["autostart"]
+
+
 # --- light-locker ----------------------------------------------------------------------------------------------
 
 XFCE = {"usr/share/xsessions/xfce.desktop": "[Desktop Entry]\nName=Xfce Session\nExec=startxfce4\n"
