@@ -164,7 +164,8 @@ async def reports(request: Request) -> JSONResponse:
     slots: asyncio.Semaphore = request.app.state.upload_slots
     async with slots:  # bodies of at most UPLOAD_SLOTS uploads in memory at once (16 MiB each at worst)
         raw = await read_body(request, ENVELOPE)
-        outcome = await run_in_threadpool(upload.receive, _database(request), raw, "https")
+        client = request.client.host if request.client else None
+        outcome = await run_in_threadpool(upload.receive, _database(request), raw, "https", client)
     return JSONResponse(outcome.body, status_code=outcome.status)
 
 

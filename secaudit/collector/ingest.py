@@ -129,7 +129,7 @@ def _envelopes(path: Path) -> Iterator[tuple[str, bytes | SecauditError]]:
 
 def _verdict(db: Database, source: str, raw: bytes) -> Verdict:
     try:
-        outcome = upload.receive(db, raw, "usb")
+        outcome = upload.receive(db, raw, "usb", source)
     except ApiError as exc:
         return Verdict(source, "refused", exc.vi, exc.en)
     body = outcome.body.get("receipt", outcome.body)

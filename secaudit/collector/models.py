@@ -233,3 +233,28 @@ class ReceiptRow(Base):
     key_id: Mapped[str] = mapped_column(ForeignKey("collector_keys.key_id"))
     payload_sha256: Mapped[str] = mapped_column(String(64))
     envelope: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Quarantined(Base):
+    """An envelope the collector refused (bad signature, unknown or revoked key, wrong schema...), kept for
+    the security officer to examine rather than silently dropped (collector/quarantine.py). The same bytes
+    refused again count on their row; the bytes themselves (zlib) only while the quarantine is under its
+    size cap, else the row says what came, from where and why."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (Index("ix_quarantine_received", "received_at"),
+                      Index("ix_quarantine_stored", "stored_size"))  # covering: the cap's sum is an index scan
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    envelope_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    times: Mapped[int] = mapped_column(Integer, default=1)
+    channel: Mapped[str] = mapped_column(String(16))  # https | usb
+    source: Mapped[str] = mapped_column(String(300), default="")  # the client's address, or the file
+    reason: Mapped[str] = mapped_column(String(64))  # the refusal's error code
+    message_vi: Mapped[str] = mapped_column(Text, default="")
+    message_en: Mapped[str] = mapped_column(Text, default="")
+    size: Mapped[int] = mapped_column(Integer)
+    stored_size: Mapped[int] = mapped_column(Integer, default=0)  # len(raw_z); 0 when not kept
+    raw_z: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -11,6 +11,8 @@
    (409): the new report is kept and both are flagged; otherwise stored (201). The unit is the agent's
    at receipt. index_report runs inside the transaction, then the receipt is signed as the next entry of
    the receipt chain (collector/receipts.py); it is handed out only after the commit.
+A refused envelope (400, 401, 403, 413) is kept in the quarantine (collector/quarantine.py), never silently
+dropped.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from secaudit.collector import envelopes, index, receipts, store
+from secaudit.collector import envelopes, index, quarantine, receipts, store
 from secaudit.collector.db import Database
 from secaudit.collector.errors import ApiError, error_body
 from secaudit.collector.models import Agent, AgentKey, Report, utcnow
@@ -186,9 +188,19 @@ def _index(session: Session, report: Report, payload: dict[str, Any],
         log.exception("report %s stored but not indexed", report.id)
 
 
-def receive(db: Database, raw: bytes, channel: str = "https") -> Outcome:
-    """Run the decision procedure on one envelope; ApiError for every refusal. The report is stored in a
-    write transaction of its own."""
+def receive(db: Database, raw: bytes, channel: str = "https", source: str | None = None) -> Outcome:
+    """Run the decision procedure on one envelope; ApiError for every refusal, the refused envelope kept in
+    the quarantine (collector/quarantine.py) with `source` (the client's address, the file). The report is
+    stored in a write transaction of its own."""
+    try:
+        return _receive(db, raw, channel)
+    except ApiError as exc:
+        if exc.status in quarantine.STATUSES:
+            quarantine.keep(db, raw, quarantine.Refusal(channel, source, exc.code, exc.vi, exc.en))
+        raise
+
+
+def _receive(db: Database, raw: bytes, channel: str) -> Outcome:
     if len(raw) > ENVELOPE:
         raise too_large(len(raw))
     sha = hashlib.sha256(raw).hexdigest()

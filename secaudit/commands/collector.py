@@ -89,7 +89,7 @@ def run(lang: str | None, action: Callable[[str], None]) -> None:
 @click.group("collector")
 def collector() -> None:
     """Máy chủ thu thập báo cáo / the report collector: init | serve | ingest | units | tokens | users | agents |
-    enroll-import | backup | restore | export | reindex | receipts."""
+    enroll-import | backup | restore | export | reindex | receipts | quarantine."""
 
 
 @collector.command("init")
@@ -486,9 +486,10 @@ _status_command("activate", "Nhận lại báo cáo của máy đã tạm dừng
 
 def _register_extensions() -> None:
     """Commands other modules add to the group (secaudit.commands.collector_data: backup, restore, exports;
-    secaudit.commands.collector_web: the dashboard's audit log; secaudit.commands.collector_receipts)."""
+    secaudit.commands.collector_web: the dashboard's audit log; secaudit.commands.collector_receipts;
+    secaudit.commands.collector_quarantine)."""
     for name in ("secaudit.commands.collector_data", "secaudit.commands.collector_web",
-                 "secaudit.commands.collector_receipts"):
+                 "secaudit.commands.collector_receipts", "secaudit.commands.collector_quarantine"):
         try:
             module: Any = importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -83,8 +84,8 @@ def test_enroll_upload_duplicate_conflict(server: Collector, client: httpx.Clien
 def test_refused_uploads(server: Collector, client: httpx.Client) -> None:
     key = _enrolled(server, client)
     stranger = Ed25519PrivateKey.generate()
-    _error(client.post("/api/v1/reports", content=envelope(stranger, report(stranger, 1)), headers=DSSE), 401,
-           "unknown_key")
+    unknown_raw = envelope(stranger, report(stranger, 1))
+    _error(client.post("/api/v1/reports", content=unknown_raw, headers=DSSE), 401, "unknown_key")
     env = json.loads(envelope(key, report(key, 3)))
     body = base64.b64decode(env["payload"]).replace(b'"fail"', b'"pass"', 1)
     env["payload"] = base64.b64encode(body).decode()
@@ -103,6 +104,13 @@ def test_refused_uploads(server: Collector, client: httpx.Client) -> None:
     nul["signatures"][0]["keyid"] = "ed25519:\u0000"
     _error(client.post("/api/v1/reports", content=json.dumps(nul), headers=DSSE), 401, "unknown_key")
     assert client.get("/api/v1/health").json()["status"] == "ok"  # nothing of that hurt the server
+    # every refused envelope the server read whole is in the quarantine, with the client's address
+    listed = json.loads(server.run("quarantine", "list", "--json", "--limit", "1000").stdout)
+    mine = {row["envelope_sha256"]: row for row in listed}
+    unknown = hashlib.sha256(unknown_raw).hexdigest()
+    assert mine[unknown]["reason"] == "unknown_key" and mine[unknown]["source"] == "127.0.0.1"
+    assert mine[unknown]["channel"] == "https" and mine[unknown]["kept"] is True
+    assert {"unknown_key", "bad_signature"} <= {row["reason"] for row in listed}
 
 
 def test_token_reuse_and_expiry(server: Collector, client: httpx.Client) -> None:
