@@ -98,7 +98,7 @@ def gsettings_lock(desktop: str, profile: Profile, schemas: SchemaDefaults, desk
             enabled = False
     if "disabled" in got and got["disabled"]["value"] is True:
         enabled = False
-    effective, determined = _effective(idle_s, enabled, delay_s)
+    effective, determined = effective_lock(idle_s, enabled, delay_s)
     sources = {f"{keys[r].schema} {keys[r].name}": got[r]["source"] for r in got}
     locks = [got[r]["locked"] for r in ("idle", "lock", "delay")]
     return {"idle_seconds": idle_s, "lock_enabled": enabled, "lock_delay_seconds": delay_s,
@@ -106,7 +106,7 @@ def gsettings_lock(desktop: str, profile: Profile, schemas: SchemaDefaults, desk
             "locked_down": None if None in locks else all(locks), "source": sources}
 
 
-def _effective(idle: int | None, enabled: bool | None, delay: int | None) -> tuple[int | None, bool]:
+def effective_lock(idle: int | None, enabled: bool | None, delay: int | None) -> tuple[int | None, bool]:
     """(seconds of inactivity until locked or None: never, whether that could be determined)."""
     if enabled is False or idle == 0:
         return None, True
@@ -164,7 +164,7 @@ def kde_lock(ctx: FactContext, files: list[str], invalid: list[str], own: Own | 
     timeout = max(1, int(values["Timeout"]))  # the settings' minimum
     grace = min(300, max(0, int(values["LockGrace"])))
     enabled = bool(values["Autolock"]) and bool(values["Lock"])
-    effective, determined = _effective(timeout * 60, enabled, grace)
+    effective, determined = effective_lock(timeout * 60, enabled, grace)
     return {"idle_seconds": timeout * 60 if values["Autolock"] else 0, "lock_enabled": enabled,
             "lock_delay_seconds": grace, "lock_after_seconds": effective, "determined": determined,
             "locked_down": all(locked[:2]), "source": sources}
@@ -238,7 +238,7 @@ def xfce_lock(ctx: FactContext, files: list[str], invalid: list[str], own: Own |
     lock = get("/lock/enabled", True, kde_bool) and get("/lock/saver-activation/enabled", True, kde_bool)
     delay = max(0, int(get("/lock/saver-activation/delay", 0, c_int))) * 60
     enabled = bool(saver and lock)
-    effective, determined = _effective(idle, enabled, delay)
+    effective, determined = effective_lock(idle, enabled, delay)
     locked = [props.get(p, ("", False))[1] for p in ("/saver/idle-activation/delay", "/lock/enabled")]
     return {"idle_seconds": idle if saver else 0, "lock_enabled": enabled, "lock_delay_seconds": delay,
             "lock_after_seconds": effective, "determined": determined, "locked_down": all(locked),
@@ -307,7 +307,7 @@ def xscreensaver_lock(ctx: FactContext, files: list[str], invalid: list[str],
             invalid.append(f"{sources[f'xscreensaver {name}']}: {name} {values[name]!r} not understood")
     if values["mode"].strip().lower() == "off":
         idle = 0  # "Disable Screen Saver": the screen never blanks, so it never locks
-    effective, determined = _effective(idle, lock, delay)
+    effective, determined = effective_lock(idle, lock, delay)
     return {"idle_seconds": idle, "lock_enabled": lock, "lock_delay_seconds": delay, "lock_after_seconds": effective,
             "determined": determined, "locked_down": False, "source": sources}
 

@@ -40,7 +40,7 @@ from secaudit.facts.linux.dconf import Key, Profile, SchemaDefaults, lookup, rea
 from secaudit.facts.linux.desktop_autostart import AUTOSTART, command_words, commands_of, entry_files
 from secaudit.facts.linux.desktop_dm import lightdm_seat
 from secaudit.facts.linux.desktop_ini import c_int, kde_bool, read_checked
-from secaudit.facts.linux.desktop_lock import UNDETERMINED, UNKNOWN_KEY, xfconf_properties
+from secaudit.facts.linux.desktop_lock import UNDETERMINED, UNKNOWN_KEY, effective_lock, xfconf_properties
 from secaudit.facts.linux.gvdb import GvdbError, read_gvdb
 from secaudit.transport.base import FactUnavailable
 
@@ -275,17 +275,9 @@ def light_locker_lock(system: System, desktop: str, names: list[str], invalid: l
     enabled = None if after is None else after > 0
     if after == 0:
         sources[f"{KEYS['after'].schema} {KEYS['after'].name}"] += " (0: never locks after the screen saver)"
-    effective, determined = _effective(idle, enabled, after)
+    effective, determined = effective_lock(idle, enabled, after)
     return {"idle_seconds": idle, "lock_enabled": enabled, "lock_delay_seconds": after,
             "lock_after_seconds": effective, "determined": determined, "locked_down": False, "source": sources}
-
-
-def _effective(idle: int | None, enabled: bool | None, delay: int | None) -> tuple[int | None, bool]:
-    if enabled is False or idle == 0:
-        return None, True
-    if idle is None or enabled is None or delay is None:
-        return None, False
-    return idle + delay, True
 
 
 def _idle(system: System, desktop: str, commands: list[tuple[str, str]], own: Files | None,
