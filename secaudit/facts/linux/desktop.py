@@ -11,6 +11,7 @@ from typing import Any
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux import dconf, etcfiles
 from secaudit.facts.linux.dconf import Profile, SchemaDefaults, read_profile, read_schemas
+from secaudit.facts.linux.desktop_autostart import own_entries
 from secaudit.facts.linux.desktop_dm import conf_files, display_managers, getty_autologins
 from secaudit.facts.linux.desktop_ini import parse_keyfile
 from secaudit.facts.linux.desktop_lock import (
@@ -131,6 +132,38 @@ def own_locks(ctx: FactContext, kind: str, lock: Lock, accounts: list[tuple[str,
     return out, accounts is None or len(out) < len(accounts) or not accounts
 
 
+def wayland_own_locks(ctx: FactContext, desktop: str, locker: str, looked_for: str, names: list[str],
+                      accounts: list[tuple[str, str]] | None) -> tuple[list[dict[str, Any]], bool]:
+    """labwc's and Wayfire's lock for each person with their own compositor file (~/.config/labwc/autostart,
+    ~/.config/wayfire.ini) or their own XDG autostart entries (~/.config/autostart/*.desktop, which count when
+    the session runs lxsession-xdg-autostart), and whether the system's applies to someone."""
+    out: list[dict[str, Any]] = []
+    for name, home in accounts or []:
+        path = f"{home}/{OWN_FILES[desktop]}"
+        read: list[str] = []
+        xdg = own_entries(ctx, home, UNKNOWN_KEY, read)
+        try:
+            data: bytes | None = ctx.transport.read_bytes(path, cap=OWN_CAP)
+        except FactUnavailable as exc:
+            data = None
+            if exc.code != "not_found":
+                ctx.unknown_from(UNKNOWN_KEY, exc)
+                xdg.problems.append(f"{path}: unreadable ({exc.code})")
+                problem = "; ".join(xdg.problems)
+                out.append({"user": name, "file": path, **UNDETERMINED, "source": {"own": problem},
+                            "invalid": list(xdg.problems)})
+                continue
+        if data is None and not xdg.found and not xdg.problems:
+            continue
+        own = Own(path, data.decode("utf-8", "replace")) if data is not None else None
+        invalid: list[str] = []
+        lock = locker_lock(ctx, locker, looked_for, [], invalid, own, desktop=desktop, names=names, xdg=xdg)
+        files = ([path] if own is not None else []) + read
+        out.append({"user": name, "file": ", ".join(files) or "; ".join(xdg.problems), **lock,
+                    "invalid": list(dict.fromkeys(invalid + xdg.problems))})
+    return out, accounts is None or len(out) < len(accounts) or not accounts
+
+
 def _text(read: Callable[[list[str], Own], dict[str, Any]]) -> Lock:
     """A text locker's reader of a person's own file."""
     def run(invalid: list[str], path: str, data: bytes) -> dict[str, Any]:
@@ -191,9 +224,10 @@ def screen_locks(ctx: FactContext, sessions: list[dict[str, Any]]) -> list[dict[
                     own_files, own_invalid)
             else:
                 lock = locker_lock(ctx, locker, looked_for, own_files, own_invalid, desktop=desktop, names=names)
-            own_kind = desktop if desktop in ("labwc", "wayfire") and locker else locker
-            if own_kind in OWN_FILES:
-                users, default_applies = own_locks(ctx, str(own_kind), _text(
+            if desktop in ("labwc", "wayfire") and locker:
+                users, default_applies = wayland_own_locks(ctx, desktop, locker, looked_for, names, accounts)
+            elif locker in OWN_FILES:
+                users, default_applies = own_locks(ctx, str(locker), _text(
                     partial(locker_lock, ctx, locker, looked_for, [], desktop=desktop, names=names)), accounts)
         else:
             lock = {**UNDETERMINED, "source": {"locker": f"{desktop}: its screen locker is not examined"}}

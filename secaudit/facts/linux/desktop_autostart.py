@@ -9,6 +9,7 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
+from dataclasses import dataclass, field
 
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.desktop_ini import glib_bool, parse_keyfile, read_checked
@@ -18,6 +19,14 @@ AUTOSTART = "/etc/xdg/autostart"
 # autostart and Wayfire defaults.ini run lxsession-xdg-autostart)
 RUNNERS = frozenset({"lxsession-xdg-autostart"})
 MAX_FILES = 200
+
+
+@dataclass
+class Entries:
+    """A person's own XDG autostart entries (~/.config/autostart): name.desktop -> (path, text), which hide the
+    system's of the same name, and those there but unreadable (the answer is then unknown)."""
+    found: dict[str, tuple[str, str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
 
 
 def command_words(command: str) -> list[str]:
@@ -68,6 +77,13 @@ def entry_files(ctx: FactContext, directory: str, unknown_key: str, read: list[s
             read.append(path)
             found[name] = (path, text)
     return found
+
+
+def own_entries(ctx: FactContext, home: str, unknown_key: str, read: list[str]) -> Entries:
+    """A person's own XDG autostart entries (their ~/.config/autostart)."""
+    out = Entries()
+    out.found = entry_files(ctx, f"{home}/.config/autostart", unknown_key, read, out.problems)
+    return out
 
 
 def commands_of(entries: dict[str, tuple[str, str]], names: list[str], invalid: list[str]) -> list[tuple[str, str]]:

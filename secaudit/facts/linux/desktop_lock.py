@@ -18,8 +18,9 @@ xscreensaver (LXQt, LXDE, and Xfce when it is the locker): the system's resource
 
 labwc and Wayfire (Raspberry Pi OS's Wayland sessions): an idle screen locks only when their autostart starts
 swayidle with `timeout N '<swaylock|gtklock|waylock>'`: labwc's autostart file, Wayfire's [autostart] commands
-(/etc/wayfire/defaults.ini with ~/.config/wayfire.ini over it, read as wf-config reads them), and the system's XDG
-autostart entries when those run lxsession-xdg-autostart (a person's ~/.config/autostart is not read here).
+(/etc/wayfire/defaults.ini with ~/.config/wayfire.ini over it, read as wf-config reads them), and the XDG autostart
+entries when those run lxsession-xdg-autostart (the system's, a person's ~/.config/autostart hiding the system's
+entry of the same name, as the specification says).
 
 A person's own file (OWN_FILES: their dconf database ~/.config/dconf/user, ~/.config/kscreenlockerrc, the xfconf
 channel under ~/.config, ~/.xscreensaver, ~/.config/labwc/autostart, ~/.config/wayfire.ini) is read with the
@@ -39,7 +40,7 @@ from secaudit.facts.common import xmltext
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux import dconf
 from secaudit.facts.linux.dconf import Key, Profile, SchemaDefaults, lookup
-from secaudit.facts.linux.desktop_autostart import AUTOSTART, commands_of, entry_files, runs_runner
+from secaudit.facts.linux.desktop_autostart import AUTOSTART, Entries, commands_of, entry_files, runs_runner
 from secaudit.facts.linux.desktop_ini import MAX_LINES, IniFile, c_int, kde_bool, parse_kconfig, read_checked
 
 KDE_RC = "/etc/xdg/kscreenlockerrc"
@@ -189,18 +190,19 @@ def xfconf_properties(root: ET.Element) -> dict[str, tuple[str, bool]]:
 
 def locker_lock(ctx: FactContext, locker: str | None, looked_for: str, files: list[str],
                 invalid: list[str], own: Own | None = None, desktop: str = "",
-                names: list[str] | None = None) -> dict[str, Any]:
+                names: list[str] | None = None, xdg: Entries | None = None) -> dict[str, Any]:
     """The lock of a desktop that runs a separate screen locker (Xfce, LXQt, LXDE, labwc, Wayfire): the first
-    installed of those it can use (light-locker is read by desktop_xlock.py); with none, nothing locks."""
+    installed of those it can use (light-locker is read by desktop_xlock.py); with none, nothing locks. `xdg`:
+    a person's own XDG autostart entries (labwc, Wayfire)."""
     try:
         if locker == "xfce4-screensaver":
             return xfce_lock(ctx, files, invalid, own)
         if locker == "xscreensaver":
             return xscreensaver_lock(ctx, files, invalid, own)
         if locker in WAYLAND_LOCKERS and desktop == "labwc":
-            return swayidle_lock(ctx, files, own, names, invalid)
+            return swayidle_lock(ctx, files, own, names, invalid, xdg)
         if locker in WAYLAND_LOCKERS and desktop == "wayfire":
-            return wayfire_lock(ctx, files, invalid, own, names)
+            return wayfire_lock(ctx, files, invalid, own, names, xdg)
     except _Unreadable as exc:
         return exc.answer
     if locker is None:
@@ -348,12 +350,16 @@ def _swayidle_answer(found: list[tuple[int, str]], started: bool, where: str,
 
 
 def _with_xdg(ctx: FactContext, commands: list[tuple[str, str]], names: list[str], files: list[str],
-              invalid: list[str]) -> list[tuple[str, str]]:
-    """The commands, and the system's XDG autostart entries too when one of them runs those entries."""
+              invalid: list[str], xdg: Entries | None = None) -> list[tuple[str, str]]:
+    """The commands, and the XDG autostart entries too when one of them runs those entries: the system's, with a
+    person's own (`xdg`) hiding the system's of the same name."""
     if not runs_runner(commands):
         return commands
     problems: list[str] = []
     entries = entry_files(ctx, AUTOSTART, UNKNOWN_KEY, files, problems)
+    if xdg is not None:
+        entries.update(xdg.found)
+        problems += xdg.problems
     if problems:
         invalid.extend(problems)
         raise _Unreadable("autostart", "; ".join(problems))
@@ -361,14 +367,15 @@ def _with_xdg(ctx: FactContext, commands: list[tuple[str, str]], names: list[str
 
 
 def swayidle_lock(ctx: FactContext, files: list[str], own: Own | None = None, names: list[str] | None = None,
-                  invalid: list[str] | None = None) -> dict[str, Any]:
+                  invalid: list[str] | None = None, xdg: Entries | None = None) -> dict[str, Any]:
     """labwc runs its autostart file (a person's own ~/.config/labwc/autostart instead of the system's) and, when
     that runs lxsession-xdg-autostart, the XDG autostart entries; an idle screen locks when one of them starts
     swayidle with `timeout N '<a locker>'`; without that, nothing locks it."""
     path = own.path if own is not None else LABWC_AUTOSTART
     text = own.text if own is not None else _read(ctx, path, "labwc autostart", files, [])
     commands = [(raw, path) for raw in (text or "").splitlines()]
-    found, started = swayidle_timeouts(_with_xdg(ctx, commands, names or [], files, [] if invalid is None else invalid))
+    found, started = swayidle_timeouts(_with_xdg(ctx, commands, names or [], files,
+                                                 [] if invalid is None else invalid, xdg))
     return _swayidle_answer(found, started, path if text is not None else f"{path} absent")
 
 
@@ -427,7 +434,7 @@ def _plugin(name: str) -> str:
 
 
 def wayfire_lock(ctx: FactContext, files: list[str], invalid: list[str], own: Own | None = None,
-                 names: list[str] | None = None) -> dict[str, Any]:
+                 names: list[str] | None = None, xdg: Entries | None = None) -> dict[str, Any]:
     """Wayfire reads /etc/wayfire/defaults.ini, then the person's ~/.config/wayfire.ini over it option by option
     (wf::config::build_configuration; Raspberry Pi OS copies defaults.ini there on first start). Its idle plugin
     only blanks ([idle] screensaver_timeout, dpms_timeout: it has no lock option); an idle screen locks only when
@@ -453,5 +460,5 @@ def wayfire_lock(ctx: FactContext, files: list[str], invalid: list[str], own: Ow
     where = ", ".join(read) or f"{WAYFIRE_DEFAULTS} absent"
     if plugins_entry is not None and not plugins & {"autostart", "autostart-static"}:
         where += f" ([core] plugins at {plugins_entry[1]} load no autostart plugin)"
-    found, started = swayidle_timeouts(_with_xdg(ctx, commands, names or [], files, invalid))
+    found, started = swayidle_timeouts(_with_xdg(ctx, commands, names or [], files, invalid, xdg))
     return _swayidle_answer(found, started, where, notes)

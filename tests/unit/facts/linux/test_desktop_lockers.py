@@ -197,6 +197,67 @@ def test_an_unreadable_xdg_autostart_entry_leaves_wayfire_unknown() -> None:
     assert "unreadable" in lock["source"]["autostart"]
 
 
+def test_wayland_sessions_read_each_persons_own_xdg_autostart_entries(make_root: Root) -> None:
+    files = {DEFAULTS_INI: RPI_DEFAULTS, **dict([SWAYIDLE_ENTRY]), "etc/passwd": PEOPLE,
+             # the person's entry of the same name hides the system's (Hidden=true: nothing of it runs)
+             "home/hocsinh/.config/autostart/swayidle.desktop": "[Desktop Entry]\nType=Application\nHidden=true\n",
+             "home/giaovien/.config/autostart/lock-soon.desktop": "[Desktop Entry]\nType=Application\n"
+             "Name=Lock soon\nExec=swayidle -w timeout 120 'swaylock -f' %U\n",
+             "home/kiosk/.config/autostart/swayidle.desktop": "[Desktop Entry]\nHidden=true\n"}  # nologin: not a person
+    lock = _wayfire(make_root, files)
+    assert (lock["lock_after_seconds"], lock["default_applies"]) == (420, False)
+    mine, theirs = lock["users"]
+    assert (mine["user"], mine["lock_enabled"], mine["determined"]) == ("hocsinh", False, True)
+    assert mine["file"] == "/home/hocsinh/.config/autostart/swayidle.desktop"
+    assert (theirs["user"], theirs["lock_after_seconds"]) == ("giaovien", 120)
+    assert theirs["source"]["swayidle"] == "/home/giaovien/.config/autostart/lock-soon.desktop:4"
+    # OnlyShowIn naming other desktops, NotShowIn naming none of this session's: as the specification says
+    files["home/giaovien/.config/autostart/lock-soon.desktop"] += "OnlyShowIn=GNOME;\n"
+    assert _wayfire(make_root, files)["users"][1]["lock_after_seconds"] == 420
+    files["home/giaovien/.config/autostart/lock-soon.desktop"] = files[
+        "home/giaovien/.config/autostart/lock-soon.desktop"].replace("OnlyShowIn", "NotShowIn")
+    assert _wayfire(make_root, files)["users"][1]["lock_after_seconds"] == 120
+    # without lxsession-xdg-autostart nobody's entries run
+    files[DEFAULTS_INI] = RPI_DEFAULTS.replace("xdg-autostart = lxsession-xdg-autostart\n", "")
+    lock = _wayfire(make_root, files)
+    assert [u["lock_enabled"] for u in lock["users"]] == [False, False] and lock["lock_enabled"] is False
+
+
+def test_labwc_persons_own_autostart_file_and_entries(make_root: Root) -> None:
+    labwc = {"usr/share/wayland-sessions/LXDE-pi-labwc.desktop": "[Desktop Entry]\nName=Labwc\n",
+             "usr/bin/swaylock": "", "etc/passwd": PEOPLE,
+             "etc/xdg/labwc/autostart": "/usr/bin/lwrespawn /usr/bin/wf-panel-pi &\n/usr/bin/lxsession-xdg-autostart\n",
+             "home/hocsinh/.config/autostart/idle.desktop": "[Desktop Entry]\nType=Application\n"
+             "Exec=swayidle -w timeout 600 'swaylock -f'\n",
+             # their own labwc autostart replaces the system's, and runs no lxsession-xdg-autostart
+             "home/giaovien/.config/labwc/autostart": "wf-panel-pi &\n",
+             "home/giaovien/.config/autostart/idle.desktop": "[Desktop Entry]\nExec=swayidle timeout 60 swaylock\n"}
+    (lock,) = _desktop(make_root(labwc))["screen_lock"]
+    assert (lock["desktop"], lock["lock_enabled"], lock["default_applies"]) == ("labwc", False, False)
+    mine, theirs = lock["users"]
+    assert (mine["user"], mine["lock_after_seconds"]) == ("hocsinh", 600)
+    assert (theirs["user"], theirs["lock_enabled"], theirs["determined"]) == ("giaovien", False, True)
+    assert theirs["file"] == ("/home/giaovien/.config/labwc/autostart, "
+                              "/home/giaovien/.config/autostart/idle.desktop")
+
+
+def test_an_unreadable_own_xdg_autostart_entry_leaves_that_person_unknown() -> None:
+    from tests.unit.facts.linux.test_desktop import _replay
+
+    entry = "/home/hocsinh/.config/autostart/idle.desktop"
+    files = {"/usr/share/wayland-sessions/LXDE-pi-wayfire.desktop": "[Desktop Entry]\nName=Wayfire\n",
+             "/usr/bin/swaylock": "", "/" + DEFAULTS_INI: RPI_DEFAULTS, "/etc/passwd": PEOPLE,
+             entry: "[Desktop Entry]\nExec=swayidle timeout 60 swaylock\n",
+             "/home/giaovien/.config/autostart/broken.desktop": "Exec=swayidle timeout 1 swaylock\n[Desktop Entry\n"}
+    snap = _replay(files, [entry])
+    (lock,) = snap.table("desktop")["screen_lock"]
+    mine, theirs = lock["users"]
+    assert (mine["user"], mine["determined"], mine["lock_after_seconds"]) == ("hocsinh", False, None)
+    assert "unreadable" in mine["source"]["autostart"]
+    assert snap.unknown["desktop.screen_lock"]["code"] == "permission_denied"
+    assert (theirs["lock_enabled"], theirs["determined"]) == (False, True) and theirs["invalid"]  # never raises
+
+
 # --- light-locker ----------------------------------------------------------------------------------------------
 
 XFCE = {"usr/share/xsessions/xfce.desktop": "[Desktop Entry]\nName=Xfce Session\nExec=startxfce4\n"
