@@ -17,12 +17,13 @@ apps.light-locker.gschema.xml):
   LightDM's greeter: without LightDM it cannot lock.
 - The X screen saver's idle time: the X server's (Xorg's compiled default 10 minutes, `Option "BlankTime"` in
   minutes in xorg.conf / xorg.conf.d, LightDM's `xserver-command=X -s MIN`), changed at login by `xset s N|off|
-  default` in an autostart command, or, in Xfce, by xfce4-power-manager when it runs (XSetScreenSaver to
+  default` in the X session's start-up scripts (/etc/X11/Xsession.d, ~/.xsessionrc, /etc/xprofile, ~/.xprofile,
+  read as desktop_xsession.py says: the last one run wins), then, over that, in an autostart command, or, in
+  Xfce, by xfce4-power-manager when it runs (XSetScreenSaver to
   /xfce4-power-manager/blank-on-ac minutes, 0 when presentation-mode is on; its built-in default differs between
   versions, so an unset blank-on-ac leaves the idle time unknown). Two of these started together in one session
   that disagree leave it unknown too (which runs last is not fixed). DPMS turning the monitor off does not activate
   the screen saver, so it is not counted. A person can run xset or stop light-locker at will: never locked down.
-  Not read: xset run by shell start-up scripts (/etc/X11/Xsession.d, ~/.xsessionrc, ~/.xprofile).
 """
 
 from __future__ import annotations
@@ -41,6 +42,17 @@ from secaudit.facts.linux.desktop_autostart import AUTOSTART, command_words, com
 from secaudit.facts.linux.desktop_dm import lightdm_seat
 from secaudit.facts.linux.desktop_ini import c_int, kde_bool, read_checked
 from secaudit.facts.linux.desktop_lock import UNDETERMINED, UNKNOWN_KEY, effective_lock, xfconf_properties
+from secaudit.facts.linux.desktop_xsession import (
+    OWN_XPROFILE,
+    OWN_XSESSIONRC,
+    TOO_LONG,
+    XPROFILE,
+    XSESSION_D,
+    Scripts,
+    sessiond_names,
+    setters,
+    xset_timeouts,
+)
 from secaudit.facts.linux.gvdb import GvdbError, read_gvdb
 from secaudit.transport.base import FactUnavailable
 
@@ -66,6 +78,8 @@ class Files:
     lxsession: dict[str, tuple[str, str]] = field(default_factory=dict)  # profile -> (path, text)
     xfpm: tuple[str, str] | None = None  # (path, text) of xfce4-power-manager's xfconf channel
     dconf: dconf.Own | None = None
+    xprofile: tuple[str, str] | None = None  # (path, text) of /etc/xprofile, or the person's ~/.xprofile
+    xsessionrc: tuple[str, str] | None = None  # (path, text) of the person's ~/.xsessionrc
     problems: list[str] = field(default_factory=list)  # files there but unreadable: the answer is then unknown
 
 
@@ -73,6 +87,7 @@ class Files:
 class System:
     files: Files
     server: tuple[int | None, str]  # the X server's screen saver time and where it comes from
+    scripts: Scripts  # the X session's start-up scripts (desktop_xsession.py)
     lightdm: bool
     xfpm_installed: bool
     profile: Profile
@@ -141,25 +156,6 @@ def x_server_timeout(ctx: FactContext, read: list[str], invalid: list[str]) -> t
     return X_DEFAULT, "default (Xorg: 10 min)"
 
 
-def xset_timeouts(command: str) -> list[int | None]:
-    """The screen saver times `xset s ...` sets in a command: seconds, 0 for off, None for the server's default."""
-    words = command_words(command)
-    out: list[int | None] = []
-    for i, word in enumerate(words):
-        if posixpath.basename(word) != "xset":
-            continue
-        args = words[i + 1:]
-        for j, arg in enumerate(args):
-            if arg != "s":
-                continue
-            value = args[j + 1] if j + 1 < len(args) else "default"
-            if value == "off" or value.isdigit():
-                out.append(0 if value == "off" else int(value))
-            elif value in ("default", "on"):
-                out.append(None)
-    return out
-
-
 def _options(command: str) -> dict[str, Any] | None:
     """light-locker's command-line settings of a command that starts it (later options win), None if it does not."""
     words = command_words(command)
@@ -188,7 +184,16 @@ def read_system(ctx: FactContext, profile: Profile, schemas: SchemaDefaults, lig
     files.lxsession = _lxsession(ctx, LXSESSION, files, read)
     text = _text(ctx, XFPM_XML, files, read)
     files.xfpm = (XFPM_XML, text) if text is not None else None
-    return System(files, x_server_timeout(ctx, read, invalid), lightdm, xfpm, profile, schemas)
+    text = _text(ctx, XPROFILE, files, read)
+    files.xprofile = (XPROFILE, text) if text is not None else None
+    wrapper = lightdm_seat(ctx, UNKNOWN_KEY).get("session-wrapper")
+    sessiond = []
+    for name in sessiond_names(ctx.list_dir(XSESSION_D))[:MAX_FILES]:
+        text = _text(ctx, f"{XSESSION_D}/{name}", files, read)
+        if text is not None:
+            sessiond.append((f"{XSESSION_D}/{name}", text))
+    scripts = Scripts(wrapper.value if wrapper is not None else "lightdm-session", sessiond, files.xprofile)
+    return System(files, x_server_timeout(ctx, read, invalid), scripts, lightdm, xfpm, profile, schemas)
 
 
 def own_files(ctx: FactContext, home: str) -> Files | None:
@@ -199,6 +204,10 @@ def own_files(ctx: FactContext, home: str) -> Files | None:
     out.lxsession = _lxsession(ctx, f"{home}/.config/lxsession", out, ignored)
     text = _text(ctx, f"{home}/{XFPM_OWN}", out, ignored)
     out.xfpm = (f"{home}/{XFPM_OWN}", text) if text is not None else None
+    text = _text(ctx, f"{home}/{OWN_XPROFILE}", out, ignored)
+    out.xprofile = (f"{home}/{OWN_XPROFILE}", text) if text is not None else None
+    text = _text(ctx, f"{home}/{OWN_XSESSIONRC}", out, ignored)
+    out.xsessionrc = (f"{home}/{OWN_XSESSIONRC}", text) if text is not None else None
     path = f"{home}/.config/dconf/user"
     try:
         data = ctx.transport.read_bytes(path, cap=4 * 1024 * 1024)
@@ -211,7 +220,8 @@ def own_files(ctx: FactContext, home: str) -> Files | None:
             out.dconf = dconf.Own(path, read_gvdb(data))
         except GvdbError as problem:
             out.problems.append(f"{path}: not a dconf database ({problem})")
-    if not (out.autostart or out.lxsession or out.xfpm or out.dconf or out.problems):
+    if not (out.autostart or out.lxsession or out.xfpm or out.dconf or out.xprofile or out.xsessionrc
+            or out.problems):
         return None
     return out
 
@@ -280,22 +290,38 @@ def light_locker_lock(system: System, desktop: str, names: list[str], invalid: l
             "lock_after_seconds": effective, "determined": determined, "locked_down": False, "source": sources}
 
 
+def _before(system: System, own: Files | None, invalid: list[str]) -> tuple[int | None, str]:
+    """(seconds, where) of the X screen saver when the session's start-up scripts have run: the last `xset s`
+    of them over the X server's own."""
+    found = setters(system.scripts, own.xsessionrc if own else None, own.xprofile if own else None, invalid)
+    if not found:
+        return system.server
+    last = found[-1]
+    if last.conditional:
+        return None, f"{last.where}: xset s under a condition or in a function, not evaluated here"
+    if last.seconds == TOO_LONG:
+        return None, f"{last.where}: xset s with a time the X server cannot take"
+    return (system.server[0] if last.seconds is None else last.seconds), f"{last.where} (xset s)"
+
+
 def _idle(system: System, desktop: str, commands: list[tuple[str, str]], own: Files | None,
           invalid: list[str]) -> tuple[int | None, str]:
-    setters: list[tuple[int | None, str]] = []
+    """The X screen saver time: the start-up scripts', then what the autostart entries start sets over it."""
+    found: list[tuple[int | None, str]] = []
     for command, where in commands:
         for value in xset_timeouts(command):
-            setters.append((system.server[0] if value is None else value, f"{where} (xset s)"))
+            found.append((system.server[0] if value is None else None if value == TOO_LONG else value,
+                          f"{where} (xset s)"))
     xfpm_runs = desktop == "xfce" and system.xfpm_installed and any(
         "xfce4-power-manager" in c for c, _ in commands)
     if xfpm_runs:
-        setters.append(_xfpm(system, own, invalid))
-    if not setters:
-        return system.server
-    if len({s for s, _ in setters}) > 1:
+        found.append(_xfpm(system, own, invalid))
+    if not found:
+        return _before(system, own, invalid)
+    if len({s for s, _ in found}) > 1:
         return None, "set differently by programs started together: " + "; ".join(
-            f"{w}: {s}" for s, w in setters)
-    return setters[0]
+            f"{w}: {s}" for s, w in found)
+    return found[0]
 
 
 def light_locker_entry(ctx: FactContext, desktop: str, names: list[str], lightdm: bool, xfpm: bool,
@@ -313,7 +339,7 @@ def light_locker_entry(ctx: FactContext, desktop: str, names: list[str], lightdm
             continue
         mine: list[str] = []
         paths = [p for p, _ in own.autostart.values()] + [p for p, _ in own.lxsession.values()] + \
-            ([own.xfpm[0]] if own.xfpm else []) + ([own.dconf.path] if own.dconf else [])
+            [f[0] for f in (own.xfpm, own.xprofile, own.xsessionrc) if f] + ([own.dconf.path] if own.dconf else [])
         users.append({"user": name, "file": ", ".join(paths) or "; ".join(own.problems),
                       **light_locker_lock(system, desktop, names, mine, own), "invalid": mine + own.problems})
     return lock, users, accounts is None or len(users) < len(accounts) or not accounts
