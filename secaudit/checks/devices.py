@@ -29,7 +29,19 @@ def autorun(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         return Outcome("fail", "win_fail", args, evidence)
     if not part.get("desktop", True):
         return Outcome("not_applicable", "no_desktop", {"source": source}, evidence)
-    return _linux_autorun([_judge(e) for e in _desktops(part)], evidence)
+    return _linux_autorun([_judge(e) for e in _people(_desktops(part))], evidence)
+
+
+def _people(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What each desktop's people get: the system's settings when someone has no files of their own, and each
+    person's own (read with the system's, what the system locked staying the system's)."""
+    out: list[dict[str, Any]] = []
+    for entry in entries:
+        if entry.get("default_applies", True):
+            out.append({k: v for k, v in entry.items() if k != "users"})
+        out.extend({**own, "desktop": entry.get("desktop")} for own in entry.get("users") or []
+                   if isinstance(own, dict))
+    return out
 
 
 def _desktops(part: dict[str, Any]) -> list[dict[str, Any]]:
@@ -57,10 +69,13 @@ def _judge(entry: dict[str, Any]) -> tuple[Status, str, dict[str, Any]]:
 
 def _linux_autorun(judged: list[tuple[Status, str, dict[str, Any]]], evidence: dict[str, Any]) -> Outcome:
     """One finding: the worst desktop's status, naming every desktop in that state, its setting and source."""
+    if not judged:  # a desktop seen, but none whose settings were read
+        return Outcome("unknown", "undetermined", {"desktop": "-", "detail": "-"}, evidence)
     status = next(s for s, _, _ in judged if s == worst([s for s, _, _ in judged]))
     key = next(k for s, k, _ in judged if s == status)
     chosen = [e for s, k, e in judged if s == status and k == key]
-    names = [DESKTOP_NAMES.get(str(e.get("desktop")), str(e.get("desktop"))) for e in chosen]
+    names = [DESKTOP_NAMES.get(str(e.get("desktop")), str(e.get("desktop"))) + (f" ({e['user']})" if e.get("user")
+                                                                                else "") for e in chosen]
     details = [f"{e.get('setting') or '-'}; {e.get('source') or '-'}" for e in chosen]
     if len(chosen) > 1:
         details = [f"{n}: {d}" for n, d in zip(names, details, strict=True)]

@@ -67,6 +67,13 @@ def test_unreadable_is_unknown():
     assert run_check("devices.usb_storage", snap, params=BLOCK).status == "unknown"
 
 
+def test_a_desktop_with_no_entries_is_unknown_not_an_error():
+    """Found by the hostile-input fuzz: a desktop seen but no desktop's settings read (an empty list)."""
+    snap = snapshot({"removable_media": {"autorun": {"desktop": True, "desktops": []}, "usb_storage": None}})
+    res = run_check("devices.autorun", snap)
+    assert res.status == "unknown" and "Cannot determine" in res.message["en"]
+
+
 def test_usb_storage_only_when_asked(make_root):
     snap = facts_of(make_root({"etc/modprobe.d/u.conf": "blacklist usb-storage\n"}), only={"removable_media"})
     assert run_check("devices.usb_storage", snap).status == "not_applicable"
@@ -155,3 +162,27 @@ def test_xfce_and_kde_from_fixture_roots(make_root):
                  "<property name='enabled' type='bool' value='true'/></property></channel>"}
     res = run_check("devices.autorun", facts_of(make_root(files), only={"removable_media"}))
     assert res.status == "fail" and "thunar-volman autorun on" in res.message["en"]
+
+
+PEOPLE = ("root:x:0:0:root:/root:/bin/bash\nhocsinh:x:1001:1001::/home/hocsinh:/bin/bash\n"
+          "giaovien:x:1002:1002::/home/giaovien:/bin/bash\n")
+
+
+def test_autorun_judges_each_persons_own_settings(make_root, tmp_path):
+    from tests.unit.facts.linux.test_gvdb import compiled
+
+    profile = {"etc/dconf/profile/user": "user-db:user\nsystem-db:local\n", "etc/passwd": PEOPLE}
+    own = compiled(tmp_path / "own", "[org/gnome/desktop/media-handling]\nautorun-never=false\n")
+    files = {**profile, "etc/dconf/db/local.d/00": KEYFILE, "home/hocsinh/.config/dconf/user": own}
+    res = run_check("devices.autorun", _linux(make_root, files))
+    assert res.status == "fail" and "GNOME (hocsinh)" in res.message["en"] and "GNOME (hocsinh)" in res.message["vi"]
+    lock = "/org/gnome/desktop/media-handling/autorun-never\n"
+    res = run_check("devices.autorun", _linux(make_root, {**files, "etc/dconf/db/local.d/locks/m": lock}))
+    assert res.status == "pass"  # the system's lock wins over the person's own value
+    everyone = {**files, "home/giaovien/.config/dconf/user": own, "etc/dconf/db/local.d/locks/m": lock}
+    res = run_check("devices.autorun", _linux(make_root, everyone))
+    assert res.status == "pass" and "GNOME (giaovien)" in res.message["en"]  # nobody gets the system's alone
+    files["home/hocsinh/.config/dconf/user"] = b"GVariant" + bytes(40)
+    res = run_check("devices.autorun", _linux(make_root, {**files, "etc/dconf/db/local.d/locks/m": lock}))
+    assert res.status == "unknown" and "not a dconf database" in res.message["en"]
+    assert "GNOME (hocsinh)" in res.message["vi"]

@@ -181,3 +181,93 @@ def test_unreadable_files_leave_it_undetermined() -> None:
     (xfce,) = snap.table("removable_media")["autorun"]["desktops"]
     assert xfce["autorun_off"] is None and "unreadable" in xfce["source"]
     assert snap.unknown["removable_media.autorun"]["code"] == "permission_denied"
+
+
+# --- each person's own settings -------------------------------------------------------------------------------------
+
+PEOPLE = ("root:x:0:0:root:/root:/bin/bash\nhocsinh:x:1001:1001:Học sinh:/home/hocsinh:/bin/bash\n"
+          "giaovien:x:1002:1002::/home/giaovien/:/bin/bash\nkiosk:x:1003:1003::/home/kiosk:/usr/sbin/nologin\n")
+GNOME = {"usr/share/xsessions/ubuntu.desktop": "[Desktop Entry]\nName=Ubuntu\nDesktopNames=ubuntu:GNOME\n"}
+MEDIA = "[org/gnome/desktop/media-handling]\n"
+
+
+def _own_db(tmp: Path, keyfile: str) -> bytes:
+    from tests.unit.facts.linux.test_gvdb import compiled
+
+    return compiled(tmp, keyfile)
+
+
+def test_gnome_persons_own_database_unless_the_system_locks_it(make_root: Root, tmp_path: Path) -> None:
+    files = {**GNOME, "etc/passwd": PEOPLE, "etc/dconf/profile/user": PROFILE,
+             "etc/dconf/db/local.d/00-media": f"{MEDIA}autorun-never=true\n",
+             "home/hocsinh/.config/dconf/user": _own_db(tmp_path / "a", f"{MEDIA}autorun-never=false\n"
+                                                        "automount=false\nautomount-open=false\n"),
+             "home/kiosk/.config/dconf/user": _own_db(tmp_path / "k", f"{MEDIA}autorun-never=false\n")}
+    auto = _autorun(make_root, files)
+    (gnome,) = auto["desktops"]
+    assert (gnome["autorun_off"], gnome["disabled"], gnome["default_applies"]) == (True, False, True)
+    (mine,) = gnome["users"]  # kiosk has no login shell
+    assert (mine["user"], mine["autorun_off"], mine["disabled"], mine["automount"], mine["automount_open"]) == (
+        "hocsinh", False, False, False, False)
+    assert mine["source"] == "/home/hocsinh/.config/dconf/user /org/gnome/desktop/media-handling/autorun-never"
+    assert mine["file"] == "/home/hocsinh/.config/dconf/user" and auto["disabled"] is False
+    files["etc/dconf/db/local.d/locks/media"] = "/org/gnome/desktop/media-handling/autorun-never\n"
+    auto = _autorun(make_root, files)
+    (mine,) = auto["desktops"][0]["users"]
+    assert (mine["autorun_off"], mine["locked"], mine["disabled"], mine["automount"]) == (True, True, True, False)
+    assert mine["source"].startswith("/etc/dconf/db/local.d/00-media:2, lock") and auto["disabled"] is True
+
+
+def test_cinnamon_and_mate_persons_own_database(make_root: Root, tmp_path: Path) -> None:
+    own = _own_db(tmp_path / "a", "[org/cinnamon/desktop/media-handling]\nautorun-never=true\n"
+                                  "[org/mate/desktop/media-handling]\nautorun-never=false\n")
+    files = {**CINNAMON, **MATE, "etc/passwd": PEOPLE, "home/giaovien/.config/dconf/user": own}
+    found = _desktops(make_root, files)
+    (cinnamon,), (mate,) = found["cinnamon"]["users"], found["mate"]["users"]
+    assert (cinnamon["user"], cinnamon["autorun_off"], cinnamon["locked"], cinnamon["disabled"]) == (
+        "giaovien", True, False, False)
+    assert (mate["autorun_off"], mate["automount"], mate["automount_open"]) == (False, True, True)
+
+
+def test_a_damaged_or_unreadable_own_database_leaves_that_person_undetermined(make_root: Root) -> None:
+    files = {**GNOME, "etc/passwd": PEOPLE, "home/hocsinh/.config/dconf/user": b"GVariant" + bytes(16)}
+    (mine,) = _desktops(make_root, files)["gnome"]["users"]
+    assert (mine["autorun_off"], mine["disabled"]) == (None, None) and "not a dconf database" in mine["source"]
+    recording = {"files": {"/etc/passwd": PEOPLE, "/usr/share/xsessions/ubuntu.desktop": GNOME[
+        "usr/share/xsessions/ubuntu.desktop"], "/home/hocsinh/.config/dconf/user": "x"},
+        "denied": ["/home/hocsinh/.config/dconf/user"]}
+    snap = collect(ReplayTransport(recording), AgentConfig(), only={"removable_media"})
+    (gnome,) = snap.table("removable_media")["autorun"]["desktops"]
+    assert gnome["users"][0]["autorun_off"] is None and "unreadable" in gnome["users"][0]["source"]
+    assert snap.unknown["removable_media.autorun"]["code"] == "permission_denied"
+
+
+def test_thunar_volman_persons_own_channel(make_root: Root) -> None:
+    own = "home/hocsinh/.config/xfce4/xfconf/xfce-perchannel-xml/thunar-volman.xml"
+    files = {**XFCE, **VOLMAN, "etc/passwd": PEOPLE, own: _volman(_prop("autorun", "true"))}
+    xfce = _desktops(make_root, files)["xfce"]
+    (mine,) = xfce["users"]
+    assert (mine["autorun_off"], mine["disabled"], mine["setting"]) == (False, False, "thunar-volman autorun on")
+    assert mine["source"] == f"/{own} (/autorun/enabled)"
+    files[VOLMAN_XML] = _volman("".join(_prop(p, "false", locked=True) for p in RUNS))
+    (mine,) = _desktops(make_root, files)["xfce"]["users"]
+    assert (mine["autorun_off"], mine["disabled"]) == (True, True)  # the system locked every property
+    files[own] = "<channel name='thunar-volman'><property"
+    (mine,) = _desktops(make_root, files)["xfce"]["users"]
+    assert mine["disabled"] is True and mine["invalid"]
+    del files["usr/bin/thunar-volman"]  # not installed: nobody's channel is read
+    assert _desktops(make_root, {k: v for k, v in files.items() if k != VOLMAN_XML})["xfce"]["users"] == []
+
+
+def test_kde_persons_own_automounter(make_root: Root) -> None:
+    files = {**KDE, "etc/passwd": PEOPLE, KDE_RC: "[General]\nAutomountEnabled=true\nAutomountOnPlugin=true\n",
+             "home/hocsinh/.config/kded5rc": "[Module-device_automounter]\nautoload=false\n",
+             "home/giaovien/.config/kded_device_automounterrc": "[General]\nAutomountEnabled=false\n"}
+    kde = _desktops(make_root, files)["kde"]
+    assert (kde["automount"], kde["default_applies"], kde["disabled"]) == (True, False, True)
+    mine, theirs = kde["users"]
+    assert (mine["user"], mine["automount"], theirs["user"], theirs["automount"]) == (
+        "hocsinh", False, "giaovien", False)
+    assert "autoload=false (/home/hocsinh/.config/kded5rc:2)" in mine["source"]
+    files[KDE_RC] = "[General][$i]\nAutomountEnabled=true\nAutomountOnPlugin=true\n"
+    assert _desktops(make_root, files)["kde"]["users"][1]["automount"] is True  # immutable: the system's
