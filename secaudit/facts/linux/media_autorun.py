@@ -263,10 +263,18 @@ def _own_entry(ctx: FactContext, desktop: str, own: OwnFiles, profile: Profile, 
                names: list[str], packages: dict[str, str] | None) -> dict[str, Any] | None:
     """A person's media handling on one desktop where they have files of their own for it, else None."""
     kind = "dconf" if desktop in GSETTINGS else desktop
-    if kind in own.problems:
-        problem = own.problems[kind]
-        return {**_entry(desktop, None, None, "-", problem, invalid=[problem]), "file": problem.split(":", 1)[0]}
     invalid: list[str] = []
+    if kind in own.problems:  # what their file says is not known: it matters unless the system locked autorun off
+        problem = own.problems[kind]
+        system = gsettings_autorun(desktop, profile, schemas, names, invalid) if desktop in GSETTINGS else \
+            xfce_autorun(ctx, packages) if desktop == "xfce" else kde_autorun(ctx) if desktop == "kde" else None
+        if system is None:
+            return None
+        base = {**system, "pending": [], "automount": None, "automount_open": None,
+                "source": f"{system['source']}; {problem}", "invalid": [*system["invalid"], problem]}
+        if not system["disabled"]:
+            base.update(disabled=None, autorun_off=None, setting="-")
+        return {**base, "file": problem.split(":", 1)[0]}
     if desktop in GSETTINGS and own.dconf is not None:
         entry = gsettings_autorun(desktop, profile, schemas, names, invalid, own.dconf)
         return {**entry, "pending": [], "file": own.dconf.path}

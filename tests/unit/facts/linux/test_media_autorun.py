@@ -240,6 +240,12 @@ def test_a_damaged_or_unreadable_own_database_leaves_that_person_undetermined(ma
     (gnome,) = snap.table("removable_media")["autorun"]["desktops"]
     assert gnome["users"][0]["autorun_off"] is None and "unreadable" in gnome["users"][0]["source"]
     assert snap.unknown["removable_media.autorun"]["code"] == "permission_denied"
+    locked = {**files, "etc/dconf/profile/user": PROFILE,
+              "etc/dconf/db/local.d/00-media": f"{MEDIA}autorun-never=true\n",
+              "etc/dconf/db/local.d/locks/media": "/org/gnome/desktop/media-handling/autorun-never\n"}
+    (mine,) = _desktops(make_root, locked)["gnome"]["users"]  # the system's lock decides whatever their file says
+    assert (mine["autorun_off"], mine["disabled"], mine["automount"]) == (True, True, None)
+    assert "not a dconf database" in mine["source"] and mine["invalid"]
 
 
 def test_thunar_volman_persons_own_channel(make_root: Root) -> None:
@@ -271,3 +277,10 @@ def test_kde_persons_own_automounter(make_root: Root) -> None:
     assert "autoload=false (/home/hocsinh/.config/kded5rc:2)" in mine["source"]
     files[KDE_RC] = "[General][$i]\nAutomountEnabled=true\nAutomountOnPlugin=true\n"
     assert _desktops(make_root, files)["kde"]["users"][1]["automount"] is True  # immutable: the system's
+    recording = {"files": {"/etc/passwd": PEOPLE, "/usr/share/xsessions/plasma.desktop": KDE[
+        "usr/share/xsessions/plasma.desktop"], "/home/hocsinh/.config/kded5rc": "x"},
+        "denied": ["/home/hocsinh/.config/kded5rc"]}
+    snap = collect(ReplayTransport(recording), AgentConfig(), only={"removable_media"})
+    (mine,) = snap.table("removable_media")["autorun"]["desktops"][0]["users"]
+    assert (mine["disabled"], mine["automount"]) == (True, None)  # Plasma never autoruns, whatever it says
+    assert "unreadable" in mine["source"]
