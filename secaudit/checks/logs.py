@@ -57,7 +57,18 @@ def _unreadable(log: dict[str, Any], snap: Snapshot) -> list[str]:
     out += list((log.get("rsyslog") or {}).get("unreadable", []))
     out += list((log.get("syslog_ng") or {}).get("unreadable", []))
     out += list((log.get("logrotate") or {}).get("unreadable", []))
+    out += list((log.get("logrotate") or {}).get("unverified", []))  # read, but its mode and owner not known
     return sorted(set(out))
+
+
+def _ignored(log: dict[str, Any]) -> list[str]:
+    """logrotate configuration files logrotate refuses to read, each with what makes it refuse."""
+    out = []
+    for i in (log.get("logrotate") or {}).get("ignored") or []:
+        why = (f"mode {i['mode']}" if "mode" in i else f"uid {i['uid']}" if "uid" in i
+               else str(i.get("kind") or "dangling link"))
+        out.append(f"{i.get('path')} ({why})")
+    return out
 
 
 def _journal_text(j: dict[str, Any]) -> str:
@@ -153,7 +164,8 @@ def retention(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     journal = {"persistent": j.get("persistent"), "storage": j.get("storage"), "max_retention_days":
                cap // DAY if cap else None, "system_max_use": j.get("system_max_use"), "sources": j.get("sources"),
                "on_disk": j.get("on_disk")}
-    evidence = {"files": files, "journald": journal, "min_days": min_days}
+    evidence = {"files": files, "journald": journal, "min_days": min_days,
+                "logrotate_ignored": (log.get("logrotate") or {}).get("ignored") or []}
     short = [f for f in files if f["retention_days"] is not None and f["retention_days"] < min_days]
     unsure = [f for f in files if f["size_only"]]
 
@@ -212,8 +224,8 @@ def _audit_stops(a: dict[str, Any], snap: Snapshot) -> list[str]:
     `ignore` or `suspend` when the disk is full or fails, `suspend` at admin_space_left (`ignore` there
     only hands over to disk_full_action). Unset keys count with auditd's defaults; nothing is judged when
     auditd is not installed or auditd.conf could not be read."""
-    if not a.get("installed") or snap.unknown.get("logging.auditd_conf"):
-        return []
+    if not a.get("installed") or snap.unknown.get("logging.auditd_conf") or a.get("conf_refused"):
+        return []  # not judged, or auditd does not start at all (logs.auditd says so)
     out = []
     sources = a.get("sources") or {}
     for key, default in AUDIT_DEFAULTS.items():
@@ -231,13 +243,15 @@ def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     if env.family == "windows":
         return _disk_windows(log, p)
     min_days = int(p["min_days"])
-    stanzas = (log.get("logrotate") or {}).get("stanzas", [])
+    lr = log.get("logrotate") or {}
+    stanzas = lr.get("stanzas", [])
     outs = [o for o in _file_outputs(log) if _stanza_for(o["path"], stanzas) is None]
     unrotated = [o for o in outs if o.get("exists") is not False]  # syslog-ng creates a file on its first line
     j = log.get("journald") or {}
     cap = j.get("max_retention_sec")
     a = log.get("auditd") or {}
-    audit_unbounded = bool(a.get("installed")) and a.get("max_log_file_action") == "keep_logs"
+    audit_unbounded = (bool(a.get("installed")) and not a.get("conf_refused")
+                       and a.get("max_log_file_action") == "keep_logs")
     audit_stops = _audit_stops(a, snap)
     evidence = {"unrotated": unrotated, "unrotated_not_created": [o for o in outs if o.get("exists") is False],
                 "journald": {"system_max_use": j.get("system_max_use"),
@@ -246,15 +260,19 @@ def disk_bounded(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                 "auditd": {**{k: a.get(k) for k in ("max_log_file_action", "num_logs", "max_log_file",
                                                     "space_left_action", "admin_space_left_action", "disk_full_action",
                                                     "disk_error_action", "sources") if k in a},
-                           "stops_writing": audit_stops}}
+                           "stops_writing": audit_stops},
+                "logrotate": {k: lr.get(k) for k in ("ignored", "blocked", "invalid", "unverified")}}
     args = {"files": [f"{o['path']} ({o.get('source')})" for o in unrotated], "min": min_days,
+            "ignored": _ignored(log), "blocked": lr.get("blocked") or "-",
             "days": (cap or 0) // DAY, "journal": _journal_text(j),
             "audit_source": (a.get("sources") or {}).get("max_log_file_action", "/etc/audit/auditd.conf"),
             "audit_stops": audit_stops}
     problems = []
     unreadable = _unreadable(log, snap)
     if unrotated and not unreadable:  # an unreadable logrotate file may rotate them
-        problems.append("fail_unrotated")
+        # logrotate hangs on a FIFO among its files and rotates nothing; files it refuses rotate nothing.
+        problems.append("fail_logrotate_blocked" if lr.get("blocked") else
+                        "fail_unrotated_ignored" if args["ignored"] else "fail_unrotated")
     if j.get("persistent") and cap and cap < min_days * DAY:
         problems.append("fail_journal_cap")
     # Only where the journal is the place logs are kept: rsyslog or syslog-ng files keep their own days.
@@ -320,15 +338,18 @@ def forwarding(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
 @check("logs.auditd")
 def auditd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     a: dict[str, Any] = (snap.table("logging").get("auditd") or {})
-    evidence = {k: a.get(k) for k in ("installed", "enabled", "enabled_source", "rules", "rule_files")}
+    evidence = {k: a.get(k) for k in ("installed", "enabled", "enabled_source", "rules", "rule_files",
+                                      "conf_refused")}
     args = {"n": len(a.get("rules") or []), "role": env.role, "files": ", ".join(a.get("rule_files") or [])
-            or "/etc/audit/rules.d"}
+            or "/etc/audit/rules.d", "refused": a.get("conf_refused") or "-"}
     if env.role not in set(p.get("roles") or ("server",)):
         return Outcome("not_applicable", "not_server", args, evidence)
     if not a.get("installed"):
         return Outcome("fail", "not_installed", args, evidence)
     if not a.get("enabled"):
         return Outcome("fail", "not_enabled", args, evidence)
+    if a.get("conf_refused"):
+        return Outcome("fail", "conf_refused", args, evidence)  # auditd exits at start: nothing is recorded
     if snap.unknown.get("logging.auditd_conf"):
         return Outcome("unknown", "unknown", args, evidence)
     if not a.get("rules"):

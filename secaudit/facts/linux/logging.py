@@ -1,24 +1,22 @@
 """The `logging` table on Linux: journald (journald.py; its files on disk: journal_files.py), rsyslog
-(rsyslog.py), syslog-ng (syslog_ng.py), logrotate (logrotate.py) and the Linux audit daemon (auditd.conf, its
-rules in /etc/audit/rules.d and audit.rules, the unit enabled)."""
+(rsyslog.py), syslog-ng (syslog_ng.py), logrotate (logrotate.py) and the Linux audit daemon (auditd.conf as
+auditd_conf.py reads it, its rules in /etc/audit/rules.d and audit.rules, the unit enabled)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from secaudit.facts.context import FactContext
+from secaudit.facts.linux.auditd_conf import AUDITD_CONF, file_refused, parse_auditd_conf
 from secaudit.facts.linux.journal_files import collect_journal_files
 from secaudit.facts.linux.journald import collect_journald
-from secaudit.facts.linux.logrotate import parse_logrotate
+from secaudit.facts.linux.logrotate import owners_known, parse_logrotate
 from secaudit.facts.linux.rsyslog import parse_rsyslog
 from secaudit.facts.linux.sources import dpkg
 from secaudit.facts.linux.sources.systemd import enabled_unit
 from secaudit.facts.linux.syslog_ng import parse_syslog_ng
 from secaudit.facts.registry import collector
 
-AUDITD_CONF = "/etc/audit/auditd.conf"
-AUDIT_KEYS = ("log_file", "num_logs", "max_log_file", "max_log_file_action", "space_left_action",
-              "admin_space_left_action", "disk_full_action", "disk_error_action")
 _RULE_FLAGS = ("-a", "-A", "-w")
 
 
@@ -42,21 +40,16 @@ def collect_auditd(ctx: FactContext) -> dict[str, Any]:
         rules += parse_audit_rules(ctx.read_text(path, unknown_key="logging.auditd_conf") or "", path)
     conf: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    text = ctx.read_text(AUDITD_CONF, unknown_key="logging.auditd_conf") if ctx.transport.exists(AUDITD_CONF) else None
-    for n, line in enumerate((text or "").splitlines(), 1):
-        key, eq, value = line.partition("=")
-        key = key.strip().lower()
-        if eq and not key.startswith("#") and key in AUDIT_KEYS:
-            v = value.split("#", 1)[0].strip()
-            if key in ("num_logs", "max_log_file"):
-                if not (v.isascii() and v.isdigit() and len(v) <= 12):
-                    continue  # auditd refuses it too
-                conf[key] = int(v)
-            else:
-                conf[key] = v if key == "log_file" else v.lower()
-            sources[key] = f"{AUDITD_CONF}:{n}"
+    refused: str | None = None
+    if ctx.transport.exists(AUDITD_CONF):
+        why = file_refused(ctx.stat(AUDITD_CONF), owners_known(ctx))
+        text = None if why else ctx.read_text(AUDITD_CONF, unknown_key="logging.auditd_conf")
+        if why:
+            refused = f"{AUDITD_CONF}: {why}"  # auditd exits before reading it
+        elif text is not None:
+            conf, sources, refused = parse_auditd_conf(text, AUDITD_CONF)
     return {"installed": bool(installed), "enabled": link is not None, "enabled_source": link, "rules": rules,
-            "rule_files": rule_files, **conf, "sources": sources}
+            "rule_files": rule_files, **conf, "sources": sources, "conf_refused": refused}
 
 
 @collector("logging", ("logging",))

@@ -1,5 +1,7 @@
 """rsyslog's configuration as rsyslogd reads it: /etc/rsyslog.conf with its includes where they stand
-(legacy `$IncludeConfig` and RainerScript `include(file=...)`, globs sorted), comments (`#`, `/* */`) and
+(legacy `$IncludeConfig` and RainerScript `include(file=...)`, as cnfDoInclude: glob(3) patterns sorted, no
+dot files for a wildcard, a directory standing for all its files, subdirectories included in turn, FIFOs and
+devices passed over), comments (`#`, `/* */`) and
 multi-line statements; what it writes to files (legacy `selector  -/var/log/x` and `action(type="omfile")`)
 and where it forwards (`@host` UDP, `@@host` TCP, `:omrelp:`, `action(type="omfwd"|"omrelp")`)."""
 
@@ -12,6 +14,7 @@ from typing import Any
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.sources import dpkg
 from secaudit.facts.linux.sources.systemd import enabled_unit
+from secaudit.transport.base import FactUnavailable, NotFound
 
 MAIN = "/etc/rsyslog.conf"
 MAX_DEPTH = 8
@@ -103,11 +106,23 @@ def _calls(statement: str, name: str) -> list[str]:
     return bodies
 
 
-def _expand(ctx: FactContext, pattern: str) -> list[str]:
-    if not any(c in pattern for c in "*?["):
-        return [pattern] if ctx.transport.exists(pattern) else []
-    directory, _, base = pattern.rpartition("/")
-    return [f"{directory}/{n}" for n in sorted(ctx.list_dir(directory or "/")) if fnmatch.fnmatchcase(n, base)]
+def _glob(ctx: FactContext, pattern: str) -> list[str]:
+    """Absolute paths matching `pattern` as glob(3) with GLOB_NOMAGIC finds them: wildcards in any component,
+    a name starting with "." matched only by a pattern starting with "."; a pattern without wildcards is kept
+    as it is (whether it exists is seen later); sorted."""
+    if not pattern.startswith("/"):
+        return []  # rsyslogd runs from "/", but distributions never write relative includes
+    paths = ["/"]
+    for part in [p for p in pattern.split("/") if p]:
+        found: list[str] = []
+        for base in paths:
+            if not any(c in part for c in "*?["):
+                found.append(f"{base.rstrip('/')}/{part}")
+                continue
+            found += [f"{base.rstrip('/')}/{n}" for n in ctx.list_dir(base)
+                      if fnmatch.fnmatchcase(n, part) and (not n.startswith(".") or part.startswith("."))]
+        paths = found
+    return sorted(p for p in paths if p != "/")
 
 
 def parse_rsyslog(ctx: FactContext) -> dict[str, Any]:
@@ -115,6 +130,26 @@ def parse_rsyslog(ctx: FactContext) -> dict[str, Any]:
     outputs: list[dict[str, Any]] = []
     forwards: list[dict[str, Any]] = []
     unreadable: list[str] = []
+
+    def include(name: str, depth: int) -> None:
+        """rsyslog's cnfDoInclude: a directory named becomes "<name>*"; each match that is a regular file is
+        read, a directory is included in turn ("<dir>/*"), anything else (a FIFO, a device) is passed over."""
+        if depth > MAX_DEPTH:
+            return
+        st = ctx.stat(name)
+        for path in _glob(ctx, f"{name}*" if st is not None and st.is_dir else name):
+            try:
+                found = ctx.transport.stat(path)
+            except NotFound:
+                continue  # a required file missing: rsyslogd says so and goes on without it
+            except FactUnavailable as exc:
+                ctx.unknown_from("logging.rsyslog_conf", exc)
+                unreadable.append(path)
+                continue
+            if found.is_file:
+                visit(path, depth + 1)
+            elif found.is_dir:
+                include(path.rstrip("/") + "/", depth + 1)
 
     def visit(path: str, depth: int) -> None:
         if depth > MAX_DEPTH or path in files:
@@ -128,16 +163,14 @@ def parse_rsyslog(ctx: FactContext) -> dict[str, Any]:
             where = f"{path}:{lineno}"
             low = stmt.lower()
             if low.startswith("$includeconfig"):
-                for inc in _expand(ctx, stmt.split(None, 1)[1].strip() if " " in stmt else ""):
-                    if inc.endswith("/"):
-                        continue
-                    visit(inc, depth + 1)
+                words = stmt.split()
+                if len(words) > 1:  # the lexer takes the first word after it
+                    include(words[1], depth)
                 continue
             for body in _calls(stmt, "include"):
-                target = _params(body).get("file")
+                target = _params(body).get("file")  # mode="optional" only silences a missing file
                 if target:
-                    for inc in _expand(ctx, target):
-                        visit(inc, depth + 1)
+                    include(target, depth)
             for body in _calls(stmt, "action"):
                 p = _params(body)
                 kind = p.get("type", "").lower()

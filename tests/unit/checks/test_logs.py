@@ -316,3 +316,42 @@ def test_a_file_never_rotated_is_kept_and_named_so(make_root) -> None:
     res = run_check("logs.retention", snap_of(make_root, {"etc/logrotate.d/rsyslog": None}))
     assert res.status == "pass" and "/var/log/syslog (∞; -)" in res.message["en"]
     assert "None" not in res.message["vi"] + res.message["en"]
+
+
+# --- configuration the programs refuse ------------------------------------------------------------------------
+
+
+def test_a_logrotate_file_logrotate_ignores_leaves_its_logs_unrotated(make_root) -> None:
+    root = make_root(debian({"etc/logrotate.d/rsyslog": (KEEP_90, 0o664)}))
+    snap = facts_of(root, only={"logging", "host"})
+    res = run_check("logs.disk_bounded", snap)
+    assert res.status == "fail" and res.key == "fail_unrotated_ignored"
+    assert "/etc/logrotate.d/rsyslog (mode 0664)" in res.message["en"]
+    assert "logrotate bỏ qua" in res.message["vi"] and "/var/log/syslog (/etc/rsyslog.conf:15)" in res.message["vi"]
+    assert res.evidence["logrotate"]["ignored"][0]["reason"] == "group_or_other_writable"
+    # Never rotated is never deleted: kept long enough, and named so.
+    res = run_check("logs.retention", snap)
+    assert res.status == "pass" and "/var/log/syslog (∞; -)" in res.message["en"]
+    assert res.evidence["logrotate_ignored"][0]["path"] == "/etc/logrotate.d/rsyslog"
+
+
+def test_a_fifo_among_logrotate_files_blocks_every_rotation(make_root) -> None:
+    root = make_root(debian({"etc/logrotate.d/rsyslog": KEEP_90}))
+    os.mkfifo(root / "etc/logrotate.d/zz")
+    res = run_check("logs.disk_bounded", facts_of(root, only={"logging", "host"}))
+    assert res.status == "fail" and res.key == "fail_logrotate_blocked"
+    assert "hangs opening /etc/logrotate.d/zz" in res.message["en"] and "/etc/logrotate.d/zz" in res.message["vi"]
+
+
+def test_auditd_refusing_its_configuration_fails(make_root) -> None:
+    base = {"sbin/auditd": "", f"{WANTS}/auditd.service": "",
+            "etc/audit/rules.d/50-id.rules": "-w /etc/passwd -p wa -k identity\n"}
+    planted = {**base, "etc/audit/auditd.conf": "max_log_file_action = KEEP_LOGS\ndisk_full_action=SUSPEND\n"}
+    res = run_check("logs.auditd", snap_of(make_root, planted), role="server")
+    assert res.status == "fail" and res.key == "conf_refused"
+    assert "/etc/audit/auditd.conf:2: not `keyword = value`" in res.message["en"]
+    assert "auditd từ chối cấu hình" in res.message["vi"]
+    # auditd does not run: its actions are not judged as if it did.
+    assert run_check("logs.disk_bounded", snap_of(make_root, planted)).status == "pass"
+    fine = {**base, "etc/audit/auditd.conf": "max_log_file_action = ROTATE\ndisk_full_action = HALT\n"}
+    assert run_check("logs.auditd", snap_of(make_root, fine), role="server").status == "pass"

@@ -113,10 +113,11 @@ def test_auditd(make_root) -> None:
     a = logging_of(make_root, {
         "sbin/auditd": "", f"{WANTS}/auditd.service": "",
         "etc/audit/auditd.conf": "log_file = /var/log/audit/audit.log\nnum_logs = 5\nmax_log_file = 8\n"
-                                 "max_log_file_action = ROTATE # comment\nspace_left_action = SYSLOG\n",
+                                 "max_log_file_action = ROTATE\nspace_left_action = SYSLOG # comment\n",
         "etc/audit/rules.d/audit.rules": "-D\n-b 8192\n--backlog_wait_time 60000\n-f 1\n",
         "etc/audit/rules.d/50-identity.rules": "-w /etc/passwd -p wa -k identity\n# -w /etc/shadow\n"})["auditd"]
     assert a["installed"] and a["enabled"] and a["num_logs"] == 5 and a["max_log_file_action"] == "rotate"
+    assert a["space_left_action"] == "syslog" and a["conf_refused"] is None  # an action may take one option
     assert a["rules"] == ["/etc/audit/rules.d/50-identity.rules:1"]
 
 
@@ -134,8 +135,11 @@ def test_huge_numbers_do_not_break_the_collector(make_root) -> None:
         "etc/logrotate.d/rsyslog": "/var/log/syslog {\n  rotate " + "9" * 5000 + "\n  hourly\n}\n",
         "sbin/auditd": "", "etc/audit/auditd.conf": "num_logs = " + "9" * 5000 + "\nmax_log_file = 8\n"})
     st = next(s for s in log["logrotate"]["stanzas"] if "/var/log/syslog" in s["paths"])
-    assert st["rotate"] == 10 ** 6 and st["retention_days"] == 41666
+    # strtol saturates at LONG_MAX, which logrotate's int holds as -1: never deleted.
+    assert st["rotate"] == -1 and st["retention_days"] == 10 ** 6
+    # auditd skips a line over 158 bytes ("too long") and reads on.
     assert "num_logs" not in log["auditd"] and log["auditd"]["max_log_file"] == 8
+    assert log["auditd"]["conf_refused"] is None
 
 
 def test_syslog_ng_part_and_sources(make_root) -> None:
@@ -182,4 +186,5 @@ def test_logrotate_taboo_set_in_an_included_file_applies_to_later_includes(make_
         "etc/logrotate.d/00-taboo": "tabooext + .off\n/var/log/a {\n  tabooext .z\n  rotate 1\n}\n",
         "etc/logrotate.extra/b.off": "/var/log/b {\n  rotate 1\n}\n"})["logrotate"]
     assert "/etc/logrotate.extra/b.off" in lr["skipped"]
-    assert lr["invalid"] == ["/etc/logrotate.d/00-taboo:3"]  # not inside a stanza
+    assert lr["invalid"] == ["/etc/logrotate.d/00-taboo:3"]  # not inside a stanza: that stanza is dropped
+    assert "/var/log/a" not in {p for s in lr["stanzas"] for p in s["paths"]}
