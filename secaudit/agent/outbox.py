@@ -8,6 +8,9 @@ from the outbox. A crash in between leaves the envelope in the outbox; the next 
 the collector answers "duplicate" with the same receipt, and the move completes. Names in sent/ are
 decided by content (the envelope's SHA-256), so a repeated move never makes a second copy.
 
+A sent envelope is kept KEEP_SENT_DAYS after its receipt (collector-design §6.6: a collector restored from
+a backup may ask for it again), then deleted by `prune_sent`; its receipt, the proof, is kept for good.
+
 Two `submit` runs at once (cron and a person) never send the same file together: each file is claimed
 with a non-blocking lock on it, and a file that is gone or replaced once claimed is skipped.
 """
@@ -34,6 +37,7 @@ from secaudit.state import SENT, outbox_dir, state_dir
 
 RECEIPT_SUFFIX = ".receipt.json"
 MAX_NAMES = 1000
+KEEP_SENT_DAYS = 30
 
 
 def sent_dir(config: AgentConfig) -> Path:
@@ -226,3 +230,38 @@ def _place(claimed: Claimed, target: Path, move: bool) -> None:
             claimed.unlink_on_close = True  # open (claimed) here: Windows deletes it once claim() closes it
             return
         fsync_dir(claimed.path.parent)
+
+
+def prune_sent(config: AgentConfig, keep_days: int = KEEP_SENT_DAYS, now: float | None = None) -> int:
+    """Delete the envelopes in sent/ whose receipt beside it was stored more than `keep_days` days ago
+    and names exactly that envelope; receipts are never deleted. Returns how many; a file that cannot be
+    read or deleted is left alone."""
+    import time
+
+    directory = sent_dir(config)
+    cutoff = (time.time() if now is None else now) - keep_days * 86400
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return 0
+    gone = 0
+    for entry in entries:
+        if not entry.name.endswith(ENVELOPE_SUFFIX):
+            continue
+        envelope, receipt = Path(entry.path), Path(entry.path + RECEIPT_SUFFIX)
+        try:
+            if not entry.is_file(follow_symlinks=False) or receipt.lstat().st_mtime > cutoff:
+                continue
+        except OSError:  # no receipt: not ours to delete
+            continue
+        sha = _sha_of(envelope)
+        if not sha or _receipt_sha(receipt) != sha:
+            continue
+        try:
+            envelope.unlink()
+        except OSError:
+            continue
+        gone += 1
+    if gone:
+        fsync_dir(directory)
+    return gone

@@ -44,6 +44,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                      "và sẽ được gửi ở lần chạy sau.",
                "en": "Could not reach the collector {url} ({reason}); {n} report(s) stay in {outbox} "
                      "and will be sent by the next run."},
+    "pruned": {"vi": "Đã xóa {n} báo cáo đã gửi quá {days} ngày khỏi {sent} (biên nhận vẫn được giữ).",
+               "en": "Deleted {n} report(s) sent more than {days} days ago from {sent} (their receipts are kept)."},
     "total": {"vi": "Tổng: đã gửi {accepted}, đã có từ trước {duplicate}, bị đánh dấu {conflict}, "
                     "bị từ chối {refused}, còn chờ {left}.",
               "en": "Total: sent {accepted}, already there {duplicate}, flagged {conflict}, refused {refused}, "
@@ -87,6 +89,9 @@ def run_submit(config: AgentConfig, collector: str | None, files: tuple[str, ...
     pinned = enroll.receipt_key(enrolled)  # signed receipts are checked with the key pinned at enrollment
     with sub.Submitter(url, config, policy, ca_file=ca_file, on_retry=on_retry, receipt_key=pinned) as submitter:
         results = submitter.run(paths)
+    pruned = outbox.prune_sent(config)
+    if pruned:
+        click.echo(say("pruned", lang, n=pruned, days=outbox.KEEP_SENT_DAYS, sent=outbox.sent_dir(config)))
     counts = {s: 0 for s in (sub.ACCEPTED, sub.DUPLICATE, sub.CONFLICT, sub.REFUSED)}
     unsent = [r for r in results if r.status == sub.UNSENT]
     for r in results:

@@ -134,3 +134,37 @@ def test_unwritable_sent_dir_keeps_the_envelope(agent: Agent) -> None:
             outbox.store_receipt(agent.config, claimed, _receipt(claimed.data), move=True)
     assert "stays in the outbox" in err.value.en
     assert path.exists()
+
+
+def test_prune_sent_deletes_old_envelopes_and_keeps_every_receipt(agent: Agent) -> None:
+    """A sent envelope goes KEEP_SENT_DAYS after its receipt; the receipt stays; an envelope whose receipt
+    names other bytes, or that has no receipt, is never touched."""
+    import time
+
+    old, recent = agent.envelope(), agent.envelope()
+    for path in (old, recent):
+        with outbox.claim(path) as claimed:
+            assert claimed is not None
+            outbox.store_receipt(agent.config, claimed, _receipt(claimed.data), move=True)
+    sent = outbox.sent_dir(agent.config)
+    stray = sent / "stray.secaudit.json"  # no receipt
+    stray.write_bytes(b"{}")
+    lying = sent / "lying.secaudit.json"  # a receipt for other bytes
+    lying.write_bytes(b"{}")
+    (sent / "lying.secaudit.json.receipt.json").write_bytes(_receipt(b"other"))
+    month_ago = time.time() - 31 * 86400
+    for name in (old.name, "stray.secaudit.json", "lying.secaudit.json"):
+        receipt = sent / (name + ".receipt.json")
+        if receipt.exists():
+            os.utime(receipt, (month_ago, month_ago))
+    assert outbox.prune_sent(agent.config) == 1
+    assert not (sent / old.name).exists() and (sent / (old.name + ".receipt.json")).exists()
+    assert (sent / recent.name).exists() and stray.exists() and lying.exists()
+    assert outbox.prune_sent(agent.config) == 0
+    assert outbox.prune_sent(agent.config, now=time.time() + 31 * 86400) == 1  # the recent one, a month on
+    assert sorted(p.name for p in sent.iterdir() if p.name.endswith(".receipt.json")) == sorted(
+        [old.name + ".receipt.json", recent.name + ".receipt.json", "lying.secaudit.json.receipt.json"])
+
+
+def test_prune_sent_without_a_sent_directory(agent: Agent) -> None:
+    assert outbox.prune_sent(agent.config) == 0
