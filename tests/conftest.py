@@ -18,6 +18,10 @@ from secaudit.playbook import Playbook
 from secaudit.transport.local import RootTransport
 
 IN_CI = bool(os.environ.get("CI"))
+# Fixture files get the modes a package would give them (0644, 0755), whatever the umask of the person
+# running the tests (002 on Ubuntu): logrotate, sshd and others refuse group-writable files, and so do
+# the facts that mirror them.
+os.umask(0o022)
 
 
 def need_tool(name: str) -> str:
