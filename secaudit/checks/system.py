@@ -28,7 +28,7 @@ def _closed(value: Any) -> bool:
 def firewall(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     fw: dict[str, Any] = snap.table("firewall")
     evidence = _pick(fw, ("backend", "active", "default_inbound", "default_inbound_ipv6", "rules_count",
-                          "configured", "source"))
+                          "configured", "source", "default_inbound_source", "default_inbound_ipv6_source"))
     profiles: list[dict[str, Any]] = fw.get("profiles") or []
     if profiles:  # Windows: every profile must be on and block inbound by default
         evidence["profiles"] = profiles
@@ -49,9 +49,13 @@ def firewall(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         return Outcome("fail", "inactive", {"backend": backend}, evidence)
     inbound = fw.get("default_inbound")
     if not _closed(inbound):
-        return Outcome("warn", "open_default", {"backend": backend, "policy": inbound or "?"}, evidence)
+        return Outcome("warn", "open_default", {"backend": backend, "policy": inbound or "?",
+                                                "where": fw.get("default_inbound_source") or fw.get("source")},
+                       evidence)
     if str(fw.get("default_inbound_ipv6") or "").lower() == "accept" and p.get("require_ipv6", True):
-        return Outcome("warn", "ipv6_open", {"backend": backend, "policy": inbound}, evidence)
+        return Outcome("warn", "ipv6_open", {"backend": backend, "policy": inbound,
+                                             "where": fw.get("default_inbound_ipv6_source") or fw.get("source")},
+                       evidence)
     return Outcome("pass", "pass", {"backend": backend, "policy": inbound}, evidence)
 
 

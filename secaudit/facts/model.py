@@ -128,6 +128,8 @@ class FirewallTable(TypedDict, total=False):
     active: bool | None
     default_inbound: str | None  # accept | drop | reject (IPv4, or both families)
     default_inbound_ipv6: str | None  # when known separately
+    default_inbound_source: str | None  # file:line of the rule or policy that decides default_inbound
+    default_inbound_ipv6_source: str | None
     profiles: list[dict[str, Any]]  # Windows profiles; empty on Linux
     rules_count: int | None  # rules in the input base chains
     configured: list[str]  # frontends/backends with configuration present

@@ -57,6 +57,19 @@ def _firewalld_zone(ctx: FactContext) -> tuple[str | None, int | None, str]:
     return builtin.get(zone, "reject"), None, f"firewalld built-in zone {zone}"
 
 
+def _ufw_accept_all(ctx: FactContext, v6: bool) -> str | None:
+    """file:line of an unconditional ACCEPT in ufw's before or user input chains (`ufw allow from any`
+    writes `-A ufw-user-input -j ACCEPT`): every packet is accepted there, whatever the default policy."""
+    prefix = "ufw6" if v6 else "ufw"
+    for name, chain in (("before", "before-input"), ("user", "user-input")):
+        path = f"/etc/ufw/{name}6.rules" if v6 else f"/etc/ufw/{name}.rules"
+        text = ctx.read_text(path)
+        for found in parse_iptables(text or "", "ip6" if v6 else "ip", path, f"{prefix}-{chain}"):
+            if found.final == "accept":
+                return found.final_source
+    return None
+
+
 def _ufw(ctx: FactContext) -> dict[str, Any] | None:
     text = ctx.read_text("/etc/ufw/ufw.conf")
     if text is None:
@@ -64,8 +77,20 @@ def _ufw(ctx: FactContext) -> dict[str, Any] | None:
     defaults = _kv(ctx.read_text("/etc/default/ufw") or "")
     policy = defaults.get("DEFAULT_INPUT_POLICY", "DROP").upper()
     inbound = {"ACCEPT": "accept", "REJECT": "reject"}.get(policy, "drop")
-    return {"enabled": _kv(text).get("ENABLED", "no").lower() == "yes" and not unit_masked(ctx, "ufw.service"),
-            "default": inbound, "ipv6": defaults.get("IPV6", "yes").lower() == "yes",
+    where = "/etc/default/ufw: DEFAULT_INPUT_POLICY" if "DEFAULT_INPUT_POLICY" in defaults else "/etc/default/ufw"
+    # ufw-init sources ufw.conf and tests ENABLED and IPV6 against exactly "yes" or "YES".
+    ipv6 = defaults.get("IPV6", "yes") in ("yes", "YES")
+    inbound6, where6 = inbound, where
+    if not ipv6:  # ufw-init then loads an IPv6 INPUT chain that drops all but loopback
+        inbound6, where6 = "drop", "/etc/default/ufw: IPV6 (not yes: ufw drops IPv6)"
+    accept4 = _ufw_accept_all(ctx, False)
+    accept6 = _ufw_accept_all(ctx, True) if ipv6 else None
+    if accept4:
+        inbound, where = "accept", accept4
+    if accept6:
+        inbound6, where6 = "accept", accept6
+    return {"enabled": _kv(text).get("ENABLED", "no") in ("yes", "YES") and not unit_masked(ctx, "ufw.service"),
+            "default": inbound, "default6": inbound6, "where": where, "where6": where6,
             "source": "/etc/ufw/ufw.conf, /etc/default/ufw"}
 
 
@@ -85,7 +110,14 @@ def _config_rulesets(ctx: FactContext) -> list[tuple[str, list[Chain], str | Non
             continue
         chains = parse_iptables(t4, "ip", v4)
         t6 = ctx.read_text(v6)
-        chains += parse_iptables(t6, "ip6", v6) if t6 is not None else []
+        v6_chains = parse_iptables(t6, "ip6", v6) if t6 is not None else []
+        why = "not found" if t6 is None else "no INPUT chain"
+        if v4.startswith("/etc/sysconfig/") and not enabled_unit(ctx, "ip6tables.service"):
+            v6_chains, why = [], "ip6tables.service not enabled"
+        if not v6_chains:  # the boot loads no IPv6 rules: ip6tables stays empty and accepts everything
+            v6_chains = [Chain("ip6", "filter", "INPUT", hook="input", kind="filter", policy="accept",
+                               source=f"{v6} ({why})")]
+        chains += v6_chains
         out.append(("iptables", chains, enabled_unit(ctx, *units), v4))
     return out
 
@@ -161,15 +193,15 @@ def _from_config(ctx: FactContext, ufw: dict[str, Any] | None) -> FirewallTable:
                 "default_inbound_ipv6": inbound, "rules_count": count, "source": f"{unit}; {source}"}
     if ufw is not None and ufw["enabled"]:
         return {**base, "backend": "ufw", "active": True, "default_inbound": ufw["default"],
-                "default_inbound_ipv6": ufw["default"] if ufw["ipv6"] else None, "rules_count": None,
-                "source": ufw["source"]}
+                "default_inbound_ipv6": ufw["default6"], "rules_count": None, "source": ufw["source"],
+                "default_inbound_source": ufw["where"], "default_inbound_ipv6_source": ufw["where6"]}
     for backend, chains, link, path in rulesets:
         eff = effective(chains)
         if link and eff.has_input:
             return {**base, "backend": backend, "active": eff.active, "default_inbound": eff.ipv4,
-                    "default_inbound_ipv6": eff.ipv6 if backend == "nftables" or any(
-                        c.family == "ip6" for c in chains) else None,
-                    "rules_count": eff.rules, "source": f"{path} (enabled by {link})"}
+                    "default_inbound_ipv6": eff.ipv6, "rules_count": eff.rules,
+                    "source": f"{path} (enabled by {link})", "default_inbound_source": eff.ipv4_source,
+                    "default_inbound_ipv6_source": eff.ipv6_source}
     if configured:
         return {**base, "backend": configured[0], "active": False, "default_inbound": None,
                 "rules_count": None, "source": f"{configured[0]} is configured but not enabled at boot"}
@@ -197,7 +229,9 @@ def collect_firewall(ctx: FactContext) -> None:
         if eff.active:
             table: FirewallTable = {**configured, "backend": _label(chains), "active": True,
                                     "default_inbound": eff.ipv4, "default_inbound_ipv6": eff.ipv6,
-                                    "rules_count": eff.rules, "source": source}
+                                    "rules_count": eff.rules, "source": source,
+                                    "default_inbound_source": eff.ipv4_source,
+                                    "default_inbound_ipv6_source": eff.ipv6_source}
         else:
             # Nothing filters inbound traffic (an empty ruleset, or e.g. Docker's accept-all INPUT chain).
             names = configured.get("configured") or []

@@ -29,8 +29,25 @@ class Chain:
     kind: str | None = None  # filter | nat | route
     policy: str | None = None  # accept | drop
     rules: list[str] = field(default_factory=list)
-    final: str | None = None  # accept | drop | reject: an unconditional verdict as the last rule
+    final: str | None = None  # accept | drop | reject: the first unconditional verdict (later rules never run)
     source: str = ""
+    final_source: str = ""  # file:line (or command) of the rule that gives `final`
+
+    def add_rule(self, text: str, verdict: str | None, where: str, first: bool = False) -> None:
+        """Append (or, `first`, insert at the head) a rule; an unconditional verdict ends the chain for
+        every packet that reaches it, so the first one decides what no earlier rule matched."""
+        if first:
+            self.rules.insert(0, text)
+            if verdict is not None:
+                self.final, self.final_source = verdict, where
+            return
+        self.rules.append(text)
+        if self.final is None and verdict is not None:
+            self.final, self.final_source = verdict, where
+
+    def clear_rules(self) -> None:
+        self.rules.clear()
+        self.final, self.final_source = None, ""
 
 
 _FAMILIES = ("ip", "ip6", "inet", "arp", "bridge", "netdev")
@@ -39,6 +56,10 @@ _NFT_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|#[^\n]*|\n|[{};]|[^\s{};"]+')
 NFT_MAX_FILES = 50  # included files (nft itself stops at 16 levels of nesting)
 NFT_MAX_TOKENS = 4_000_000  # about what one 4 MiB file can hold; a few seconds of parsing
 NFT_MAX_CHARS = 32 << 20  # text of the statements, variables expanded
+
+
+_ANY4, _ANY6 = ("0.0.0.0/0",), ("::/0", "::0/0")
+_ANY_ADDRESS = {("ip", "saddr"): _ANY4, ("ip", "daddr"): _ANY4, ("ip6", "saddr"): _ANY6, ("ip6", "daddr"): _ANY6}
 
 
 class RulesetTooLarge(FactTooLarge):
@@ -56,7 +77,9 @@ def _nft_final(words: list[str]) -> str | None:
     if len(w) >= 2 and w[-2] == "comment":
         w = w[:-2]
     while w:
-        if w[0] == "counter":
+        if len(w) >= 3 and (w[0], w[1]) in _ANY_ADDRESS and w[2] in _ANY_ADDRESS[(w[0], w[1])]:
+            w = w[3:]  # `ip saddr 0.0.0.0/0` matches every packet of its family
+        elif w[0] == "counter":
             w = w[1:]
             while len(w) >= 2 and w[0] in ("packets", "bytes"):
                 w = w[2:]
@@ -193,14 +216,14 @@ class _NftParser:
         if stmt[0] == "include" and len(stmt) >= 2:
             return self._include(_unquote(stmt[1]))
         if top == "chain" and isinstance(obj, Chain):
-            self._chain_statement(obj, stmt)
+            self._chain_statement(obj, stmt, where)
             return []
         if top is None:
             self._command(stmt, where)
         return []
 
     @staticmethod
-    def _chain_statement(chain: Chain, stmt: list[str]) -> None:
+    def _chain_statement(chain: Chain, stmt: list[str], where: str) -> None:
         if stmt[0] == "type":
             if len(stmt) >= 2:
                 chain.kind = stmt[1]
@@ -213,8 +236,7 @@ class _NftParser:
         elif stmt[0] in ("comment", "devices", "device", "flags"):
             return
         else:
-            chain.rules.append(" ".join(stmt))
-            chain.final = _nft_final(stmt)
+            chain.add_rule(" ".join(stmt), _nft_final(stmt), where)
 
     def _command(self, stmt: list[str], where: str) -> None:
         verb, rest = stmt[0], stmt[1:]
@@ -229,8 +251,7 @@ class _NftParser:
             for key, chain in self.chains.items():
                 if key[0] == family and names and key[1] == names[0] and (
                         rest[0] == "table" or (len(names) > 1 and key[2] == names[1])):
-                    chain.rules.clear()
-                    chain.final = None
+                    chain.clear_rules()
         elif verb in ("add", "insert", "create") and rest[:1] in (["rule"], ["chain"]):
             family, names = self._family_name(rest[1:])
             if len(names) < 2:
@@ -242,11 +263,7 @@ class _NftParser:
             body = rest[1:][(1 if rest[1] in _FAMILIES else 0) + 2:]
             if body[:1] in (["position"], ["handle"], ["index"]):
                 body = body[2:]
-            if verb == "insert":
-                chain.rules.insert(0, " ".join(body))
-            else:
-                chain.rules.append(" ".join(body))
-                chain.final = _nft_final(body)
+            chain.add_rule(" ".join(body), _nft_final(body), where, first=verb == "insert")
 
     def _include(self, pattern: str) -> list[Iterator[tuple[str, str]]]:
         if self.ctx is None:
@@ -313,11 +330,13 @@ def _nft_json_chains(items: list[Any], source: str) -> list[Chain]:
             chain = chains.setdefault(key, Chain(*key, source=source))
             exprs = r.get("expr")
             exprs = exprs if isinstance(exprs, list) else []
-            chain.rules.append(json.dumps(exprs, sort_keys=True))
             kinds = [_json_kind(e) for e in exprs if isinstance(e, dict) and e]
             last = kinds[-1] if kinds else None
             plain = all(k in ("counter", "log", "comment") for k in kinds[:-1])
-            chain.final = last if plain and last in ("accept", "drop", "reject") else None
+            handle = r.get("handle")
+            chain.add_rule(json.dumps(exprs, sort_keys=True),
+                           last if plain and last in ("accept", "drop", "reject") else None,
+                           f"{source} (rule handle {handle})" if isinstance(handle, int) else source)
     return list(chains.values())
 
 
@@ -334,40 +353,57 @@ def _json_kind(expr: dict[str, Any]) -> str:
     return kind
 
 
-def parse_iptables(text: str, family: str, source: str) -> list[Chain]:
-    """`iptables -S INPUT` or iptables-save/rules.v4 text: the INPUT chain of the filter table."""
-    chain = Chain(family, "filter", "INPUT", hook="input", kind="filter", source=source)
+_IPT_ANY = {"0.0.0.0/0", "::/0", "::0/0"}
+
+
+def _ipt_verdict(words: list[str]) -> str | None:
+    """The verdict of an `-A CHAIN` rule's words (after the chain name) that matches every packet: only
+    `-j VERDICT` with a comment, counters, `--reject-with` or a source/destination of every address."""
+    rest: list[str] = []
+    j = 0
+    while j < len(words):
+        w = words[j]
+        if w in ("-m", "--match") and j + 1 < len(words) and words[j + 1] == "comment":
+            j += 2
+        elif w in ("--comment", "--reject-with", "-c", "--set-counters") and j + 1 < len(words):
+            j += 2 + (w in ("-c", "--set-counters"))
+        elif w in ("-s", "--source", "-d", "--destination") and j + 1 < len(words) and words[j + 1] in _IPT_ANY:
+            j += 2
+        else:
+            rest.append(w)
+            j += 1
+    if len(rest) == 2 and rest[0] in ("-j", "--jump") and rest[1].lower() in ("accept", "drop", "reject"):
+        return rest[1].lower()
+    return None
+
+
+def parse_iptables(text: str, family: str, source: str, chain_name: str = "INPUT") -> list[Chain]:
+    """`iptables -S INPUT` or iptables-save/rules.v4 text: the INPUT chain (or `chain_name`) of the filter
+    table. `-P`/`:CHAIN` policies; the first rule that matches every packet decides for the rest."""
+    chain = Chain(family, "filter", chain_name, hook="input", kind="filter", source=source)
     table = "filter"
     seen = False
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if line.startswith("*"):
             table = line[1:].strip()
             continue
         if table != "filter" or not line or line.startswith("#"):
             continue
-        if line.startswith(":INPUT ") or line.startswith("-P INPUT "):
-            chain.policy = line.split()[1 if line.startswith(":") else 2].lower()
+        where = f"{source}:{number}" if source.startswith("/") else source
+        if line.startswith(f":{chain_name} ") or line.startswith(f"-P {chain_name} "):
+            parts = line.split()
+            if len(parts) > (1 if line.startswith(":") else 2):
+                chain.policy = parts[1 if line.startswith(":") else 2].lower()
+                chain.source = where
             seen = True
-        elif line.startswith("-A INPUT ") or line == "-A INPUT":
+        elif line.startswith(f"-A {chain_name} ") or line == f"-A {chain_name}":
             seen = True
             try:
                 words = shlex.split(line)[2:]
             except ValueError:
                 words = line.split()[2:]
-            chain.rules.append(" ".join(words))
-            if "-m" in words and "comment" in words:
-                at = words.index("--comment") if "--comment" in words else -1
-                if at > 0:
-                    words = [w for j, w in enumerate(words) if j not in (at - 2, at - 1, at, at + 1)]
-            verdict = words[1].lower() if len(words) >= 2 and words[0] == "-j" else None
-            extra = words[2:]
-            if verdict in ("accept", "drop", "reject") and all(
-                    w.startswith("--reject-with") or (j > 0 and extra[j - 1] == "--reject-with")
-                    for j, w in enumerate(extra)):
-                chain.final = verdict
-            else:
-                chain.final = None
+            chain.add_rule(" ".join(words), _ipt_verdict(words), where)
     return [chain] if seen else []
 
 
@@ -377,6 +413,8 @@ class Effective:
     ipv6: str | None
     rules: int
     has_input: bool
+    ipv4_source: str = ""  # where the IPv4 default is decided: a rule's or a policy's file:line
+    ipv6_source: str = ""
 
     @property
     def active(self) -> bool:
@@ -384,19 +422,32 @@ class Effective:
                                    or "reject" in (self.ipv4, self.ipv6))
 
 
+def _default_of(chain: Chain) -> tuple[str, str]:
+    """(verdict, where) for what a chain does with a packet no conditional rule took: its first
+    unconditional rule (an early `accept` makes every later rule and the policy useless), else its
+    policy (accept when it has none)."""
+    if chain.final:
+        return chain.final, f"{chain.final_source} ({chain.family} {chain.table} {chain.name})"
+    return chain.policy or "accept", f"{chain.source} ({chain.family} {chain.table} {chain.name} policy)"
+
+
 def effective(chains: list[Chain]) -> Effective:
     """Default inbound verdict per IP family. A packet must pass every input base chain, so the
-    strictest chain wins; a chain's default is its unconditional last rule, else its policy."""
+    strictest chain wins; a chain's default is its first unconditional rule, else its policy."""
     inputs = [c for c in chains if c.hook == "input" and (c.kind in (None, "filter"))
               and c.family in ("ip", "ip6", "inet")]
     if not inputs:
         return Effective(None, None, 0, False)
 
-    def verdict(fams: tuple[str, ...]) -> str:
-        defaults = [c.final or c.policy or "accept" for c in inputs if c.family in fams]
+    def verdict(fams: tuple[str, ...]) -> tuple[str, str]:
+        defaults = [_default_of(c) for c in inputs if c.family in fams]
         for v in ("drop", "reject"):
-            if v in defaults:
-                return v
-        return "accept"
+            for d, where in defaults:
+                if d == v:
+                    return v, where
+        if not defaults:
+            return "accept", f"no {'IPv6' if fams[0] == 'ip6' else 'IPv4'} input chain"
+        return "accept", "; ".join(where for _, where in defaults)
 
-    return Effective(verdict(("ip", "inet")), verdict(("ip6", "inet")), sum(len(c.rules) for c in inputs), True)
+    (v4, s4), (v6, s6) = verdict(("ip", "inet")), verdict(("ip6", "inet"))
+    return Effective(v4, v6, sum(len(c.rules) for c in inputs), True, s4, s6)

@@ -206,7 +206,9 @@ def test_rhel_iptables_service(make_root):
               "/usr/lib/systemd/system/iptables.service")
     fw = firewall_of(root)
     assert (fw["backend"], fw["active"], fw["default_inbound"], fw["rules_count"]) == ("iptables", True, "reject", 5)
-    assert fw["default_inbound_ipv6"] is None  # no ip6tables file: not known
+    # no ip6tables file (and no ip6tables.service): nothing loads IPv6 rules, so IPv6 accepts everything
+    assert fw["default_inbound_ipv6"] == "accept"
+    assert fw["default_inbound_ipv6_source"].startswith("/etc/sysconfig/ip6tables (")
 
 
 # == ufw and firewalld ================================================================================
@@ -248,7 +250,96 @@ def test_ufw_reject_policy(make_root):
     root = make_root({"etc/ufw/ufw.conf": 'ENABLED="yes"\n',
                       "etc/default/ufw": 'IPV6=no\nDEFAULT_INPUT_POLICY="REJECT"\n'})
     fw = firewall_of(root)
-    assert (fw["default_inbound"], fw["default_inbound_ipv6"]) == ("reject", None)
+    # IPV6 not yes: ufw-init loads an IPv6 INPUT chain that drops everything but loopback
+    assert (fw["default_inbound"], fw["default_inbound_ipv6"]) == ("reject", "drop")
+
+
+@pytest.mark.parametrize("value", ["Yes", "true", "1", "on"])
+def test_ufw_enabled_only_yes_or_upper_yes(make_root, value):
+    """ufw-init tests `[ "$ENABLED" = "yes" ] || [ "$ENABLED" = "YES" ]` on the sourced file."""
+    root = make_root({"etc/ufw/ufw.conf": f"ENABLED={value}\n", "etc/default/ufw": UFW_DEFAULT})
+    assert firewall_of(root)["active"] is False
+    root = make_root({"etc/ufw/ufw.conf": "ENABLED=YES\nLOGLEVEL=low\n", "etc/default/ufw": UFW_DEFAULT})
+    assert firewall_of(root)["active"] is True
+
+
+UFW_USER_ALLOW_ANY = """\
+*filter
+:ufw-user-input - [0:0]
+### RULES ###
+
+### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in
+-A ufw-user-input -p tcp --dport 22 -j ACCEPT
+
+### tuple ### allow any any 0.0.0.0/0 any 0.0.0.0/0 in
+-A ufw-user-input -j ACCEPT
+
+### END RULES ###
+COMMIT
+"""
+
+
+def test_ufw_allow_from_any_opens_everything(make_root):
+    """`ufw allow from any` writes an unconditional ACCEPT into ufw-user-input: the DROP policy never applies."""
+    root = make_root({"etc/ufw/ufw.conf": "ENABLED=yes\n", "etc/default/ufw": UFW_DEFAULT,
+                      "etc/ufw/user.rules": UFW_USER_ALLOW_ANY,
+                      "etc/ufw/user6.rules": UFW_USER_ALLOW_ANY.replace("0.0.0.0/0", "::/0").replace("ufw-", "ufw6-")
+                      .replace("-A ufw6-user-input -j ACCEPT", "")})
+    fw = firewall_of(root)
+    assert (fw["default_inbound"], fw["default_inbound_source"]) == ("accept", "/etc/ufw/user.rules:9")
+    assert fw["default_inbound_ipv6"] == "drop"
+
+
+def test_iptables_early_accept_makes_the_drop_policy_useless(make_root):
+    rules = ("*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+             "-A INPUT -i lo -j ACCEPT\n-A INPUT -m comment --comment \"tam thoi\" -j ACCEPT\n"
+             "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n-A INPUT -j DROP\nCOMMIT\n")
+    root = make_root({"etc/iptables/rules.v4": rules,
+                      "etc/iptables/rules.v6": "*filter\n:INPUT DROP [0:0]\n-A INPUT -s ::/0 -j ACCEPT\nCOMMIT\n"})
+    make_link(root, "etc/systemd/system/multi-user.target.wants/netfilter-persistent.service",
+              "/lib/systemd/system/netfilter-persistent.service")
+    fw = firewall_of(root)
+    assert (fw["default_inbound"], fw["default_inbound_ipv6"]) == ("accept", "accept")
+    assert fw["default_inbound_source"].startswith("/etc/iptables/rules.v4:6 ")
+    assert fw["default_inbound_ipv6_source"].startswith("/etc/iptables/rules.v6:3 ")
+
+
+def test_iptables_rules_v4_without_rules_v6_leaves_ipv6_open(make_root):
+    root = make_root({"etc/iptables/rules.v4": RULES_V4})
+    make_link(root, "etc/systemd/system/multi-user.target.wants/netfilter-persistent.service",
+              "/lib/systemd/system/netfilter-persistent.service")
+    fw = firewall_of(root)
+    assert (fw["default_inbound"], fw["default_inbound_ipv6"]) == ("drop", "accept")
+    assert fw["default_inbound_ipv6_source"].startswith("/etc/iptables/rules.v6 (not found)")
+
+
+def test_nft_early_accept_in_an_included_file(make_root):
+    root = make_root({"etc/nftables.conf": 'flush ruleset\ninclude "/etc/nftables.d/*.nft"\n',
+                      "etc/nftables.d/10-input.nft": (
+                          "table inet filter {\n  chain input {\n    type filter hook input priority 0; policy drop;\n"
+                          "    ct state established,related accept\n    counter accept comment \"tam thoi\"\n"
+                          "    tcp dport 22 accept\n    counter drop\n  }\n}\n"),
+                      "etc/nftables.d/20-v4.nft": ("table ip extra {\n  chain input {\n"
+                                                   "    type filter hook input priority 10; policy accept;\n"
+                                                   "    ip saddr 0.0.0.0/0 accept\n  }\n}\n")})
+    make_link(root, "etc/systemd/system/sysinit.target.wants/nftables.service", "/lib/systemd/system/nftables.service")
+    fw = firewall_of(root)
+    assert (fw["default_inbound"], fw["default_inbound_ipv6"]) == ("accept", "accept")
+    assert fw["default_inbound_ipv6_source"] == "/etc/nftables.d/10-input.nft:5 (inet filter input)"
+    assert "/etc/nftables.d/20-v4.nft:4 (ip extra input)" in fw["default_inbound_source"]
+
+
+def test_nft_conditional_accepts_then_drop_is_closed(make_root):
+    """The correct configuration in odd syntax: policy on its own line, sets, continuation, a final drop."""
+    root = make_root({"etc/nftables.conf": (
+        "#!/usr/sbin/nft -f\nflush ruleset\ntable inet filter {\n\tchain input {\n"
+        "\t\ttype filter hook input priority filter\n\t\tpolicy accept\n\t\tiif lo accept\n"
+        "\t\tip saddr 192.168.1.0/24 tcp dport { 22, 80 } \\\n\t\t\taccept\n"
+        "\t\tip6 saddr ::/0 tcp dport 443 accept\n\t\tcounter reject with icmpx type admin-prohibited\n"
+        "\t\taccept\n\t}\n}\n")})
+    make_link(root, "etc/systemd/system/sysinit.target.wants/nftables.service", "/lib/systemd/system/nftables.service")
+    fw = firewall_of(root)
+    assert (fw["default_inbound"], fw["default_inbound_ipv6"]) == ("reject", "reject")
 
 
 FIREWALLD_ZONE = """<?xml version="1.0" encoding="utf-8"?>
