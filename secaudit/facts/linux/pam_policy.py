@@ -23,35 +23,37 @@ PWHISTORY_CONF = "/etc/security/pwhistory.conf"
 Settings = dict[str, tuple[str, str]]  # key -> (value, "file:line" or "module default")
 
 
-def parse_settings(text: str, path: str) -> Settings:
-    """`key = value` or bare `flag` lines, '#' comments anywhere (libpwquality/faillock style)."""
+def parse_settings(text: str, path: str, fold: bool = False) -> Settings:
+    """`key = value` or bare `flag` lines, '#' comments anywhere (libpwquality/faillock style).
+    `fold`: names are case-insensitive (libpwquality compares them with strcasecmp; faillock does not)."""
     out: Settings = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         key, sep, value = line.partition("=")
-        out[key.strip()] = (value.strip() if sep else "", f"{path}:{number}")
+        key = key.strip()
+        out[key.lower() if fold else key] = (value.strip() if sep else "", f"{path}:{number}")
     return out
 
 
-def _read_settings(ctx: FactContext, paths: list[str]) -> Settings:
+def _read_settings(ctx: FactContext, paths: list[str], fold: bool = False) -> Settings:
     def load(path: str) -> Settings:
         text = ctx.read_text(path, unknown_key="password_policy")
-        return {} if text is None else parse_settings(text, path)
+        return {} if text is None else parse_settings(text, path, fold)
 
     merged: Settings = {}
     for path in paths:
-        merged.update(ctx.memo(f"pam.settings:{path}", partial(load, path)))
+        merged.update(ctx.memo(f"pam.settings:{path}:{fold}", partial(load, path)))
     return merged
 
 
-def _with_args(settings: Settings, entry: PamEntry) -> Settings:
+def _with_args(settings: Settings, entry: PamEntry, fold: bool = False) -> Settings:
     """Module arguments override the configuration file."""
     merged = dict(settings)
     for arg in entry.args:
         key, sep, value = str(arg).partition("=")
-        merged[key] = (value if sep else "", entry.source)
+        merged[key.lower() if fold else key] = (value if sep else "", entry.source)
     return merged
 
 
@@ -86,9 +88,12 @@ def _quality_settings(ctx: FactContext, e: PamEntry) -> dict[str, Any]:
         pol["rejects"] = settings.get("enforce", ("everyone", ""))[0] != "none"
         return {"pol": pol, "src": src}
     if module == "pam_pwquality":
+        # libpwquality reads pwquality.conf.d/*.conf first (strcmp order), then pwquality.conf, whose
+        # values therefore win; setting names are case-insensitive, in the files and the arguments.
         conf_d = "/etc/security/pwquality.conf.d"
-        extra = [f"{conf_d}/{n}" for n in sorted(ctx.list_dir(conf_d)) if n.endswith(".conf")]
-        settings = _with_args(_read_settings(ctx, [PWQUALITY_CONF, *extra]), e)
+        names = sorted(ctx.list_dir(conf_d), key=lambda n: n.encode("utf-8", "surrogateescape"))
+        extra = [f"{conf_d}/{n}" for n in names if n.endswith(".conf")]
+        settings = _with_args(_read_settings(ctx, [*extra, PWQUALITY_CONF], fold=True), e, fold=True)
         defaults = {"minlen": 8, "credit": 0}  # libpwquality defaults
     else:  # pam_cracklib reads only its arguments
         settings = _with_args({}, e)

@@ -141,6 +141,25 @@ def test_pwquality_conf_dropins_and_arguments() -> None:
     assert pol["min_classes"] == 4
 
 
+def test_pwquality_conf_is_read_after_its_dropins_and_names_ignore_case() -> None:
+    # libpwquality 1.4 reads pwquality.conf.d/*.conf first, then pwquality.conf: the main file wins;
+    # names are compared with strcasecmp.
+    weak_dropin = system({
+        "etc/security/pwquality.conf": "minlen = 14\nMINCLASS = 3\n",
+        "etc/security/pwquality.conf.d/50-old.conf": "minlen = 6\n",  # planted, but overridden
+    })
+    pol = replay(weak_dropin).table("password_policy")
+    assert pol["min_length"] == 14 and pol["sources"]["min_length"] == "/etc/security/pwquality.conf:1"
+    assert pol["min_classes"] == 3
+    strong_dropin = system({
+        "etc/security/pwquality.conf": "minlen=8\n",  # planted: the main file undoes the drop-in
+        "etc/security/pwquality.conf.d/50-school.conf": "minlen = 14\nminclass = 3\n",
+    })
+    pol = replay(strong_dropin).table("password_policy")
+    assert pol["min_length"] == 8 and pol["sources"]["min_length"] == "/etc/security/pwquality.conf:1"
+    assert pol["min_classes"] == 3
+
+
 def test_positive_credits_shorten_and_enforcing_zero_is_recorded() -> None:
     files = system({"etc/security/pwquality.conf": "minlen = 12\ndcredit = 2\nminclass = 3\nenforcing = 0\n"})
     pol = replay(files).table("password_policy")
