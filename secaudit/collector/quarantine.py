@@ -6,7 +6,8 @@ rogue device; a bad signature, a tampered report; a revoked key still sending, a
 failure here is logged, not raised). Hostile senders cannot fill the disk: the same bytes again only
 count on their row; the bytes are kept (zlib) while the quarantine holds less than MAX_BYTES of them,
 after that only what came, from where and why; past MAX_ROWS rows nothing more is written but a log line.
-`secaudit collector quarantine list | export | purge` reads and empties it.
+`secaudit collector quarantine list | export | purge` reads and empties it; the dashboard's /quarantine
+shows it to an admin of a whole tree (a refused envelope may belong to no unit).
 """
 
 from __future__ import annotations
@@ -83,12 +84,17 @@ def _keep(session: Session, raw: bytes, refusal: Refusal, now: datetime) -> None
                             stored_size=len(blob) if blob else 0, raw_z=blob))
 
 
-def listing(session: Session, limit: int = 100) -> list[dict[str, Any]]:
+def count(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Quarantined)) or 0)
+
+
+def listing(session: Session, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
     """The newest rows first."""
     rows = session.execute(select(
         Quarantined.id, Quarantined.received_at, Quarantined.last_at, Quarantined.times, Quarantined.channel,
         Quarantined.source, Quarantined.reason, Quarantined.message_vi, Quarantined.message_en, Quarantined.size,
-        Quarantined.stored_size, Quarantined.envelope_sha256).order_by(Quarantined.id.desc()).limit(limit))
+        Quarantined.stored_size, Quarantined.envelope_sha256).order_by(Quarantined.id.desc()).limit(limit)
+        .offset(offset))
     return [{"id": r.id, "received_at": r.received_at.strftime(FORMAT), "last_at": r.last_at.strftime(FORMAT),
              "times": r.times, "channel": r.channel, "source": r.source, "reason": r.reason,
              "message": {"vi": r.message_vi, "en": r.message_en}, "size": r.size, "kept": r.stored_size > 0,

@@ -166,6 +166,7 @@ class Current:
     session_id: int
     csrf: str
     stale: bool  # last_seen should be written again
+    whole_tree: bool = False  # an admin whose scope is a root unit: sees what belongs to no unit (quarantine)
 
 
 def lookup(session: Session, token: str, now: datetime | None = None) -> Current | None:
@@ -178,7 +179,8 @@ def lookup(session: Session, token: str, now: datetime | None = None) -> Current
     user = session.get(User, row.user_id)
     if user is None or user.disabled or session.get(WebCredential, user.id) is None:
         return None
-    return Current(user, user.name, user.role, row.id, row.csrf, row.last_seen + TOUCH_EVERY <= now)
+    whole_tree = user.role == "admin" and user.scope_unit.parent_id is None
+    return Current(user, user.name, user.role, row.id, row.csrf, row.last_seen + TOUCH_EVERY <= now, whole_tree)
 
 
 def touch(session: Session, session_id: int) -> None:

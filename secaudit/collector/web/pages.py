@@ -1,5 +1,6 @@
-"""The reading pages: / (the overview of the user's scope), /units/{code}, /hosts/{id}, and the stored
-envelope of a report (/reports/{id}/envelope). Each one is logged (who viewed what) and reads through the
+"""The reading pages: / (the overview of the user's scope), /units/{code}, /hosts/{id}, the stored
+envelope of a report (/reports/{id}/envelope), and the quarantine of refused envelopes (/quarantine, only for
+an admin of a whole tree). Each one is logged (who viewed what) and reads through the
 scoping function: anything outside the user's subtree, or that does not exist, is the same 404 page."""
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from secaudit.collector import quarantine
 from secaudit.collector.envelopes import EnvelopeDamaged, unpack
 from secaudit.collector.errors import ApiError, not_found
 from secaudit.collector.models import MAX_ROW_ID, Report
@@ -71,3 +73,38 @@ def envelope(request: Request, report_id: str, current: auth.Current = _USER,
     record(request, current.name, "download")
     return Response(raw, media_type="application/vnd.secaudit.dsse+json", headers={
         "Content-Disposition": f'attachment; filename="report-{report.id}.secaudit.json"', "Cache-Control": "no-store"})
+
+
+QUARANTINE_PAGE = 50
+
+
+def _whole_tree(current: auth.Current) -> None:
+    """A refused envelope may belong to no unit: only an admin of a whole tree reads them; others get the
+    same 404 as for anything outside their scope."""
+    if not current.whole_tree:
+        raise not_found()
+
+
+@router.get("/quarantine")
+def quarantine_page(request: Request, page_no: int = PAGE, current: auth.Current = _USER,
+                    session: Session = _SESSION) -> Response:
+    _whole_tree(current)
+    total = quarantine.count(session)
+    rows = quarantine.listing(session, QUARANTINE_PAGE, (page_no - 1) * QUARANTINE_PAGE)
+    record(request, current.name, "view")
+    return page(request, "quarantine.html.j2", {"rows": rows, "total": total, "page_no": page_no,
+                                                "pages": max(1, -(-total // QUARANTINE_PAGE))})
+
+
+@router.get("/quarantine/{row_id}/envelope")
+def quarantine_envelope(request: Request, row_id: str, current: auth.Current = _USER,
+                        session: Session = _SESSION) -> Response:
+    """A refused envelope's exact bytes, as a download only (never shown: they are hostile)."""
+    _whole_tree(current)
+    raw = quarantine.envelope(session, _id(row_id))
+    if raw is None:
+        raise not_found()
+    record(request, current.name, "download")
+    return Response(raw, media_type="application/octet-stream", headers={
+        "Content-Disposition": f'attachment; filename="refused-{int(row_id)}.secaudit.json"',
+        "Cache-Control": "no-store"})

@@ -50,7 +50,7 @@ def page(request: Request, template: str, context: dict[str, Any], status: int =
     ctx = {"lang": lang, "tr": i18n.translator(lang), "txt": i18n.pick(lang),
            "status_text": lambda s: i18n.status_text(lang, s), "severity_text": lambda s: i18n.severity_text(lang, s),
            "lang_links": lang_links(request),
-           "user": {"name": current.name, "role": current.role} if current else None,
+           "user": {"name": current.name, "role": current.role, "whole_tree": current.whole_tree} if current else None,
            "csrf": current.csrf if current else "", **context}
     html = environment().get_template(template).render(ctx)
     response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
