@@ -2,7 +2,8 @@
 
 sysctl.d(5), as systemd-sysctl applies it: *.conf in /etc/sysctl.d, /run/sysctl.d, /usr/local/lib/sysctl.d,
 /usr/lib/sysctl.d, /lib/sysctl.d; a file name in an earlier directory hides the same name in later ones; all the
-files are applied in file-name order, a later assignment overriding an earlier one. systemd-sysctl does not
+files are applied in file-name order, a later assignment overriding an earlier one, except that a glob never
+overrides a key set explicitly in any file (nor one excluded by a `-key` line without a value). systemd-sysctl does not
 read /etc/sysctl.conf itself: it applies at boot only through a link in sysctl.d (Debian's procps ships
 /etc/sysctl.d/99-sysctl.conf -> ../sysctl.conf), so without one it is left out. Lines are `key = value`;
 `#` and `;` start comments; a leading `-` only silences errors; `/` separates like `.`; a key may be a glob
@@ -53,34 +54,60 @@ def sysctl_files(ctx: FactContext) -> list[str]:
     return [chosen[k] for k in sorted(chosen)]
 
 
-def parse_sysctl(text: str, path: str, into: dict[str, dict[str, str]]) -> None:
-    """Apply the assignments of one file to `into` (key -> {value, source}), later ones overriding."""
+def _sysctl_key(raw: str) -> str | None:
+    """The dotted key of a sysctl.d name, as systemd-sysctl reads it: when the first separator is `/`, slashes
+    separate and dots stay inside names; when it is `.`, the two are swapped. None for a name whose part
+    holds a dot (an interface such as enp3s0.200: none of ours)."""
+    seps = [i for i in (raw.find("."), raw.find("/")) if i >= 0]
+    if seps and raw[min(seps)] == "/":
+        return None if "." in raw else raw.replace("/", ".")
+    return None if "/" in raw else raw
+
+
+def parse_sysctl(text: str, path: str, into: dict[str, dict[str, str]],
+                 globbed: dict[str, dict[str, str]] | None = None) -> None:
+    """Apply the assignments of one file to `into` (key -> {value, source}), later ones overriding. With
+    `globbed`, assignments by a glob go there instead (systemd-sysctl never lets a glob override a key
+    set explicitly in any file, whatever the order), and a `-key` line without `=` puts an entry marked
+    "exclude" into `into`: the key is then kept out of globs and left at the kernel's value."""
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line[0] in "#;":
             continue
         key, sep, value = line.partition("=")
-        if not sep:
+        optional = key.strip().startswith("-")
+        name = _sysctl_key(key.strip().lstrip("-").strip())
+        if name is None:
             continue
-        key = key.strip().lstrip("-").strip().replace("/", ".")
-        entry = {"value": value.strip(), "source": f"{path}:{number}"}
-        if any(c in key for c in "*?["):
+        where = f"{path}:{number}"
+        if not sep:
+            if optional and globbed is not None and name in KEYS:
+                into[name] = {"value": "", "source": where, "exclude": "yes"}
+            continue
+        value = value.strip()
+        # The kernel reads one integer and ignores what follows a blank ("1 # on" sets 1).
+        number_first = re.match(r"-?[0-9]+(?=\s|$)", value)
+        entry = {"value": number_first.group(0) if number_first else value, "source": where}
+        if any(c in name for c in "*?["):
             for known in KEYS:
-                if fnmatchcase(known, key):
-                    into[known] = entry
-        elif key in KEYS:
-            into[key] = entry
+                if fnmatchcase(known, name):
+                    (into if globbed is None else globbed)[known] = entry
+        elif name in KEYS:
+            into[name] = entry
 
 
 def sysctl(ctx: FactContext) -> dict[str, Any]:
-    configured: dict[str, dict[str, str]] = {}
+    explicit: dict[str, dict[str, str]] = {}
+    globbed: dict[str, dict[str, str]] = {}
     files = []
     for path in sysctl_files(ctx):
         text = ctx.read_text(path, "hardening.sysctl")
         if text is None:
             continue
         files.append(path)
-        parse_sysctl(text, path, configured)
+        parse_sysctl(text, path, explicit, globbed)
+    configured = {k: v for k, v in globbed.items() if k not in explicit}
+    configured.update({k: v for k, v in explicit.items() if "exclude" not in v})
     live: dict[str, str] | None = None
     if ctx.transport.live:
         live = {}

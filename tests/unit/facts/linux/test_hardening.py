@@ -3,6 +3,8 @@ order), sudo logging Defaults, system account shells, sysctl.d override order wi
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from secaudit.facts.linux.sysctl import parse_sysctl
 from tests.conftest import facts_of
 
@@ -75,9 +77,71 @@ def test_sysctl_override_order_and_globs(make_root):
     sc = _hardening(make_root, files)["sysctl"]
     conf = sc["configured"]
     assert conf["net.ipv4.conf.all.accept_redirects"] == {"value": "0", "source": "/etc/sysctl.d/60-net.conf:1"}
-    assert conf["net.ipv4.conf.default.rp_filter"]["value"] == "2"  # 50-default sorts after 10-early
+    # 50-default's glob sorts after 10-early, but systemd-sysctl never lets a glob override an explicit key
+    assert conf["net.ipv4.conf.default.rp_filter"] == {"value": "1", "source": "/etc/sysctl.d/10-early.conf:2"}
+    assert conf["net.ipv4.conf.all.rp_filter"]["value"] == "2"
     assert conf["net.ipv4.tcp_syncookies"] == {"value": "0", "source": "/etc/sysctl.d/99-sysctl.conf:2"}
     assert "/usr/lib/sysctl.d/60-net.conf" not in sc["files"] and sc["live"] is None
+
+
+# Planted: a lab script set accept_redirects explicitly early; the hardening file's glob comes later and is
+# ignored for that key. Also a `-key` exclusion, an inline comment, and names mixing / and . separators.
+SYSCTL_PLANT = {
+    "etc/sysctl.d/10-lab.conf": "net.ipv4.conf.default.rp_filter = 1\nnet.ipv4.conf.all.accept_redirects = 1\n",
+    "usr/lib/sysctl.d/50-default.conf": ("net.ipv4.conf.*.rp_filter = 2\nnet.ipv4.conf.*.accept_redirects = 0\n"
+                                         "-net.ipv4.conf.all.rp_filter\nnet.ipv4.tcp_syncookies = 0 # off\n"
+                                         "net/ipv4/conf/all.send_redirects = 1\n"
+                                         "net.ipv4.conf.default/send_redirects=1\n"),
+}
+SYSCTL_PLANT_KEYS = ("net.ipv4.conf.default.rp_filter", "net.ipv4.conf.all.rp_filter",
+                     "net.ipv4.conf.all.accept_redirects", "net.ipv4.conf.default.accept_redirects",
+                     "net.ipv4.tcp_syncookies", "net.ipv4.conf.all.send_redirects")
+
+
+def test_sysctl_globs_never_override_explicit_keys(make_root):
+    conf = _hardening(make_root, SYSCTL_PLANT)["sysctl"]["configured"]
+    assert conf["net.ipv4.conf.all.accept_redirects"] == {"value": "1", "source": "/etc/sysctl.d/10-lab.conf:2"}
+    assert conf["net.ipv4.conf.default.accept_redirects"]["source"] == "/usr/lib/sysctl.d/50-default.conf:2"
+    assert conf["net.ipv4.conf.default.rp_filter"]["value"] == "1"
+    assert "net.ipv4.conf.all.rp_filter" not in conf  # excluded from the glob: the kernel's value
+    assert conf["net.ipv4.tcp_syncookies"]["value"] == "0"  # the kernel reads "0 # off" as 0
+    # `a/b.c` and `a.b/c` name a key whose part holds a dot (an interface such as eth0.100): not these
+    assert "net.ipv4.conf.all.send_redirects" not in conf and "net.ipv4.conf.default.send_redirects" not in conf
+
+
+def test_sysctl_plant_agrees_with_systemd_sysctl(tmp_path):
+    """The same files applied by the real systemd-sysctl in a private user, network and mount namespace
+    (network sysctls are per namespace: this machine's own are not touched)."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    tool = "/lib/systemd/systemd-sysctl"
+    if not Path(tool).exists() or shutil.which("unshare") is None:
+        pytest.skip("systemd-sysctl or unshare is not installed")
+    for rel, text in SYSCTL_PLANT.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    keys = " ".join(k.replace(".", "/") for k in SYSCTL_PLANT_KEYS)
+    script = (f"mount --bind {tmp_path}/etc/sysctl.d /etc/sysctl.d && "
+              f"mount --bind {tmp_path}/usr/lib/sysctl.d /usr/lib/sysctl.d && "
+              "{ [ ! -d /run/sysctl.d ] || mount --bind /var/empty /run/sysctl.d 2>/dev/null || true; } && "
+              f"{tool} --prefix=/net/ipv4 && for k in {keys}; do cat /proc/sys/$k; done")
+    done = subprocess.run(["unshare", "-rnm", "sh", "-c", script], capture_output=True, text=True, timeout=30,
+                          check=False)
+    if done.returncode != 0:
+        pytest.skip(f"namespaces not available here: {done.stderr.strip()[:200]}")
+    real = dict(zip(SYSCTL_PLANT_KEYS, done.stdout.split(), strict=True))
+    from secaudit.checks.hardening import KERNEL_DEFAULTS
+
+    ours = _hardening_root(tmp_path)["sysctl"]["configured"]
+    for key in SYSCTL_PLANT_KEYS:
+        assert (ours[key]["value"] if key in ours else KERNEL_DEFAULTS[key]) == real[key], key
+
+
+def _hardening_root(root: Path) -> dict:
+    return facts_of(root, only={"hardening"}).table("hardening")
 
 
 def test_parse_sysctl_ignores_unrelated_and_malformed():
