@@ -39,7 +39,8 @@ from secaudit.facts.common import xmltext
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux import dconf
 from secaudit.facts.linux.dconf import Key, Profile, SchemaDefaults, lookup, read_profile, read_schemas, schema_file
-from secaudit.facts.linux.desktop import people, present, read_sessions
+from secaudit.facts.linux.desktop import SESSION_DIRS, people, present, read_sessions
+from secaudit.facts.linux.desktop_dm import conf_files
 from secaudit.facts.linux.desktop_ini import Entry, IniFile, kde_bool, parse_kconfig, read_checked
 from secaudit.facts.linux.desktop_lock import xfconf_properties
 from secaudit.facts.linux.gvdb import GvdbError, read_gvdb
@@ -93,7 +94,12 @@ def _entry(desktop: str, autorun_off: bool | None, locked: bool | None, setting:
 def installed_desktops(ctx: FactContext, packages: dict[str, str] | None) -> dict[str, list[str]]:
     """desktop -> the DesktopNames its sessions give (for [schema:DESKTOP] vendor overrides)."""
     found: dict[str, list[str]] = {}
-    for session in read_sessions(ctx, [], UNKNOWN_KEY):
+    sessions = read_sessions(ctx, [], UNKNOWN_KEY)
+    if not sessions and not any(conf_files(ctx, d, ".desktop") for d in SESSION_DIRS):
+        # no graphical session to log in to (desktop.idle_lock finds none either): the media schemas other
+        # packages pull in on a server (a browser, gvfs) open nothing
+        return found
+    for session in sessions:
         names = found.setdefault(session["desktop"], [])
         names.extend(n for n in session["desktop_names"] if n not in names)
     for desktop, (never, _, _) in GSETTINGS.items():

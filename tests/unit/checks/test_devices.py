@@ -17,8 +17,11 @@ WINDOWS = Path(__file__).resolve().parents[2] / "fixtures" / "windows"
 BLOCK = {"blocked": True}
 
 
-def _linux(make_root, files):
-    root = make_root({SCHEMA: "<schemalist/>", **files})
+GNOME_SESSION = {"usr/share/wayland-sessions/gnome.desktop": "[Desktop Entry]\nName=GNOME\nDesktopNames=GNOME\n"}
+
+
+def _linux(make_root, files, session=True):
+    root = make_root({SCHEMA: "<schemalist/>", **(GNOME_SESSION if session else {}), **files})
     (root / "etc/dconf/db").mkdir(parents=True, exist_ok=True)
     (root / "etc/dconf/db/local").write_bytes(b"GVariant")  # compiled after the keyfiles (same second or later)
     return facts_of(root, only={"removable_media"})
@@ -41,6 +44,13 @@ def test_gnome_autorun_locked_passes_unlocked_warns_unset_fails(make_root):
     assert res.status == "warn" and "not locked" in res.message["en"]
     res = run_check("devices.autorun", _linux(make_root, profile))
     assert res.status == "fail" and "autorun-never" in res.message["vi"]
+
+
+def test_media_schemas_on_a_server_without_sessions_are_not_a_desktop(make_root):
+    """gsettings-desktop-schemas comes with a browser or gvfs on a server: with no graphical session to log in
+    to, nothing opens inserted media (desktop.idle_lock finds no desktop either)."""
+    res = run_check("devices.autorun", _linux(make_root, {}, session=False))
+    assert res.status == "not_applicable"
 
 
 def test_no_desktop_is_not_applicable(make_root):

@@ -21,6 +21,7 @@ CINNAMON = {"usr/share/xsessions/cinnamon.desktop": "[Desktop Entry]\nName=Cinna
 MATE = {"usr/share/xsessions/mate.desktop": "[Desktop Entry]\nName=MATE\nDesktopNames=MATE\n"}
 XFCE = {"usr/share/xsessions/xfce.desktop": "[Desktop Entry]\nName=Xfce Session\nDesktopNames=XFCE\n"}
 KDE = {"usr/share/xsessions/plasma.desktop": "[Desktop Entry]\nName=Plasma\nDesktopNames=KDE\n"}
+GNOME = {"usr/share/xsessions/gnome.desktop": "[Desktop Entry]\nName=GNOME\nDesktopNames=GNOME\n"}
 VOLMAN = {"usr/bin/thunar-volman": ""}
 VOLMAN_XML = "etc/xdg/xfce4/xfconf/xfce-perchannel-xml/thunar-volman.xml"
 KDE_RC = "etc/xdg/kded_device_automounterrc"
@@ -81,10 +82,10 @@ def test_mate_reads_its_schema_path_not_its_id(make_root: Root) -> None:
 def test_installed_schema_path_and_default(make_root: Root) -> None:
     schema = ("<schemalist><schema id='org.mate.media-handling' path='/org/mate/elsewhere/'>"
               "<key name='autorun-never' type='b'><default>true</default></key></schema></schemalist>")
-    files = {"usr/share/glib-2.0/schemas/org.mate.media-handling.gschema.xml": schema,
+    files = {"usr/share/glib-2.0/schemas/org.mate.media-handling.gschema.xml": schema, **GNOME,
              "etc/dconf/profile/user": PROFILE,
              "etc/dconf/db/local.d/00": "[org/mate/elsewhere]\nautorun-never=false\n"}
-    mate = _desktops(make_root, files)["mate"]  # found by its schema alone, no session
+    mate = _desktops(make_root, files)["mate"]  # found by its schema alone, no MATE session (another desktop's)
     assert mate["autorun_off"] is False and "local.d/00:2" in mate["source"]
     del files["etc/dconf/db/local.d/00"]
     assert _desktops(make_root, files)["mate"]["autorun_off"] is True  # the schema's own default
@@ -135,12 +136,12 @@ def test_thunar_volman_autorun_enabled(make_root: Root) -> None:
 
 
 def test_thunar_volman_broken_files_never_raise(make_root: Root) -> None:
-    xfce = _desktops(make_root, {**VOLMAN, VOLMAN_XML: "<channel><property"})["xfce"]  # found by thunar-volman
+    xfce = _desktops(make_root, {**GNOME, **VOLMAN, VOLMAN_XML: "<channel><property"})["xfce"]  # by thunar-volman
     assert xfce["autorun_off"] is True and xfce["locked"] is False and xfce["invalid"]
     bomb = "<!DOCTYPE c [<!ENTITY a 'aaaa'>]><channel name='thunar-volman'/>"
-    assert "DTD" in _desktops(make_root, {**VOLMAN, VOLMAN_XML: bomb})["xfce"]["invalid"][0]
+    assert "DTD" in _desktops(make_root, {**GNOME, **VOLMAN, VOLMAN_XML: bomb})["xfce"]["invalid"][0]
     odd = _volman(_prop("autorun", "maybe"))
-    xfce = _desktops(make_root, {**VOLMAN, VOLMAN_XML: odd})["xfce"]
+    xfce = _desktops(make_root, {**GNOME, **VOLMAN, VOLMAN_XML: odd})["xfce"]
     assert xfce["autorun_off"] is None and "not a boolean" in xfce["invalid"][0]
 
 

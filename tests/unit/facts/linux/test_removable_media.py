@@ -12,10 +12,11 @@ SCHEMA = "usr/share/glib-2.0/schemas/org.gnome.desktop.media-handling.gschema.xm
 PROFILE = "user-db:user\nsystem-db:local\nsystem-db:site\n"
 KEYFILE = "# lab policy\n[org/gnome/desktop/media-handling]\nautomount=false\nautorun-never=true\n"
 LOCK = "/org/gnome/desktop/media-handling/autorun-never\n"
+SESSION = "usr/share/xsessions/gnome.desktop"
 
 
 def _media(make_root, files, compile_dbs=("local", "site")):
-    root = make_root({SCHEMA: "<schemalist/>", **files})
+    root = make_root({SCHEMA: "<schemalist/>", SESSION: "[Desktop Entry]\nName=GNOME\nDesktopNames=GNOME\n", **files})
     later = time.time() + 60
     for name in compile_dbs:  # `dconf update` ran after the keyfiles were written
         db = root / "etc/dconf/db" / name
@@ -112,8 +113,9 @@ def test_install_running_something_else_and_builtin_driver(make_root):
 
 
 def test_compiled_database_older_than_its_keyfiles_is_undetermined(make_root):
-    root = make_root({SCHEMA: "<schemalist/>", "etc/dconf/profile/user": PROFILE,
-                      "etc/dconf/db/local.d/00-media": KEYFILE, "etc/dconf/db/local.d/locks/media": LOCK,
+    root = make_root({SCHEMA: "<schemalist/>", SESSION: "[Desktop Entry]\nDesktopNames=GNOME\n",
+                      "etc/dconf/profile/user": PROFILE, "etc/dconf/db/local.d/00-media": KEYFILE,
+                      "etc/dconf/db/local.d/locks/media": LOCK,
                       "etc/dconf/db/local": "GVariant"})
     old = time.time() - 3600
     os.utime(root / "etc/dconf/db/local", (old, old))
