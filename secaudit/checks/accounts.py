@@ -159,15 +159,81 @@ def admin_count(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                    evidence)
 
 
+def _principal_users(snap: Snapshot) -> Any:
+    """principal -> the local account names it grants (None: not only local accounts, or unknown)."""
+    users = snap.table("users")
+    by_group = {g["name"]: set(g.get("members", [])) for g in snap.table("groups")}
+    by_gid = {str(g.get("gid")): set(g.get("members", [])) for g in snap.table("groups")}
+
+    def names(principal: str) -> set[str] | None:
+        if principal.startswith("%#"):
+            return by_gid.get(principal[2:])
+        if principal.startswith("%"):
+            return by_group.get(principal[1:])
+        if principal.startswith("#"):
+            found = {u["name"] for u in users if str(u.get("uid")) == principal[1:]}
+            return found or None
+        if principal == "ALL" or principal.startswith("+"):
+            return None
+        return {principal}
+
+    return names
+
+
+def _covers(items: list[str], wanted: list[str]) -> bool:
+    return not any(i.startswith("!") for i in items) and ("ALL" in items or set(wanted) <= set(items))
+
+
+def _overridden_by(rules: list[dict[str, Any]], index: int, names: Any) -> str | None:
+    """The later rule that takes every command of rule `index` back to asking a password: sudo applies
+    the last rule that matches (user, host, run-as, command), so `alice ALL=(ALL) NOPASSWD: ALL` followed
+    by `%sudo ALL=(ALL:ALL) ALL` with alice in sudo asks alice for her password."""
+    rule = rules[index]
+    runas_users, runas_groups = list(rule.get("runas_users") or []), list(rule.get("runas_groups") or [])
+    if not runas_users:
+        return None
+    wanted = names(str(rule["principal"]))
+    if wanted is not None:
+        wanted = set(wanted)
+    for later in rules[index + 1:]:
+        if later.get("nopasswd") or later.get("host_match") is not True:
+            continue
+        commands = [str(c) for c in later.get("commands", [])]
+        if "ALL" not in commands or any(c.startswith("!") for c in commands):
+            continue
+        if not _covers(list(later.get("runas_users") or []), runas_users):
+            continue
+        if runas_groups and not _covers(list(later.get("runas_groups") or []), runas_groups):
+            continue
+        excepted = set(later.get("except") or [])
+        if later["principal"] == rule["principal"] and not excepted:
+            return str(later["source"])
+        if later["principal"] == "ALL" and (not excepted or (wanted and not wanted & excepted)):
+            return str(later["source"])
+        if wanted is None:  # ALL, a netgroup or an unknown group: only the same principal covers it
+            continue
+        granted = names(str(later["principal"]))
+        if granted and wanted <= granted - excepted:
+            return str(later["source"])
+    return None
+
+
 @check("accounts.sudo_nopasswd", defaults=PARAM_DEFAULTS)
 def sudo_nopasswd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     broad: list[dict[str, Any]] = []
     narrow: list[dict[str, Any]] = []
-    for rule in snap.table("sudo_rules"):
+    overridden: list[dict[str, Any]] = []
+    rules = snap.table("sudo_rules")
+    names = _principal_users(snap)
+    for index, rule in enumerate(rules):
         if not rule.get("nopasswd") or rule.get("host_match") is False or rule.get("principal") == "root":
             continue
         item = {k: rule.get(k) for k in ("principal", "runas", "commands", "source", "nopasswd_source")
                 if rule.get(k) is not None}
+        later = _overridden_by(rules, index, names)
+        if later is not None:
+            overridden.append({**item, "overridden_by": later})
+            continue
         reasons = _root_reasons(rule, p)
         if reasons:
             item["root_equivalent"] = reasons
@@ -176,7 +242,9 @@ def sudo_nopasswd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     def text(items: list[dict[str, Any]]) -> list[str]:
         return [f"{r['principal']} → {', '.join(r['commands'])} ({r['source']})" for r in items]
 
-    evidence = {"broad": broad, "narrow": narrow}
+    evidence: dict[str, Any] = {"broad": broad, "narrow": narrow}
+    if overridden:
+        evidence["overridden"] = overridden
     if broad:
         return Outcome("fail", "fail", {"rules": text(broad)}, evidence)
     if narrow:
@@ -187,7 +255,8 @@ def sudo_nopasswd(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     gap = _sudo_gap(snap)
     if gap:
         return Outcome("unknown", gap[0], gap[1], {"sudoers_unseen": gap[1]})
-    return Outcome("pass", "pass", {}, {"rules": len(snap.table("sudo_rules"))})
+    return Outcome("pass", "pass", {}, {"rules": len(snap.table("sudo_rules")),
+                                        **({"overridden": overridden} if overridden else {})})
 
 
 @check("accounts.empty_passwords")

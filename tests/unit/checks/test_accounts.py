@@ -151,6 +151,30 @@ def test_nopasswd_through_defaults_and_other_hosts(make_root) -> None:
     assert res.status == "pass"  # the rule does not select this host
 
 
+def test_a_later_rule_asking_a_password_overrides_nopasswd(make_root) -> None:
+    # sudo applies the last rule that matches: alice (in sudo) and bob get their password asked.
+    sudoers = ("Defaults env_reset\nalice ALL=(ALL) NOPASSWD: ALL\nbob ALL=(ALL) NOPASSWD: /bin/sh, PASSWD: ALL\n"
+               "root ALL=(ALL:ALL) ALL\n%sudo ALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n")
+    res = run_check("accounts.sudo_nopasswd", snap_of(make_root, {"etc/sudoers": (sudoers, 0o440)}))
+    assert res.status == "pass", res.message["en"]
+    assert {(o["principal"], o["overridden_by"]) for o in res.evidence["overridden"]} == {
+        ("alice", "/etc/sudoers:5"), ("bob", "/etc/sudoers:3")}
+
+
+def test_nopasswd_after_the_password_rule_or_beyond_its_reach_still_fails(make_root) -> None:
+    # planted after %sudo (the usual sudoers.d drop-in): it wins
+    res = run_check("accounts.sudo_nopasswd",
+                    snap_of(make_root, {"etc/sudoers.d/90-x": ("alice ALL=(ALL) NOPASSWD: ALL\n", 0o440)}))
+    assert res.status == "fail" and res.evidence["broad"][0]["source"] == "/etc/sudoers.d/90-x:1"
+    # bob is not in sudo; a later rule for other commands, other run-as users or another host changes nothing
+    sudoers = ("bob ALL=(ALL:ALL) NOPASSWD: ALL\nalice ALL=(ALL) NOPASSWD: ALL\nalice ALL=(ALL) ALL, !/bin/su\n"
+               "root ALL=(ALL:ALL) ALL\n%sudo ALL=(ALL:ALL) ALL\nbob ALL=(ALL) ALL\n")
+    res = run_check("accounts.sudo_nopasswd", snap_of(make_root, {"etc/sudoers": (sudoers, 0o440)}))
+    assert res.status == "fail"
+    assert {r["principal"] for r in res.evidence["broad"]} == {"bob"}  # (ALL) does not cover bob's -g ALL
+    assert [o["principal"] for o in res.evidence["overridden"]] == ["alice"]
+
+
 def test_sudo_nopasswd_unknown_when_unreadable() -> None:
     res = run_check("accounts.sudo_nopasswd", replay(system(), denied=["/etc/sudoers"]))
     assert res.status == "unknown" and "/etc/sudoers" in res.message["en"]
