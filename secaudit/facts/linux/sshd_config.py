@@ -4,7 +4,8 @@
 - Arguments are split like sshd's argv_split: double or single quotes, backslash escapes,
   a word starting with `#` ends the line.
 - `Include` takes globs (relative ones are under /etc/ssh), expands them where it stands,
-  recursively, files in lexical order; a glob that matches nothing is skipped silently.
+  recursively, files in lexical order; a glob that matches nothing is skipped silently, and so is
+  a directory (`Include /etc/ssh/sshd_config.d` without `*.conf`: sshd reads it as an empty file).
 - `Match` starts a conditional block that lasts until the next `Match`; `Match all` returns
   to the context the file was included from (all connections at the top level). An
   `Include` inside a Match block belongs to that block, and a Match inside an included file
@@ -215,10 +216,20 @@ class _Parser:
                 try:
                     text = self.transport.read_text(path)
                 except FactUnavailable as exc:
-                    if exc.code != "not_found":  # a glob match that vanished or is a directory
+                    if exc.code == "not_regular" and self._is_dir(path):
+                        # sshd opens it and getline() fails with EISDIR: an empty file, no complaint
+                        self.error(f"{source}: {path} is a directory; sshd reads nothing from it")
+                        continue
+                    if exc.code != "not_found":  # a glob match that vanished
                         self.unreadable(path, exc, source, block)
                     continue
                 self.parse_file(path, text, depth + 1, block)
+
+    def _is_dir(self, path: str) -> bool:
+        try:
+            return self.transport.stat(path).is_dir
+        except FactUnavailable:
+            return False
 
     def unreadable(self, path: str, exc: FactUnavailable, source: str, block: int | None) -> None:
         # A bounded list: the first entry outside Match blocks is the one that decides what is unknown.

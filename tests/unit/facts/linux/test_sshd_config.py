@@ -182,6 +182,17 @@ def test_include_of_nonexistent_glob_and_file_is_skipped(make_root):
     assert snap.unknown == {}
 
 
+def test_include_of_a_directory_reads_nothing_and_decides(make_root):
+    root = make_root({
+        "etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d\nPermitRootLogin no\n",
+        "etc/ssh/sshd_config.d/50-cloud.conf": "PermitRootLogin yes\n",  # not read: the Include names the dir
+    })
+    ssh, snap = ssh_of(root)
+    assert ssh["permit_root_login"] == "no" and ssh["source"]["permit_root_login"] == "/etc/ssh/sshd_config:2"
+    assert not any(k.startswith("remote_login") for k in snap.unknown)
+    assert any("is a directory" in e for e in ssh["errors"])
+
+
 def test_recursive_include_stops(make_root):
     root = make_root({"etc/ssh/sshd_config": "Include /etc/ssh/sshd_config\nPort 2200\n"})
     ssh, _ = ssh_of(root)
@@ -310,6 +321,9 @@ CROSS_CASES = [
               "MaxAuthTries 5\nMatch User lab\n  ClientAliveInterval 0\n  MaxAuthTries 2\n",
       "d/00-secaudit.conf": "ClientAliveInterval 4m\n"},
      {"user=lab,host=h,addr=10.0.0.1": ["User lab"], "user=gv,host=h,addr=10.0.0.1": []}),
+    # Include of a directory (no *.conf): sshd reads it as an empty file, the drop-ins inside are not read
+    ({"main": "Include {d}/d\nPermitRootLogin no\n", "d/50-cloud.conf": "PermitRootLogin yes\n"},
+     {"user=root,host=h,addr=10.0.0.1": []}),
 ]
 
 
