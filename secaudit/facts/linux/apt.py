@@ -60,15 +60,18 @@ def _strip_apt_comments(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def parse_apt_conf(text: str, source: str, into: dict[str, tuple[str, str]]) -> None:
+def parse_apt_conf(text: str, source: str, into: dict[str, tuple[str, str]],
+                   lists: dict[str, list[tuple[str, str]]] | None = None) -> None:
     """Apply one apt.conf file to `into` (lower-case key -> (value, file:line)). Scopes nest with
-    `Tag { ... };`, values are `Tag "value";`, keys are case-insensitive, later values win.
+    `Tag { ... };`, values are `Tag "value";`, keys are case-insensitive, later values win. With `lists`,
+    list items (`Key { "a"; "b"; };` or `Key:: "a";`) are appended to lists[key] as (value, file:line),
+    items of every file adding up as apt's do.
 
     Linear in the file: each scope's key prefix is built once, keys longer than APT_MAX_KEY are not
     kept (the keys looked up are short), and `#clear` is applied once at the end of the file."""
     scope: list[tuple[str, str | None]] = []  # (name, key prefix of the scope; None: too long to keep)
     words: list[tuple[str, int]] = []
-    state = _AptFile(source, into)
+    state = _AptFile(source, into, lists)
     for lineno, line in _strip_apt_comments(text):
         for tok in _APT_TOKEN.findall(line):
             if tok == "{":
@@ -101,8 +104,10 @@ def _apt_join(prefix: str | None, name: str) -> str | None:
 
 
 class _AptFile:
-    def __init__(self, source: str, into: dict[str, tuple[str, str]]) -> None:
-        self.source, self.into = source, into
+    def __init__(self, source: str, into: dict[str, tuple[str, str]],
+                 lists: dict[str, list[tuple[str, str]]] | None = None) -> None:
+        self.source, self.into, self.lists = source, into, lists
+        self.added: dict[str, list[int]] = {}  # list key -> steps of the items this file appended
         self.step = 0
         self.set_at: dict[str, int] = {}  # key -> step of its last value in this file
         self.cleared: dict[str, int] = {}  # #clear prefix -> step of its last #clear
@@ -121,27 +126,49 @@ class _AptFile:
                 if key is not None:
                     self.cleared[key.lower()] = self.step
             return
+        if self.lists is not None and first.startswith('"') and len(words) == 1 and prefix:
+            self._item(prefix, first.strip('"'), lineno)
+            return
         if first == "#include" or len(words) < 2 or first.startswith('"'):
             return  # includes are rare in apt.conf.d; list items have no key
         key = _apt_join(prefix, first)
+        if key is not None and key.endswith("::"):
+            if self.lists is not None:
+                self._item(key[:-2], words[1][0].strip('"'), lineno)
+            return
         if key is not None:
             key = key.lower()
             self.into[key] = (words[1][0].strip('"'), f"{self.source}:{lineno}")
             self.set_at[key] = self.step
 
+    def _item(self, key: str, value: str, lineno: int) -> None:
+        assert self.lists is not None
+        self.lists.setdefault(key.lower(), []).append((value, f"{self.source}:{lineno}"))
+        self.added.setdefault(key.lower(), []).append(self.step)
+
+    def _cleared_at(self, key: str) -> int:
+        """The step of the last #clear of `key` or of a prefix ending at a `::` (-1: none)."""
+        ends = [len(key)]
+        at = key.find("::")
+        while at >= 0:
+            ends.append(at)
+            at = key.find("::", at + 1)
+        return max(self.cleared.get(key[:end], -1) for end in ends)
+
     def apply_clears(self) -> None:
-        """Drop every key set before a later #clear of itself or of a prefix ending at a `::`."""
+        """Drop every key (and list item) set before a later #clear of itself or of a prefix ending at a `::`."""
         if not self.cleared:
             return
         for key in list(self.into):
-            born = self.set_at.get(key, 0)
-            ends = [len(key)]
-            at = key.find("::")
-            while at >= 0:
-                ends.append(at)
-                at = key.find("::", at + 1)
-            if any(self.cleared.get(key[:end], -1) > born for end in ends):
+            if self._cleared_at(key) > self.set_at.get(key, 0):
                 del self.into[key]
+        for key, items in (self.lists or {}).items():
+            at = self._cleared_at(key)
+            if at < 0:
+                continue
+            steps = self.added.get(key, [])
+            mine = items[len(items) - len(steps):]
+            items[:] = [item for item, step in zip(mine, steps, strict=True) if step > at]
 
 
 def apt_config(ctx: FactContext) -> dict[str, tuple[str, str]]:
@@ -154,6 +181,20 @@ def apt_config(ctx: FactContext) -> dict[str, tuple[str, str]]:
         return conf
 
     return ctx.memo("system.apt_config", compute)
+
+
+def apt_lists(ctx: FactContext) -> dict[str, list[tuple[str, str]]]:
+    """apt's list settings (lower-case key -> [(item, file:line)]), e.g. unattended-upgrades' origins."""
+    def compute() -> dict[str, list[tuple[str, str]]]:
+        conf: dict[str, tuple[str, str]] = {}
+        lists: dict[str, list[tuple[str, str]]] = {}
+        for path in apt_conf_files(ctx):
+            text = ctx.read_text(path)
+            if text is not None:
+                parse_apt_conf(text, path, conf, lists)
+        return lists
+
+    return ctx.memo("system.apt_lists", compute)
 
 
 # -- history.log ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, tzinfo
 
 from secaudit import limits
 from secaudit.facts.context import FactContext
-from secaudit.facts.linux.apt import apt_config, parse_apt_history
+from secaudit.facts.linux.apt import apt_config, apt_lists, parse_apt_history
 from secaudit.facts.linux.sources import dpkg
 from secaudit.facts.linux.sources.systemd import enabled_unit, unit_masked
 from secaudit.facts.linux.sources.timezone import local_zone
@@ -29,9 +29,45 @@ def _interval_on(value: str) -> bool:
     return bool(m and m.group(1).lstrip("0"))  # not int(): a 5000-digit value must not raise
 
 
+_UU_LISTS = ("unattended-upgrade::origins-pattern", "unattended-upgrade::allowed-origins")
+_RESTRICTING = {"codename", "n", "archive", "a", "suite", "label", "l"}
+
+
+def security_origin(item: str, pattern: bool) -> bool:
+    """Whether one unattended-upgrades origin lets security updates through. An Origins-Pattern
+    ("origin=Debian,codename=${distro_codename},label=Debian-Security") does when a value names security
+    or when nothing restricts the archive ("origin=Debian" takes all of Debian's); an Allowed-Origins
+    entry ("${distro_id}:${distro_codename}-security") when its archive does. Ubuntu Pro's ESM origins
+    need a subscription and do not count."""
+    if pattern:
+        fields = [part.partition("=") for part in re.split(r"(?<!\\),", item)]
+        pairs = {k.strip().lower(): v.strip() for k, eq, v in fields if eq}
+        if "esm" in pairs.get("origin", pairs.get("o", "")).lower():
+            return False
+        if any("security" in v.lower() for v in pairs.values()):
+            return True
+        return bool(pairs) and not any(k in _RESTRICTING and v != "*" for k, v in pairs.items())
+    origin, _, archive = item.rpartition(":")
+    return "esm" not in origin.lower() and "security" in archive.lower()
+
+
+def _security_origins(ctx: FactContext) -> tuple[bool | None, str]:
+    """(True/False, where) when unattended-upgrades' origins are configured; (None, "") when unset."""
+    lists = apt_lists(ctx)
+    items = [(item, where, key == _UU_LISTS[0]) for key in _UU_LISTS for item, where in lists.get(key, [])]
+    if not items:
+        return None, ""
+    good = [where for item, where, pattern in items if security_origin(item, pattern)]
+    if good:
+        return True, good[0]
+    shown = "; ".join(f'{where}: "{item}"' for item, where, _ in items[:5]) + ("; ..." if len(items) > 5 else "")
+    return False, f"Unattended-Upgrade::Origins-Pattern/Allowed-Origins: {shown}"
+
+
 def auto_updates(ctx: FactContext) -> tuple[bool | None, str | None, str | None]:
     """(enabled, source, reason). Reasons: enabled, not_set, setting_off, periodic_disabled,
-    package_missing, timer_masked, no_timer, apply_off, unreadable."""
+    package_missing, timer_masked, no_security_origin (unattended-upgrades runs but no allowed origin
+    takes the security archive: it installs no security update), no_timer, apply_off, unreadable."""
     if ctx.transport.exists("/var/lib/dpkg/status") or ctx.transport.exists("/etc/apt"):
         conf = apt_config(ctx)
         enable = conf.get("apt::periodic::enable")
@@ -47,6 +83,12 @@ def auto_updates(ctx: FactContext) -> tuple[bool | None, str | None, str | None]
             return False, "/var/lib/dpkg/status: unattended-upgrades", "package_missing"
         if unit_masked(ctx, "apt-daily-upgrade.timer"):
             return False, "/etc/systemd/system/apt-daily-upgrade.timer -> /dev/null", "timer_masked"
+        has_security, where = _security_origins(ctx)
+        if has_security is False:
+            return False, where, "no_security_origin"
+        if has_security is None and dpkg.is_installed(ctx, "unattended-upgrades") is True:
+            return False, ("no Unattended-Upgrade::Origins-Pattern or Allowed-Origins in /etc/apt/apt.conf.d "
+                           "(50unattended-upgrades missing?)"), "no_security_origin"
         return True, source, "enabled"
     if ctx.transport.exists("/etc/dnf") or ctx.transport.exists("/etc/yum.conf"):
         link = enabled_unit(ctx, "dnf-automatic-install.timer")

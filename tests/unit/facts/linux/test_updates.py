@@ -10,6 +10,7 @@ import pytest
 
 from secaudit.facts.linux.apt import parse_apt_conf, parse_apt_history
 from secaudit.facts.linux.updates import parse_updates_available
+from tests.conftest import run_check
 from tests.unit.facts.linux.helpers import make_link, replay, system_of
 
 # == apt configuration and automatic updates =========================================================
@@ -59,9 +60,74 @@ Version: 2.6.1
 """
 
 
+# Debian 12's shipped /etc/apt/apt.conf.d/50unattended-upgrades (the origins part).
+UU_DEBIAN = """\
+// Unattended-Upgrade::Origins-Pattern controls which packages are
+// upgraded.
+Unattended-Upgrade::Origins-Pattern {
+        // Codename based matching:
+        // "origin=Debian,codename=${distro_codename}-updates";
+        // "origin=Debian,codename=${distro_codename}-proposed-updates";
+        "origin=Debian,codename=${distro_codename},label=Debian";
+        "origin=Debian,codename=${distro_codename},label=Debian-Security";
+        "origin=Debian,codename=${distro_codename}-security,label=Debian-Security";
+};
+Unattended-Upgrade::Package-Blacklist {
+};
+"""
+
+
 def _apt_root(make_root, files: dict[str, str], dpkg: str = DPKG_STATUS):
     return make_root({"var/lib/dpkg/status": dpkg, "etc/apt/apt.conf.d/70debconf": 'DPkg::Pre-Install-Pkgs {"x";};\n',
-                      **files})
+                      "etc/apt/apt.conf.d/50unattended-upgrades": UU_DEBIAN, **files})
+
+
+ON = 'APT::Periodic::Update-Package-Lists "1";\nAPT::Periodic::Unattended-Upgrade "1";\n'
+
+
+def test_unattended_upgrades_with_the_security_origins_commented_out(make_root):
+    """Planted: the security lines of 50unattended-upgrades commented out (// and /* */): unattended-upgrades
+    runs every day and installs no security update."""
+    planted = UU_DEBIAN.replace('        "origin=Debian,codename=${distro_codename},label=Debian-Security";\n',
+                                '  //      "origin=Debian,codename=${distro_codename},label=Debian-Security";\n')
+    planted = planted.replace('        "origin=Debian,codename=${distro_codename}-security,label=Debian-Security";\n',
+                              '/*  "origin=Debian,codename=${distro_codename}-security,label=Debian-Security"; */\n')
+    root = _apt_root(make_root, {"etc/apt/apt.conf.d/20auto-upgrades": ON,
+                                 "etc/apt/apt.conf.d/50unattended-upgrades": planted})
+    sysinfo = system_of(root).table("system")
+    assert (sysinfo["auto_updates"], sysinfo["auto_updates_reason"]) == (False, "no_security_origin")
+    assert "/etc/apt/apt.conf.d/50unattended-upgrades:7" in sysinfo["auto_updates_source"]
+    result = run_check("system.auto_updates", system_of(root))
+    assert result.status == "warn" and "50unattended-upgrades:7" in result.message["vi"]
+    # the whole file removed: no origin at all, nothing is upgraded
+    root = _apt_root(make_root, {"etc/apt/apt.conf.d/20auto-upgrades": ON})
+    (root / "etc/apt/apt.conf.d/50unattended-upgrades").unlink()
+    assert system_of(root).table("system")["auto_updates_reason"] == "no_security_origin"
+
+
+@pytest.mark.parametrize("origins", [
+    'Unattended-Upgrade::Allowed-Origins {\n\t"${distro_id}:${distro_codename}";\n'
+    '\t"${distro_id}:${distro_codename}-security";\n\t// "${distro_id}ESMApps:${distro_codename}-apps-security";\n};\n',
+    'Unattended-Upgrade::Origins-Pattern:: "o=Debian";\n',  # every archive of Debian
+    'unattended-upgrade::origins-pattern { "origin=Debian,a=${distro_codename}-security"; };\n',
+])
+def test_unattended_upgrades_security_origin_in_other_syntax(make_root, origins):
+    root = _apt_root(make_root, {"etc/apt/apt.conf.d/20auto-upgrades": ON,
+                                 "etc/apt/apt.conf.d/50unattended-upgrades": origins})
+    assert system_of(root).table("system")["auto_updates"] is True
+
+
+def test_unattended_upgrades_esm_only_or_cleared_is_no_security_origin(make_root):
+    esm = ('Unattended-Upgrade::Allowed-Origins {\n  "${distro_id}:${distro_codename}";\n'
+           '  "${distro_id}ESMApps:${distro_codename}-apps-security";\n};\n')
+    root = _apt_root(make_root, {"etc/apt/apt.conf.d/20auto-upgrades": ON,
+                                 "etc/apt/apt.conf.d/50unattended-upgrades": esm})
+    assert system_of(root).table("system")["auto_updates_reason"] == "no_security_origin"
+    root = _apt_root(make_root, {"etc/apt/apt.conf.d/20auto-upgrades": ON,
+                                 "etc/apt/apt.conf.d/99local": "#clear Unattended-Upgrade::Origins-Pattern;\n"
+                                 "Unattended-Upgrade::Origins-Pattern {\n"
+                                 '  "origin=Debian,codename=${distro_codename}";\n};\n'})
+    assert system_of(root).table("system")["auto_updates_reason"] == "no_security_origin"
 
 
 def test_auto_updates_debian_20auto_upgrades(make_root):
