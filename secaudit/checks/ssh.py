@@ -2,11 +2,13 @@
 
 Each check looks at the global value (connections matched by no Match block) and at every
 Match block that sets the keyword, since a block applies its own value to the connections it
-matches. A block is judged as if it were the only one matching.
+matches. A block is judged as if it were the only one matching; for PermitRootLogin, a block whose
+`User` criteria cannot accept the name root (`Match User backup`, `Match User *,!root`) is left out.
 """
 
 from __future__ import annotations
 
+import fnmatch
 from typing import Any
 
 from secaudit.checks.base import Env, Outcome, check
@@ -80,6 +82,25 @@ def password_login(values: dict[str, Any]) -> tuple[bool, str]:
     return True, via
 
 
+def user_may_match(criteria: str, user: str) -> bool:
+    """Whether a Match block can apply to `user`: every `User` criterion's pattern list (sshd's
+    match_pattern_list: `*` and `?` wildcards, a matching `!pattern` refuses) must accept the name."""
+    words = criteria.split()
+    for keyword, value in zip(words[::2], words[1::2], strict=False):
+        if keyword.lower() != "user":
+            continue
+        accepted = False
+        for pattern in value.split(","):
+            negated = pattern.startswith("!")
+            if fnmatch.fnmatchcase(user, (pattern[1:] if negated else pattern).replace("[", "[[]")):
+                if negated:
+                    return False
+                accepted = True
+        if not accepted:
+            return False
+    return True
+
+
 def _block_evidence(block: dict[str, Any] | None) -> dict[str, Any]:
     return {} if block is None else {"match": block["criteria"], "match_source": block["source"]}
 
@@ -113,6 +134,8 @@ def permit_root_login(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | 
         status = _root_status(value)
         if block is not None and _RANK[status] <= _RANK[base_status]:
             continue  # a block no weaker than the global value changes nothing worth reporting
+        if block is not None and not user_may_match(block["criteria"], "root"):
+            continue  # "Match User backup": root's connections never get this value
         if status == "fail":
             key = "fail" if password_login(values)[0] else "fail_keys_only"
         else:

@@ -62,10 +62,22 @@ def test_match_block_reenabling_root_login_fails_with_match_line(make_root):
 
 
 def test_match_block_key_only_root_warns(make_root):
-    snap = _snap(make_root, "PermitRootLogin no\nMatch User backup\n  PermitRootLogin forced-commands-only\n")
+    snap = _snap(make_root, "PermitRootLogin no\nMatch Address 10.0.0.0/8\n  PermitRootLogin forced-commands-only\n")
     res = run_check("ssh.permit_root_login", snap)
     assert res.status == "warn"
-    assert "Match User backup" in res.message["en"]
+    assert "Match Address 10.0.0.0/8" in res.message["en"]
+
+
+def test_match_block_whose_users_exclude_root_cannot_let_root_in(make_root):
+    # sshd -T -C user=root: "Match User backup,ad*" and "Match User *,!root" never apply to root
+    main = ("PermitRootLogin no\nMatch User backup,ad*\n  PermitRootLogin yes\nMatch User *,!root\n"
+            "  PermitRootLogin yes\nMatch Address 10.0.0.0/8 User *,!alice\n  PermitRootLogin prohibit-password\n")
+    res = run_check("ssh.permit_root_login", _snap(make_root, main))
+    assert res.status == "warn", res.message["en"]
+    assert "Match Address 10.0.0.0/8 User *,!alice" in res.message["en"]
+    res = run_check("ssh.permit_root_login", _snap(make_root, "PermitRootLogin no\nMatch User r?ot,!alice\n"
+                                                              "  PermitRootLogin yes\n"))
+    assert res.status == "fail" and "Match User r?ot,!alice" in res.message["en"]
 
 
 def test_stricter_match_block_is_not_reported(make_root):
