@@ -36,7 +36,7 @@ _RESTRICTING = {"codename", "n", "archive", "a", "suite", "label", "l"}
 def security_origin(item: str, pattern: bool) -> bool:
     """Whether one unattended-upgrades origin lets security updates through. An Origins-Pattern
     ("origin=Debian,codename=${distro_codename},label=Debian-Security") does when a value names security
-    or when nothing restricts the archive ("origin=Debian" takes all of Debian's); an Allowed-Origins
+    or when nothing restricts the archive of Debian or Ubuntu ("origin=Debian" takes all); an Allowed-Origins
     entry ("${distro_id}:${distro_codename}-security") when its archive does. Ubuntu Pro's ESM origins
     need a subscription and do not count."""
     if pattern:
@@ -46,7 +46,9 @@ def security_origin(item: str, pattern: bool) -> bool:
             return False
         if any("security" in v.lower() for v in pairs.values()):
             return True
-        return bool(pairs) and not any(k in _RESTRICTING and v != "*" for k, v in pairs.items())
+        origin = pairs.get("origin", pairs.get("o", "*")).lower()
+        return (bool(pairs) and origin in ("debian", "ubuntu", "${distro_id}", "*")
+                and not any(k in _RESTRICTING and v != "*" for k, v in pairs.items()))
     origin, _, archive = item.rpartition(":")
     return "esm" not in origin.lower() and "security" in archive.lower()
 

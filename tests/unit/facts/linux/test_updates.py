@@ -128,6 +128,10 @@ def test_unattended_upgrades_esm_only_or_cleared_is_no_security_origin(make_root
                                  "Unattended-Upgrade::Origins-Pattern {\n"
                                  '  "origin=Debian,codename=${distro_codename}";\n};\n'})
     assert system_of(root).table("system")["auto_updates_reason"] == "no_security_origin"
+    local = 'Unattended-Upgrade::Origins-Pattern:: "o=Local";\nUnattended-Upgrade::Origins-Pattern:: "o=Debian,n=x";\n'
+    root = _apt_root(make_root, {"etc/apt/apt.conf.d/20auto-upgrades": ON,
+                                 "etc/apt/apt.conf.d/50unattended-upgrades": local})
+    assert system_of(root).table("system")["auto_updates_reason"] == "no_security_origin"
 
 
 def test_auto_updates_debian_20auto_upgrades(make_root):
