@@ -99,6 +99,18 @@ def uid0_duplicates(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     return Outcome("pass", "pass", {}, {"uid0": [u["name"] for u in users if u.get("uid") == 0]})
 
 
+@check("accounts.shadowed_passwords")
+def shadowed_passwords(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    users = snap.table("users")
+    if not users:
+        return Outcome("unknown", "unknown", {}, {})
+    bad = [u for u in users if u.get("password_in_passwd")]
+    if bad:
+        return Outcome("fail", "fail", {"accounts": [f"{u['name']} ({u.get('source')})" for u in bad]},
+                       {"accounts": [{"name": u["name"], "source": u.get("source")} for u in bad]})
+    return Outcome("pass", "pass", {}, {"checked": len(users)})
+
+
 @check("accounts.admin_members", defaults=PARAM_DEFAULTS)
 def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     admins = _admins(snap, p)

@@ -28,6 +28,7 @@ class UserRow(TypedDict, total=False):
     gid: int
     home: str
     shell: str
+    password_in_passwd: bool  # a crypt hash in /etc/passwd instead of x
     enabled: bool
     interactive: bool
     system: bool

@@ -31,6 +31,7 @@ PLANTED = {
         "giaovien:x:1001:1001::/home/giaovien:/bin/bash\n"  # planted: shared generic account
         "cu.nv:x:1002:1002::/home/cu.nv:/bin/bash\n"        # planted: inactive for a year
         "khach:x:1003:1003::/home/khach:/bin/bash\n"        # planted: empty password
+        f"cu.gv:{HASH}:1004:1004::/home/cu.gv:/bin/bash\n"  # planted: hash left in world-readable passwd
     ),
     "etc/group": ("root:x:0:\nsudo:x:27:thay.an\nshadow:x:42:\nthay.an:x:1000:\ngiaovien:x:1001:\n"
                   "cu.nv:x:1002:\nkhach:x:1003:\n"),
@@ -97,6 +98,7 @@ def _finding(report: dict[str, Any], check_id: str) -> dict[str, Any]:
 @pytest.mark.parametrize("check_id, status, must_name", [
     ("accounts.uid0_duplicates", "fail", ["toor", "/etc/passwd:3"]),
     ("accounts.empty_passwords", "fail", ["khach"]),
+    ("accounts.shadowed_passwords", "fail", ["cu.gv", "/etc/passwd:8"]),
     ("accounts.pam_nullok", "fail", ["/etc/pam.d/common-auth:1"]),
     ("accounts.sudo_nopasswd", "fail", ["/etc/sudoers.d/90-lab:3"]),
     ("accounts.generic_names", "fail", ["giaovien"]),

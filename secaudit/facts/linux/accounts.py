@@ -183,6 +183,8 @@ def collect_accounts(ctx: FactContext) -> None:
         disabled: list[str] = [] if interactive else ["no_login_shell"]
         sh = shadow.get(e.name) if shadow is not None else None
         state: str | None
+        # a hash left in passwd (pwunconv, a hand-written line), locked or not, is readable by everyone
+        row["password_in_passwd"] = bool(_HASH.match(e.password.lstrip("!")))
         if e.password != "x":
             state = password_state(e.password)  # a hash in passwd (or empty) wins over shadow
         elif shadow is None:

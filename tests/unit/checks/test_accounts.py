@@ -125,6 +125,19 @@ def test_admin_count_counts_extra_uid0_accounts(make_root) -> None:
     assert any(a["name"] == "toor" and a["uid"] == 0 for a in res.evidence["admins"])
 
 
+# --- shadowed_passwords --------------------------------------------------------------------------
+
+
+def test_hash_left_in_passwd_fails_and_names_the_line(make_root) -> None:
+    assert run_check("accounts.shadowed_passwords", snap_of(make_root)).status == "pass"
+    passwd = PASSWD + f"legacy:{HASH}:1002:1002::/home/legacy:/bin/bash\nold:!{HASH}:1003:1003::/x:/bin/sh\n"
+    res = run_check("accounts.shadowed_passwords", snap_of(make_root, {"etc/passwd": passwd}))
+    assert res.status == "fail"
+    assert [a["name"] for a in res.evidence["accounts"]] == ["legacy", "old"]
+    assert "/etc/passwd:7" in res.message["en"] and "/etc/passwd:7" in res.message["vi"]
+    assert HASH not in str(res.evidence) and HASH not in res.message["en"]
+
+
 # --- sudo_nopasswd ------------------------------------------------------------------------------------
 
 
@@ -457,7 +470,7 @@ def test_messages_render_fully_in_both_languages(make_root) -> None:
     from secaudit.checks import load_checks
 
     ids = sorted(c for c in load_checks() if c.startswith("accounts."))
-    assert len(ids) == 11
+    assert len(ids) == 12
     snaps = [snap_of(make_root), replay(system(), denied=["/etc/sudoers", "/etc/shadow"]),
              snap_of(make_root, {"etc/pam.d/common-auth": GOOD_AUTH, "etc/security/faillock.conf": "deny=4\n",
                                  "var/log/lastlog": logged_in({1000: 1, 1001: 33})})]

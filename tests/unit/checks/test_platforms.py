@@ -97,7 +97,8 @@ def test_the_linux_only_checks_are_the_ones_expected() -> None:
     """The review of the checks: Linux notions (uid 0, sudoers, PAM, sshd, POSIX file modes, X11/Wayland desktops)
     are Linux-only; accounts, admins, password policy, antivirus, ports, firewall, updates, backups and inventory
     are not."""
-    assert LINUX_ONLY == ["accounts.pam_nullok", "accounts.sudo_nopasswd", "accounts.uid0_duplicates",
+    assert LINUX_ONLY == ["accounts.pam_nullok", "accounts.shadowed_passwords", "accounts.sudo_nopasswd",
+                          "accounts.uid0_duplicates",
                           "backup.protection", "desktop.auto_login", "desktop.idle_lock",
                           "files.sensitive_modes", "hardening.grub_password",
                           "hardening.home_dirs", "hardening.network_sysctl", "hardening.sudo_logging",
