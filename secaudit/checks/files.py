@@ -26,7 +26,9 @@ def _rule(rules: dict[str, dict[str, Any]], path: str) -> dict[str, Any] | None:
     for key, rule in rules.items():
         if _MAGIC & set(key):
             key_dir, key_name = posixpath.split(key)
-            if key_dir == directory and fnmatch.fnmatchcase(name, key_name):
+            same_dir = key_dir == directory or (bool(_MAGIC & set(key_dir)) and fnmatch.fnmatchcase(directory, key_dir)
+                                                and directory.count("/") == key_dir.count("/"))
+            if same_dir and fnmatch.fnmatchcase(name, key_name):
                 return rule
     return None
 

@@ -1,6 +1,7 @@
 """Modes and owners of the files whose permissions decide who is root: the account databases,
 sudoers and its drop-ins, the SSH server's configuration and host keys, cron's system tables,
-the programs on root's PATH, and set-id files left in the world-writable temporary directories.
+the programs on root's PATH, and set-id files left in the world-writable temporary directories or at
+the top of people's home directories (/home/*/).
 
 `stat` follows symbolic links (a link's own mode is always 0777 and means nothing); a link that
 leads nowhere is passed over like a missing file. Directory entries are listed with dot files
@@ -36,13 +37,28 @@ ENTRIES: dict[str, str] = {
     **{d: "*" for d in TEMP_DIRS},
 }
 MERGED = {"/bin": "/usr/bin", "/sbin": "/usr/sbin"}
+HOMES = "/home"  # the entries of each directory in it (not deeper)
+MAX_HOMES = 2000
 
 
 def _entries(ctx: FactContext, directory: str, names: list[str]) -> list[str]:
     if directory == "/etc/sudoers.d":  # the files sudo's #includedir reads, no others
         return [posixpath.join(directory, n) for n in include_dir_files(names)]
-    pattern = ENTRIES[directory]
+    pattern = ENTRIES.get(directory, "*")  # a home directory: every entry
     return [posixpath.join(directory, n) for n in names if n not in (".", "..") and fnmatch.fnmatchcase(n, pattern)]
+
+
+def _home_dirs(ctx: FactContext) -> list[str]:
+    names = _listing(ctx, HOMES) or []
+    out = []
+    for name in names:
+        path = posixpath.join(HOMES, name)
+        try:
+            if ctx.transport.stat(path).is_dir:
+                out.append(path)
+        except FactUnavailable:
+            continue
+    return out[:MAX_HOMES]
 
 
 def _listing(ctx: FactContext, directory: str) -> list[str] | None:
@@ -67,6 +83,10 @@ def collect_file_modes(ctx: FactContext) -> None:
         names = _listing(ctx, directory)
         if names is not None:
             listings[directory] = names
+    for home in _home_dirs(ctx):  # people's homes: a set-id copy of a shell planted there
+        names = _listing(ctx, home)
+        if names is not None:
+            listings[home] = names
     for alias, real in MERGED.items():
         if alias in listings and listings.get(real) == listings[alias]:
             del listings[alias]  # /bin -> usr/bin: the same files, recorded once

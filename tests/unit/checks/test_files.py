@@ -71,6 +71,9 @@ def test_planted_modes_beyond_the_account_databases_are_found(make_root):
         "tmp/.sh": ("", 0o4755),                                        # planted: hidden set-uid copy in /tmp
         "tmp/notes.txt": ("", 0o666),                                   # an ordinary temp file
         "var/tmp/x": ("", 0o2755),                                      # planted: set-gid in /var/tmp
+        "home/alice/.bash": ("", 0o4755),                               # planted: hidden set-uid shell copy
+        "home/alice/notes.txt": ("", 0o644),
+        "home/alice/sub/deep": ("", 0o4755),                            # deeper than the top: not listed
     })
     (root / "etc/sudoers.d").chmod(0o755)
     (root / "etc/cron.daily").chmod(0o777)                             # planted: anyone adds a daily job
@@ -84,11 +87,11 @@ def test_planted_modes_beyond_the_account_databases_are_found(make_root):
                           ("/etc/cron.d/job", "mode 0646 > 0644"), ("/etc/cron.daily", "mode 0777 > 0755"),
                           ("/etc/cron.daily/backup", "mode 0757 > 0755"), ("/usr/bin/helper", "mode 0777 > 6755"),
                           ("/usr/local/bin/rootsh", "mode 4755 > 0755"), ("/tmp/.sh", "mode 4755 > 1777"),
-                          ("/var/tmp/x", "mode 2755 > 1777")]:
+                          ("/var/tmp/x", "mode 2755 > 1777"), ("/home/alice/.bash", "mode 4755 > 1777")]:
         assert problem in bad.get(path, []), (path, bad.get(path))
         assert path in res.message["en"] and path in res.message["vi"]
     for path in ("/etc/sudoers.d/README~", "/etc/sudoers.d/old.bak", "/etc/ssh/ssh_host_ed25519_key.pub",
-                 "/tmp/notes.txt"):
+                 "/tmp/notes.txt", "/home/alice/notes.txt", "/home/alice/sub/deep"):
         assert not any("mode" in p for p in bad.get(path, [])), path
     if os.geteuid() == 0:  # owners resolve to root only when the test can chown
         assert "/usr/bin/passwd" not in bad and "/usr/bin/ls" not in bad
