@@ -36,6 +36,8 @@ def _rule(rules: dict[str, dict[str, Any]], path: str) -> dict[str, Any] | None:
 def _problems(row: dict[str, Any], rule: dict[str, Any]) -> list[str]:
     problems = []
     mode = int(row["mode"], 8)
+    if row.get("kind") == "dir":
+        mode &= ~0o6000  # set-gid on a directory only passes its group on to new files: no privilege
     if mode & ~int(rule["max_mode"], 8):
         problems.append(f"mode {row['mode']} > {rule['max_mode']}")
     if "*" not in rule["owners"] and row["owner"] not in rule["owners"]:

@@ -111,6 +111,7 @@ class FileModeRow(TypedDict, total=False):
     group: Required[str]
     uid: int
     gid: int
+    kind: str  # file | dir | other
 
 
 class PortRow(TypedDict, total=False):

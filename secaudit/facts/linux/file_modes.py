@@ -72,7 +72,8 @@ def _listing(ctx: FactContext, directory: str) -> list[str] | None:
 
 def _row(path: str, st: StatResult, users: dict[int, str], grps: dict[int, str]) -> FileModeRow:
     return {"path": path, "mode": f"{stat.S_IMODE(st.mode):04o}", "uid": st.uid, "gid": st.gid,
-            "owner": users.get(st.uid, str(st.uid)), "group": grps.get(st.gid, str(st.gid))}
+            "owner": users.get(st.uid, str(st.uid)), "group": grps.get(st.gid, str(st.gid)),
+            "kind": "dir" if st.is_dir else "file" if st.is_file else "other"}
 
 
 @collector("file_modes", ("file_modes",))

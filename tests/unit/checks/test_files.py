@@ -76,6 +76,8 @@ def test_planted_modes_beyond_the_account_databases_are_found(make_root):
         "home/alice/sub/deep": ("", 0o4755),                            # deeper than the top: not listed
     })
     (root / "etc/sudoers.d").chmod(0o755)
+    (root / "home/alice/shared").mkdir()
+    (root / "home/alice/shared").chmod(0o2775)                        # a group-shared folder: no privilege
     (root / "etc/cron.daily").chmod(0o777)                             # planted: anyone adds a daily job
     snap = facts_of(root, only={"file_modes"})
     res = run_check("files.sensitive_modes", snap)
@@ -91,7 +93,7 @@ def test_planted_modes_beyond_the_account_databases_are_found(make_root):
         assert problem in bad.get(path, []), (path, bad.get(path))
         assert path in res.message["en"] and path in res.message["vi"]
     for path in ("/etc/sudoers.d/README~", "/etc/sudoers.d/old.bak", "/etc/ssh/ssh_host_ed25519_key.pub",
-                 "/tmp/notes.txt", "/home/alice/notes.txt", "/home/alice/sub/deep"):
+                 "/tmp/notes.txt", "/home/alice/notes.txt", "/home/alice/sub/deep", "/home/alice/shared"):
         assert not any("mode" in p for p in bad.get(path, [])), path
     if os.geteuid() == 0:  # owners resolve to root only when the test can chown
         assert "/usr/bin/passwd" not in bad and "/usr/bin/ls" not in bad
