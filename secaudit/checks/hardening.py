@@ -192,3 +192,40 @@ def grub_password(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     if info.get("custom_files"):
         return Outcome("fail", "not_generated", args, dict(info))
     return Outcome("fail", "fail", args, dict(info))
+
+
+def _cron_problems(job: dict[str, Any], target: dict[str, Any]) -> list[str]:
+    """What lets someone other than the job's user change what it runs, in a notation both languages read:
+    o+w (anyone can write it), g+w gid N (a group other than root's), uid N (a root job running another
+    user's file), and a directory anyone can write without the sticky bit (the file can be replaced)."""
+    out = []
+    path, mode_text = target.get("path"), target.get("mode")
+    mode = int(str(mode_text or "0"), 8)
+    if mode & 0o002:
+        out.append(f"{path} {mode_text} o+w")
+    elif mode & 0o020 and target.get("gid") not in (0, None):
+        out.append(f"{path} {mode_text} g+w gid {target.get('gid')}")
+    if job.get("user") == "root" and target.get("uid") not in (0, None):
+        out.append(f"{path} uid {target.get('uid')}")
+    dir_mode = int(str(target.get("dir_mode") or "0"), 8)
+    if dir_mode & 0o002 and not dir_mode & 0o1000:
+        out.append(f"{target.get('dir')}/ {target.get('dir_mode')} o+w")
+    return out
+
+
+@check("hardening.cron_scripts")
+def cron_scripts(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    info = part_or_unknown(snap, "hardening", "cron", "cron")
+    if isinstance(info, Outcome):
+        return info
+    jobs = [j for j in info.get("jobs") or [] if j.get("runs")]
+    bad = []
+    for job in jobs:
+        problems = [x for t in job.get("targets") or [] for x in _cron_problems(job, t)]
+        if problems:
+            bad.append(f"{job.get('source')} [{job.get('user')}]: {', '.join(problems)}")
+    evidence = {"jobs": bad or [str(j.get("source")) for j in jobs], "ignored": info.get("ignored", []),
+                "files": info.get("files", [])}
+    if bad:
+        return Outcome("fail", "fail", {"jobs": bad}, evidence)
+    return Outcome("pass", "pass", {"count": len(jobs)}, evidence)

@@ -19,6 +19,7 @@ from typing import Any
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux import etcfiles
 from secaudit.facts.linux.accounts import sudoers_rules
+from secaudit.facts.linux.cron import cron_jobs
 from secaudit.facts.linux.logins import defs_int, login_defs
 from secaudit.facts.linux.sysctl import grub, sysctl
 from secaudit.facts.registry import collector
@@ -134,6 +135,7 @@ def collect_hardening(ctx: FactContext) -> None:
         "sudo_logging": _sudo_logging(ctx),
         "sysctl": sysctl(ctx),
         "grub": grub(ctx),
+        "cron": cron_jobs(ctx),
     }
     if entries is None:
         ctx.unknown("hardening.home_dirs", "not_found", "/etc/passwd")

@@ -100,7 +100,7 @@ def test_the_linux_only_checks_are_the_ones_expected() -> None:
     assert LINUX_ONLY == ["accounts.pam_nullok", "accounts.shadowed_passwords", "accounts.sudo_nopasswd",
                           "accounts.uid0_duplicates",
                           "backup.protection", "desktop.auto_login", "desktop.idle_lock",
-                          "files.sensitive_modes", "hardening.grub_password",
+                          "files.sensitive_modes", "hardening.cron_scripts", "hardening.grub_password",
                           "hardening.home_dirs", "hardening.network_sysctl", "hardening.sudo_logging",
                           "hardening.system_shells", "hardening.umask", "logs.auditd", "ssh.crypto",
                           "ssh.password_authentication", "ssh.permit_empty_passwords", "ssh.permit_root_login",

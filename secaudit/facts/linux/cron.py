@@ -1,0 +1,148 @@
+"""Scheduled jobs as Debian's cron runs them, and the files they run (their modes, for checks/hardening.py).
+
+cron (3.0pl1, Debian) reads /etc/crontab and /etc/cron.d/* (system format: five time fields, a user, the
+command) and the user crontabs in /var/spool/cron/crontabs (no user field). A file of /etc/cron.d is
+skipped when its name is not made only of letters, digits, `_` and `-` (so `backup.sh`, `job.dpkg-old`
+never run), and a system crontab is refused when it is not a regular file owned by root or is writable by
+group or others ("INSECURE MODE"). /etc/crontab runs `run-parts` on /etc/cron.{hourly,daily,weekly,monthly}:
+run-parts runs, as root, the executable regular files whose names are letters, digits, `_` and `-` only.
+
+A job's command is not parsed as a shell would: every absolute path in it is looked at (the program, and a
+script it is given), with the mode and owner of the file and of its directory."""
+
+from __future__ import annotations
+
+import re
+import stat as stat_mod
+from typing import Any
+
+from secaudit.facts.context import FactContext
+from secaudit.facts.linux.logrotate import owners_known
+from secaudit.transport.base import FactUnavailable
+
+RUN_PARTS_DIRS = ("/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly", "/etc/cron.monthly")
+SPOOL_DIRS = ("/var/spool/cron/crontabs", "/var/spool/cron")
+_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_PATH = re.compile(r"(?<![\w$])/[\w.+@%,:/-]+")
+_NICKNAMES = ("@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+MAX_JOBS = 2000
+MAX_TARGETS = 8
+
+
+def _target(ctx: FactContext, path: str) -> dict[str, Any] | None:
+    """Mode and owner of a file a job runs, and of its directory; None when it does not exist."""
+    try:
+        st = ctx.transport.stat(path)
+    except FactUnavailable:
+        return None
+    if st.is_dir:
+        return None
+    parent = path.rsplit("/", 1)[0] or "/"
+    try:
+        pst = ctx.transport.stat(parent)
+        dir_mode: str | None = f"{stat_mod.S_IMODE(pst.mode):04o}"
+        dir_uid: int | None = pst.uid
+    except FactUnavailable:
+        dir_mode, dir_uid = None, None
+    known = ctx.memo("cron.owners_known", lambda: owners_known(ctx))
+    return {"path": path, "mode": f"{stat_mod.S_IMODE(st.mode):04o}", "uid": st.uid if known else None,
+            "gid": st.gid if known else None,
+            "dir": parent, "dir_mode": dir_mode, "dir_uid": dir_uid if known else None}
+
+
+def _targets(ctx: FactContext, command: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for path in dict.fromkeys(_PATH.findall(command)):
+        if path.startswith(("/dev/", "/proc/")) or path == "/dev/null":
+            continue
+        found = _target(ctx, path.rstrip("/"))
+        if found is not None:
+            out.append(found)
+        if len(out) >= MAX_TARGETS:
+            break
+    return out
+
+
+def _refused(ctx: FactContext, path: str) -> str | None:
+    """Why cron refuses a system crontab file (None: it is read)."""
+    try:
+        st = ctx.transport.stat(path)
+    except FactUnavailable as exc:
+        return exc.code
+    if not st.is_file:
+        return "not a regular file"
+    if st.uid != 0 and ctx.memo("cron.owners_known", lambda: owners_known(ctx)):
+        return f"owned by uid {st.uid}, not root"
+    if st.mode & 0o022:
+        return f"mode {stat_mod.S_IMODE(st.mode):04o}: writable by group or others"
+    return None
+
+
+def _crontab_lines(text: str, system: bool) -> list[tuple[int, str, str]]:
+    """(line number, user or "", command) of the jobs of a crontab."""
+    out: list[tuple[int, str, str]] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if re.match(r"^[A-Za-z_][A-Za-z0-9_]*\s*=", line):
+            continue  # an environment setting (SHELL=, PATH=, MAILTO=)
+        fields = (1 if line.split(None, 1)[0] in _NICKNAMES else 5) + (1 if system else 0)
+        parts = line.split(None, fields)
+        if len(parts) <= fields:
+            continue
+        user = parts[fields - 1] if system else ""
+        out.append((number, user, parts[fields].split("%", 1)[0].strip()))
+    return out
+
+
+def _crontab(ctx: FactContext, path: str, system: bool, user: str, rows: list[dict[str, Any]]) -> None:
+    text = ctx.read_text(path)
+    if text is None:
+        return
+    for number, job_user, command in _crontab_lines(text, system):
+        if len(rows) >= MAX_JOBS:
+            return
+        rows.append({"source": f"{path}:{number}", "user": job_user or user, "command": command[:500],
+                     "runs": True, "ignored": None, "targets": _targets(ctx, command)})
+
+
+def cron_jobs(ctx: FactContext) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = []
+    ignored: list[dict[str, str]] = []
+    files = []
+    for path in ["/etc/crontab"] + [f"/etc/cron.d/{n}" for n in ctx.list_dir("/etc/cron.d")]:
+        name = path.rsplit("/", 1)[1]
+        if path != "/etc/crontab" and not _NAME.match(name):
+            ignored.append({"path": path, "reason": "name not letters, digits, _ and - only"})
+            continue
+        why = _refused(ctx, path)
+        if why == "not_found":
+            continue
+        if why is not None:
+            ignored.append({"path": path, "reason": why})
+            continue
+        files.append(path)
+        _crontab(ctx, path, True, "", rows)
+    for directory in RUN_PARTS_DIRS:
+        for name in ctx.list_dir(directory):
+            path = f"{directory}/{name}"
+            try:
+                st = ctx.transport.stat(path)
+            except FactUnavailable:
+                continue
+            runs = bool(_NAME.match(name)) and st.is_file and bool(st.mode & 0o111)
+            why = None if runs else ("name not letters, digits, _ and - only" if not _NAME.match(name)
+                                     else "not an executable regular file")
+            target = _target(ctx, path)
+            rows.append({"source": path, "user": "root", "command": f"run-parts {directory}", "runs": runs,
+                         "ignored": why, "targets": [target] if target else []})
+    for spool in SPOOL_DIRS:
+        names = [n for n in ctx.list_dir(spool) if n not in ("crontabs", "atjobs", "atspool") and not n.startswith(".")]
+        for name in names:
+            path = f"{spool}/{name}"
+            files.append(path)
+            _crontab(ctx, path, False, name, rows)
+        if names:
+            break
+    return {"jobs": rows, "ignored": ignored, "files": files}
