@@ -52,9 +52,45 @@ def _firewalld_zone(ctx: FactContext) -> tuple[str | None, int | None, str]:
         target = (root.get("target") or "default").upper()
         count = sum(1 for el in root if el.tag in ("service", "port", "rule", "protocol", "source-port",
                                                    "forward-port", "icmp-block"))
-        return ({"ACCEPT": "accept", "DROP": "drop"}.get(target, "reject"), count, f"{path} (zone {zone})")
+        inbound = {"ACCEPT": "accept", "DROP": "drop"}.get(target, "reject")
+        bound = _accepting_bindings(ctx, zone) if inbound != "accept" else None
+        if bound:
+            return "accept", count, f"{path} (zone {zone}); {bound}"
+        return inbound, count, f"{path} (zone {zone})"
     builtin = {"drop": "drop", "block": "reject", "trusted": "accept"}
+    bound = _accepting_bindings(ctx, zone) if builtin.get(zone, "reject") != "accept" else None
+    if bound:
+        return "accept", None, f"firewalld built-in zone {zone}; {bound}"
     return builtin.get(zone, "reject"), None, f"firewalld built-in zone {zone}"
+
+
+# Host-internal interfaces that container and VM tools put in an accepting zone (docker, libvirt, podman).
+_INTERNAL_IFACES = ("lo", "docker", "br-", "virbr", "veth", "cni", "podman", "lxcbr", "lxdbr")
+
+
+def _accepting_bindings(ctx: FactContext, default_zone: str) -> str | None:
+    """A network interface, or every address, bound to a zone that accepts everything (trusted, or target
+    ACCEPT), e.g. `firewall-cmd --permanent --zone=trusted --add-interface=eth0`: all traffic through it is
+    accepted, whatever the default zone says. Host-internal bridges (docker0, virbr0) and narrower sources
+    (an admin's address) are not counted. None when there is none."""
+    for name in ctx.list_dir("/etc/firewalld/zones"):
+        if not name.endswith(".xml") or name[:-4] == default_zone:
+            continue
+        path = f"/etc/firewalld/zones/{name}"
+        try:
+            root = xmltext.parse(ctx.read_text(path) or "")
+        except xmltext.ParseError:
+            continue
+        target = root.get("target") or ("ACCEPT" if name == "trusted.xml" else "default")
+        if target.upper() != "ACCEPT":
+            continue
+        bound = [f"interface {el.get('name')}" for el in root if el.tag == "interface"
+                 and not str(el.get("name") or "lo").startswith(_INTERNAL_IFACES)]
+        bound += [f"source {el.get('address')}" for el in root if el.tag == "source"
+                  and el.get("address") in ("0.0.0.0/0", "::/0")]
+        if bound:
+            return f"{path}: {', '.join(bound)} in zone {name[:-4]} (target ACCEPT)"
+    return None
 
 
 def _ufw_accept_all(ctx: FactContext, v6: bool) -> str | None:
@@ -190,7 +226,8 @@ def _from_config(ctx: FactContext, ufw: dict[str, Any] | None) -> FirewallTable:
     if unit:
         inbound, count, source = _firewalld_zone(ctx)
         return {**base, "backend": "firewalld", "active": True, "default_inbound": inbound,
-                "default_inbound_ipv6": inbound, "rules_count": count, "source": f"{unit}; {source}"}
+                "default_inbound_ipv6": inbound, "rules_count": count, "source": f"{unit}; {source}",
+                "default_inbound_source": source, "default_inbound_ipv6_source": source}
     if ufw is not None and ufw["enabled"]:
         return {**base, "backend": "ufw", "active": True, "default_inbound": ufw["default"],
                 "default_inbound_ipv6": ufw["default6"], "rules_count": None, "source": ufw["source"],
@@ -221,7 +258,8 @@ def collect_firewall(ctx: FactContext) -> None:
         inbound, count, source = _firewalld_zone(ctx)
         ctx.put("firewall", {**configured, "backend": "firewalld", "active": True, "default_inbound": inbound,
                              "default_inbound_ipv6": inbound, "rules_count": count,
-                             "source": f"firewalld running; {source}"})
+                             "source": f"firewalld running; {source}", "default_inbound_source": source,
+                             "default_inbound_ipv6_source": source})
         return
     chains, source, problem = _kernel_ruleset(ctx)
     if chains is not None:

@@ -369,6 +369,27 @@ def test_firewalld_zone_target(make_root, target, expected):
         ("firewalld", True, expected, 3)
 
 
+@pytest.mark.parametrize(("trusted", "expected"), [
+    ('<zone target="ACCEPT">\n  <short>Trusted</short>\n  <interface name="eth0"/>\n</zone>\n', "accept"),
+    ('<zone>\n  <source address="0.0.0.0/0"/>\n</zone>\n', "accept"),  # trusted.xml: ACCEPT built in
+    ('<zone target="ACCEPT">\n  <interface name="docker0"/>\n  <source address="10.0.0.5/32"/>\n</zone>\n',
+     "reject"),
+    ('<zone target="ACCEPT">\n  <short>Trusted</short>\n</zone>\n', "reject"),
+])
+def test_firewalld_interface_in_the_trusted_zone(make_root, trusted, expected):
+    """Planted: `firewall-cmd --permanent --zone=trusted --add-interface=eth0`: the public zone's reject no
+    longer applies to anything arriving on eth0."""
+    root = make_root({"etc/firewalld/firewalld.conf": "DefaultZone=public\n",
+                      "usr/lib/firewalld/zones/public.xml": FIREWALLD_ZONE.format(target=""),
+                      "etc/firewalld/zones/trusted.xml": '<?xml version="1.0" encoding="utf-8"?>\n' + trusted})
+    make_link(root, "etc/systemd/system/multi-user.target.wants/firewalld.service",
+              "/usr/lib/systemd/system/firewalld.service")
+    fw = firewall_of(root)
+    assert fw["default_inbound"] == expected
+    if expected == "accept":
+        assert "/etc/firewalld/zones/trusted.xml: " in fw["default_inbound_source"]
+
+
 def test_firewalld_installed_but_disabled(make_root):
     root = make_root({"etc/firewalld/firewalld.conf": "DefaultZone=public\n"})
     fw = firewall_of(root)
