@@ -46,7 +46,9 @@ def firewall(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     if backend == "none":
         return Outcome("fail", "none", {}, evidence)
     if not active:
-        return Outcome("fail", "inactive", {"backend": backend}, evidence)
+        return Outcome("fail", "inactive", {"backend": backend,
+                                            "where": fw.get("default_inbound_source") or fw.get("source") or "-"},
+                       evidence)
     inbound = fw.get("default_inbound")
     if not _closed(inbound):
         return Outcome("warn", "open_default", {"backend": backend, "policy": inbound or "?",

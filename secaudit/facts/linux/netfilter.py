@@ -377,10 +377,51 @@ def _ipt_verdict(words: list[str]) -> str | None:
     return None
 
 
+def restore_refusal(text: str) -> tuple[int, str] | None:
+    """(line, reason) where iptables-restore stops on the filter table of a rules file, loading none of it:
+    a built-in chain's policy not ACCEPT or DROP as written (`:INPUT drop` is a "Bad policy name"), a verdict
+    target in the wrong case that no chain of that name answers (`-j accept`), or a table left without
+    COMMIT. None when the file would load."""
+    table: str | None = None
+    declared: set[str] = set()
+    opened = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("*"):
+            if table is not None:
+                return opened, "COMMIT expected"
+            table, opened, declared = line[1:].strip(), number, set()
+        elif line == "COMMIT":
+            table = None
+        elif table == "filter" and line.startswith(":"):
+            parts = line[1:].split()
+            if parts:
+                declared.add(parts[0])
+            if len(parts) >= 2 and parts[0] in ("INPUT", "FORWARD", "OUTPUT") and parts[1] not in ("ACCEPT", "DROP"):
+                return number, f"bad policy name {parts[1]}"
+        elif table == "filter" and line.startswith(("-P ", "-A ", "-I ")):
+            words = line.split()
+            for j, w in enumerate(words[:-1]):
+                target = words[j + 1]
+                if w in ("-j", "--jump") and target.upper() in ("ACCEPT", "DROP", "REJECT") \
+                        and target != target.upper() and target not in declared:
+                    return number, f"unknown target {target}"
+    if table is not None:
+        return opened, "COMMIT expected"
+    return None
+
+
 def parse_iptables(text: str, family: str, source: str, chain_name: str = "INPUT") -> list[Chain]:
     """`iptables -S INPUT` or iptables-save/rules.v4 text: the INPUT chain (or `chain_name`) of the filter
     table. `-P`/`:CHAIN` policies; the first rule that matches every packet decides for the rest."""
     chain = Chain(family, "filter", chain_name, hook="input", kind="filter", source=source)
+    refused = restore_refusal(text) if source.startswith("/") and "*filter" in text else None
+    if refused is not None:  # nothing of the file is loaded: the chain stays empty, accepting everything
+        chain.policy = "accept"
+        chain.source = f"{source}:{refused[0]}: iptables-restore refuses the file ({refused[1]}), nothing loaded"
+        return [chain]
     table = "filter"
     seen = False
     for number, line in enumerate(text.splitlines(), 1):

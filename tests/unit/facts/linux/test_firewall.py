@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from secaudit.facts.linux.netfilter import effective, parse_iptables, parse_nft_json, parse_nft_text
-from tests.conftest import need_tool
+from tests.conftest import facts_of, need_tool, run_check
 from tests.unit.facts.linux.helpers import firewall_of, make_link, replay
 
 # == nftables ========================================================================================
@@ -302,6 +302,47 @@ def test_iptables_early_accept_makes_the_drop_policy_useless(make_root):
     assert (fw["default_inbound"], fw["default_inbound_ipv6"]) == ("accept", "accept")
     assert fw["default_inbound_source"].startswith("/etc/iptables/rules.v4:6 ")
     assert fw["default_inbound_ipv6_source"].startswith("/etc/iptables/rules.v6:3 ")
+
+
+@pytest.mark.parametrize(("rules", "line", "why"), [
+    ("*filter\n:INPUT drop [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n", 2, "bad policy name drop"),
+    ("*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j accept\nCOMMIT\n", 3, "unknown target accept"),
+    ("# no COMMIT\n*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\n", 2, "COMMIT expected"),
+])
+def test_iptables_rules_file_that_iptables_restore_refuses_loads_nothing(make_root, rules, line, why):
+    """Checked with iptables-restore in a private network namespace: each of these leaves INPUT empty with
+    policy ACCEPT (the firewall filters nothing), though the file reads as a DROP policy."""
+    root = make_root({"etc/iptables/rules.v4": rules,
+                      "etc/iptables/rules.v6": "*filter\n:INPUT DROP [0:0]\nCOMMIT\n"})
+    make_link(root, "etc/systemd/system/multi-user.target.wants/netfilter-persistent.service",
+              "/lib/systemd/system/netfilter-persistent.service")
+    snap = facts_of(root, only={"firewall"})
+    fw = dict(snap.table("firewall"))
+    assert fw["default_inbound"] == "accept"
+    assert fw["default_inbound_source"].startswith(f"/etc/iptables/rules.v4:{line}: iptables-restore refuses")
+    assert why in fw["default_inbound_source"]
+    result = run_check("system.firewall", snap)
+    assert result.status in ("warn", "fail") and f"rules.v4:{line}" in result.message["vi"]
+
+
+def test_iptables_restore_agrees_on_refused_files(tmp_path):
+    import shutil
+    import subprocess
+
+    from secaudit.facts.linux.netfilter import restore_refusal
+
+    if shutil.which("iptables-restore") is None or shutil.which("unshare") is None:
+        pytest.skip("iptables-restore or unshare is not installed")
+    cases = {"ok": "*filter\n:INPUT DROP [0:0]\n:ufw-x - [0:0]\n-A INPUT -j ufw-x\n-A INPUT -j ACCEPT\nCOMMIT\n",
+             "policy": "*filter\n:INPUT drop [0:0]\nCOMMIT\n", "target": "*filter\n-A INPUT -j Drop\nCOMMIT\n",
+             "commit": "*filter\n:INPUT DROP [0:0]\n", "nat": "*nat\n:PREROUTING ACCEPT [0:0]\n*filter\nCOMMIT\n"}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text)
+        done = subprocess.run(["unshare", "-rn", "iptables-restore", str(tmp_path / name)],  # a private netns
+                              capture_output=True, text=True, timeout=30, check=False)
+        if "Operation not permitted" in done.stderr or "unshare:" in done.stderr:
+            pytest.skip(f"namespaces not available: {done.stderr.strip()[:200]}")
+        assert (done.returncode == 0) == (restore_refusal(text) is None), (name, done.stderr)
 
 
 def test_iptables_rules_v4_without_rules_v6_leaves_ipv6_open(make_root):
