@@ -110,6 +110,7 @@ class _NftParser:
         self.files = 0  # included files read
         self.tokens = 0
         self.chars = 0  # text put into statements, `define`s expanded
+        self.refused: tuple[str, str] | None = None  # (file:line, why) of an error that makes nft load nothing
 
     def parse(self, text: str, source: str) -> list[Chain]:
         # Tokens are streamed, an included file's ahead of the rest of its includer: memory stays
@@ -159,6 +160,10 @@ class _NftParser:
                                    "variables are expanded")
                 stmt.append(word)
         self._flush(stmt, frames, origin)  # every file ends with a newline: normally nothing is left
+        if self.refused is not None:  # nothing loaded: no chain filters, everything is accepted
+            where, why = self.refused
+            return [Chain("inet", "filter", "input", hook="input", kind="filter", policy="accept",
+                          source=f"{where}: nft refuses the ruleset ({why}), nothing loaded")]
         return list(self.chains.values())
 
     @staticmethod
@@ -222,20 +227,31 @@ class _NftParser:
             self._command(stmt, where)
         return []
 
-    @staticmethod
-    def _chain_statement(chain: Chain, stmt: list[str], where: str) -> None:
+    def _refuse(self, where: str, why: str) -> None:
+        """nft -f loads a file all or nothing: one error and none of the ruleset is loaded. Only files are
+        judged (ctx given); `nft list ruleset` output is what the kernel holds."""
+        if self.ctx is not None and self.refused is None:
+            self.refused = (where, why)
+
+    def _chain_statement(self, chain: Chain, stmt: list[str], where: str) -> None:
         if stmt[0] == "type":
             if len(stmt) >= 2:
                 chain.kind = stmt[1]
             if "hook" in stmt and stmt.index("hook") + 1 < len(stmt):
                 chain.hook = stmt[stmt.index("hook") + 1]
             if "policy" in stmt and stmt.index("policy") + 1 < len(stmt):
+                self._refuse(where, "policy without ';' after the type statement")
                 chain.policy = stmt[stmt.index("policy") + 1].lower()
         elif stmt[0] == "policy" and len(stmt) >= 2:
+            if stmt[1] not in ("accept", "drop") and not stmt[1].startswith("$"):
+                self._refuse(where, f"policy {stmt[1]}: nft knows only accept and drop, in lower case")
             chain.policy = stmt[1].lower()
         elif stmt[0] in ("comment", "devices", "device", "flags"):
             return
         else:
+            wrong = [w for w in stmt if w.lower() in ("accept", "drop", "reject") and w != w.lower()]
+            if wrong:
+                self._refuse(where, f"{wrong[0]}: nft verdicts are lower case")
             chain.add_rule(" ".join(stmt), _nft_final(stmt), where)
 
     def _command(self, stmt: list[str], where: str) -> None:

@@ -370,6 +370,53 @@ def test_nft_early_accept_in_an_included_file(make_root):
     assert "/etc/nftables.d/20-v4.nft:4 (ip extra input)" in fw["default_inbound_source"]
 
 
+NFT_REFUSED = {
+    "policy_case": ("type filter hook input priority 0; policy DROP;", "policy DROP"),
+    "no_semicolon": ("type filter hook input priority 0 policy drop;", "policy without ';'"),
+    "verdict_case": ("type filter hook input priority filter; policy drop;\n  tcp dport 22 ACCEPT", "ACCEPT"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NFT_REFUSED))
+def test_nft_file_that_nft_refuses_loads_nothing(make_root, case):
+    body, why = NFT_REFUSED[case]
+    root = make_root({"etc/nftables.conf": f"flush ruleset\ntable inet f {{\n chain input {{\n  {body}\n }}\n}}\n"})
+    make_link(root, "etc/systemd/system/sysinit.target.wants/nftables.service", "/lib/systemd/system/nftables.service")
+    fw = firewall_of(root)
+    assert (fw["active"], fw["default_inbound"]) == (False, "accept")
+    assert fw["default_inbound_source"].startswith("/etc/nftables.conf:") and why in fw["default_inbound_source"]
+
+
+def test_nft_check_agrees_on_refused_files(tmp_path):
+    """`nft -c -f` (in a private network namespace) refuses exactly the files read as refused here."""
+    import shutil
+    import subprocess
+
+    if shutil.which("nft") is None or shutil.which("unshare") is None:
+        pytest.skip("nft or unshare is not installed")
+    good = ("type filter hook input priority filter\n  policy drop\n  ip saddr 0.0.0.0/0 tcp dport 22 accept "
+            'comment "ACCEPT ssh"\n  log prefix "DROP: " drop')
+    for name, body in {**{k: v[0] for k, v in NFT_REFUSED.items()}, "good": good}.items():
+        text = f"flush ruleset\ntable inet f {{\n chain input {{\n  {body}\n }}\n}}\n"
+        (tmp_path / name).write_text(text)
+        done = subprocess.run(["unshare", "-rn", "nft", "-c", "-f", str(tmp_path / name)], capture_output=True,
+                              text=True, timeout=30, check=False)
+        if "unshare:" in done.stderr or "Operation not permitted" in done.stderr:
+            pytest.skip(f"namespaces not available: {done.stderr.strip()[:200]}")
+        refused = "nft refuses" in parse_nft_text(text, str(tmp_path / name), _NoIncludes())[0].source
+        assert (done.returncode != 0) == refused, (name, done.stderr)
+
+
+class _NoIncludes:
+    """A stand-in context for parsing a file without includes (the parser judges files only with one)."""
+
+    def list_dir(self, path: str) -> list[str]:
+        return []
+
+    def read_text(self, path: str) -> None:
+        return None
+
+
 def test_nft_conditional_accepts_then_drop_is_closed(make_root):
     """The correct configuration in odd syntax: policy on its own line, sets, continuation, a final drop."""
     root = make_root({"etc/nftables.conf": (
