@@ -17,13 +17,18 @@ from secaudit.facts.model import FirewallTable
 from secaudit.facts.registry import collector
 from secaudit.transport.base import FactUnavailable, NotFound
 
+_SHELL_ASSIGN = re.compile(r"^(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*=")
 
-def _kv(text: str) -> dict[str, str]:
-    """Shell-style KEY=VALUE lines (comments, quotes, `export`)."""
+
+def _kv(text: str, shell: bool = False) -> dict[str, str]:
+    """KEY=VALUE lines (comments, quotes, `export`). `shell`: as sh sources the file (ufw-init does), where
+    `KEY = value` is a command, not an assignment, and is not kept."""
     out: dict[str, str] = {}
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#") or "=" not in line:
+            continue
+        if shell and not _SHELL_ASSIGN.match(line):
             continue
         key, _, value = line.partition("=")
         key = key.removeprefix("export ").strip()
@@ -110,10 +115,15 @@ def _ufw(ctx: FactContext) -> dict[str, Any] | None:
     text = ctx.read_text("/etc/ufw/ufw.conf")
     if text is None:
         return None
-    defaults = _kv(ctx.read_text("/etc/default/ufw") or "")
-    policy = defaults.get("DEFAULT_INPUT_POLICY", "DROP").upper()
-    inbound = {"ACCEPT": "accept", "REJECT": "reject"}.get(policy, "drop")
-    where = "/etc/default/ufw: DEFAULT_INPUT_POLICY" if "DEFAULT_INPUT_POLICY" in defaults else "/etc/default/ufw"
+    defaults = _kv(ctx.read_text("/etc/default/ufw") or "", shell=True)
+    policy = defaults.get("DEFAULT_INPUT_POLICY", "DROP")
+    # ufw-init passes the value as written to iptables-restore (`:INPUT %s`): only capitals load; with
+    # "drop" the INPUT policy stays ACCEPT ("Bad policy name").
+    inbound = {"ACCEPT": "accept", "REJECT": "reject", "DROP": "drop"}.get(policy, "accept")
+    where = f'/etc/default/ufw: DEFAULT_INPUT_POLICY="{policy}"' if "DEFAULT_INPUT_POLICY" in defaults \
+        else "/etc/default/ufw"
+    if inbound == "accept" and policy != "ACCEPT":
+        where += " (not ACCEPT, DROP or REJECT in capitals: iptables refuses it, INPUT stays ACCEPT)"
     # ufw-init sources ufw.conf and tests ENABLED and IPV6 against exactly "yes" or "YES".
     ipv6 = defaults.get("IPV6", "yes") in ("yes", "YES")
     inbound6, where6 = inbound, where
@@ -125,7 +135,8 @@ def _ufw(ctx: FactContext) -> dict[str, Any] | None:
         inbound, where = "accept", accept4
     if accept6:
         inbound6, where6 = "accept", accept6
-    return {"enabled": _kv(text).get("ENABLED", "no") in ("yes", "YES") and not unit_masked(ctx, "ufw.service"),
+    return {"enabled": _kv(text, shell=True).get("ENABLED", "no") in ("yes", "YES")
+            and not unit_masked(ctx, "ufw.service"),
             "default": inbound, "default6": inbound6, "where": where, "where6": where6,
             "source": "/etc/ufw/ufw.conf, /etc/default/ufw"}
 

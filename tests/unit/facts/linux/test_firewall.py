@@ -263,6 +263,23 @@ def test_ufw_enabled_only_yes_or_upper_yes(make_root, value):
     assert firewall_of(root)["active"] is True
 
 
+@pytest.mark.parametrize(("conf", "defaults", "active", "inbound"), [
+    ("ENABLED = yes\n", UFW_DEFAULT, False, None),  # a command to sh, not an assignment
+    ("ENABLED=yes\n", UFW_DEFAULT.replace('DEFAULT_INPUT_POLICY="DROP"', 'DEFAULT_INPUT_POLICY="drop"'), True,
+     "accept"),
+    ("ENABLED=yes\n", UFW_DEFAULT.replace('DEFAULT_INPUT_POLICY="DROP"', "DEFAULT_INPUT_POLICY=REJECT # chặn"),
+     True, "reject"),
+])
+def test_ufw_files_as_ufw_init_sources_them(make_root, conf, defaults, active, inbound):
+    root = make_root({"etc/ufw/ufw.conf": conf, "etc/default/ufw": defaults})
+    fw = firewall_of(root)
+    assert fw["active"] is active
+    if inbound:
+        assert fw["default_inbound"] == inbound
+    if inbound == "accept":
+        assert 'DEFAULT_INPUT_POLICY="drop" (not ACCEPT, DROP or REJECT' in fw["default_inbound_source"]
+
+
 UFW_USER_ALLOW_ANY = """\
 *filter
 :ufw-user-input - [0:0]
