@@ -87,6 +87,8 @@ def _where(block: dict[str, Any] | None) -> dict[str, Any]:
 def channel_session_timeout(pairs: list[str] | None) -> int | None:
     """Seconds after which ChannelTimeout closes an idle interactive session (None: never)."""
     for pair in pairs or []:
+        if not isinstance(pair, str):
+            continue
         if pair.lower() == "none":
             return None
         kind, _, interval = pair.partition("=")
@@ -104,7 +106,7 @@ def _idle(values: dict[str, Any], limit: int) -> tuple[Status, str, dict[str, An
     alive = interval * count if interval > 0 and count > 0 else None
     seconds = min(s for s in (channel, alive) if s is not None) if (channel or alive) else None
     args = {"interval": interval, "count": count, "seconds": seconds, "limit": limit,
-            "channel_timeout": " ".join(values.get("channel_timeout") or ["none"])}
+            "channel_timeout": " ".join(str(v) for v in values.get("channel_timeout") or ["none"])}
     if seconds is None:
         return "fail", "idle_none", args
     return ("pass", "idle_pass", args) if seconds <= limit else ("warn", "idle_long", args)
@@ -165,7 +167,7 @@ def session_limits(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | lis
 
 
 def _shown(value: Any) -> str:
-    return " ".join(value) if isinstance(value, list) else str(value)
+    return " ".join(str(v) for v in value) if isinstance(value, list) else str(value)
 
 
 def algorithms(kind: str, spec: str | None) -> tuple[list[str], list[str]]:
