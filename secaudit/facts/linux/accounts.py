@@ -21,7 +21,9 @@ from secaudit.policy.sudo import grants_admin
 from secaudit.timefmt import rfc3339
 from secaudit.transport.base import FactUnavailable
 
-ADMIN_GROUPS = ("sudo", "wheel", "admin")
+# sudo/wheel/admin by sudoers convention; docker, lxd, incus-admin and disk give root by other means
+# (a container with the host's / mounted, raw access to the block devices)
+ADMIN_GROUPS = ("sudo", "wheel", "admin", "docker", "lxd", "incus-admin", "disk")
 SUDO_BINARIES = ("/usr/bin/sudo", "/bin/sudo", "/usr/sbin/sudo", "/sbin/sudo", "/usr/local/bin/sudo")
 DAY = 86400
 # A usable crypt(3) hash: $id$..., or traditional 13-character DES.

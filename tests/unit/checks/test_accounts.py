@@ -125,6 +125,17 @@ def test_admin_count_counts_extra_uid0_accounts(make_root) -> None:
     assert any(a["name"] == "toor" and a["uid"] == 0 for a in res.evidence["admins"])
 
 
+def test_docker_lxd_and_disk_members_hold_admin_rights(make_root) -> None:
+    # a member of docker runs a container with / mounted; lxd the same; disk reads and writes the raw devices
+    group = GROUP + "docker:x:998:bob\nlxd:x:997:\ndisk:x:6:\n"
+    snap = snap_of(make_root, {"etc/group": group})
+    res = run_check("accounts.admin_members", snap)
+    assert any(a["name"] == "bob" and "group:docker" in a["via"] for a in res.evidence["admins"]), res.evidence
+    assert "bob (group:docker)" in res.message["en"]
+    bob = next(u for u in snap.table("users") if u["name"] == "bob")
+    assert bob["admin"] and "group:docker" in bob["admin_via"]
+
+
 # --- shadowed_passwords --------------------------------------------------------------------------
 
 
