@@ -112,7 +112,23 @@ def shadowed_passwords(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
 
 
 @check("accounts.admin_members", defaults=PARAM_DEFAULTS)
-def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+def admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | list[Outcome]:
+    outcome = _admin_members(snap, p, env)
+    if env.family == "windows":  # group passwords are a Unix notion (gshadow)
+        return outcome
+    # newgrp lets anyone who knows an admin group's password into it: a shared secret, no one approved
+    admin_groups = set(p.get("admin_groups", ()))
+    with_password = [g for g in snap.table("groups") if (g.get("admin") or g["name"] in admin_groups)
+                     and g.get("password_state") == "set"]
+    if not with_password:
+        return outcome
+    named = [f"{g['name']} ({g.get('password_source')})" for g in with_password]
+    return [Outcome("fail", "group_password", {"groups": named},
+                    {"group_passwords": [{"group": g["name"], "source": g.get("password_source")}
+                                         for g in with_password]}), outcome]
+
+
+def _admin_members(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     admins = _admins(snap, p)
     approved = set(env.config.approved_admins) | set(p.get("approved_admins") or [])
     unreadable = _sudo_unreadable(snap)

@@ -64,6 +64,10 @@ class GroupRow(TypedDict, total=False):
     admin: bool
     admin_via: list[str]  # "name:sudo" for well-known admin groups, sudoers "file:line"
     source: str
+    # Linux
+    password_state: str  # set | empty | locked | none: what newgrp asks a non-member for
+    password_source: str  # gshadow (or group) file:line
+    group_admins: list[str]  # gshadow administrators: may add members with gpasswd
     # Windows
     sid: str
     unresolved_members: list[str]  # orphaned SIDs: members that resolve to no account

@@ -162,6 +162,17 @@ def collect_accounts(ctx: FactContext) -> None:
                         "users.enabled"):
                 ctx.unknown(key, exc.code, exc.detail)
 
+    gshadow: dict[str, etcfiles.GshadowEntry] = {}
+    gshadow_unreadable = False
+    try:
+        for gs in etcfiles.parse_gshadow(ctx.transport.read_text("/etc/gshadow")):
+            gshadow.setdefault(gs.name, gs)
+    except FactUnavailable as exc:
+        if exc.code != "not_found":  # no gshadow: group passwords are in /etc/group (or none)
+            gshadow_unreadable = True
+            for key in ("groups.password_state", "groups.group_admins"):
+                ctx.unknown(key, exc.code, exc.detail)
+
     _, sudo_rows = sudoers_rules(ctx)
     admin_rules = [r for r in sudo_rows if grants_admin(r)]
     gid_name = {g.gid: g.name for g in reversed(group_entries)}
@@ -172,6 +183,14 @@ def collect_accounts(ctx: FactContext) -> None:
     primary_of: dict[int, list[str]] = {}
     for e in entries:
         primary_of.setdefault(e.gid, []).append(e.name)
+
+    admin_group_names = {g.name for g in group_entries if g.name in ADMIN_GROUPS or any(
+        r.get("host_match") is not False and r["principal"] in (f"%{g.name}", f"%#{g.gid}") for r in admin_rules)}
+    # gpasswd lets a gshadow administrator of a group add anyone, themselves included
+    gshadow_admin_of: dict[str, list[str]] = {}
+    for name in sorted(admin_group_names):
+        for admin in gshadow[name].admins if name in gshadow else ():
+            gshadow_admin_of.setdefault(admin, []).append(name)
 
     users: list[UserRow] = []
     for e in entries:
@@ -219,6 +238,7 @@ def collect_accounts(ctx: FactContext) -> None:
 
         via: list[str] = ["uid:0"] if e.uid == 0 else []
         via += [f"group:{g}" for g in group_names if g in ADMIN_GROUPS]
+        via += [f"gshadow_admin:{g}" for g in gshadow_admin_of.get(e.name, [])]
         via += [str(r["source"]) for r in admin_rules if rule_applies(r, e.name, e.uid, gids, set(group_names))]
         row["admin"] = bool(via)
         row["admin_via"] = list(dict.fromkeys(via))
@@ -233,8 +253,16 @@ def collect_accounts(ctx: FactContext) -> None:
         gvia = [f"name:{g.name}"] if g.name in ADMIN_GROUPS else []
         gvia += [str(r["source"]) for r in admin_rules if r.get("host_match") is not False and (
             r["principal"] == f"%{g.name}" or r["principal"] == f"%#{g.gid}")]
-        groups.append({"name": g.name, "id": str(g.gid), "gid": g.gid, "members": members, "admin": bool(gvia),
-                       "admin_via": list(dict.fromkeys(gvia)), "source": g.source})
+        grow: GroupRow = {"name": g.name, "id": str(g.gid), "gid": g.gid, "members": members, "admin": bool(gvia),
+                         "admin_via": list(dict.fromkeys(gvia)), "source": g.source}
+        gentry = gshadow.get(g.name)
+        if gentry is not None:  # newgrp asks for the gshadow password when there is an entry
+            grow["password_state"], grow["password_source"] = password_state(gentry.password), gentry.source
+            grow["group_admins"] = list(gentry.admins)
+        elif not gshadow and not gshadow_unreadable:
+            grow["password_state"] = password_state(g.password) if g.password != "x" else "none"
+            grow["password_source"], grow["group_admins"] = g.source, []
+        groups.append(grow)
     ctx.put("groups", groups)
 
 

@@ -48,6 +48,14 @@ class ShadowEntry:
     source: str
 
 
+@dataclass(frozen=True)
+class GshadowEntry:
+    name: str
+    password: str  # kept in memory only to derive password_state; never written to a snapshot
+    admins: tuple[str, ...]  # may add and remove members with gpasswd
+    source: str
+
+
 def _lines(text: str, path: str) -> list[tuple[str, list[str]]]:
     out = []
     for number, raw in enumerate(text.splitlines(), 1):
@@ -124,6 +132,16 @@ def parse_shadow(text: str, path: str = "/etc/shadow") -> list[ShadowEntry]:
         f = f + [""] * (9 - len(f))
         entries.append(ShadowEntry(f[0], f[1], _int(f[2]), _int(f[3]), _int(f[4]), _int(f[5]), _int(f[6]),
                                    _int(f[7]), source))
+    return entries
+
+
+def parse_gshadow(text: str, path: str = "/etc/gshadow") -> list[GshadowEntry]:
+    entries = []
+    for source, f in _lines(text, path):
+        if len(f) < 2:
+            continue
+        admins = tuple(a.strip() for a in f[2].split(",") if a.strip()) if len(f) > 2 else ()
+        entries.append(GshadowEntry(f[0], f[1], admins, source))
     return entries
 
 

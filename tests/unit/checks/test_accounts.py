@@ -136,6 +136,24 @@ def test_docker_lxd_and_disk_members_hold_admin_rights(make_root) -> None:
     assert bob["admin"] and "group:docker" in bob["admin_via"]
 
 
+def test_admin_group_password_and_gshadow_administrators(make_root) -> None:
+    gshadow = ("root:*::\nsudo:" + HASH + "::alice\nadm:*:bob:\nalice:!::\nbob:!::\n"
+               "wheel:*:bob:\n")  # wheel: a gshadow administrator of an admin group
+    group = GROUP + "wheel:x:10:\nadm:x:4:\n"
+    snap = snap_of(make_root, {"etc/gshadow": (gshadow, 0o640), "etc/group": group})
+    sudo = next(g for g in snap.table("groups") if g["name"] == "sudo")
+    assert sudo["password_state"] == "set" and sudo["password_source"] == "/etc/gshadow:2"
+    res = run_check("accounts.admin_members", snap)
+    assert res.status == "fail"
+    assert "sudo (/etc/gshadow:2)" in res.message["en"] and "sudo (/etc/gshadow:2)" in res.message["vi"]
+    assert HASH not in str(res.evidence) and HASH not in str(snap.tables)
+    bob = next(u for u in snap.table("users") if u["name"] == "bob")
+    assert bob["admin_via"] == ["gshadow_admin:wheel"]  # not adm: not an admin group
+    # a locked or empty group password lets no non-member in: no finding
+    snap = snap_of(make_root, {"etc/gshadow": ("root:*::\nsudo:!::alice\nalice:::\nbob:!::\n", 0o640)})
+    assert run_check("accounts.admin_members", snap).status == "warn"
+
+
 # --- shadowed_passwords --------------------------------------------------------------------------
 
 
