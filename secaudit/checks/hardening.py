@@ -229,3 +229,20 @@ def cron_scripts(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     if bad:
         return Outcome("fail", "fail", {"jobs": bad}, evidence)
     return Outcome("pass", "pass", {"count": len(jobs)}, evidence)
+
+
+@check("hardening.ftp_anonymous")
+def ftp_anonymous(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
+    info = _table(snap).get("vsftpd")
+    if not isinstance(info, dict):
+        return Outcome("not_applicable", "no_vsftpd", {}, {})
+    evidence = dict(info)
+    args = {"config": info.get("config") or "-", "source": info.get("source") or "-",
+            "broken": info.get("broken") or "-", "enabled": info.get("enabled") or "-"}
+    if info.get("broken"):
+        return Outcome("warn", "broken", args, evidence)
+    if info.get("anonymous_enable") and (info.get("enabled") or info.get("installed")):
+        return Outcome("fail", "fail", args, evidence)
+    if info.get("anonymous_enable") is None:
+        return Outcome("unknown", "no_config", args, evidence)
+    return Outcome("pass", "pass", args, evidence)

@@ -20,6 +20,7 @@ from secaudit.facts.context import FactContext
 from secaudit.facts.linux import etcfiles
 from secaudit.facts.linux.accounts import sudoers_rules
 from secaudit.facts.linux.cron import cron_jobs
+from secaudit.facts.linux.ftp import vsftpd
 from secaudit.facts.linux.logins import defs_int, login_defs
 from secaudit.facts.linux.sysctl import grub, sysctl
 from secaudit.facts.registry import collector
@@ -136,6 +137,7 @@ def collect_hardening(ctx: FactContext) -> None:
         "sysctl": sysctl(ctx),
         "grub": grub(ctx),
         "cron": cron_jobs(ctx),
+        "vsftpd": vsftpd(ctx),
     }
     if entries is None:
         ctx.unknown("hardening.home_dirs", "not_found", "/etc/passwd")
