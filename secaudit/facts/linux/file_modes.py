@@ -1,5 +1,6 @@
-"""Modes and owners of the files whose permissions decide who is root: the account databases,
-sudoers and its drop-ins, the SSH server's configuration and host keys, cron's system tables,
+"""Modes and owners of the files whose permissions decide who is root: the account databases and
+their backups (passwd-, shadow-...), login.defs, sudoers and its drop-ins, the PAM stacks and
+/etc/security (opasswd keeps old password hashes), the SSH server's configuration and host keys, cron's system tables,
 the programs on root's PATH, and set-id files left in the world-writable temporary directories or at
 the top of people's home directories (/home/*/).
 
@@ -25,11 +26,14 @@ from secaudit.transport.base import FactUnavailable, StatResult
 CRON_DIRS = ("/etc/cron.d", "/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly", "/etc/cron.monthly")
 PATH_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 TEMP_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
-WATCHED = ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/sudoers",
-           "/etc/sudoers.d", "/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d", "/etc/crontab",
+WATCHED = ("/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow", "/etc/passwd-", "/etc/group-",
+           "/etc/shadow-", "/etc/gshadow-", "/etc/login.defs", "/etc/sudoers", "/etc/sudoers.d", "/etc/pam.d",
+           "/etc/security", "/etc/ssh", "/etc/ssh/sshd_config", "/etc/ssh/sshd_config.d", "/etc/crontab",
            *CRON_DIRS, *PATH_DIRS)
 # Directory -> the entries whose modes are recorded (shell patterns on the name).
 ENTRIES: dict[str, str] = {
+    "/etc/pam.d": "*",
+    "/etc/security": "*",
     "/etc/ssh": "ssh_host_*_key",
     "/etc/ssh/sshd_config.d": "*.conf",
     **{d: "*" for d in CRON_DIRS},

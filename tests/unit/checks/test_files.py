@@ -71,6 +71,11 @@ def test_planted_modes_beyond_the_account_databases_are_found(make_root):
         "tmp/.sh": ("", 0o4755),                                        # planted: hidden set-uid copy in /tmp
         "tmp/notes.txt": ("", 0o666),                                   # an ordinary temp file
         "var/tmp/x": ("", 0o2755),                                      # planted: set-gid in /var/tmp
+        "etc/shadow-": ("root:*:1::::::\n", 0o644),                    # planted: the backup readable by all
+        "etc/pam.d/common-auth": ("auth required pam_unix.so\n", 0o666),  # planted: anyone edits the stack
+        "etc/pam.d/sshd": ("@include common-auth\n", 0o644),
+        "etc/security/opasswd": ("alice:1000:1:$6$x\n", 0o644),        # planted: old hashes readable
+        "etc/security/pwquality.conf": ("minlen = 14\n", 0o644),
         "home/alice/.bash": ("", 0o4755),                               # planted: hidden set-uid shell copy
         "home/alice/notes.txt": ("", 0o644),
         "home/alice/sub/deep": ("", 0o4755),                            # deeper than the top: not listed
@@ -89,11 +94,14 @@ def test_planted_modes_beyond_the_account_databases_are_found(make_root):
                           ("/etc/cron.d/job", "mode 0646 > 0644"), ("/etc/cron.daily", "mode 0777 > 0755"),
                           ("/etc/cron.daily/backup", "mode 0757 > 0755"), ("/usr/bin/helper", "mode 0777 > 6755"),
                           ("/usr/local/bin/rootsh", "mode 4755 > 0755"), ("/tmp/.sh", "mode 4755 > 1777"),
-                          ("/var/tmp/x", "mode 2755 > 1777"), ("/home/alice/.bash", "mode 4755 > 1777")]:
+                          ("/var/tmp/x", "mode 2755 > 1777"), ("/home/alice/.bash", "mode 4755 > 1777"),
+                          ("/etc/shadow-", "mode 0644 > 0640"), ("/etc/pam.d/common-auth", "mode 0666 > 0644"),
+                          ("/etc/security/opasswd", "mode 0644 > 0600")]:
         assert problem in bad.get(path, []), (path, bad.get(path))
         assert path in res.message["en"] and path in res.message["vi"]
     for path in ("/etc/sudoers.d/README~", "/etc/sudoers.d/old.bak", "/etc/ssh/ssh_host_ed25519_key.pub",
-                 "/tmp/notes.txt", "/home/alice/notes.txt", "/home/alice/sub/deep", "/home/alice/shared"):
+                 "/tmp/notes.txt", "/home/alice/notes.txt", "/home/alice/sub/deep", "/home/alice/shared",
+                 "/etc/pam.d/sshd", "/etc/security/pwquality.conf"):
         assert not any("mode" in p for p in bad.get(path, [])), path
     if os.geteuid() == 0:  # owners resolve to root only when the test can chown
         assert "/usr/bin/passwd" not in bad and "/usr/bin/ls" not in bad
