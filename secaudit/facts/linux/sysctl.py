@@ -17,6 +17,7 @@ RHEL keeps the hash in user.cfg (GRUB2_PASSWORD=...), sourced by grub.cfg.
 from __future__ import annotations
 
 import re
+import stat as stat_mod
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -64,6 +65,14 @@ def _sysctl_key(raw: str) -> str | None:
     return None if "/" in raw else raw
 
 
+def _masked(ctx: FactContext, path: str) -> bool:
+    """A link to /dev/null (a character device; in a mounted root, a link to it that leads nowhere)."""
+    try:
+        return stat_mod.S_ISCHR(ctx.transport.stat(path).mode)
+    except FactUnavailable:
+        return False
+
+
 def parse_sysctl(text: str, path: str, into: dict[str, dict[str, str]],
                  globbed: dict[str, dict[str, str]] | None = None) -> None:
     """Apply the assignments of one file to `into` (key -> {value, source}), later ones overriding. With
@@ -101,6 +110,8 @@ def sysctl(ctx: FactContext) -> dict[str, Any]:
     globbed: dict[str, dict[str, str]] = {}
     files = []
     for path in sysctl_files(ctx):
+        if _masked(ctx, path):
+            continue  # `ln -s /dev/null /etc/sysctl.d/NAME.conf` hides the vendor file of that name
         text = ctx.read_text(path, "hardening.sysctl")
         if text is None:
             continue

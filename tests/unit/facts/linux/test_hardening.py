@@ -144,6 +144,27 @@ def _hardening_root(root: Path) -> dict:
     return facts_of(root, only={"hardening"}).table("hardening")
 
 
+def test_sysctl_file_masked_by_a_dev_null_link(make_root):
+    """`ln -s /dev/null /etc/sysctl.d/50-bad.conf` masks the vendor file: not read, and not "unreadable"."""
+    import os
+    import stat
+
+    root = make_root({"usr/lib/sysctl.d/50-bad.conf": "net.ipv4.conf.all.accept_redirects = 1\n",
+                      "etc/sysctl.d/60-net.conf": "net.ipv4.conf.all.accept_redirects = 0\n"})
+    os.symlink("/dev/null", root / "etc/sysctl.d/50-bad.conf")
+    snap = facts_of(root, only={"hardening"})
+    assert snap.table("hardening")["sysctl"]["files"] == ["/etc/sysctl.d/60-net.conf"]
+    assert "hardening.sysctl" not in snap.unknown
+    (root / "dev").mkdir()
+    try:  # a real character device at the root's /dev/null, as on a running system
+        os.mknod(root / "dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except OSError:
+        return  # not allowed to make device nodes here
+    snap = facts_of(root, only={"hardening"})
+    assert "hardening.sysctl" not in snap.unknown
+    assert snap.table("hardening")["sysctl"]["configured"]["net.ipv4.conf.all.accept_redirects"]["value"] == "0"
+
+
 def test_parse_sysctl_ignores_unrelated_and_malformed():
     out: dict = {}
     parse_sysctl("kernel.pid_max = 4194304\nnonsense\nnet.ipv4.ip_forward=1\n", "f", out)
