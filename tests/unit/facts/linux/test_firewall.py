@@ -246,6 +246,16 @@ def test_ufw_masked_is_not_active(make_root):
     assert firewall_of(root)["active"] is False
 
 
+def test_ufw_service_disabled_loads_nothing(make_root):
+    """Planted: `systemctl disable ufw` with ENABLED=yes left in ufw.conf: nothing runs ufw-init at boot."""
+    files = {"etc/ufw/ufw.conf": "ENABLED=yes\n", "etc/default/ufw": UFW_DEFAULT,
+             "lib/systemd/system/ufw.service": "[Unit]\nDescription=Uncomplicated firewall\n"}
+    root = make_root(files)
+    assert firewall_of(root)["active"] is False
+    make_link(root, "etc/systemd/system/multi-user.target.wants/ufw.service", "/lib/systemd/system/ufw.service")
+    assert firewall_of(root)["active"] is True
+
+
 def test_ufw_reject_policy(make_root):
     root = make_root({"etc/ufw/ufw.conf": 'ENABLED="yes"\n',
                       "etc/default/ufw": 'IPV6=no\nDEFAULT_INPUT_POLICY="REJECT"\n'})
