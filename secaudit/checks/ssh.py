@@ -3,7 +3,9 @@
 Each check looks at the global value (connections matched by no Match block) and at every
 Match block that sets the keyword, since a block applies its own value to the connections it
 matches. A block is judged as if it were the only one matching; for PermitRootLogin, a block whose
-`User` criteria cannot accept the name root (`Match User backup`, `Match User *,!root`) is left out.
+`User` criteria cannot accept the name root (`Match User backup`, `Match User *,!root`) is left out,
+and so is every block after one that all of root's connections match (`Match User root`): sshd takes
+the first value among the blocks that match.
 """
 
 from __future__ import annotations
@@ -101,6 +103,15 @@ def user_may_match(criteria: str, user: str) -> bool:
     return True
 
 
+def _always_matches_root(criteria: str) -> bool:
+    """A block of `User` criteria only, each accepting root: every connection as root matches it, so
+    its PermitRootLogin wins over any later block's (sshd takes the first value among matching blocks)."""
+    words = criteria.split()
+    if not words or len(words) % 2 or any(k.lower() != "user" for k in words[::2]):
+        return False
+    return user_may_match(criteria, "root")
+
+
 def _block_evidence(block: dict[str, Any] | None) -> dict[str, Any]:
     return {} if block is None else {"match": block["criteria"], "match_source": block["source"]}
 
@@ -129,9 +140,14 @@ def permit_root_login(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome | 
     outcomes: list[Outcome] = []
     contexts = _contexts(ssh, "permit_root_login")
     base_status = _root_status(contexts[0][1]["permit_root_login"])
+    decided_by: str | None = None  # a block every root connection matches: later blocks never decide
     for block, values, source in contexts:
         value = values["permit_root_login"]
         status = _root_status(value)
+        if block is not None and decided_by is not None:
+            continue
+        if block is not None and _always_matches_root(block["criteria"]):
+            decided_by = block["source"]
         if block is not None and _RANK[status] <= _RANK[base_status]:
             continue  # a block no weaker than the global value changes nothing worth reporting
         if block is not None and not user_may_match(block["criteria"], "root"):

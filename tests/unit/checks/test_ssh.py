@@ -80,6 +80,18 @@ def test_match_block_whose_users_exclude_root_cannot_let_root_in(make_root):
     assert res.status == "fail" and "Match User r?ot,!alice" in res.message["en"]
 
 
+def test_a_block_after_match_user_root_never_decides_for_root(make_root):
+    # sshd -T -C user=root,addr=10.1.1.1: "no" (the first matching block wins)
+    main = ("PermitRootLogin no\nMatch User root\n  PermitRootLogin no\nMatch Address 10.0.0.0/8\n"
+            "  PermitRootLogin yes\n")
+    res = run_check("ssh.permit_root_login", _snap(make_root, main))
+    assert res.status == "pass", res.message["en"]
+    main = ("PermitRootLogin no\nMatch User root Address 192.168.0.0/16\n  PermitRootLogin no\n"
+            "Match Address 10.0.0.0/8\n  PermitRootLogin yes\n")  # the first block misses root from 10/8
+    res = run_check("ssh.permit_root_login", _snap(make_root, main))
+    assert res.status == "fail" and "Match Address 10.0.0.0/8" in res.message["en"]
+
+
 def test_stricter_match_block_is_not_reported(make_root):
     snap = _snap(make_root, "PermitRootLogin no\nMatch User x\n  PermitRootLogin no\n")
     res = run_check("ssh.permit_root_login", snap)
