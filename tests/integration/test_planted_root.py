@@ -58,6 +58,8 @@ PLANTED = {
     "etc/ssh/sshd_config": ("Include /etc/ssh/sshd_config.d/*.conf\n#PermitRootLogin no\n"
                             "PasswordAuthentication no\nMatch Address 10.0.0.0/8\n  PermitRootLogin no\n"),
     "etc/ssh/sshd_config.d/50-cloud.conf": "PermitRootLogin yes\nPermitEmptyPasswords yes\n",  # planted
+    "etc/ssh/ssh_host_ed25519_key": ("k\n", 0o644),  # planted: host private key readable by everyone
+    "tmp/.cache-x": ("", 0o4755),  # planted: hidden set-uid file in /tmp
     "usr/sbin/sshd": "",
     "var/lib/dpkg/status": (
         "Package: telnetd\nStatus: install ok installed\nVersion: 0.17-42\nArchitecture: amd64\n\n"
@@ -107,7 +109,7 @@ def _finding(report: dict[str, Any], check_id: str) -> dict[str, Any]:
     ("ssh.permit_root_login", "fail", ["/etc/ssh/sshd_config.d/50-cloud.conf:1"]),
     ("ssh.permit_empty_passwords", "fail", ["/etc/ssh/sshd_config.d/50-cloud.conf:2"]),
     ("ssh.password_authentication", "pass", []),
-    ("files.sensitive_modes", "fail", ["/etc/shadow"]),
+    ("files.sensitive_modes", "fail", ["/etc/shadow", "/etc/ssh/ssh_host_ed25519_key", "/tmp/.cache-x"]),
     ("inventory.software_denylist", "fail", ["telnetd"]),
     ("system.os_supported", "fail", []),
     ("ports.risky_services", "not_applicable", []),
