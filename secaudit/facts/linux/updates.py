@@ -12,7 +12,7 @@ from secaudit import limits
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.apt import apt_config, apt_lists, parse_apt_history
 from secaudit.facts.linux.sources import dpkg
-from secaudit.facts.linux.sources.systemd import enabled_unit, unit_masked
+from secaudit.facts.linux.sources.systemd import UNIT_DIRS, enabled_unit, is_enabled, unit_masked
 from secaudit.facts.linux.sources.timezone import local_zone
 from secaudit.facts.model import SystemTable
 from secaudit.fsutil import TooLarge, gunzip_capped
@@ -68,7 +68,7 @@ def _security_origins(ctx: FactContext) -> tuple[bool | None, str]:
 
 def auto_updates(ctx: FactContext) -> tuple[bool | None, str | None, str | None]:
     """(enabled, source, reason). Reasons: enabled, not_set, setting_off, periodic_disabled,
-    package_missing, timer_masked, no_security_origin (unattended-upgrades runs but no allowed origin
+    package_missing, timer_masked, timer_disabled, no_security_origin (unattended-upgrades runs but no allowed origin
     takes the security archive: it installs no security update), no_timer, apply_off, unreadable."""
     if ctx.transport.exists("/var/lib/dpkg/status") or ctx.transport.exists("/etc/apt"):
         conf = apt_config(ctx)
@@ -83,8 +83,14 @@ def auto_updates(ctx: FactContext) -> tuple[bool | None, str | None, str | None]
             return False, source, "setting_off"
         if dpkg.is_installed(ctx, "unattended-upgrades") is False:
             return False, "/var/lib/dpkg/status: unattended-upgrades", "package_missing"
-        if unit_masked(ctx, "apt-daily-upgrade.timer"):
-            return False, "/etc/systemd/system/apt-daily-upgrade.timer -> /dev/null", "timer_masked"
+        for timer in ("apt-daily-upgrade.timer", "apt-daily.timer"):
+            if unit_masked(ctx, timer):
+                return False, f"/etc/systemd/system/{timer} -> /dev/null", "timer_masked"
+            # `systemctl disable` removes the timers.target.wants link of a timer apt installed: apt-daily
+            # updates the lists, apt-daily-upgrade installs; without either nothing new is installed.
+            shipped = any(ctx.transport.exists(f"{d}/{timer}") for d in UNIT_DIRS[1:])
+            if shipped and not is_enabled(ctx, timer):
+                return False, f"{timer} (no link in a .wants directory)", "timer_disabled"
         has_security, where = _security_origins(ctx)
         if has_security is False:
             return False, where, "no_security_origin"

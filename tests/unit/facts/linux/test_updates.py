@@ -117,6 +117,20 @@ def test_unattended_upgrades_security_origin_in_other_syntax(make_root, origins)
     assert system_of(root).table("system")["auto_updates"] is True
 
 
+def test_apt_timer_disabled_runs_no_update(make_root):
+    """Planted: `systemctl disable apt-daily-upgrade.timer` (the unit file stays, its .wants link goes)."""
+    timers = {f"lib/systemd/system/{t}": "[Timer]\nOnCalendar=daily\n"
+              for t in ("apt-daily.timer", "apt-daily-upgrade.timer")}
+    root = _apt_root(make_root, {"etc/apt/apt.conf.d/20auto-upgrades": ON, **timers})
+    make_link(root, "etc/systemd/system/timers.target.wants/apt-daily.timer", "/lib/systemd/system/apt-daily.timer")
+    sysinfo = system_of(root).table("system")
+    assert (sysinfo["auto_updates"], sysinfo["auto_updates_reason"]) == (False, "timer_disabled")
+    assert sysinfo["auto_updates_source"].startswith("apt-daily-upgrade.timer")
+    make_link(root, "etc/systemd/system/timers.target.wants/apt-daily-upgrade.timer",
+              "/lib/systemd/system/apt-daily-upgrade.timer")
+    assert system_of(root).table("system")["auto_updates"] is True
+
+
 def test_unattended_upgrades_esm_only_or_cleared_is_no_security_origin(make_root):
     esm = ('Unattended-Upgrade::Allowed-Origins {\n  "${distro_id}:${distro_codename}";\n'
            '  "${distro_id}ESMApps:${distro_codename}-apps-security";\n};\n')
