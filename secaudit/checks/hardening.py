@@ -208,7 +208,9 @@ def _cron_problems(job: dict[str, Any], target: dict[str, Any]) -> list[str]:
     if job.get("user") == "root" and target.get("uid") not in (0, None):
         out.append(f"{path} uid {target.get('uid')}")
     dir_mode = int(str(target.get("dir_mode") or "0"), 8)
-    if dir_mode & 0o002 and not dir_mode & 0o1000:
+    if mode_text is None and dir_mode & 0o002:  # missing, in a directory anyone can create files in
+        out.append(f"{path} missing, {target.get('dir')}/ {target.get('dir_mode')} o+w")
+    elif dir_mode & 0o002 and not dir_mode & 0o1000:
         out.append(f"{target.get('dir')}/ {target.get('dir_mode')} o+w")
     return out
 

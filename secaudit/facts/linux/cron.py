@@ -30,12 +30,13 @@ MAX_TARGETS = 8
 
 
 def _target(ctx: FactContext, path: str) -> dict[str, Any] | None:
-    """Mode and owner of a file a job runs, and of its directory; None when it does not exist."""
+    """Mode and owner of a file a job runs, and of its directory. A file that does not exist is kept (mode
+    null) when its directory does: whoever can write there can create it. None otherwise."""
     try:
         st = ctx.transport.stat(path)
     except FactUnavailable:
-        return None
-    if st.is_dir:
+        st = None
+    if st is not None and st.is_dir:
         return None
     parent = path.rsplit("/", 1)[0] or "/"
     try:
@@ -43,16 +44,20 @@ def _target(ctx: FactContext, path: str) -> dict[str, Any] | None:
         dir_mode: str | None = f"{stat_mod.S_IMODE(pst.mode):04o}"
         dir_uid: int | None = pst.uid
     except FactUnavailable:
+        if st is None:
+            return None
         dir_mode, dir_uid = None, None
     known = ctx.memo("cron.owners_known", lambda: owners_known(ctx))
-    return {"path": path, "mode": f"{stat_mod.S_IMODE(st.mode):04o}", "uid": st.uid if known else None,
-            "gid": st.gid if known else None,
+    return {"path": path, "mode": f"{stat_mod.S_IMODE(st.mode):04o}" if st else None,
+            "uid": st.uid if known and st else None, "gid": st.gid if known and st else None,
             "dir": parent, "dir_mode": dir_mode, "dir_uid": dir_uid if known else None}
 
 
 def _targets(ctx: FactContext, command: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for path in dict.fromkeys(_PATH.findall(command)):
+    # the files a redirection writes or reads (`>> /var/log/x.log`, `< /etc/x`) are not run
+    paths = [m.group(0) for m in _PATH.finditer(command) if not command[:m.start()].rstrip().endswith((">", "<"))]
+    for path in dict.fromkeys(paths):
         if path.startswith(("/dev/", "/proc/")) or path == "/dev/null":
             continue
         found = _target(ctx, path.rstrip("/"))

@@ -80,6 +80,18 @@ def test_user_crontab_and_world_writable_directory(make_root):
     assert run_check("hardening.cron_scripts", facts_of(root, only={"hardening"})).status == "pass"
 
 
+def test_job_running_a_missing_file_in_tmp(make_root):
+    """Planted: a root job runs /tmp/dondep.sh, which does not exist: any user can create it in /tmp."""
+    root = make_root({**CLEAN, "etc/cron.d/dondep": ("*/10 * * * * root sh /tmp/dondep.sh >> /tmp/dondep.log 2>&1\n",
+                                                    0o644)})
+    (root / "tmp").mkdir()
+    (root / "tmp").chmod(0o1777)
+    result = run_check("hardening.cron_scripts", facts_of(root, only={"hardening"}))
+    assert result.status == "fail"
+    assert "/etc/cron.d/dondep:1 [root]: /tmp/dondep.sh missing, /tmp/ 1777 o+w" in result.message["en"]
+    assert "dondep.log" not in result.message["en"]  # written, not run
+
+
 def test_run_parts_names_agree_with_run_parts(tmp_path: Path):
     """Which files of a cron.daily directory run, as Debian's `run-parts --test` lists them."""
     tool = shutil.which("run-parts")
