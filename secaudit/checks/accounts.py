@@ -224,7 +224,7 @@ def _overridden_by(rules: list[dict[str, Any]], index: int, names: Any) -> str |
     if wanted is not None:
         wanted = set(wanted)
     for later in rules[index + 1:]:
-        if later.get("nopasswd") or later.get("host_match") is not True:
+        if later.get("nopasswd") or later.get("host_match") is not True or later.get("authenticate_off_elsewhere"):
             continue
         commands = [str(c) for c in later.get("commands", [])]
         if "ALL" not in commands or any(c.startswith("!") for c in commands):

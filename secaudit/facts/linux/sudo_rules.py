@@ -161,5 +161,12 @@ def rules(parsed: Sudoers, hostname: str = "") -> list[dict[str, object]]:
                         row["options"] = dict(first.options)
                     if nopasswd_source:
                         row["nopasswd_source"] = nopasswd_source
+                    if not nopasswd and "PASSWD" not in first.tags:
+                        # "Defaults:bob !authenticate" (or bound to a host, command or run-as user): whether
+                        # this rule asks a password then depends on who runs it, not on the rule alone
+                        others = [e.source for e in parsed.defaults if e.name == "authenticate" and e.negated
+                                  and e.binding]
+                        if others:
+                            row["authenticate_off_elsewhere"] = others
                     rows.append(row)
     return rows

@@ -215,6 +215,11 @@ def test_nopasswd_after_the_password_rule_or_beyond_its_reach_still_fails(make_r
     assert res.status == "fail"
     assert {r["principal"] for r in res.evidence["broad"]} == {"bob"}  # (ALL) does not cover bob's -g ALL
     assert [o["principal"] for o in res.evidence["overridden"]] == ["alice"]
+    # a bound "Defaults:alice !authenticate" may keep the later rule from asking her: no override
+    sudoers = ("alice ALL=(ALL) NOPASSWD: ALL\nroot ALL=(ALL:ALL) ALL\n%sudo ALL=(ALL:ALL) ALL\n"
+               "Defaults:alice !authenticate\n")
+    res = run_check("accounts.sudo_nopasswd", snap_of(make_root, {"etc/sudoers": (sudoers, 0o440)}))
+    assert res.status == "fail" and "overridden" not in res.evidence
 
 
 def test_sudo_nopasswd_unknown_when_unreadable() -> None:
