@@ -7,8 +7,8 @@ never run), and a system crontab is refused when it is not a regular file owned 
 group or others ("INSECURE MODE"). /etc/crontab runs `run-parts` on /etc/cron.{hourly,daily,weekly,monthly}:
 run-parts runs, as root, the executable regular files whose names are letters, digits, `_` and `-` only.
 
-A job's command is not parsed as a shell would: every absolute path in it is looked at (the program, and a
-script it is given), with the mode and owner of the file and of its directory."""
+A job's command is read roughly as a shell would: the absolute path of each program it runs, and of the script
+an interpreter is given, is looked at with the mode and owner of the file and of its directory."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from secaudit.transport.base import FactUnavailable
 RUN_PARTS_DIRS = ("/etc/cron.hourly", "/etc/cron.daily", "/etc/cron.weekly", "/etc/cron.monthly")
 SPOOL_DIRS = ("/var/spool/cron/crontabs", "/var/spool/cron")
 _NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-_PATH = re.compile(r"(?<![\w$])/[\w.+@%,:/-]+")
 _NICKNAMES = ("@reboot", "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 MAX_JOBS = 2000
 MAX_TARGETS = 8
@@ -53,12 +52,63 @@ def _target(ctx: FactContext, path: str) -> dict[str, Any] | None:
             "dir": parent, "dir_mode": dir_mode, "dir_uid": dir_uid if known else None}
 
 
+_TOKEN = re.compile(r"&&|\|\||[;|&(){}]|[^\s;|&(){}]+")
+_SEPARATORS = {"&&", "||", ";", "|", "&", "(", ")", "{", "}", "then", "do", "else", "elif", "if", "while"}
+# programs that run the command after their options, and how many arguments of their own come first
+_WRAPPERS = {"nice": 0, "ionice": 0, "nohup": 0, "exec": 0, "time": 0, "sudo": 0, "env": 0, "timeout": 1,
+             "flock": 1, "chronic": 0, "run-one": 0, "setsid": 0, "systemd-cat": 0, "cronic": 0, "xargs": 0,
+             "command": 0, "!": 0}
+_INTERPRETERS = re.compile(r"^(?:sh|bash|dash|zsh|ksh|python[0-9.]*|perl|php[0-9.]*|ruby|node|source|\.)$")
+
+
+def run_paths(command: str) -> list[str]:
+    """The absolute paths a command line runs: each simple command's program (past env settings and
+    wrappers such as nice or flock), and the script an interpreter (sh, bash, python, perl, ...) is given.
+    Files it only reads, writes or deletes are not run."""
+    out: list[str] = []
+    start, interpreter, skip, own_args = True, False, False, 0
+    for raw in _TOKEN.findall(command):
+        tok = raw.strip("\"'")
+        if skip:  # the target of a redirection
+            skip = False
+            continue
+        if re.match(r"^[0-9]*[<>]", tok):
+            skip = re.fullmatch(r"[0-9]*[<>]+&?[0-9]*", tok) is not None and not tok.endswith("&1")
+            continue
+        if tok in _SEPARATORS:
+            start, interpreter, own_args = True, False, 0
+            continue
+        if start:
+            if ("=" in tok and not tok.startswith(("/", "-"))) or tok.startswith("-") or tok.isdigit():
+                continue  # PATH=... before the program; a wrapper's options
+            if own_args:  # flock's lock file, timeout's duration
+                own_args -= 1
+                continue
+            name = tok.rsplit("/", 1)[-1]
+            if name in _WRAPPERS:
+                own_args = _WRAPPERS[name]
+                if tok.startswith("/"):
+                    out.append(tok)
+                continue
+            if tok.startswith("/"):
+                out.append(tok)
+            start, interpreter = False, bool(_INTERPRETERS.match(name))
+            continue
+        if interpreter:
+            if tok.startswith("-"):
+                if tok == "-c":
+                    interpreter = False  # a command string, not a script file
+                continue
+            if tok.startswith("/"):
+                out.append(tok)
+            interpreter = False
+    return out
+
+
 def _targets(ctx: FactContext, command: str) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    # the files a redirection writes or reads (`>> /var/log/x.log`, `< /etc/x`) are not run
-    paths = [m.group(0) for m in _PATH.finditer(command) if not command[:m.start()].rstrip().endswith((">", "<"))]
-    for path in dict.fromkeys(paths):
-        if path.startswith(("/dev/", "/proc/")) or path == "/dev/null":
+    for path in dict.fromkeys(run_paths(command)):
+        if path.startswith(("/dev/", "/proc/")):
             continue
         found = _target(ctx, path.rstrip("/"))
         if found is not None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from secaudit.facts.linux.cron import _crontab_lines
+from secaudit.facts.linux.cron import _crontab_lines, run_paths
 from tests.conftest import facts_of, run_check
 
 CRONTAB = ("SHELL=/bin/sh\nPATH=/usr/local/sbin:/usr/local/bin:/sbin:/bin:/usr/sbin:/usr/bin\n\n"
@@ -43,6 +43,20 @@ def test_crontab_lines_system_and_user_formats():
     text = "MAILTO=x\n# c\n@reboot root /a b\n*/5 1-3 * * mon-fri  www-data  /b %x%y\n  \n5 * * * *\n"
     assert _crontab_lines(text, True) == [(3, "root", "/a b"), (4, "www-data", "/b")]
     assert _crontab_lines("*/5 * * * * /home/gv01/bin/sync --all\n", False) == [(1, "", "/home/gv01/bin/sync --all")]
+
+
+@pytest.mark.parametrize(("command", "paths"), [
+    ("/bin/bash /opt/truong/backup.sh >/dev/null 2>&1", ["/bin/bash", "/opt/truong/backup.sh"]),
+    ("test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; }", []),
+    ("rm -f /tmp/x.lock; touch /tmp/done >> /tmp/log", []),  # files removed, made, written: not run
+    ("PATH=/x nice -n 19 ionice -c3 /usr/local/bin/job --conf /etc/job.conf", ["/usr/local/bin/job"]),
+    ("flock -n /run/x.lock /opt/a.sh", ["/opt/a.sh"]),
+    ("[ -x /usr/lib/php/sessionclean ] && if [ ! -d /run/systemd/system ]; then /usr/lib/php/sessionclean; fi",
+     ["/usr/lib/php/sessionclean"]),
+    ("/usr/bin/env python3 /srv/app/manage.py cleanup", ["/usr/bin/env", "/srv/app/manage.py"]),
+])
+def test_run_paths(command, paths):
+    assert run_paths(command) == paths
 
 
 def test_cron_files_read_and_skipped_as_cron_does(make_root):
