@@ -230,6 +230,9 @@ def cron_scripts(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
                 "files": info.get("files", [])}
     if bad:
         return Outcome("fail", "fail", {"jobs": bad}, evidence)
+    if info.get("unreadable"):  # the system crontabs are clean; the users' could not be read
+        evidence["unreadable"] = info["unreadable"]
+        return Outcome("unknown", "users_unreadable", {"count": len(jobs), "paths": info["unreadable"]}, evidence)
     return Outcome("pass", "pass", {"count": len(jobs)}, evidence)
 
 

@@ -151,15 +151,17 @@ def _crontab_lines(text: str, system: bool) -> list[tuple[int, str, str]]:
     return out
 
 
-def _crontab(ctx: FactContext, path: str, system: bool, user: str, rows: list[dict[str, Any]]) -> None:
+def _crontab(ctx: FactContext, path: str, system: bool, user: str, rows: list[dict[str, Any]]) -> bool:
+    """Add the jobs of one crontab; False when it cannot be read."""
     text = ctx.read_text(path)
     if text is None:
-        return
+        return False
     for number, job_user, command in _crontab_lines(text, system):
         if len(rows) >= MAX_JOBS:
-            return
+            return True
         rows.append({"source": f"{path}:{number}", "user": job_user or user, "command": command[:500],
                      "runs": True, "ignored": None, "targets": _targets(ctx, command)})
+    return True
 
 
 def cron_jobs(ctx: FactContext) -> dict[str, Any]:
@@ -192,12 +194,21 @@ def cron_jobs(ctx: FactContext) -> dict[str, Any]:
             target = _target(ctx, path)
             rows.append({"source": path, "user": "root", "command": f"run-parts {directory}", "runs": runs,
                          "ignored": why, "targets": [target] if target else []})
+    unreadable: list[str] = []
     for spool in SPOOL_DIRS:
-        names = [n for n in ctx.list_dir(spool) if n not in ("crontabs", "atjobs", "atspool") and not n.startswith(".")]
+        try:
+            entries = ctx.transport.list_dir(spool)
+        except FactUnavailable as exc:
+            if exc.code != "not_found":
+                unreadable.append(f"{spool}: {exc.code}")  # 1730 root:crontab: only root lists it
+            continue
+        names = [n for n in entries if n not in ("crontabs", "atjobs", "atspool") and not n.startswith(".")]
         for name in names:
             path = f"{spool}/{name}"
-            files.append(path)
-            _crontab(ctx, path, False, name, rows)
+            if _crontab(ctx, path, False, name, rows):
+                files.append(path)
+            else:
+                unreadable.append(path)
         if names:
             break
-    return {"jobs": rows, "ignored": ignored, "files": files}
+    return {"jobs": rows, "ignored": ignored, "files": files, "unreadable": unreadable}

@@ -106,6 +106,29 @@ def test_job_running_a_missing_file_in_tmp(make_root):
     assert "dondep.log" not in result.message["en"]  # written, not run
 
 
+def test_unreadable_user_crontabs_are_unknown_not_pass(make_root):
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root reads every crontab")
+    root = make_root({**CLEAN, "var/spool/cron/crontabs/gv01": ("* * * * * /x\n", 0o600)})
+    (root / "var/spool/cron/crontabs").chmod(0o300)
+    try:
+        result = run_check("hardening.cron_scripts", facts_of(root, only={"hardening"}))
+    finally:
+        (root / "var/spool/cron/crontabs").chmod(0o755)
+    assert result.status == "unknown" and "/var/spool/cron/crontabs" in result.message["en"]
+
+
+def test_unreadable_user_crontab_check():
+    from tests.conftest import snapshot
+
+    snap = snapshot({"hardening": {"cron": {"jobs": [], "ignored": [], "files": ["/etc/crontab"],
+                                            "unreadable": ["/var/spool/cron/crontabs: permission_denied"]}}})
+    result = run_check("hardening.cron_scripts", snap)
+    assert result.status == "unknown" and "permission_denied" in result.message["vi"]
+
+
 def test_run_parts_names_agree_with_run_parts(tmp_path: Path):
     """Which files of a cron.daily directory run, as Debian's `run-parts --test` lists them."""
     tool = shutil.which("run-parts")
