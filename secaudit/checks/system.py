@@ -28,7 +28,8 @@ def _closed(value: Any) -> bool:
 def firewall(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     fw: dict[str, Any] = snap.table("firewall")
     evidence = _pick(fw, ("backend", "active", "default_inbound", "default_inbound_ipv6", "rules_count",
-                          "configured", "source", "default_inbound_source", "default_inbound_ipv6_source"))
+                          "configured", "source", "default_inbound_source", "default_inbound_ipv6_source",
+                          "ipv6_disabled"))
     profiles: list[dict[str, Any]] = fw.get("profiles") or []
     if profiles:  # Windows: every profile must be on and block inbound by default
         evidence["profiles"] = profiles
@@ -54,7 +55,8 @@ def firewall(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
         return Outcome("warn", "open_default", {"backend": backend, "policy": inbound or "?",
                                                 "where": fw.get("default_inbound_source") or fw.get("source")},
                        evidence)
-    if str(fw.get("default_inbound_ipv6") or "").lower() == "accept" and p.get("require_ipv6", True):
+    if str(fw.get("default_inbound_ipv6") or "").lower() == "accept" and p.get("require_ipv6", True) \
+            and not fw.get("ipv6_disabled"):  # IPv6 off on every interface: nothing arrives over it
         return Outcome("warn", "ipv6_open", {"backend": backend, "policy": inbound,
                                              "where": fw.get("default_inbound_ipv6_source") or fw.get("source")},
                        evidence)

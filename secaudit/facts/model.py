@@ -136,6 +136,7 @@ class FirewallTable(TypedDict, total=False):
     default_inbound_ipv6: str | None  # when known separately
     default_inbound_source: str | None  # file:line of the rule or policy that decides default_inbound
     default_inbound_ipv6_source: str | None
+    ipv6_disabled: str | None  # where IPv6 is turned off on every interface (None: it is not)
     profiles: list[dict[str, Any]]  # Windows profiles; empty on Linux
     rules_count: int | None  # rules in the input base chains
     configured: list[str]  # frontends/backends with configuration present

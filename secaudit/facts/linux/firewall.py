@@ -13,6 +13,7 @@ from secaudit.facts.linux.commands import run_short
 from secaudit.facts.linux.netfilter import Chain, effective, parse_iptables, parse_nft_json, parse_nft_text
 from secaudit.facts.linux.procs import process_names
 from secaudit.facts.linux.sources.systemd import UNIT_DIRS, enabled_unit, is_enabled, unit_masked
+from secaudit.facts.linux.sysctl import GRUB_CFGS, sysctl
 from secaudit.facts.model import FirewallTable
 from secaudit.facts.registry import collector
 from secaudit.transport.base import FactUnavailable, NotFound
@@ -213,6 +214,29 @@ def _kernel_ruleset(ctx: FactContext) -> tuple[list[Chain] | None, str, FactUnav
     return None, "", problem or NotFound("nft, iptables")
 
 
+def _ipv6_off(ctx: FactContext) -> str | None:
+    """Where IPv6 is turned off on every interface (then an open IPv6 default lets nothing in), or None:
+    on this machine, disable_ipv6 = 1 for all and default in /proc/sys or ipv6.disable=1 in /proc/cmdline;
+    from the configuration, both set to 1 by sysctl.d, or ipv6.disable=1 on a kernel line of grub.cfg."""
+    info = sysctl(ctx)
+    keys = ("net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6")
+    if ctx.transport.live:
+        live = info.get("live") or {}
+        if all(live.get(k) == "1" for k in keys):
+            return "/proc/sys/net/ipv6/conf/{all,default}/disable_ipv6 = 1"
+        return "/proc/cmdline (ipv6.disable=1)" if "ipv6.disable=1" in (ctx.read_text("/proc/cmdline") or "").split() \
+            else None
+    configured = info.get("configured") or {}
+    if all((configured.get(k) or {}).get("value") == "1" for k in keys):
+        return ", ".join(str(configured[k]["source"]) for k in keys)
+    for cfg in GRUB_CFGS:
+        for number, line in enumerate((ctx.read_text(cfg) or "").splitlines(), 1):
+            words = line.split()
+            if words[:1] == ["linux"] and "ipv6.disable=1" in words:
+                return f"{cfg}:{number} (ipv6.disable=1)"
+    return None
+
+
 def _label(chains: list[Chain]) -> str:
     names = {c.name for c in chains}
     jumps = " ".join(r for c in chains for r in c.rules)
@@ -265,6 +289,7 @@ def _from_config(ctx: FactContext, ufw: dict[str, Any] | None) -> FirewallTable:
 def collect_firewall(ctx: FactContext) -> None:
     ufw = _ufw(ctx)
     configured = _from_config(ctx, ufw)
+    configured["ipv6_disabled"] = _ipv6_off(ctx)
     if not ctx.transport.live:
         ctx.put("firewall", configured)
         return

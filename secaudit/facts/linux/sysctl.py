@@ -31,7 +31,8 @@ KEYS = tuple(
                                          "accept_source_route", "rp_filter", "log_martians")
      for i in ("all", "default")]
     + [f"net.ipv6.conf.{i}.{k}" for k in ("accept_redirects", "accept_source_route") for i in ("all", "default")]
-    + ["net.ipv4.tcp_syncookies", "net.ipv4.icmp_echo_ignore_broadcasts", "net.ipv4.ip_forward"])
+    + ["net.ipv4.tcp_syncookies", "net.ipv4.icmp_echo_ignore_broadcasts", "net.ipv4.ip_forward",
+       "net.ipv6.conf.all.disable_ipv6", "net.ipv6.conf.default.disable_ipv6"])
 GRUB_CFGS = ("/boot/grub/grub.cfg", "/boot/grub2/grub.cfg")
 GRUB_CUSTOM = ("/etc/grub.d/40_custom", "/etc/grub.d/01_users")
 MAX_FILES = 200
@@ -106,6 +107,11 @@ def parse_sysctl(text: str, path: str, into: dict[str, dict[str, str]],
 
 
 def sysctl(ctx: FactContext) -> dict[str, Any]:
+    """The judged parameters as configured and, on this machine, as running (read once per collection)."""
+    return ctx.memo("linux.sysctl", lambda: _sysctl(ctx))
+
+
+def _sysctl(ctx: FactContext) -> dict[str, Any]:
     explicit: dict[str, dict[str, str]] = {}
     globbed: dict[str, dict[str, str]] = {}
     files = []

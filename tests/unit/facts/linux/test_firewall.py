@@ -372,6 +372,23 @@ def test_iptables_restore_agrees_on_refused_files(tmp_path):
         assert (done.returncode == 0) == (restore_refusal(text) is None), (name, done.stderr)
 
 
+@pytest.mark.parametrize(("files", "where"), [
+    ({"etc/sysctl.d/90-noipv6.conf": "net.ipv6.conf.all.disable_ipv6 = 1\nnet.ipv6.conf.default.disable_ipv6=1\n"},
+     "/etc/sysctl.d/90-noipv6.conf:1, /etc/sysctl.d/90-noipv6.conf:2"),
+    ({"boot/grub/grub.cfg": "menuentry 'Debian' {\n\tlinux\t/vmlinuz root=UUID=x ro quiet ipv6.disable=1\n}\n"},
+     "/boot/grub/grub.cfg:2 (ipv6.disable=1)"),
+    ({"etc/sysctl.d/90-noipv6.conf": "net.ipv6.conf.all.disable_ipv6 = 1\n"}, None),  # new interfaces get IPv6
+])
+def test_ipv4_only_rules_with_ipv6_turned_off(make_root, files, where):
+    """The correct configuration of a host without IPv6: rules.v4 only is not an open IPv6."""
+    root = make_root({"etc/iptables/rules.v4": RULES_V4, **files})
+    make_link(root, "etc/systemd/system/multi-user.target.wants/netfilter-persistent.service",
+              "/lib/systemd/system/netfilter-persistent.service")
+    snap = facts_of(root, only={"firewall"})
+    assert snap.table("firewall")["ipv6_disabled"] == where
+    assert run_check("system.firewall", snap).status == ("pass" if where else "warn")
+
+
 def test_iptables_rules_v4_without_rules_v6_leaves_ipv6_open(make_root):
     root = make_root({"etc/iptables/rules.v4": RULES_V4})
     make_link(root, "etc/systemd/system/multi-user.target.wants/netfilter-persistent.service",
@@ -706,3 +723,20 @@ def test_real_empty_ruleset_is_no_firewall():
     need_tool("nft")
     fw, unknown = _collect_in_netns("")
     assert fw["active"] is False and "firewall" not in unknown
+
+
+@pytest.mark.parametrize(("files", "status"), [
+    ({"/proc/cmdline": "BOOT_IMAGE=/vmlinuz root=UUID=x ro quiet ipv6.disable=1\n"}, "pass"),
+    ({"/proc/sys/net/ipv6/conf/all/disable_ipv6": "1\n", "/proc/sys/net/ipv6/conf/default/disable_ipv6": "1\n"},
+     "pass"),
+    ({"/proc/cmdline": "BOOT_IMAGE=/vmlinuz ro quiet\n", "/proc/sys/net/ipv6/conf/all/disable_ipv6": "0\n"}, "warn"),
+])
+def test_live_ipv4_rules_only_on_a_host_without_ipv6(files, status):
+    snap = replay(files, {"nft -j list ruleset": {"rc": 0, "stdout": '{"nftables": []}', "stderr": ""},
+                          "iptables -S INPUT": {"rc": 0, "stdout": "-P INPUT DROP\n-A INPUT -i lo -j ACCEPT\n",
+                                                "stderr": ""},
+                          "ip6tables -S INPUT": {"rc": 0, "stdout": "-P INPUT ACCEPT\n", "stderr": ""}},
+                  {"firewall"})
+    fw = snap.table("firewall")
+    assert (fw["default_inbound"], fw["default_inbound_ipv6"]) == ("drop", "accept")
+    assert run_check("system.firewall", snap).status == status
