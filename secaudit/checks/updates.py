@@ -3,10 +3,13 @@ the host runs, or the host cannot receive security updates however often it is u
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from secaudit.checks.base import Env, Outcome, check
 from secaudit.facts.model import Snapshot
+
+_MAIN_DEBIAN = re.compile(r"^[a-z+]+://(?![^/]*security\.debian\.org)[^/]+(/.*)?/debian/?$", re.I)
 
 
 def _label(e: dict[str, Any]) -> str:
@@ -28,6 +31,11 @@ def security_updates_source(snap: Snapshot, p: dict[str, Any], env: Env) -> Outc
     codename = " / ".join(codenames) or None
     aliases = {str(a).lower() for a in p.get("suite_aliases") or ()}
     matching = [e for e in security if not codenames or e.get("codename") in codenames]
+    # Debian publishes <codename>-security only under .../debian-security: the same suite under a main archive
+    # path (deb.debian.org/debian, a mirror's /debian) does not exist, and apt gets nothing from it.
+    misplaced = [e for e in matching if _MAIN_DEBIAN.search(str(e.get("uri") or ""))
+                 and str(e.get("suite") or "").endswith("-security")]
+    matching = [e for e in matching if e not in misplaced]
     # archives that publish security fixes in the release suite itself (Raspbian has no -security suite)
     marks = [str(m).lower() for m in p.get("release_has_security") or ()]
     in_release = [e for e in enabled if e.get("pocket") == "release" and e.get("codename") in codenames
@@ -46,6 +54,8 @@ def security_updates_source(snap: Snapshot, p: dict[str, Any], env: Env) -> Outc
         return Outcome("pass", "pass", {**args, "security": [_label(e) for e in matching]}, evidence)
     if in_release:
         return Outcome("pass", "pass_in_release", {**args, "security": [_label(e) for e in in_release]}, evidence)
+    if misplaced:
+        return Outcome("fail", "fail_main_archive", {**args, "security": [_label(e) for e in misplaced]}, evidence)
     if aliased:
         return Outcome("warn", "warn_alias", args, evidence)
     if security:

@@ -121,3 +121,19 @@ def test_raspbian_security_fixes_come_in_its_release_suite(make_root) -> None:
                   RASPBIAN).status == "fail"
     # a Debian host with a /raspbian-looking mirror path for another codename does not pass either
     assert result(make_root, {"etc/apt/sources.list": MAIN}).status == "fail"
+
+
+def test_security_suite_under_debians_main_archive_fails(make_root) -> None:
+    """Planted: bookworm-security added to the main archive's stanza: deb.debian.org/debian has no such suite."""
+    bad = ("Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates bookworm-security\n"
+           "Components: main\n")
+    res = result(make_root, {"etc/apt/sources.list.d/debian.sources": bad})
+    assert (res.status, res.key) == ("fail", "fail_main_archive")
+    assert "http://deb.debian.org/debian bookworm-security (/etc/apt/sources.list.d/debian.sources:1)" in \
+        res.message["vi"]
+    for good in ("deb http://security.debian.org/ bookworm-security main\n",
+                 "deb http://mirror.example.vn/debian-security bookworm-security main\n"):
+        assert result(make_root, {"etc/apt/sources.list": MAIN + good}).status == "pass", good
+    ubuntu = ("deb http://vn.archive.ubuntu.com/ubuntu noble main\n"
+              "deb http://vn.archive.ubuntu.com/ubuntu noble-security main\n")
+    assert result(make_root, {"etc/apt/sources.list": ubuntu}, os_release=UBUNTU).status == "pass"
