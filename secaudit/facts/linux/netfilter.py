@@ -219,7 +219,7 @@ class _NftParser:
             self.defines[stmt[1]] = " ".join(stmt[3:])
             return []
         if stmt[0] == "include" and len(stmt) >= 2:
-            return self._include(_unquote(stmt[1]))
+            return self._include(_unquote(stmt[1]), where)
         if top == "chain" and isinstance(obj, Chain):
             self._chain_statement(obj, stmt, where)
             return []
@@ -281,14 +281,18 @@ class _NftParser:
                 body = body[2:]
             chain.add_rule(" ".join(body), _nft_final(body), where, first=verb == "insert")
 
-    def _include(self, pattern: str) -> list[Iterator[tuple[str, str]]]:
+    def _include(self, pattern: str, where: str) -> list[Iterator[tuple[str, str]]]:
+        """The files an `include` reads: a relative name is looked for in /etc (nft's default include path);
+        a glob may match nothing, but a plain name that does not exist is an error and nft loads nothing."""
         if self.ctx is None:
             return []
         if not pattern.startswith("/"):
             pattern = posixpath.join("/etc", pattern)
         directory, base = posixpath.split(pattern)
-        names = [n for n in self.ctx.list_dir(directory) if fnmatch.fnmatch(n, base)] \
-            if any(c in base for c in "*?[") else [base]
+        glob = any(c in base for c in "*?[")
+        names = [n for n in self.ctx.list_dir(directory) if fnmatch.fnmatch(n, base)] if glob else [base]
+        if not glob and not self.ctx.transport.exists(pattern):
+            self._refuse(where, f"include {pattern}: file not found")
         ctx = self.ctx
 
         def files() -> Iterator[tuple[str, str]]:  # each file read when its turn comes

@@ -431,6 +431,22 @@ def test_nft_file_that_nft_refuses_loads_nothing(make_root, case):
     assert fw["default_inbound_source"].startswith("/etc/nftables.conf:") and why in fw["default_inbound_source"]
 
 
+def test_nft_include_of_a_missing_file_loads_nothing(make_root):
+    """Planted: nftables.conf includes a file that was renamed; nft stops (File not found). A glob that matches
+    nothing is no error, and a relative name is looked for in /etc."""
+    rules = "table inet f {\n chain input {\n  type filter hook input priority 0; policy drop;\n }\n}\n"
+    root = make_root({"etc/nftables.conf": 'flush ruleset\ninclude "/etc/nftables.d/input.nft"\n',
+                      "etc/nftables.d/input.nft.bak": rules})
+    make_link(root, "etc/systemd/system/sysinit.target.wants/nftables.service", "/lib/systemd/system/nftables.service")
+    fw = firewall_of(root)
+    assert (fw["active"], fw["default_inbound"]) == (False, "accept")
+    assert fw["default_inbound_source"].startswith("/etc/nftables.conf:2: nft refuses the ruleset (include")
+    root = make_root({"etc/nftables.conf": 'include "nftables.d/input.nft"\ninclude "/etc/nft.d/*.nft"\n',
+                      "etc/nftables.d/input.nft": rules})
+    make_link(root, "etc/systemd/system/sysinit.target.wants/nftables.service", "/lib/systemd/system/nftables.service")
+    assert firewall_of(root)["default_inbound"] == "drop"
+
+
 def test_nft_check_agrees_on_refused_files(tmp_path):
     """`nft -c -f` (in a private network namespace) refuses exactly the files read as refused here."""
     import shutil
