@@ -220,6 +220,8 @@ def cron_scripts(snap: Snapshot, p: dict[str, Any], env: Env) -> Outcome:
     info = part_or_unknown(snap, "hardening", "cron", "cron")
     if isinstance(info, Outcome):
         return info
+    if not info.get("files") and not info.get("jobs") and not info.get("ignored") and not info.get("unreadable"):
+        return Outcome("not_applicable", "no_cron", {}, {"files": []})  # no /etc/crontab: cron is not installed
     jobs = [j for j in info.get("jobs") or [] if j.get("runs")]
     bad = []
     for job in jobs:
