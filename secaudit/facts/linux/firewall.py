@@ -42,8 +42,32 @@ def _kv(text: str, shell: bool = False) -> dict[str, str]:
     return out
 
 
-def _firewalld_zone(ctx: FactContext) -> tuple[str | None, int | None, str]:
-    """(default inbound, rule count, source) of firewalld's default zone."""
+_CONDITIONS = {"destination", "service", "port", "protocol", "icmp-block", "icmp-type", "forward-port", "source-port",
+               "masquerade"}
+
+
+def _accept_all_rules(root: Any, path: str) -> tuple[str | None, str | None]:
+    """(IPv4, IPv6) file references of a rich rule that accepts every packet of the family
+    (`<rule family="ipv4"><source address="0.0.0.0/0"/><accept/></rule>`, or one with no family and no
+    condition): the zone's target never applies to that family."""
+    found: dict[str, str] = {}
+    for number, rule in enumerate((el for el in root if el.tag == "rule"), 1):
+        children = {c.tag for c in rule}
+        if "accept" not in children or children & _CONDITIONS:
+            continue
+        sources = [c for c in rule if c.tag == "source"]
+        if any(c.get("invert") in ("true", "yes") or c.get("address") not in ("0.0.0.0/0", "::/0")
+               for c in sources):
+            continue
+        family = rule.get("family") or ""
+        for fam in ("ipv4", "ipv6"):
+            if family in ("", fam):
+                found.setdefault(fam, f"{path}: rich rule {number} accepts every {fam} packet")
+    return found.get("ipv4"), found.get("ipv6")
+
+
+def _firewalld_zone(ctx: FactContext) -> tuple[str | None, int | None, str, str | None]:
+    """(default inbound, rule count, source, IPv6 default when it differs) of firewalld's default zone."""
     conf = _kv(ctx.read_text("/etc/firewalld/firewalld.conf") or "")
     zone = conf.get("DefaultZone") or "public"
     for base in ("/etc/firewalld/zones", "/usr/lib/firewalld/zones"):
@@ -61,13 +85,18 @@ def _firewalld_zone(ctx: FactContext) -> tuple[str | None, int | None, str]:
         inbound = {"ACCEPT": "accept", "DROP": "drop"}.get(target, "reject")
         bound = _accepting_bindings(ctx, zone) if inbound != "accept" else None
         if bound:
-            return "accept", count, f"{path} (zone {zone}); {bound}"
-        return inbound, count, f"{path} (zone {zone})"
+            return "accept", count, f"{path} (zone {zone}); {bound}", None
+        rule4, rule6 = _accept_all_rules(root, path) if inbound != "accept" else (None, None)
+        if rule4:
+            return "accept", count, rule4, (None if rule6 else inbound)
+        if rule6:
+            return inbound, count, f"{path} (zone {zone}); {rule6}", "accept"
+        return inbound, count, f"{path} (zone {zone})", None
     builtin = {"drop": "drop", "block": "reject", "trusted": "accept"}
     bound = _accepting_bindings(ctx, zone) if builtin.get(zone, "reject") != "accept" else None
     if bound:
-        return "accept", None, f"firewalld built-in zone {zone}; {bound}"
-    return builtin.get(zone, "reject"), None, f"firewalld built-in zone {zone}"
+        return "accept", None, f"firewalld built-in zone {zone}; {bound}", None
+    return builtin.get(zone, "reject"), None, f"firewalld built-in zone {zone}", None
 
 
 # Host-internal interfaces that container and VM tools put in an accepting zone (docker, libvirt, podman).
@@ -263,9 +292,9 @@ def _from_config(ctx: FactContext, ufw: dict[str, Any] | None) -> FirewallTable:
     base: FirewallTable = {"profiles": [], "configured": configured, "default_inbound_ipv6": None}
     unit = enabled_unit(ctx, "firewalld.service") if firewalld_conf else None
     if unit:
-        inbound, count, source = _firewalld_zone(ctx)
+        inbound, count, source, inbound6 = _firewalld_zone(ctx)
         return {**base, "backend": "firewalld", "active": True, "default_inbound": inbound,
-                "default_inbound_ipv6": inbound, "rules_count": count, "source": f"{unit}; {source}",
+                "default_inbound_ipv6": inbound6 or inbound, "rules_count": count, "source": f"{unit}; {source}",
                 "default_inbound_source": source, "default_inbound_ipv6_source": source}
     if ufw is not None and ufw["enabled"]:
         return {**base, "backend": "ufw", "active": True, "default_inbound": ufw["default"],
@@ -295,9 +324,9 @@ def collect_firewall(ctx: FactContext) -> None:
         return
     procs = process_names(ctx) or set()
     if "firewalld" in procs and ctx.transport.exists("/etc/firewalld/firewalld.conf"):
-        inbound, count, source = _firewalld_zone(ctx)
+        inbound, count, source, inbound6 = _firewalld_zone(ctx)
         ctx.put("firewall", {**configured, "backend": "firewalld", "active": True, "default_inbound": inbound,
-                             "default_inbound_ipv6": inbound, "rules_count": count,
+                             "default_inbound_ipv6": inbound6 or inbound, "rules_count": count,
                              "source": f"firewalld running; {source}", "default_inbound_source": source,
                              "default_inbound_ipv6_source": source})
         return

@@ -538,6 +538,26 @@ def test_firewalld_interface_in_the_trusted_zone(make_root, trusted, expected):
         assert "/etc/firewalld/zones/trusted.xml: " in fw["default_inbound_source"]
 
 
+@pytest.mark.parametrize(("rule", "v4", "v6"), [
+    ('<rule family="ipv4">\n    <source address="0.0.0.0/0"/>\n    <accept/>\n  </rule>', "accept", "reject"),
+    ("<rule>\n    <log prefix=\"all\"/>\n    <accept/>\n  </rule>", "accept", "accept"),
+    ('<rule family="ipv6">\n    <accept/>\n  </rule>', "reject", "accept"),
+    ('<rule family="ipv4">\n    <source address="192.168.1.0/24"/>\n    <accept/>\n  </rule>', "reject", "reject"),
+    ('<rule family="ipv4">\n    <service name="ssh"/>\n    <accept/>\n  </rule>', "reject", "reject"),
+])
+def test_firewalld_rich_rule_accepting_everything(make_root, rule, v4, v6):
+    """Planted: `firewall-cmd --permanent --add-rich-rule='rule family=ipv4 source address=0.0.0.0/0 accept'`."""
+    zone = FIREWALLD_ZONE.format(target="").replace("  <forward/>\n", f"  {rule}\n  <forward/>\n")
+    root = make_root({"etc/firewalld/firewalld.conf": "DefaultZone=public\n",
+                      "etc/firewalld/zones/public.xml": zone})
+    make_link(root, "etc/systemd/system/multi-user.target.wants/firewalld.service",
+              "/usr/lib/systemd/system/firewalld.service")
+    fw = firewall_of(root)
+    assert (fw["default_inbound"], fw["default_inbound_ipv6"]) == (v4, v6)
+    if "accept" in (v4, v6):
+        assert "/etc/firewalld/zones/public.xml: rich rule 1 accepts every" in fw["default_inbound_source"]
+
+
 def test_firewalld_installed_but_disabled(make_root):
     root = make_root({"etc/firewalld/firewalld.conf": "DefaultZone=public\n"})
     fw = firewall_of(root)
