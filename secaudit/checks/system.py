@@ -13,7 +13,7 @@ from secaudit.timefmt import parse_rfc3339
 
 CLOSED = ("drop", "reject", "block", "not_configured")  # a Windows profile's NotConfigured: the default, Block
 DISABLED_REASONS = ("not_set", "setting_off", "periodic_disabled", "package_missing", "timer_masked", "no_timer",
-                    "apply_off", "no_security_origin", "timer_disabled")
+                    "apply_off", "no_security_origin", "timer_disabled", "lists_off")
 
 
 def _pick(table: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:

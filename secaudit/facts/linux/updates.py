@@ -68,8 +68,9 @@ def _security_origins(ctx: FactContext) -> tuple[bool | None, str]:
 
 def auto_updates(ctx: FactContext) -> tuple[bool | None, str | None, str | None]:
     """(enabled, source, reason). Reasons: enabled, not_set, setting_off, periodic_disabled,
-    package_missing, timer_masked, timer_disabled, no_security_origin (unattended-upgrades runs but no allowed origin
-    takes the security archive: it installs no security update), no_timer, apply_off, unreadable."""
+    package_missing, lists_off, timer_masked, timer_disabled, no_security_origin (unattended-upgrades runs
+    but no allowed origin takes the security archive: it installs no security update), no_timer,
+    apply_off, unreadable."""
     if ctx.transport.exists("/var/lib/dpkg/status") or ctx.transport.exists("/etc/apt"):
         conf = apt_config(ctx)
         enable = conf.get("apt::periodic::enable")
@@ -81,6 +82,10 @@ def auto_updates(ctx: FactContext) -> tuple[bool | None, str | None, str | None]
         source = f'{setting[1]}: APT::Periodic::Unattended-Upgrade "{setting[0]}"'
         if not _interval_on(setting[0]):
             return False, source, "setting_off"
+        lists = conf.get("apt::periodic::update-package-lists")
+        if lists is not None and not _interval_on(lists[0]):
+            # apt.systemd.daily then never runs `apt-get update`: unattended-upgrade sees no new version
+            return False, f'{lists[1]}: APT::Periodic::Update-Package-Lists "{lists[0]}"', "lists_off"
         if dpkg.is_installed(ctx, "unattended-upgrades") is False:
             return False, "/var/lib/dpkg/status: unattended-upgrades", "package_missing"
         for timer in ("apt-daily-upgrade.timer", "apt-daily.timer"):

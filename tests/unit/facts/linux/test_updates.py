@@ -117,6 +117,16 @@ def test_unattended_upgrades_security_origin_in_other_syntax(make_root, origins)
     assert system_of(root).table("system")["auto_updates"] is True
 
 
+def test_package_lists_never_refreshed(make_root):
+    """Planted: 20auto-upgrades with Update-Package-Lists "0": apt.systemd.daily never runs apt-get update."""
+    root = _apt_root(make_root, {"etc/apt/apt.conf.d/20auto-upgrades":
+                                 'APT::Periodic::Update-Package-Lists "0";\nAPT::Periodic::Unattended-Upgrade "1";\n'})
+    sysinfo = system_of(root).table("system")
+    assert (sysinfo["auto_updates"], sysinfo["auto_updates_reason"]) == (False, "lists_off")
+    assert sysinfo["auto_updates_source"] == \
+        '/etc/apt/apt.conf.d/20auto-upgrades:1: APT::Periodic::Update-Package-Lists "0"'
+
+
 def test_apt_timer_disabled_runs_no_update(make_root):
     """Planted: `systemctl disable apt-daily-upgrade.timer` (the unit file stays, its .wants link goes)."""
     timers = {f"lib/systemd/system/{t}": "[Timer]\nOnCalendar=daily\n"
