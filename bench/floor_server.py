@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import sys
 import threading
 from pathlib import Path
@@ -53,9 +54,13 @@ class Store:
         else:
             import psycopg
 
-            self.pool = [psycopg.connect(target.replace("+psycopg", "")) for _ in range(8)]
-            with self.pool[0].transaction():
-                self.pool[0].execute(CREATE.format(pk="BIGSERIAL PRIMARY KEY", blob="BYTEA"))
+            self.pool: queue.Queue[Any] = queue.Queue()
+            for _ in range(8):  # more uploads than connections wait for one, as in a pool
+                self.pool.put(psycopg.connect(target.replace("+psycopg", "")))
+            first = self.pool.get()
+            with first.transaction():
+                first.execute(CREATE.format(pk="BIGSERIAL PRIMARY KEY", blob="BYTEA"))
+            self.pool.put(first)
             self.mark, self.begin = "%s", ""
 
     def append(self, sha: str, kid: str, seq: int, body: bytes) -> None:
@@ -66,14 +71,12 @@ class Store:
                 self.conn.execute(sql, (sha, kid, seq, body))
                 self.conn.execute("COMMIT")
             return
-        with self.lock:
-            conn = self.pool.pop()
+        conn = self.pool.get()
         try:
             with conn.transaction():
                 conn.execute(sql, (sha, kid, seq, body))
         finally:
-            with self.lock:
-                self.pool.append(conn)
+            self.pool.put(conn)
 
 
 def app(keys: dict[str, Any], store: Store) -> FastAPI:
