@@ -117,15 +117,28 @@ def _fold_repeats(results: dict[str, Result], registry: dict[str, Check]) -> Non
                               counts_as=res.status)
 
 
-def _merge(outcomes: list[Outcome]) -> Outcome:
-    """Several outcomes from one check become one finding: worst status, messages joined."""
+MAX_JOINED = 5  # messages of one finding; the rest are counted (all are in the evidence)
+
+
+def _merge(chk: Check, outcomes: list[Outcome]) -> Result:
+    """Several outcomes from one check become one finding: the worst status, and the message of each
+    outcome with that status (each once, at most MAX_JOINED, the rest counted) joined."""
     if len(outcomes) == 1:
-        return outcomes[0]
+        return _to_result(chk, outcomes[0])
     from secaudit.status import worst
 
     status = worst([o.status for o in outcomes])
-    first = next(o for o in outcomes if o.status == status)
-    return Outcome(first.status, first.key, first.args, {"items": [o.evidence for o in outcomes]})
+    chosen = [o for o in outcomes if o.status == status]
+    parts: list[dict[str, str]] = []
+    for outcome in chosen:
+        message = _to_result(chk, outcome).message
+        if message not in parts:
+            parts.append(message)
+    shown, rest = parts[:MAX_JOINED], len(parts) - MAX_JOINED
+    joined = {lang: " ".join(p[lang] for p in shown) for lang in LANGS}
+    if rest > 0:
+        joined = {lang: f"{joined[lang]} {render(MESSAGES['check.more'][lang], {'n': rest})}" for lang in LANGS}
+    return Result(chk.meta.id, status, joined, {"items": [o.evidence for o in outcomes]}, chosen[0].key)
 
 
 class Overrides(Protocol):
@@ -173,7 +186,7 @@ def run_checks(snapshot: Snapshot, check_ids: list[str], playbook: Overrides, co
                                                      {"error": f"{type(exc).__name__}: {exc}"}), {})
         else:
             outcomes = task.result if isinstance(task.result, list) else [task.result]
-            results[cid] = _to_result(chk, _merge(outcomes)) if outcomes else Result(
+            results[cid] = _merge(chk, outcomes) if outcomes else Result(
                 cid, "not_applicable", both(MESSAGES["check.not_applicable"], {"reason": "-"}), {})
     _fold_repeats(results, registry)
     return {cid: results[cid] for cid in check_ids if cid in results}

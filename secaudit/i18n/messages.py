@@ -38,6 +38,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vi": "Không áp dụng khi kiểm tra hệ thống tệp gắn kết (không có tiến trình đang chạy).",
         "en": "Not applicable when auditing a mounted filesystem (no running processes).",
     },
+    "check.more": {
+        "vi": "(và {n} vấn đề khác, xem bằng chứng)",
+        "en": "(and {n} more, see the evidence)",
+    },
     "check.see_other": {
         "vi": "Cùng nguyên nhân với kiểm tra {check} ({title}); xem kết quả đó.",
         "en": "The same cause as check {check} ({title}); see that finding.",

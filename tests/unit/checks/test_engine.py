@@ -98,6 +98,24 @@ def test_several_outcomes_merge_to_the_worst(fake_checks):
                                             Outcome("warn", "ok", {"n": 2}, {"a": 2})])
     res = _run(["t.multi"])["t.multi"]
     assert res.status == "warn" and res.evidence == {"items": [{"a": 1}, {"a": 2}]}
+    assert res.message["en"] == "fine 2"  # only the outcomes with the worst status speak
+
+
+def test_every_problem_of_a_finding_is_in_its_message(fake_checks):
+    """Two planted problems in one check (e.g. two risky sysctl values) are both named, each once; past
+    MAX_JOINED the rest are counted, in both languages (all of them are in the evidence)."""
+    from secaudit.checks.engine import MAX_JOINED
+
+    fake_checks("t.two", lambda s, p, e: [Outcome("fail", "ok", {"n": 1}), Outcome("pass", "ok", {"n": 9}),
+                                          Outcome("fail", "ok", {"n": 2}), Outcome("fail", "ok", {"n": 1})])
+    res = _run(["t.two"])["t.two"]
+    assert res.status == "fail" and res.message["en"] == "fine 1 fine 2"
+    many = MAX_JOINED + 3
+    fake_checks("t.many", lambda s, p, e: [Outcome("warn", "ok", {"n": i}) for i in range(many)])
+    res = _run(["t.many"])["t.many"]
+    assert res.message["en"].count("fine") == MAX_JOINED
+    assert res.message["en"].endswith("(and 3 more, see the evidence)")
+    assert "(và 3 vấn đề khác, xem bằng chứng)" in res.message["vi"] and len(res.evidence["items"]) == many
 
 
 def test_worst_and_score():
