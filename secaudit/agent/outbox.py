@@ -24,6 +24,7 @@ import json
 import os
 import stat
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,8 +237,6 @@ def prune_sent(config: AgentConfig, keep_days: int = KEEP_SENT_DAYS, now: float 
     """Delete the envelopes in sent/ whose receipt beside it was stored more than `keep_days` days ago
     and names exactly that envelope; receipts are never deleted. Returns how many; a file that cannot be
     read or deleted is left alone."""
-    import time
-
     directory = sent_dir(config)
     cutoff = (time.time() if now is None else now) - keep_days * 86400
     try:

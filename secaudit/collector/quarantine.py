@@ -52,12 +52,9 @@ def keep(db: Database, raw: bytes, refusal: Refusal) -> None:
             with db.write() as session:
                 _keep(session, raw, refusal, utcnow())
             return
-        except IntegrityError:  # the same bytes recorded meanwhile by another process: count on that row
-            if attempt == 0:
-                continue
-            log.exception("refused envelope %s (%s) not quarantined", hashlib.sha256(raw).hexdigest(),
-                          refusal.reason)
-        except SQLAlchemyError:
+        except SQLAlchemyError as exc:
+            if isinstance(exc, IntegrityError) and attempt == 0:
+                continue  # the same bytes recorded meanwhile by another process: count on that row
             log.exception("refused envelope %s (%s) not quarantined", hashlib.sha256(raw).hexdigest(),
                           refusal.reason)
             return

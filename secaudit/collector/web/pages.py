@@ -101,10 +101,11 @@ def quarantine_envelope(request: Request, row_id: str, current: auth.Current = _
                         session: Session = _SESSION) -> Response:
     """A refused envelope's exact bytes, as a download only (never shown: they are hostile)."""
     _whole_tree(current)
-    raw = quarantine.envelope(session, _id(row_id))
+    found_id = _id(row_id)
+    raw = quarantine.envelope(session, found_id)
     if raw is None:
         raise not_found()
     record(request, current.name, "download")
     return Response(raw, media_type="application/octet-stream", headers={
-        "Content-Disposition": f'attachment; filename="refused-{int(row_id)}.secaudit.json"',
+        "Content-Disposition": f'attachment; filename="refused-{found_id}.secaudit.json"',
         "Cache-Control": "no-store"})

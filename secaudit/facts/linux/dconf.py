@@ -85,6 +85,30 @@ class Own:
     values: dict[str, tuple[str, Any]]
 
 
+OWN_DB = ".config/dconf/user"  # a person's own database, under their home
+OWN_CAP = 4 * 1024 * 1024
+
+
+def read_own(ctx: FactContext, home: str, unknown_key: str) -> tuple[Own | None, str | None]:
+    """A person's own database: (it, None); (None, None) when they have none; (None, why) when it is there
+    but unreadable (noted under `unknown_key`) or not a dconf database."""
+    from secaudit.facts.linux.gvdb import GvdbError, read_gvdb
+    from secaudit.transport.base import FactUnavailable
+
+    path = f"{home}/{OWN_DB}"
+    try:
+        data = ctx.transport.read_bytes(path, cap=OWN_CAP)
+    except FactUnavailable as exc:
+        if exc.code == "not_found":
+            return None, None
+        ctx.unknown_from(unknown_key, exc)
+        return None, f"{path}: unreadable ({exc.code})"
+    try:
+        return Own(path, read_gvdb(data)), None
+    except GvdbError as damaged:
+        return None, f"{path}: not a dconf database ({damaged})"
+
+
 @dataclass
 class Database:
     name: str

@@ -95,7 +95,6 @@ def present(ctx: FactContext, packages: dict[str, str] | None, package: str, pro
 
 
 MAX_PEOPLE = 2000
-OWN_CAP = 4 * 1024 * 1024
 Lock = Callable[[list[str], str, bytes], dict[str, Any]]  # a locker's answer with a person's own file's bytes
 
 
@@ -119,7 +118,7 @@ def own_locks(ctx: FactContext, kind: str, lock: Lock, accounts: list[tuple[str,
     for name, home in accounts or []:
         path = f"{home}/{OWN_FILES[kind]}"
         try:
-            data = ctx.transport.read_bytes(path, cap=OWN_CAP)
+            data = ctx.transport.read_bytes(path, cap=dconf.OWN_CAP)
         except FactUnavailable as exc:
             if exc.code == "not_found":
                 continue
@@ -143,7 +142,7 @@ def wayland_own_locks(ctx: FactContext, desktop: str, locker: str, looked_for: s
         read: list[str] = []
         xdg = own_entries(ctx, home, UNKNOWN_KEY, read)
         try:
-            data: bytes | None = ctx.transport.read_bytes(path, cap=OWN_CAP)
+            data: bytes | None = ctx.transport.read_bytes(path, cap=dconf.OWN_CAP)
         except FactUnavailable as exc:
             data = None
             if exc.code != "not_found":

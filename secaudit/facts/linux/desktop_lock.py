@@ -52,7 +52,7 @@ WAYLAND_LOCKERS = ("swaylock", "gtklock", "waylock")
 XSCREENSAVER_DEFAULTS = {"timeout": "0:10:00", "lock": "False", "locktimeout": "0:00:00", "mode": "random"}
 UNKNOWN_KEY = "desktop.screen_lock"
 # a person's own settings file of each locker, under the home directory
-OWN_FILES = {"dconf": ".config/dconf/user", "kde": ".config/kscreenlockerrc", "labwc": ".config/labwc/autostart",
+OWN_FILES = {"dconf": dconf.OWN_DB, "kde": ".config/kscreenlockerrc", "labwc": ".config/labwc/autostart",
              "wayfire": ".config/wayfire.ini",
              "xfce4-screensaver": ".config/xfce4/xfconf/xfce-perchannel-xml/xfce4-screensaver.xml",
              "xscreensaver": ".xscreensaver"}

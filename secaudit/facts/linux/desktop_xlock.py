@@ -53,8 +53,6 @@ from secaudit.facts.linux.desktop_xsession import (
     setters,
     xset_timeouts,
 )
-from secaudit.facts.linux.gvdb import GvdbError, read_gvdb
-from secaudit.transport.base import FactUnavailable
 
 LXSESSION = "/etc/xdg/lxsession"
 XFPM_XML = "/etc/xdg/xfce4/xfconf/xfce-perchannel-xml/xfce4-power-manager.xml"
@@ -208,18 +206,9 @@ def own_files(ctx: FactContext, home: str) -> Files | None:
     out.xprofile = (f"{home}/{OWN_XPROFILE}", text) if text is not None else None
     text = _text(ctx, f"{home}/{OWN_XSESSIONRC}", out, ignored)
     out.xsessionrc = (f"{home}/{OWN_XSESSIONRC}", text) if text is not None else None
-    path = f"{home}/.config/dconf/user"
-    try:
-        data = ctx.transport.read_bytes(path, cap=4 * 1024 * 1024)
-    except FactUnavailable as exc:
-        if exc.code != "not_found":
-            ctx.unknown_from(UNKNOWN_KEY, exc)
-            out.problems.append(f"{path}: unreadable ({exc.code})")
-    else:
-        try:
-            out.dconf = dconf.Own(path, read_gvdb(data))
-        except GvdbError as problem:
-            out.problems.append(f"{path}: not a dconf database ({problem})")
+    out.dconf, problem = dconf.read_own(ctx, home, UNKNOWN_KEY)
+    if problem is not None:
+        out.problems.append(problem)
     if not (out.autostart or out.lxsession or out.xfpm or out.dconf or out.xprofile or out.xsessionrc
             or out.problems):
         return None

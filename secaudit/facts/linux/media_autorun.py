@@ -43,7 +43,6 @@ from secaudit.facts.linux.desktop import SESSION_DIRS, people, present, read_ses
 from secaudit.facts.linux.desktop_dm import conf_files
 from secaudit.facts.linux.desktop_ini import Entry, IniFile, kde_bool, parse_kconfig, read_checked
 from secaudit.facts.linux.desktop_lock import xfconf_properties
-from secaudit.facts.linux.gvdb import GvdbError, read_gvdb
 from secaudit.facts.linux.sources.dpkg import installed
 from secaudit.transport.base import FactUnavailable
 
@@ -69,9 +68,7 @@ KDE_RC = "/etc/xdg/kded_device_automounterrc"
 KDE_OWN = "kded_device_automounterrc"
 KDED_RCS = ("kded5rc", "kded6rc")  # Plasma 5, Plasma 6: which kded modules load
 KDED_GROUP = "Module-device_automounter"
-OWN_DCONF = ".config/dconf/user"
 OWN_VOLMAN = ".config/xfce4/xfconf/xfce-perchannel-xml/thunar-volman.xml"
-OWN_CAP = 4 * 1024 * 1024
 NOT_EXAMINED = "how it handles inserted media is not examined"
 
 
@@ -239,18 +236,9 @@ class OwnFiles:
 
 def own_files(ctx: FactContext, home: str) -> OwnFiles:
     out = OwnFiles()
-    path = f"{home}/{OWN_DCONF}"
-    try:
-        data = ctx.transport.read_bytes(path, cap=OWN_CAP)
-    except FactUnavailable as exc:
-        if exc.code != "not_found":
-            ctx.unknown_from(UNKNOWN_KEY, exc)
-            out.problems["dconf"] = f"{path}: unreadable ({exc.code})"
-    else:
-        try:
-            out.dconf = dconf.Own(path, read_gvdb(data))
-        except GvdbError as damaged:
-            out.problems["dconf"] = f"{path}: not a dconf database ({damaged})"
+    out.dconf, problem = dconf.read_own(ctx, home, UNKNOWN_KEY)
+    if problem is not None:
+        out.problems["dconf"] = problem
     text, problem = read_checked(ctx, f"{home}/{OWN_VOLMAN}", UNKNOWN_KEY)
     if problem is not None:
         out.problems["xfce"] = problem
