@@ -188,8 +188,9 @@ def cron_jobs(ctx: FactContext) -> dict[str, Any]:
                 st = ctx.transport.stat(path)
             except FactUnavailable:
                 continue
-            runs = bool(_NAME.match(name)) and st.is_file and bool(st.mode & 0o111)
-            why = None if runs else ("name not letters, digits, _ and - only" if not _NAME.match(name)
+            named = bool(_NAME.match(name))
+            runs = named and st.is_file and bool(st.mode & 0o111)
+            why = None if runs else ("name not letters, digits, _ and - only" if not named
                                      else "not an executable regular file")
             target = _target(ctx, path)
             rows.append({"source": path, "user": "root", "command": f"run-parts {directory}", "runs": runs,

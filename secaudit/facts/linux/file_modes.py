@@ -45,7 +45,7 @@ HOMES = "/home"  # the entries of each directory in it (not deeper)
 MAX_HOMES = 2000
 
 
-def _entries(ctx: FactContext, directory: str, names: list[str]) -> list[str]:
+def _entries(directory: str, names: list[str]) -> list[str]:
     if directory == "/etc/sudoers.d":  # the files sudo's #includedir reads, no others
         return [posixpath.join(directory, n) for n in include_dir_files(names)]
     pattern = ENTRIES.get(directory, "*")  # a home directory: every entry
@@ -97,7 +97,7 @@ def collect_file_modes(ctx: FactContext) -> None:
             del listings[alias]  # /bin -> usr/bin: the same files, recorded once
     paths = [p for p in WATCHED if not (p in MERGED and p not in listings)]
     for directory, names in listings.items():
-        paths.extend(_entries(ctx, directory, names))
+        paths.extend(_entries(directory, names))
     rows: list[FileModeRow] = []
     for path in dict.fromkeys(paths):
         try:

@@ -12,7 +12,11 @@ from secaudit.facts.context import FactContext
 from secaudit.facts.linux.commands import run_short
 from secaudit.facts.linux.netfilter import Chain, effective, parse_iptables, parse_nft_json, parse_nft_text
 from secaudit.facts.linux.procs import process_names
-from secaudit.facts.linux.sources.systemd import UNIT_DIRS, enabled_unit, is_enabled, unit_masked
+from secaudit.facts.linux.sources.systemd import (
+    disabled_package_unit,
+    enabled_unit,
+    unit_masked,
+)
 from secaudit.facts.linux.sysctl import GRUB_CFGS, sysctl
 from secaudit.facts.model import FirewallTable
 from secaudit.facts.registry import collector
@@ -168,9 +172,8 @@ def _ufw(ctx: FactContext) -> dict[str, Any] | None:
     # ufw.service runs ufw-init at boot: `systemctl disable ufw` (its .wants link gone) leaves ENABLED=yes
     # with nothing loaded. A root without the unit file at all (not installed by a package) is judged on
     # ufw.conf alone.
-    shipped = any(ctx.transport.exists(f"{d}/ufw.service") for d in UNIT_DIRS[1:])
     return {"enabled": _kv(text, shell=True).get("ENABLED", "no") in ("yes", "YES")
-            and not unit_masked(ctx, "ufw.service") and (not shipped or is_enabled(ctx, "ufw.service")),
+            and not unit_masked(ctx, "ufw.service") and not disabled_package_unit(ctx, "ufw.service"),
             "default": inbound, "default6": inbound6, "where": where, "where6": where6,
             "source": "/etc/ufw/ufw.conf, /etc/default/ufw"}
 

@@ -12,6 +12,7 @@ import re
 import struct
 from typing import Any
 
+from secaudit.facts.common.values import uint
 from secaudit.facts.context import FactContext
 from secaudit.timefmt import rfc3339
 from secaudit.transport.base import FactUnavailable
@@ -21,7 +22,7 @@ SIGNATURE = b"LPKSHHRH"
 HEADER_BYTES = 200  # through tail_entry_realtime (192..200): present in every journal file format
 MAX_FILES = 1000  # journald keeps at most SystemMaxFiles (default 100) archived files
 UNKNOWN_KEY = "logging.journal_files"
-_N_ENTRIES, _HEAD_REALTIME, _TAIL_REALTIME = 152, 184, 192
+_N_ENTRIES, _HEAD_REALTIME = 152, 184  # tail_entry_realtime follows head_entry_realtime at 192
 _MACHINE_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -50,9 +51,8 @@ def _device_bytes(ctx: FactContext, path: str) -> int | None:
     st = ctx.stat(path)
     if st is None or not st.dev:
         return None
-    text = ctx.read_text(f"/sys/dev/block/{os.major(st.dev)}:{os.minor(st.dev)}/size") or ""
-    sectors = text.strip()
-    return int(sectors) * 512 if sectors.isascii() and sectors.isdigit() and len(sectors) <= 18 else None
+    sectors = uint(ctx.read_text(f"/sys/dev/block/{os.major(st.dev)}:{os.minor(st.dev)}/size") or "")
+    return sectors * 512 if sectors is not None else None
 
 
 def collect_journal_files(ctx: FactContext) -> dict[str, Any]:

@@ -44,7 +44,7 @@ _KEEP = ("rotate", "period", "maxage", "size", "maxsize", "minsize", "missingok"
 _FLAGS = ("missingok", "notifempty", "copytruncate", "compress")
 _SCRIPTS = ("postrotate", "prerotate", "firstaction", "lastaction", "preremove")
 _KIND = {stat_mod.S_IFDIR: "directory", stat_mod.S_IFCHR: "character device", stat_mod.S_IFBLK: "block device",
-         stat_mod.S_IFSOCK: "socket", stat_mod.S_IFIFO: "fifo", stat_mod.S_IFLNK: "symlink"}
+         stat_mod.S_IFSOCK: "socket", stat_mod.S_IFIFO: "fifo"}  # the stat follows links
 # C's strtol/strtoul with base 0 after isspace(): sign, then 0x hex, 0 octal or decimal; what follows is left.
 _C_NUMBER = re.compile(r"[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)")
 _LONG_MAX, _ULONG_MAX = (1 << 63) - 1, (1 << 64) - 1

@@ -12,7 +12,11 @@ from secaudit import limits
 from secaudit.facts.context import FactContext
 from secaudit.facts.linux.apt import apt_config, apt_lists, parse_apt_history
 from secaudit.facts.linux.sources import dpkg
-from secaudit.facts.linux.sources.systemd import UNIT_DIRS, enabled_unit, is_enabled, unit_masked
+from secaudit.facts.linux.sources.systemd import (
+    disabled_package_unit,
+    enabled_unit,
+    unit_masked,
+)
 from secaudit.facts.linux.sources.timezone import local_zone
 from secaudit.facts.model import SystemTable
 from secaudit.fsutil import TooLarge, gunzip_capped
@@ -93,8 +97,7 @@ def auto_updates(ctx: FactContext) -> tuple[bool | None, str | None, str | None]
                 return False, f"/etc/systemd/system/{timer} -> /dev/null", "timer_masked"
             # `systemctl disable` removes the timers.target.wants link of a timer apt installed: apt-daily
             # updates the lists, apt-daily-upgrade installs; without either nothing new is installed.
-            shipped = any(ctx.transport.exists(f"{d}/{timer}") for d in UNIT_DIRS[1:])
-            if shipped and not is_enabled(ctx, timer):
+            if disabled_package_unit(ctx, timer):
                 return False, f"{timer} (no link in a .wants directory)", "timer_disabled"
         has_security, where = _security_origins(ctx)
         if has_security is False:

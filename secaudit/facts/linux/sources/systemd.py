@@ -67,3 +67,10 @@ def enabled_unit(ctx: FactContext, *names: str) -> str | None:
 
 def is_enabled(ctx: FactContext, unit: str) -> bool:
     return enabled_unit(ctx, unit) is not None
+
+
+def disabled_package_unit(ctx: FactContext, unit: str) -> bool:
+    """A unit a package installed (under /usr/lib, /lib, /usr/local/lib) that is not enabled: `systemctl
+    disable` removed its .wants link. A unit no package installed is not judged here (False)."""
+    shipped = any(ctx.transport.exists(f"{d}/{unit}") for d in UNIT_DIRS[1:])
+    return shipped and not is_enabled(ctx, unit)
